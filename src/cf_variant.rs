@@ -1,0 +1,34 @@
+//! Conversion-factor variants.
+//!
+//! Until 2025 every release has one conversion factor. From 2026 CMS publishes two: one for
+//! qualifying APM participants (`qp`, PPRRVU `_QPP` files) and one for everyone else
+//! (`non_qp`, `_nonQPP` files). Rows of both stay side by side, told apart by this value.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CfVariant {
+    /// The single conversion factor of releases before 2026.
+    Standard,
+    /// Non-qualifying APM participants (2026+ `_nonQPP` files).
+    NonQp,
+    /// Qualifying APM participants (2026+ `_QPP` files).
+    Qp,
+}
+
+impl CfVariant {
+    /// The value stored in the warehouse's `cf_variant` columns.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CfVariant::Standard => "standard",
+            CfVariant::NonQp => "non_qp",
+            CfVariant::Qp => "qp",
+        }
+    }
+}
+
+impl fmt::Display for CfVariant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1,0 +1,17 @@
+//! `mpfs synth`: write the project's synthetic fixture releases.
+
+use anyhow::Context;
+
+use crate::cli::SynthArgs;
+use crate::commands::Outcome;
+use crate::synth::{fixture_mirror, write_mirror};
+
+pub fn run(args: &SynthArgs) -> anyhow::Result<Outcome> {
+    let releases = fixture_mirror();
+    write_mirror(&args.out, &releases)
+        .with_context(|| format!("cannot write fixtures into {}", args.out.display()))?;
+    for release in &releases {
+        println!("wrote {}", args.out.join(&release.zip_name).display());
+    }
+    Ok(Outcome::Success)
+}

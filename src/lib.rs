@@ -1,0 +1,16 @@
+//! mpfs: the Medicare Physician Fee Schedule pipeline.
+//!
+//! Ingest CMS's quarterly "PFS Relative Value Files" release zips, transform every file kind
+//! into typed rows, and load them into a hive-partitioned Parquet warehouse for comparison.
+//! The binary (`src/main.rs`) is a thin shell over [`commands`].
+
+pub mod cf_variant;
+pub mod cli;
+pub mod commands;
+pub mod decimal;
+pub mod ingest;
+pub mod load;
+pub mod logging;
+pub mod release;
+pub mod synth;
+pub mod transform;

@@ -1,0 +1,25 @@
+//! The `mpfs` binary: parse arguments, start logging, dispatch, map the outcome to an exit
+//! code. Everything else lives in the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use mpfs::cli::Cli;
+use mpfs::commands::{self, Outcome};
+use mpfs::logging::LogFormat;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    mpfs::logging::init(cli.log_format, cli.verbose as i8 - cli.quiet as i8);
+    match commands::run(&cli.command) {
+        Ok(outcome) => ExitCode::from(outcome.exit_code()),
+        Err(error) => {
+            match cli.log_format {
+                LogFormat::Json => tracing::error!("{error:#}"),
+                LogFormat::Text => eprintln!("error: {error:#}"),
+            }
+            ExitCode::from(Outcome::Failure.exit_code())
+        }
+    }
+}

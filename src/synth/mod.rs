@@ -1,0 +1,543 @@
+//! Synthetic releases in CMS's exact formats: the project's fixtures.
+//!
+//! Real CMS files may not be copied into the project, and CPT descriptors belong to the AMA,
+//! so the fixtures are written here, by code: realistic codes with invented values and
+//! neutral descriptions, laid out byte for byte as CMS lays out its files. `mpfs synth`
+//! (and `make fixtures`) writes them to `fixtures/mirror/`; a test checks that the committed
+//! fixtures are what this code writes.
+
+pub mod pprrvu_csv;
+pub mod zip_writer;
+
+use std::path::Path;
+
+use crate::decimal::Decimal;
+use crate::transform::pprrvu::{PprrvuLayout, RvuRow};
+use pprrvu_csv::PprrvuCsvStyle;
+pub use zip_writer::zip_bytes;
+
+/// A synthetic release: its zip name and members.
+#[derive(Debug, Clone)]
+pub struct SyntheticRelease {
+    pub zip_name: String,
+    pub members: Vec<(String, Vec<u8>)>,
+}
+
+impl SyntheticRelease {
+    pub fn zip(&self) -> Vec<u8> {
+        zip_bytes(&self.members)
+    }
+}
+
+fn dec(text: &str) -> Decimal {
+    text.parse().expect("synthetic decimal")
+}
+
+/// A payable-looking row with neutral defaults; totals are derived from the components.
+fn service(
+    hcpcs: &str,
+    modifier: &str,
+    status: &str,
+    description: &str,
+    rvus: [&str; 4],
+) -> RvuRow {
+    let [work, pe_nonfac, pe_fac, mp] = rvus.map(dec);
+    RvuRow {
+        line: 0,
+        hcpcs: hcpcs.to_string(),
+        modifier: modifier.to_string(),
+        description: description.to_string(),
+        status_code: status.to_string(),
+        not_used_for_payment: false,
+        work_rvu: work,
+        pe_nonfac_rvu: pe_nonfac,
+        pe_nonfac_na: false,
+        pe_fac_rvu: pe_fac,
+        pe_fac_na: false,
+        mp_rvu: mp,
+        total_nonfac_rvu: Decimal::from_raw(work.raw() + pe_nonfac.raw() + mp.raw()),
+        total_fac_rvu: Decimal::from_raw(work.raw() + pe_fac.raw() + mp.raw()),
+        pctc_ind: "0".to_string(),
+        global_days: "XXX".to_string(),
+        pre_op: Decimal::ZERO,
+        intra_op: Decimal::ZERO,
+        post_op: Decimal::ZERO,
+        mult_proc: "0".to_string(),
+        bilat_surg: "0".to_string(),
+        asst_surg: "0".to_string(),
+        co_surg: "0".to_string(),
+        team_surg: "0".to_string(),
+        pricing_ind: None,
+        endo_base: String::new(),
+        conv_factor: Decimal::ZERO,
+        phys_supervision: "09".to_string(),
+        calc_flag: "0".to_string(),
+        diag_imaging_family: "99".to_string(),
+        opps_pe_nonfac_rvu: Decimal::ZERO,
+        opps_pe_fac_rvu: Decimal::ZERO,
+        opps_mp_rvu: Decimal::ZERO,
+    }
+}
+
+/// A row whose RVUs are not used by Medicare (bundled, excluded, carrier-priced...).
+fn unpriced(hcpcs: &str, status: &str, description: &str) -> RvuRow {
+    let mut row = service(hcpcs, "", status, description, ["0", "0", "0", "0"]);
+    row.pctc_ind = "9".to_string();
+    for indicator in [
+        &mut row.mult_proc,
+        &mut row.bilat_surg,
+        &mut row.asst_surg,
+        &mut row.co_surg,
+        &mut row.team_surg,
+    ] {
+        *indicator = "9".to_string();
+    }
+    row
+}
+
+fn surgical(mut row: RvuRow, global: &str, split: [&str; 3]) -> RvuRow {
+    row.global_days = global.to_string();
+    let [pre, intra, post] = split.map(dec);
+    (row.pre_op, row.intra_op, row.post_op) = (pre, intra, post);
+    row.mult_proc = "2".to_string();
+    row
+}
+
+/// A diagnostic test's global, professional (26) and technical (TC) rows.
+fn imaging(
+    hcpcs: &str,
+    description: &str,
+    prof: [&str; 3],
+    tech: [&str; 2],
+    family: &str,
+) -> [RvuRow; 3] {
+    let [_, pe_prof, mp_prof] = prof.map(dec);
+    let [pe_tech, mp_tech] = tech.map(dec);
+    let sum = |a: Decimal, b: Decimal| Decimal::from_raw(a.raw() + b.raw()).format_places(2);
+    let global_pe = sum(pe_prof, pe_tech);
+    let global_mp = sum(mp_prof, mp_tech);
+    let mut global = service(
+        hcpcs,
+        "",
+        "A",
+        description,
+        [prof[0], &global_pe, &global_pe, &global_mp],
+    );
+    global.pe_fac_na = true;
+    let mut professional = service(
+        hcpcs,
+        "26",
+        "A",
+        description,
+        [prof[0], prof[1], prof[1], prof[2]],
+    );
+    let mut technical = service(
+        hcpcs,
+        "TC",
+        "A",
+        description,
+        ["0", tech[0], tech[0], tech[1]],
+    );
+    technical.pe_fac_na = true;
+    for row in [&mut global, &mut professional, &mut technical] {
+        row.pctc_ind = "1".to_string();
+        row.diag_imaging_family = family.to_string();
+    }
+    global.phys_supervision = "01".to_string();
+    technical.phys_supervision = "01".to_string();
+    // The OPPS cap applies to the technical component.
+    global.opps_pe_nonfac_rvu = dec(&sum(pe_tech, Decimal::from_raw(pe_tech.raw() / 10)));
+    global.opps_pe_fac_rvu = global.opps_pe_nonfac_rvu;
+    global.opps_mp_rvu = mp_tech;
+    technical.opps_pe_nonfac_rvu = global.opps_pe_nonfac_rvu;
+    technical.opps_pe_fac_rvu = global.opps_pe_nonfac_rvu;
+    technical.opps_mp_rvu = mp_tech;
+    [global, professional, technical]
+}
+
+/// The services of the first synthetic year (2024A). Later releases edit this list.
+fn base_services() -> Vec<RvuRow> {
+    let mut rows = vec![
+        unpriced("0001F", "I", "Quality measure, composite reporting"),
+        unpriced("00100", "J", "Anesthesia for a head procedure"),
+        unpriced("0042T", "C", "Perfusion imaging study, carrier priced"),
+    ];
+    rows.push(surgical(
+        service(
+            "10060",
+            "",
+            "A",
+            "Drainage of a skin lesion",
+            ["1.22", "2.10", "0.98", "0.12"],
+        ),
+        "010",
+        ["0.10", "0.80", "0.10"],
+    ));
+    let mut injection = service(
+        "20610",
+        "",
+        "A",
+        "Joint injection, large joint",
+        ["0.79", "1.05", "0.41", "0.08"],
+    );
+    injection.global_days = "000".to_string();
+    injection.bilat_surg = "1".to_string();
+    injection.mult_proc = "2".to_string();
+    rows.push(injection);
+    let mut knee = surgical(
+        service(
+            "27447",
+            "",
+            "A",
+            "Knee joint replacement",
+            ["19.60", "10.52", "10.52", "3.95"],
+        ),
+        "090",
+        ["0.09", "0.84", "0.07"],
+    );
+    knee.pe_nonfac_na = true;
+    knee.bilat_surg = "1".to_string();
+    knee.asst_surg = "2".to_string();
+    knee.co_surg = "1".to_string();
+    rows.push(knee);
+    let mut scope = surgical(
+        service(
+            "45378",
+            "",
+            "A",
+            "Colon endoscopy, diagnostic",
+            ["3.26", "6.91", "1.70", "0.36"],
+        ),
+        "000",
+        ["0.00", "1.00", "0.00"],
+    );
+    scope.endo_base = "45378".to_string();
+    scope.mult_proc = "3".to_string();
+    rows.push(scope.clone());
+    let mut discontinued = scope;
+    discontinued.modifier = "53".to_string();
+    discontinued.work_rvu = dec("0.98");
+    discontinued.pe_nonfac_rvu = dec("2.44");
+    discontinued.pe_fac_rvu = dec("0.52");
+    discontinued.mp_rvu = dec("0.11");
+    discontinued.total_nonfac_rvu = dec("3.53");
+    discontinued.total_fac_rvu = dec("1.61");
+    rows.push(discontinued);
+    rows.extend(imaging(
+        "71046",
+        "Chest imaging, two views",
+        ["0.22", "0.08", "0.01"],
+        ["0.71", "0.02"],
+        "99",
+    ));
+    rows.extend(imaging(
+        "74177",
+        "Abdomen and pelvis scan with contrast",
+        ["1.82", "0.66", "0.09"],
+        ["8.95", "0.07"],
+        "88",
+    ));
+    let mut ecg = service(
+        "93000",
+        "",
+        "A",
+        "Heart rhythm tracing with report",
+        ["0.17", "0.31", "0.31", "0.02"],
+    );
+    ecg.pctc_ind = "2".to_string();
+    ecg.pe_fac_na = true;
+    rows.push(ecg);
+    for (code, description, rvus) in [
+        (
+            "99202",
+            "New patient office visit, straightforward",
+            ["0.93", "1.12", "0.39", "0.09"],
+        ),
+        (
+            "99213",
+            "Established patient office visit, low",
+            ["1.30", "1.35", "0.57", "0.10"],
+        ),
+        (
+            "99214",
+            "Established patient office visit, moderate",
+            ["1.92", "1.79", "0.80", "0.14"],
+        ),
+        (
+            "99215",
+            "Established patient office visit, high",
+            ["2.80", "2.34", "1.14", "0.20"],
+        ),
+        (
+            "99291",
+            "Critical care, first hour",
+            ["4.50", "3.10", "1.45", "0.42"],
+        ),
+        (
+            "99358",
+            "Provider\u{2019}s prolonged review, first hour",
+            ["2.10", "0.83", "0.83", "0.15"],
+        ),
+    ] {
+        rows.push(service(code, "", "A", description, rvus));
+    }
+    let mut preventive = service(
+        "99381",
+        "",
+        "N",
+        "Preventive visit, new infant",
+        ["1.50", "2.02", "0.62", "0.11"],
+    );
+    preventive.not_used_for_payment = true;
+    rows.push(preventive);
+    rows.push(unpriced("99000", "X", "Specimen handling to a laboratory"));
+    let mut shot = service(
+        "96372",
+        "",
+        "T",
+        "Injection under the skin or into muscle",
+        ["0.17", "0.30", "0.30", "0.01"],
+    );
+    shot.pctc_ind = "5".to_string();
+    rows.push(shot);
+    rows.push(service(
+        "G0008",
+        "",
+        "A",
+        "Influenza vaccine administration",
+        ["0.00", "0.56", "0.56", "0.01"],
+    ));
+    rows.push(service(
+        "G0121",
+        "",
+        "A",
+        "Colon screening, average risk",
+        ["3.26", "6.91", "1.70", "0.36"],
+    ));
+    rows.push(service(
+        "G0429",
+        "",
+        "R",
+        "Facial filler injection, restricted",
+        ["3.52", "4.35", "1.50", "0.28"],
+    ));
+    rows.push(unpriced("A4550", "B", "Surgical tray, bundled"));
+    rows.push(unpriced("D0120", "R", "Dental periodic evaluation"));
+    rows.push(unpriced("J1100", "E", "Steroid injection, per 0.1 mg"));
+    rows
+}
+
+fn find<'a>(rows: &'a mut [RvuRow], hcpcs: &str, modifier: &str) -> &'a mut RvuRow {
+    rows.iter_mut()
+        .find(|r| r.hcpcs == hcpcs && r.modifier == modifier)
+        .unwrap_or_else(|| panic!("synthetic service {hcpcs}{modifier} exists"))
+}
+
+/// Re-derives totals after an edit, as CMS's files always satisfy them.
+fn set_rvus(row: &mut RvuRow, rvus: [&str; 4]) {
+    let [work, pe_nonfac, pe_fac, mp] = rvus.map(dec);
+    (row.work_rvu, row.pe_nonfac_rvu, row.pe_fac_rvu, row.mp_rvu) = (work, pe_nonfac, pe_fac, mp);
+    row.total_nonfac_rvu = Decimal::from_raw(work.raw() + pe_nonfac.raw() + mp.raw());
+    row.total_fac_rvu = Decimal::from_raw(work.raw() + pe_fac.raw() + mp.raw());
+}
+
+/// CMS's 2023-2024 order: codes starting with a letter before codes starting with a digit.
+fn letters_before_digits(rows: &mut [RvuRow]) {
+    rows.sort_by(|a, b| {
+        let key = |r: &RvuRow| {
+            (
+                r.hcpcs.as_bytes()[0].is_ascii_digit(),
+                r.hcpcs.clone(),
+                r.modifier.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+}
+
+/// 2025 and later order: plain ASCII.
+fn ascii_order(rows: &mut [RvuRow]) {
+    rows.sort_by(|a, b| (&a.hcpcs, &a.modifier).cmp(&(&b.hcpcs, &b.modifier)));
+}
+
+fn with_conversion_factor(mut rows: Vec<RvuRow>, cf: &str) -> Vec<RvuRow> {
+    for row in &mut rows {
+        row.conv_factor = dec(cf);
+    }
+    rows
+}
+
+fn pprrvu_release(
+    zip_name: &str,
+    member: &str,
+    style: PprrvuCsvStyle,
+    rows: &[RvuRow],
+) -> SyntheticRelease {
+    SyntheticRelease {
+        zip_name: zip_name.to_string(),
+        members: vec![(member.to_string(), pprrvu_csv::write(&style, rows))],
+    }
+}
+
+/// The fixture mirror: 2024A, 2024B and 2025A, each a PPRRVU CSV in its year's style.
+///
+/// What changes between them is deliberate, for tests of later stages:
+/// 2024A -> 2024B: conversion factor 32.7442 -> 33.2875, 99213 practice expense revalued,
+/// G0429 status R -> A, 99459 added. 2024B -> 2025A: conversion factor 32.3465, 99358
+/// deleted, G2211 added, 99214 work RVU revalued.
+pub fn fixture_mirror() -> Vec<SyntheticRelease> {
+    let style_2024 = |title: &str, released: &str| PprrvuCsvStyle {
+        layout: PprrvuLayout::Columns31,
+        title: title.to_string(),
+        released: released.to_string(),
+        ctrl_z_trailer: true,
+    };
+
+    let mut a24 = with_conversion_factor(base_services(), "32.7442");
+    letters_before_digits(&mut a24);
+
+    let mut b24 = with_conversion_factor(a24.clone(), "33.2875");
+    set_rvus(
+        find(&mut b24, "99213", ""),
+        ["1.30", "1.38", "0.58", "0.10"],
+    );
+    find(&mut b24, "G0429", "").status_code = "A".to_string();
+    b24.push(
+        with_conversion_factor(
+            vec![service(
+                "99459",
+                "",
+                "A",
+                "Chaperone presence during an exam",
+                ["0.00", "0.63", "0.63", "0.01"],
+            )],
+            "33.2875",
+        )
+        .remove(0),
+    );
+    letters_before_digits(&mut b24);
+
+    let mut a25 = with_conversion_factor(b24.clone(), "32.3465");
+    a25.retain(|r| r.hcpcs != "99358");
+    set_rvus(
+        find(&mut a25, "99214", ""),
+        ["1.95", "1.79", "0.80", "0.14"],
+    );
+    a25.push(
+        with_conversion_factor(
+            vec![service(
+                "G2211",
+                "",
+                "A",
+                "Visit complexity add-on",
+                ["0.33", "0.18", "0.14", "0.02"],
+            )],
+            "32.3465",
+        )
+        .remove(0),
+    );
+    ascii_order(&mut a25);
+
+    vec![
+        pprrvu_release(
+            "rvu24a.zip",
+            "PPRRVU24_JAN.csv",
+            style_2024(
+                "2024 National Physician Fee Schedule Relative Value File January Release",
+                "11/15/2023",
+            ),
+            &a24,
+        ),
+        pprrvu_release(
+            "RVU24B.zip",
+            "PPRRVU24_APR.csv",
+            style_2024(
+                "2024 National Physician Fee Schedule Relative Value File April Release",
+                "03/18/2024",
+            ),
+            &b24,
+        ),
+        pprrvu_release(
+            "rvu25a.zip",
+            "PPRRVU25_JAN.csv",
+            PprrvuCsvStyle {
+                layout: PprrvuLayout::Columns31,
+                title: "2025 National Physician Fee Schedule Relative Value File January Release"
+                    .to_string(),
+                released: "01/10/2025".to_string(),
+                ctrl_z_trailer: false,
+            },
+            &a25,
+        ),
+    ]
+}
+
+/// Writes releases into `dir` (temp file then rename, so a reader never sees half a zip).
+pub fn write_mirror(dir: &Path, releases: &[SyntheticRelease]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for release in releases {
+        let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+        std::io::Write::write_all(&mut temp, &release.zip())?;
+        temp.persist(dir.join(&release.zip_name))
+            .map_err(|e| e.error)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transform::pprrvu::csv::parse;
+
+    #[test]
+    fn every_fixture_row_survives_a_write_and_parse() {
+        for release in fixture_mirror() {
+            let (name, bytes) = &release.members[0];
+            let (layout, rows) = parse(name, bytes).unwrap();
+            assert_eq!(layout, PprrvuLayout::Columns31);
+            let fields = layout.fields();
+            let written = String::from_utf8_lossy(bytes).lines().count();
+            let trailer = usize::from(bytes.contains(&0x1a));
+            assert_eq!(
+                written,
+                5 + 5 + rows.len() + trailer,
+                "{name}: preamble, header, rows"
+            );
+            for row in &rows {
+                assert_eq!(
+                    row.total_nonfac_rvu.raw(),
+                    row.work_rvu.raw() + row.pe_nonfac_rvu.raw() + row.mp_rvu.raw()
+                );
+                assert_eq!(
+                    row.total_fac_rvu.raw(),
+                    row.work_rvu.raw() + row.pe_fac_rvu.raw() + row.mp_rvu.raw()
+                );
+                assert_eq!(fields.len(), 31);
+            }
+        }
+    }
+
+    #[test]
+    fn fixtures_have_the_quirks_the_parser_must_survive() {
+        let mirror = fixture_mirror();
+        let a24 = &mirror[0].members[0].1;
+        assert!(
+            a24.ends_with(b"\x1a,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,\r\n"),
+            "Ctrl-Z trailer"
+        );
+        assert!(
+            a24.windows(2).any(|w| w == b"\x92s"),
+            "Windows-1252 apostrophe"
+        );
+        assert!(String::from_utf8_lossy(a24).contains("\"Quality measure, composite reporting\""));
+        let first_code =
+            |bytes: &[u8]| String::from_utf8_lossy(bytes).lines().nth(10).unwrap()[..5].to_string();
+        assert_eq!(first_code(a24), "A4550", "2024: letters before digits");
+        assert_eq!(
+            first_code(&mirror[2].members[0].1),
+            "0001F",
+            "2025: ASCII order"
+        );
+        assert!(!mirror[2].members[0].1.contains(&0x1a), "2025: no trailer");
+    }
+}

@@ -1,0 +1,58 @@
+//! Parse errors that say where: the file (zip and member), the line or cell, and what was
+//! wrong. Operators read these in nightly logs; "invalid digit" alone helps nobody.
+
+use crate::transform::archive::{ArchiveError, FileKind};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error("{file}: no {kind} header row: none of the first {scanned} rows starts with {marker}")]
+    HeaderNotFound {
+        file: String,
+        kind: FileKind,
+        marker: &'static str,
+        scanned: usize,
+    },
+    #[error("{file}: unknown {kind} layout: {detail}")]
+    UnknownLayout {
+        file: String,
+        kind: FileKind,
+        detail: String,
+    },
+    #[error("{file}, line {line}, column {column} ({field}): {problem}")]
+    BadCell {
+        file: String,
+        line: u64,
+        column: usize,
+        field: &'static str,
+        problem: String,
+    },
+    #[error("{file}, line {line}: {problem}")]
+    BadRow {
+        file: String,
+        line: u64,
+        problem: String,
+    },
+    #[error("{file}: {problem}")]
+    BadFile { file: String, problem: String },
+}
+
+/// Everything that can stop a release from being transformed.
+#[derive(Debug, thiserror::Error)]
+pub enum TransformError {
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    #[error("{zip}: no {kind} member (entries: {entries})")]
+    MissingMember {
+        zip: String,
+        kind: FileKind,
+        entries: String,
+    },
+    #[error("{zip}: {kind} is only available as {formats}, which this build cannot read yet")]
+    UnsupportedFormat {
+        zip: String,
+        kind: FileKind,
+        formats: String,
+    },
+}

@@ -1,0 +1,257 @@
+//! PPRRVU as CSV: preamble, stacked header, data rows, and in 2023-2024 a Ctrl-Z trailer.
+
+use crate::transform::archive::FileKind;
+use crate::transform::error::ParseError;
+use crate::transform::pprrvu::{PprrvuField, PprrvuLayout, RvuRow};
+use crate::transform::stacked_header::{
+    MAX_HEADER_SEARCH_ROWS, find_marker_row, join_stacked_header,
+};
+use crate::transform::text::{decode_windows_1252, is_blank_or_eof};
+
+/// Columns 0-2 (HCPCS, MOD, DESCRIPTION) never carry stacked labels; the preamble sits there.
+const LABEL_FREE_COLUMNS: usize = 3;
+
+/// A CSV record with the line it started on.
+struct Record {
+    line: u64,
+    cells: Vec<String>,
+}
+
+/// Parses a PPRRVU CSV member. `file` names it in errors (`rvu25d.zip:PPRRVU2025_Oct.csv`).
+pub fn parse(file: &str, bytes: &[u8]) -> Result<(PprrvuLayout, Vec<RvuRow>), ParseError> {
+    let text = decode_windows_1252(bytes);
+    let records = read_records(file, &text)?;
+    let cells: Vec<Vec<String>> = records
+        .iter()
+        .take(MAX_HEADER_SEARCH_ROWS)
+        .map(|r| r.cells.clone())
+        .collect();
+    let marker = find_marker_row(&cells, "HCPCS").ok_or_else(|| ParseError::HeaderNotFound {
+        file: file.to_string(),
+        kind: FileKind::Pprrvu,
+        marker: "HCPCS",
+        scanned: cells.len(),
+    })?;
+    let labels = join_stacked_header(&cells, marker, LABEL_FREE_COLUMNS);
+    let layout = PprrvuLayout::detect(&labels).map_err(|detail| ParseError::UnknownLayout {
+        file: file.to_string(),
+        kind: FileKind::Pprrvu,
+        detail: format!("header on line {}: {detail}", records[marker].line),
+    })?;
+    let fields = layout.fields();
+
+    let mut rows = Vec::with_capacity(records.len().saturating_sub(marker + 1));
+    for record in &records[marker + 1..] {
+        if record.cells.iter().all(|c| is_blank_or_eof(c)) {
+            // Spacer rows, and the 0x1A end-of-file row of 2023-2024 files.
+            continue;
+        }
+        if record.cells.len() < fields.len() {
+            return Err(ParseError::BadRow {
+                file: file.to_string(),
+                line: record.line,
+                problem: format!(
+                    "{} cells, expected {} ({})",
+                    record.cells.len(),
+                    fields.len(),
+                    layout.name()
+                ),
+            });
+        }
+        if let Some(extra) = record.cells[fields.len()..]
+            .iter()
+            .position(|c| !c.trim().is_empty())
+        {
+            return Err(ParseError::BadRow {
+                file: file.to_string(),
+                line: record.line,
+                problem: format!(
+                    "unexpected value '{}' in column {}, past the {} columns of the header",
+                    record.cells[fields.len() + extra].trim(),
+                    fields.len() + extra + 1,
+                    fields.len()
+                ),
+            });
+        }
+        let column_of = |field: PprrvuField| fields.iter().position(|f| *f == field);
+        let row = RvuRow::from_cells(record.line, layout, |field| {
+            column_of(field).map_or("", |i| record.cells[i].as_str())
+        })
+        .map_err(|e| ParseError::BadCell {
+            file: file.to_string(),
+            line: record.line,
+            column: column_of(e.field).map_or(0, |i| i + 1),
+            field: e.field.label(),
+            problem: e.problem,
+        })?;
+        rows.push(row);
+    }
+    if rows.is_empty() {
+        return Err(ParseError::BadFile {
+            file: file.to_string(),
+            problem: "header found but no data rows".to_string(),
+        });
+    }
+    Ok((layout, rows))
+}
+
+/// Reads every record with the 1-based line it starts on.
+///
+/// The csv crate's own positions lag by one line on CRLF files (they point at the `\n` of
+/// the previous terminator), so lines are counted here from byte offsets: skip line-end
+/// bytes forward from the reported offset (empty lines never form a record) and count the
+/// newlines before that point, incrementally.
+fn read_records(file: &str, text: &str) -> Result<Vec<Record>, ParseError> {
+    let bytes = text.as_bytes();
+    let mut counted_to = 0usize;
+    let mut newlines = 0u64;
+    let mut line_at = |offset: u64| -> u64 {
+        let mut start = (offset as usize).min(bytes.len());
+        while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start >= counted_to {
+            newlines += bytes[counted_to..start]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64;
+            counted_to = start;
+        }
+        newlines + 1
+    };
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut records = Vec::new();
+    for result in reader.records() {
+        let record = match result {
+            Ok(record) => record,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| line_at(p.byte()));
+                return Err(ParseError::BadRow {
+                    file: file.to_string(),
+                    line,
+                    problem: format!("malformed CSV: {e}"),
+                });
+            }
+        };
+        records.push(Record {
+            line: record.position().map_or(0, |p| line_at(p.byte())),
+            cells: record.iter().map(str::to_string).collect(),
+        });
+    }
+    Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decimal::Decimal;
+
+    const HEADER_31: &str = "\
+,,Test file,,,,,,,,,,,,,,,,,,,,,,,,,,,,\r
+,,RELEASED 01/01/2025,,,,,,,,,,,,,,,,,,,,,,,,,,,,\r
+,, , ,,,,,,,,,,,,,,,,,,,,,,,,,NON-FACILITY,FACILITY,\r
+,,,,NOT USED,,,,,,,,,,,,,,,,,,,,,PHYSICIAN,,DIAGNOSTIC,PE USED,PE USED,MP USED\r
+,,,,FOR,,,NON-FAC,,FACILITY ,,,,,,,,,,,,,,,,SUPERVISION OF,,IMAGING,FOR OPPS,FOR OPPS,FOR OPPS\r
+,,,STATUS,MEDICARE ,WORK,NON-FAC,NA,FACILITY,NA,MP,NON-FACILITY,FACILITY,PCTC,GLOB,PRE,INTRA,POST,MULT,BILAT,ASST,CO-,TEAM,ENDO,CONV,DIAGNOSTIC,CALCULATION,FAMILY,PAYMENT,PAYMENT,PAYMENT\r
+HCPCS,MOD,DESCRIPTION,CODE,PAYMENT,RVU,PE RVU,INDICATOR,PE RVU,INDICATOR,RVU,TOTAL,TOTAL,IND,DAYS,OP,OP,OP,PROC,SURG,SURG,SURG,SURG,BASE,FACTOR,PROCEDURES,FLAG,INDICATOR,AMOUNT,AMOUNT,AMOUNT\r
+";
+
+    fn file(rows: &str) -> Vec<u8> {
+        format!("{HEADER_31}{rows}").into_bytes()
+    }
+
+    #[test]
+    fn reads_rows_with_quotes_trailer_and_leading_zeros() {
+        let bytes = file(
+            "0001F,,\"Quality measure, composite\",I,,0.00,0.00,,0.00,,0.00,0.00,0.00,9,XXX,0.00,0.00,0.00,9,9,9,9,9,,32.3465,09,0,99,0.00,0.00,0.00\r\n\
+             10005,26,Needle biopsy guidance,A,+,1.50,0.55,NA,0.50,,0.12,2.17,2.12,1,000,.10,.80,.10,2,0,1,0,0,10004,32.3465,09,,88,1.00,0.90,0.05\r\n\
+             \x1a,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,\r\n",
+        );
+        let (layout, rows) = parse("t.csv", &bytes).unwrap();
+        assert_eq!(layout, PprrvuLayout::Columns31);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].hcpcs, "0001F");
+        assert_eq!(rows[0].modifier, "");
+        assert_eq!(rows[0].description, "Quality measure, composite");
+        assert_eq!(rows[0].line, 8);
+        let r = &rows[1];
+        assert_eq!((r.modifier.as_str(), r.status_code.as_str()), ("26", "A"));
+        assert!(r.not_used_for_payment && r.pe_nonfac_na && !r.pe_fac_na);
+        assert_eq!(r.work_rvu, "1.5".parse::<Decimal>().unwrap());
+        assert_eq!(r.pre_op.raw(), 1_000);
+        assert_eq!(r.global_days, "000");
+        assert_eq!(r.endo_base, "10004");
+        assert_eq!(r.phys_supervision, "09");
+        assert_eq!(r.calc_flag, "");
+        assert_eq!(r.pricing_ind, None);
+        assert_eq!(r.conv_factor.raw(), 323_465);
+    }
+
+    #[test]
+    fn a_non_numeric_rvu_names_file_line_and_column() {
+        let bytes = file(
+            "99999,,Visit,A,,1.00,0.50,,0.40,,0.10,1.60,1.50,0,XXX,0.00,0.00,0.00,0,0,0,0,0,,32.3465,09,0,99,0.00,0.00,0.00\r\n\
+             99998,,Visit,A,,1.O0,0.50,,0.40,,0.10,1.60,1.50,0,XXX,0.00,0.00,0.00,0,0,0,0,0,,32.3465,09,0,99,0.00,0.00,0.00\r\n",
+        );
+        let err = parse("rvu25d.zip:PPRRVU.csv", &bytes).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "rvu25d.zip:PPRRVU.csv, line 9, column 6 (WORK RVU): '1.O0' is not a decimal number"
+        );
+    }
+
+    #[test]
+    fn short_rows_and_missing_headers_are_errors() {
+        let err = parse("t.csv", &file("99999,,Visit,A,,1.00\r\n")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.csv, line 8: 6 cells, expected 31 (31-column layout (through 2025))"
+        );
+        let err = parse("t.csv", b"a,b,c\r\n1,2,3\r\n").unwrap_err();
+        assert!(
+            err.to_string().starts_with("t.csv: no PPRRVU header row"),
+            "{err}"
+        );
+        let err = parse("t.csv", HEADER_31.as_bytes()).unwrap_err();
+        assert_eq!(err.to_string(), "t.csv: header found but no data rows");
+    }
+
+    #[test]
+    fn line_numbers_are_right_with_crlf_lf_and_quoted_newlines() {
+        let text = "a,b\r\nc,d\r\n\r\n\"x\ny\",z\r\nlast,1\nend,2";
+        let lines: Vec<u64> = read_records("t", text)
+            .unwrap()
+            .iter()
+            .map(|r| r.line)
+            .collect();
+        assert_eq!(lines, [1, 2, 4, 6, 7]);
+    }
+
+    #[test]
+    fn a_32_column_header_is_not_read_as_31() {
+        let header = HEADER_31
+            .replace(",CO-,TEAM,ENDO,", ",CO-,TEAM,PRIC,ENDO,")
+            .replace(",SURG,SURG,BASE,", ",SURG,SURG,IND,BASE,")
+            .replace(
+                ",,,,,,,,,,,,,,,,,,,,,,,,,NON-FACILITY",
+                ",,,,,,,,,,,,,,,,,,,,,,,,,,NON-FACILITY",
+            )
+            .replace(
+                ",,,,NOT USED,,,,,,,,,,,,,,,,,,,,,PHYSICIAN",
+                ",,,,NOT USED,,,,,,,,,,,,,,,,,,,,,,PHYSICIAN",
+            )
+            .replace(
+                ",,,,FOR,,,NON-FAC,,FACILITY ,,,,,,,,,,,,,,,,SUPERVISION",
+                ",,,,FOR,,,NON-FAC,,FACILITY ,,,,,,,,,,,,,,,,,SUPERVISION",
+            );
+        let row = "99999,,Visit,A,,1.00,0.50,,0.40,,0.10,1.60,1.50,0,XXX,0.00,0.00,0.00,0,0,0,0,0,9,,33.4009,09,0,99,0.00,0.00,0.00\r\n";
+        let (layout, rows) = parse("t.csv", format!("{header}{row}").as_bytes()).unwrap();
+        assert_eq!(layout, PprrvuLayout::Columns32);
+        assert_eq!(rows[0].pricing_ind.as_deref(), Some("9"));
+        assert_eq!(rows[0].conv_factor.raw(), 334_009);
+        assert_eq!(rows[0].phys_supervision, "09");
+    }
+}

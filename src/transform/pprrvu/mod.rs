@@ -1,0 +1,444 @@
+//! PPRRVU, the relative value file: one row per (HCPCS, modifier).
+//!
+//! Every format (CSV, fixed-width TXT, XLSX) yields the same [`RvuRow`]s. Each format's
+//! reader finds the cell text for a [`PprrvuField`] its own way; turning that text into typed
+//! values, strictly, happens once, in [`RvuRow::from_cells`].
+
+pub mod csv;
+
+use std::fmt;
+
+use crate::cf_variant::CfVariant;
+use crate::decimal::Decimal;
+use crate::transform::stacked_header::compact_label;
+
+/// The columns of a PPRRVU file, in CMS's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PprrvuField {
+    Hcpcs,
+    Modifier,
+    Description,
+    StatusCode,
+    NotUsedForPayment,
+    WorkRvu,
+    PeNonfacRvu,
+    PeNonfacNa,
+    PeFacRvu,
+    PeFacNa,
+    MpRvu,
+    TotalNonfacRvu,
+    TotalFacRvu,
+    PctcInd,
+    GlobalDays,
+    PreOp,
+    IntraOp,
+    PostOp,
+    MultProc,
+    BilatSurg,
+    AsstSurg,
+    CoSurg,
+    TeamSurg,
+    PricingInd,
+    EndoBase,
+    ConvFactor,
+    PhysSupervision,
+    CalcFlag,
+    DiagImagingFamily,
+    OppsPeNonfacRvu,
+    OppsPeFacRvu,
+    OppsMpRvu,
+}
+
+impl PprrvuField {
+    /// CMS's name for the column (its stacked header cells joined), used in messages.
+    pub fn label(self) -> &'static str {
+        use PprrvuField::*;
+        match self {
+            Hcpcs => "HCPCS",
+            Modifier => "MOD",
+            Description => "DESCRIPTION",
+            StatusCode => "STATUS CODE",
+            NotUsedForPayment => "NOT USED FOR MEDICARE PAYMENT",
+            WorkRvu => "WORK RVU",
+            PeNonfacRvu => "NON-FAC PE RVU",
+            PeNonfacNa => "NON-FAC NA INDICATOR",
+            PeFacRvu => "FACILITY PE RVU",
+            PeFacNa => "FACILITY NA INDICATOR",
+            MpRvu => "MP RVU",
+            TotalNonfacRvu => "NON-FACILITY TOTAL",
+            TotalFacRvu => "FACILITY TOTAL",
+            PctcInd => "PCTC IND",
+            GlobalDays => "GLOB DAYS",
+            PreOp => "PRE OP",
+            IntraOp => "INTRA OP",
+            PostOp => "POST OP",
+            MultProc => "MULT PROC",
+            BilatSurg => "BILAT SURG",
+            AsstSurg => "ASST SURG",
+            CoSurg => "CO- SURG",
+            TeamSurg => "TEAM SURG",
+            PricingInd => "PRIC IND",
+            EndoBase => "ENDO BASE",
+            ConvFactor => "CONV FACTOR",
+            PhysSupervision => "PHYSICIAN SUPERVISION OF DIAGNOSTIC PROCEDURES",
+            CalcFlag => "CALCULATION FLAG",
+            DiagImagingFamily => "DIAGNOSTIC IMAGING FAMILY INDICATOR",
+            OppsPeNonfacRvu => "NON-FACILITY PE USED FOR OPPS PAYMENT AMOUNT",
+            OppsPeFacRvu => "FACILITY PE USED FOR OPPS PAYMENT AMOUNT",
+            OppsMpRvu => "MP USED FOR OPPS PAYMENT AMOUNT",
+        }
+    }
+
+    /// Other spellings of the label seen or plausible across years, in compact form
+    /// (see [`compact_label`]).
+    fn aliases(self) -> &'static [&'static str] {
+        use PprrvuField::*;
+        match self {
+            Modifier => &["MODIFIER"],
+            StatusCode => &["STATUS"],
+            PeNonfacRvu => &["NONFACILITYPERVU", "NONFACPERVUS"],
+            PeNonfacNa => &["NONFACILITYNAINDICATOR"],
+            PeFacRvu => &["FACPERVU", "FACILITYPERVUS"],
+            PeFacNa => &["FACNAINDICATOR"],
+            TotalNonfacRvu => &["NONFACTOTAL"],
+            TotalFacRvu => &["FACTOTAL"],
+            PctcInd => &["PCTCINDICATOR"],
+            GlobalDays => &["GLOBALDAYS", "GLOBALPERIOD"],
+            PricingInd => &["PRICINGINDICATOR", "PRICIND"],
+            CoSurg => &["COSURGEONS"],
+            ConvFactor => &["CONVERSIONFACTOR"],
+            PhysSupervision => &["PHYSICIANSUPERVISIONOFDIAGNOSTICPROCEDURE"],
+            _ => &[],
+        }
+    }
+
+    /// Recognises a joined header label.
+    pub fn from_label(label: &str) -> Option<PprrvuField> {
+        let compact = compact_label(label);
+        ALL_FIELDS.iter().copied().find(|field| {
+            compact_label(field.label()) == compact || field.aliases().contains(&compact.as_str())
+        })
+    }
+}
+
+impl fmt::Display for PprrvuField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+const ALL_FIELDS: [PprrvuField; 32] = {
+    use PprrvuField::*;
+    [
+        Hcpcs,
+        Modifier,
+        Description,
+        StatusCode,
+        NotUsedForPayment,
+        WorkRvu,
+        PeNonfacRvu,
+        PeNonfacNa,
+        PeFacRvu,
+        PeFacNa,
+        MpRvu,
+        TotalNonfacRvu,
+        TotalFacRvu,
+        PctcInd,
+        GlobalDays,
+        PreOp,
+        IntraOp,
+        PostOp,
+        MultProc,
+        BilatSurg,
+        AsstSurg,
+        CoSurg,
+        TeamSurg,
+        PricingInd,
+        EndoBase,
+        ConvFactor,
+        PhysSupervision,
+        CalcFlag,
+        DiagImagingFamily,
+        OppsPeNonfacRvu,
+        OppsPeFacRvu,
+        OppsMpRvu,
+    ]
+};
+
+/// The column layouts CMS has used. Recognised from the header, never assumed by year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PprrvuLayout {
+    /// 31 columns, used through 2025.
+    Columns31,
+    /// 32 columns from 2026: `PRIC IND` between TEAM SURG and ENDO BASE.
+    Columns32,
+}
+
+impl PprrvuLayout {
+    pub const KNOWN: [PprrvuLayout; 2] = [PprrvuLayout::Columns31, PprrvuLayout::Columns32];
+
+    /// The layout's fields in column order.
+    pub fn fields(self) -> &'static [PprrvuField] {
+        static COLUMNS_31: std::sync::LazyLock<Vec<PprrvuField>> = std::sync::LazyLock::new(|| {
+            ALL_FIELDS
+                .iter()
+                .copied()
+                .filter(|f| *f != PprrvuField::PricingInd)
+                .collect()
+        });
+        match self {
+            PprrvuLayout::Columns31 => &COLUMNS_31,
+            PprrvuLayout::Columns32 => &ALL_FIELDS,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PprrvuLayout::Columns31 => "31-column layout (through 2025)",
+            PprrvuLayout::Columns32 => "32-column layout (2026 on, with PRIC IND)",
+        }
+    }
+
+    /// Finds the layout whose columns are exactly the given header labels. On failure the
+    /// message lists the columns found and, for each known layout, what differs.
+    pub fn detect(labels: &[String]) -> Result<PprrvuLayout, String> {
+        let recognised: Vec<Option<PprrvuField>> =
+            labels.iter().map(|l| PprrvuField::from_label(l)).collect();
+        for layout in Self::KNOWN {
+            let fields = layout.fields();
+            if recognised.len() == fields.len()
+                && recognised.iter().zip(fields).all(|(r, f)| *r == Some(*f))
+            {
+                return Ok(layout);
+            }
+        }
+        let found = labels
+            .iter()
+            .map(|l| format!("'{l}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut detail = format!("{} columns found: {found}", labels.len());
+        for layout in Self::KNOWN {
+            let fields = layout.fields();
+            let missing: Vec<&str> = fields
+                .iter()
+                .filter(|f| !recognised.contains(&Some(**f)))
+                .map(|f| f.label())
+                .collect();
+            let unexpected: Vec<&str> = labels
+                .iter()
+                .zip(&recognised)
+                .filter(|(_, r)| r.is_none_or(|f| !fields.contains(&f)))
+                .map(|(l, _)| l.as_str())
+                .collect();
+            let mut differences = Vec::new();
+            if !missing.is_empty() {
+                differences.push(format!("missing {}", missing.join(", ")));
+            }
+            if !unexpected.is_empty() {
+                differences.push(format!("unexpected {}", unexpected.join(", ")));
+            }
+            if differences.is_empty() {
+                differences.push("same columns in another order".to_string());
+            }
+            detail.push_str(&format!(
+                "; against the {} ({} columns): {}",
+                layout.name(),
+                fields.len(),
+                differences.join("; ")
+            ));
+        }
+        Err(detail)
+    }
+}
+
+/// One PPRRVU row, typed. RVUs and factors are exact [`Decimal`]s; codes and indicators
+/// stay text so leading zeros survive (`0001F`, supervision `09`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RvuRow {
+    /// The row's line (CSV, TXT) or row number (XLSX) in its source file, 1-based.
+    pub line: u64,
+    pub hcpcs: String,
+    /// Empty when the file has none; never absent.
+    pub modifier: String,
+    pub description: String,
+    pub status_code: String,
+    pub not_used_for_payment: bool,
+    pub work_rvu: Decimal,
+    pub pe_nonfac_rvu: Decimal,
+    pub pe_nonfac_na: bool,
+    pub pe_fac_rvu: Decimal,
+    pub pe_fac_na: bool,
+    pub mp_rvu: Decimal,
+    pub total_nonfac_rvu: Decimal,
+    pub total_fac_rvu: Decimal,
+    pub pctc_ind: String,
+    pub global_days: String,
+    pub pre_op: Decimal,
+    pub intra_op: Decimal,
+    pub post_op: Decimal,
+    pub mult_proc: String,
+    pub bilat_surg: String,
+    pub asst_surg: String,
+    pub co_surg: String,
+    pub team_surg: String,
+    /// Only in the 2026+ layout.
+    pub pricing_ind: Option<String>,
+    pub endo_base: String,
+    pub conv_factor: Decimal,
+    pub phys_supervision: String,
+    pub calc_flag: String,
+    pub diag_imaging_family: String,
+    pub opps_pe_nonfac_rvu: Decimal,
+    pub opps_pe_fac_rvu: Decimal,
+    pub opps_mp_rvu: Decimal,
+}
+
+/// A cell that could not be read, before the format reader adds where it was.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellError {
+    pub field: PprrvuField,
+    pub problem: String,
+}
+
+impl RvuRow {
+    /// Types one row. `cell` returns the raw text of a field (any format); fields the layout
+    /// lacks are never asked for except `PricingInd`, which the caller answers with `None`.
+    pub fn from_cells<'a>(
+        line: u64,
+        layout: PprrvuLayout,
+        cell: impl Fn(PprrvuField) -> &'a str,
+    ) -> Result<RvuRow, CellError> {
+        use PprrvuField::*;
+        let text = |field: PprrvuField| cell(field).trim().to_string();
+        let number = |field: PprrvuField| -> Result<Decimal, CellError> {
+            cell(field).parse::<Decimal>().map_err(|e| CellError {
+                field,
+                problem: e.to_string(),
+            })
+        };
+        let flag = |field: PprrvuField, set: &str| -> Result<bool, CellError> {
+            match cell(field).trim() {
+                "" => Ok(false),
+                v if v.eq_ignore_ascii_case(set) => Ok(true),
+                other => Err(CellError {
+                    field,
+                    problem: format!("'{other}' is neither blank nor '{set}'"),
+                }),
+            }
+        };
+        let hcpcs = text(Hcpcs);
+        if hcpcs.is_empty() {
+            return Err(CellError {
+                field: Hcpcs,
+                problem: "empty HCPCS code".to_string(),
+            });
+        }
+        Ok(RvuRow {
+            line,
+            hcpcs,
+            modifier: text(Modifier),
+            description: text(Description),
+            status_code: text(StatusCode),
+            not_used_for_payment: flag(NotUsedForPayment, "+")?,
+            work_rvu: number(WorkRvu)?,
+            pe_nonfac_rvu: number(PeNonfacRvu)?,
+            pe_nonfac_na: flag(PeNonfacNa, "NA")?,
+            pe_fac_rvu: number(PeFacRvu)?,
+            pe_fac_na: flag(PeFacNa, "NA")?,
+            mp_rvu: number(MpRvu)?,
+            total_nonfac_rvu: number(TotalNonfacRvu)?,
+            total_fac_rvu: number(TotalFacRvu)?,
+            pctc_ind: text(PctcInd),
+            global_days: text(GlobalDays),
+            pre_op: number(PreOp)?,
+            intra_op: number(IntraOp)?,
+            post_op: number(PostOp)?,
+            mult_proc: text(MultProc),
+            bilat_surg: text(BilatSurg),
+            asst_surg: text(AsstSurg),
+            co_surg: text(CoSurg),
+            team_surg: text(TeamSurg),
+            pricing_ind: (layout == PprrvuLayout::Columns32).then(|| text(PricingInd)),
+            endo_base: text(EndoBase),
+            conv_factor: number(ConvFactor)?,
+            phys_supervision: text(PhysSupervision),
+            calc_flag: text(CalcFlag),
+            diag_imaging_family: text(DiagImagingFamily),
+            opps_pe_nonfac_rvu: number(OppsPeNonfacRvu)?,
+            opps_pe_fac_rvu: number(OppsPeFacRvu)?,
+            opps_mp_rvu: number(OppsMpRvu)?,
+        })
+    }
+}
+
+/// A parsed PPRRVU member.
+#[derive(Debug, Clone)]
+pub struct PprrvuFile {
+    /// The member's file name (`PPRRVU2025_Oct.csv`).
+    pub source_file: String,
+    /// Hex SHA-256 of the member's bytes.
+    pub source_sha256: String,
+    pub layout: PprrvuLayout,
+    pub variant: CfVariant,
+    pub rows: Vec<RvuRow>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(fields: &[PprrvuField]) -> Vec<String> {
+        fields.iter().map(|f| f.label().to_string()).collect()
+    }
+
+    #[test]
+    fn detects_both_layouts_from_their_headers() {
+        assert_eq!(
+            PprrvuLayout::detect(&labels(PprrvuLayout::Columns31.fields())),
+            Ok(PprrvuLayout::Columns31)
+        );
+        assert_eq!(
+            PprrvuLayout::detect(&labels(PprrvuLayout::Columns32.fields())),
+            Ok(PprrvuLayout::Columns32)
+        );
+        assert_eq!(PprrvuLayout::Columns31.fields().len(), 31);
+    }
+
+    #[test]
+    fn labels_match_despite_cms_spacing() {
+        assert_eq!(
+            PprrvuField::from_label("CO-  SURG"),
+            Some(PprrvuField::CoSurg)
+        );
+        assert_eq!(
+            PprrvuField::from_label("FACILITY  NA INDICATOR "),
+            Some(PprrvuField::PeFacNa)
+        );
+        assert_eq!(
+            PprrvuField::from_label("PRIC IND"),
+            Some(PprrvuField::PricingInd)
+        );
+        assert_eq!(PprrvuField::from_label("SOMETHING ELSE"), None);
+    }
+
+    #[test]
+    fn a_lost_column_is_named() {
+        let mut header = labels(PprrvuLayout::Columns31.fields());
+        header.retain(|l| l != "MP RVU");
+        let err = PprrvuLayout::detect(&header).unwrap_err();
+        assert!(err.starts_with("30 columns found: 'HCPCS', 'MOD'"), "{err}");
+        assert!(
+            err.contains("31-column layout (through 2025) (31 columns): missing MP RVU"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn reordered_columns_are_not_a_known_layout() {
+        let mut header = labels(PprrvuLayout::Columns31.fields());
+        header.swap(5, 6);
+        let err = PprrvuLayout::detect(&header).unwrap_err();
+        assert!(err.contains("same columns in another order"), "{err}");
+    }
+}
