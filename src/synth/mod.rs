@@ -190,7 +190,7 @@ fn base_services() -> Vec<RvuRow> {
             "",
             "A",
             "Knee joint replacement",
-            ["19.60", "10.52", "10.52", "3.95"],
+            ["19.48", "10.61", "10.61", "3.87"],
         ),
         "090",
         ["0.09", "0.84", "0.07"],
@@ -226,8 +226,8 @@ fn base_services() -> Vec<RvuRow> {
     rows.extend(imaging(
         "71046",
         "Chest imaging, two views",
-        ["0.22", "0.08", "0.01"],
-        ["0.71", "0.02"],
+        ["0.24", "0.09", "0.02"],
+        ["0.73", "0.03"],
         "99",
     ));
     rows.extend(imaging(
@@ -251,22 +251,22 @@ fn base_services() -> Vec<RvuRow> {
         (
             "99202",
             "New patient office visit, straightforward",
-            ["0.93", "1.12", "0.39", "0.09"],
+            ["0.95", "1.10", "0.41", "0.08"],
         ),
         (
             "99213",
             "Established patient office visit, low",
-            ["1.30", "1.35", "0.57", "0.10"],
+            ["1.31", "1.33", "0.55", "0.11"],
         ),
         (
             "99214",
             "Established patient office visit, moderate",
-            ["1.92", "1.79", "0.80", "0.14"],
+            ["1.93", "1.77", "0.78", "0.15"],
         ),
         (
             "99215",
             "Established patient office visit, high",
-            ["2.80", "2.34", "1.14", "0.20"],
+            ["2.83", "2.31", "1.12", "0.21"],
         ),
         (
             "99291",
@@ -396,46 +396,36 @@ pub fn fixture_mirror() -> Vec<SyntheticRelease> {
     let mut a24 = with_conversion_factor(base_services(), "32.7442");
     letters_before_digits(&mut a24);
 
-    let mut b24 = with_conversion_factor(a24.clone(), "33.2875");
+    let mut b24 = a24.clone();
     set_rvus(
         find(&mut b24, "99213", ""),
-        ["1.30", "1.38", "0.58", "0.10"],
+        ["1.31", "1.36", "0.56", "0.11"],
     );
     find(&mut b24, "G0429", "").status_code = "A".to_string();
-    b24.push(
-        with_conversion_factor(
-            vec![service(
-                "99459",
-                "",
-                "A",
-                "Chaperone presence during an exam",
-                ["0.00", "0.63", "0.63", "0.01"],
-            )],
-            "33.2875",
-        )
-        .remove(0),
-    );
+    b24.push(service(
+        "99459",
+        "",
+        "A",
+        "Chaperone presence during an exam",
+        ["0.00", "0.63", "0.63", "0.01"],
+    ));
+    let mut b24 = with_conversion_factor(b24, "33.2875");
     letters_before_digits(&mut b24);
 
-    let mut a25 = with_conversion_factor(b24.clone(), "32.3465");
+    let mut a25 = b24.clone();
     a25.retain(|r| r.hcpcs != "99358");
     set_rvus(
         find(&mut a25, "99214", ""),
-        ["1.95", "1.79", "0.80", "0.14"],
+        ["1.97", "1.77", "0.78", "0.15"],
     );
-    a25.push(
-        with_conversion_factor(
-            vec![service(
-                "G2211",
-                "",
-                "A",
-                "Visit complexity add-on",
-                ["0.33", "0.18", "0.14", "0.02"],
-            )],
-            "32.3465",
-        )
-        .remove(0),
-    );
+    a25.push(service(
+        "G2211",
+        "",
+        "A",
+        "Visit complexity add-on",
+        ["0.34", "0.17", "0.13", "0.02"],
+    ));
+    let mut a25 = with_conversion_factor(a25, "32.3465");
     ascii_order(&mut a25);
 
     vec![
@@ -478,8 +468,13 @@ pub fn write_mirror(dir: &Path, releases: &[SyntheticRelease]) -> std::io::Resul
     for release in releases {
         let mut temp = tempfile::NamedTempFile::new_in(dir)?;
         std::io::Write::write_all(&mut temp, &release.zip())?;
-        temp.persist(dir.join(&release.zip_name))
-            .map_err(|e| e.error)?;
+        let path = dir.join(&release.zip_name);
+        temp.persist(&path).map_err(|e| e.error)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))?;
+        }
     }
     Ok(())
 }

@@ -171,7 +171,7 @@ impl ReleaseArchive {
                 members.push(member);
             }
         }
-        members.sort_by(|a, b| (a.kind, a.variant, a.format).cmp(&(b.kind, b.variant, b.format)));
+        members.sort_by_key(|m| (m.kind, m.variant, m.format));
         Ok(ReleaseArchive {
             path,
             sha256,

@@ -1,0 +1,66 @@
+# mpfs: common tasks. `make help` lists them.
+#
+# Builds share one target directory outside the checkout when CARGO_TARGET_DIR is set
+# (.ci/run sets it), so repeated runs do not rebuild polars.
+
+CARGO      ?= cargo
+PROFILE    ?= release
+MIRROR     ?= fixtures/mirror
+WAREHOUSE  ?= warehouse
+SAMPLES    ?= ../shared/cms-samples
+VENV       ?= .venv
+PYTHON     ?= python3
+TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null | $(PYTHON) -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])' 2>/dev/null || echo target)
+PROFILE_DIR := $(if $(filter dev,$(PROFILE)),debug,$(PROFILE))
+MPFS       := $(TARGET_DIR)/$(PROFILE_DIR)/mpfs
+
+.PHONY: help build demo test test-rust bi-check fixtures fmt lint clean
+
+help:
+	@echo "make demo       build mpfs and run it on the bundled fixture mirror (offline)"
+	@echo "make test       every test: cargo tests, then DuckDB reading a built warehouse"
+	@echo "make build      build the mpfs binary (PROFILE=release by default)"
+	@echo "make fixtures   regenerate fixtures/mirror from the generator in src/synth"
+	@echo "make fmt        format the code"
+	@echo "make lint       clippy with warnings denied, and rustfmt --check"
+
+build:
+	$(CARGO) build --locked --profile $(PROFILE)
+
+# The main job, offline: every release zip in the fixture mirror into ./warehouse.
+demo: build
+	$(MPFS) build --mirror $(MIRROR) --warehouse $(WAREHOUSE)
+	@echo "Query it: duckdb -c \"SELECT year, release, count(*) FROM read_parquet('$(WAREHOUSE)/rvu/**/*.parquet', hive_partitioning=true) GROUP BY ALL\""
+
+test: test-rust bi-check
+
+test-rust:
+	$(CARGO) test --locked
+
+# An independent reader (DuckDB, as BI tools use) on a warehouse built from the fixtures and,
+# when present, the real CMS sample. DuckDB comes from PyPI into a local virtualenv.
+bi-check:
+	$(CARGO) build --locked
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -c 'import duckdb' 2>/dev/null || $(VENV)/bin/pip install --quiet 'duckdb==2.0.1'
+	rm -rf $(TARGET_DIR)/bi-check && mkdir -p $(TARGET_DIR)/bi-check/mirror
+	cp $(MIRROR)/*.zip $(TARGET_DIR)/bi-check/mirror/
+	if [ -f $(SAMPLES)/rvu25d.zip ]; then cp $(SAMPLES)/rvu25d.zip $(TARGET_DIR)/bi-check/mirror/; \
+	elif [ "$$CI" = true ]; then echo "missing $(SAMPLES)/rvu25d.zip" >&2; exit 1; fi
+	$(TARGET_DIR)/debug/mpfs -q build --mirror $(TARGET_DIR)/bi-check/mirror --warehouse $(TARGET_DIR)/bi-check/warehouse
+	$(VENV)/bin/python tests/bi/check_warehouse.py $(TARGET_DIR)/bi-check/warehouse \
+	  $$([ -f $(TARGET_DIR)/bi-check/mirror/rvu25d.zip ] && echo --real)
+
+fixtures:
+	$(CARGO) run --locked -- synth --out $(MIRROR)
+
+fmt:
+	$(CARGO) fmt
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --locked --all-targets -- -D warnings
+
+clean:
+	$(CARGO) clean
+	rm -rf $(WAREHOUSE) $(VENV)

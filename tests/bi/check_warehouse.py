@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Reads an mpfs warehouse with DuckDB, an independent Parquet reader as BI tools use, and
+checks the contract's column names, types and known values.
+
+Usage: check_warehouse.py WAREHOUSE [--real]
+  --real  the warehouse also holds the real CMS release 2025D (rvu25d.zip)
+Exits non-zero with a message on the first mismatch.
+"""
+import sys
+
+import duckdb
+
+RVU_COLUMNS = [
+    "release_id", "effective_from", "cf_variant", "hcpcs", "modifier", "description",
+    "status_code", "not_used_for_payment", "work_rvu", "pe_nonfac_rvu", "pe_nonfac_na",
+    "pe_fac_rvu", "pe_fac_na", "mp_rvu", "total_nonfac_rvu", "total_fac_rvu", "pctc_ind",
+    "global_days", "pre_op", "intra_op", "post_op", "mult_proc", "bilat_surg", "asst_surg",
+    "co_surg", "team_surg", "pricing_ind", "endo_base", "conv_factor", "phys_supervision",
+    "calc_flag", "diag_imaging_family", "opps_pe_nonfac_rvu", "opps_pe_fac_rvu", "opps_mp_rvu",
+    "source_file", "source_sha256", "year", "release",
+]
+
+
+def check(condition, message):
+    if not condition:
+        sys.exit(f"BI check failed: {message}")
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    warehouse = sys.argv[1]
+    real = "--real" in sys.argv[2:]
+    con = duckdb.connect()
+    rvu = f"read_parquet('{warehouse}/rvu/**/*.parquet', hive_partitioning = true)"
+
+    described = con.sql(f"DESCRIBE SELECT * FROM {rvu}").fetchall()
+    names = [row[0] for row in described]
+    types = {row[0]: row[1] for row in described}
+    # The hive keys come last, in an order that is DuckDB's to choose.
+    check(names[:-2] == RVU_COLUMNS[:-2], f"rvu columns {names}")
+    check(sorted(names[-2:]) == ["release", "year"], f"hive keys {names[-2:]}")
+    for column in ["hcpcs", "modifier", "global_days", "phys_supervision"]:
+        check(types[column] == "VARCHAR", f"{column} is {types[column]}, expected VARCHAR")
+    for column in ["work_rvu", "pe_nonfac_rvu", "conv_factor"]:
+        check(types[column] == "DOUBLE", f"{column} is {types[column]}, expected DOUBLE")
+    check(types["effective_from"] == "DATE", f"effective_from is {types['effective_from']}")
+    check(types["pe_fac_na"] == "BOOLEAN", f"pe_fac_na is {types['pe_fac_na']}")
+
+    counts = dict(
+        ((y, r), n)
+        for y, r, n in con.sql(
+            f"SELECT year, release, count(*) FROM {rvu} GROUP BY ALL"
+        ).fetchall()
+    )
+    check(counts.get((2024, "A")) == 30, f"2024A rows {counts.get((2024, 'A'))}")
+    check(counts.get((2025, "A")) == 31, f"2025A rows {counts.get((2025, 'A'))}")
+    row = con.sql(
+        f"SELECT work_rvu, pe_nonfac_rvu, pe_fac_rvu, mp_rvu, conv_factor FROM {rvu} "
+        "WHERE release_id = '2024B' AND hcpcs = '99213' AND modifier = ''"
+    ).fetchall()
+    check(row == [(1.31, 1.36, 0.56, 0.11, 33.2875)], f"fixture 2024B 99213: {row}")
+
+    if real:
+        check(counts.get((2025, "D")) == 19090, f"2025D rows {counts.get((2025, 'D'))}")
+        row = con.sql(
+            f"SELECT work_rvu, pe_nonfac_rvu, pe_fac_rvu, mp_rvu, total_nonfac_rvu, "
+            f"total_fac_rvu, global_days FROM {rvu} "
+            "WHERE year = 2025 AND release = 'D' AND hcpcs = '99213' AND modifier = ''"
+        ).fetchall()
+        check(row == [(1.30, 1.35, 0.57, 0.10, 2.75, 1.97, "XXX")], f"2025D 99213: {row}")
+        n26 = con.sql(
+            f"SELECT count(*) FROM {rvu} WHERE release_id = '2025D' AND modifier = '26'"
+        ).fetchall()[0][0]
+        check(n26 == 1127, f"2025D modifier 26 rows: {n26}")
+
+    releases = con.sql(
+        f"SELECT release_id, year, release FROM read_parquet('{warehouse}/releases/releases.parquet') "
+        "ORDER BY effective_from"
+    ).fetchall()
+    expected = [("2024A", 2024, "A"), ("2024B", 2024, "B"), ("2025A", 2025, "A")]
+    if real:
+        expected.append(("2025D", 2025, "D"))
+    check(releases == expected, f"releases {releases}")
+    print(f"BI check passed: DuckDB {duckdb.__version__} read {sum(counts.values())} rvu rows "
+          f"from {len(counts)} partitions with the contract's columns")
+
+
+if __name__ == "__main__":
+    main()

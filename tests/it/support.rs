@@ -1,0 +1,172 @@
+//! Shared helpers: running the binary, locating the real CMS sample, reading the warehouse.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use polars::prelude::*;
+
+/// Runs the `mpfs` binary with `args`.
+pub fn mpfs(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mpfs"))
+        .args(args)
+        .env_remove("MPFS_LOG")
+        .output()
+        .expect("mpfs runs")
+}
+
+/// stdout and stderr together, for asserting on messages wherever they go.
+pub fn all_output(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+pub fn path_str(path: &Path) -> &str {
+    path.to_str().expect("test paths are UTF-8")
+}
+
+/// Runs `mpfs build` and insists it succeeds.
+pub fn build(mirror: &Path, warehouse: &Path) -> Output {
+    let output = mpfs(&[
+        "build",
+        "--mirror",
+        path_str(mirror),
+        "--warehouse",
+        path_str(warehouse),
+    ]);
+    assert!(
+        output.status.success(),
+        "mpfs build failed:\n{}",
+        all_output(&output)
+    );
+    output
+}
+
+/// The repository's fixture mirror.
+pub fn fixture_mirror() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mirror")
+}
+
+/// The real CMS sample `rvu25d.zip`: `$MPFS_SAMPLES/rvu25d.zip`, else
+/// `../shared/cms-samples/rvu25d.zip` beside the checkout. `None` (skip) when absent, except
+/// under CI (`CI=true`), where a missing sample is a failure: a skipped test proves nothing.
+pub fn real_sample() -> Option<PathBuf> {
+    let dir = std::env::var_os("MPFS_SAMPLES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/cms-samples"));
+    let zip = dir.join("rvu25d.zip");
+    if zip.is_file() {
+        return Some(zip);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!(
+            "the real CMS sample {} is missing; CI must have it (set MPFS_SAMPLES)",
+            zip.display()
+        );
+    }
+    eprintln!("skipping: real CMS sample {} not found", zip.display());
+    None
+}
+
+/// A temporary mirror holding a copy of the given zip under `name`.
+pub fn mirror_with(zip: &Path, name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(zip, dir.path().join(name)).unwrap();
+    dir
+}
+
+/// Reads one partition file of a table.
+pub fn read_partition(warehouse: &Path, table: &str, year: u16, release: &str) -> DataFrame {
+    let path = warehouse
+        .join(table)
+        .join(format!("year={year}"))
+        .join(format!("release={release}"))
+        .join("part-0.parquet");
+    let file = std::fs::File::open(&path)
+        .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+    ParquetReader::new(file).finish().unwrap()
+}
+
+/// Reads a whole-table file such as `releases/releases.parquet`.
+pub fn read_table(warehouse: &Path, relative: &str) -> DataFrame {
+    let path = warehouse.join(relative);
+    let file = std::fs::File::open(&path)
+        .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+    ParquetReader::new(file).finish().unwrap()
+}
+
+/// The rows of `frame` matching a code and modifier.
+pub fn rows_for(frame: &DataFrame, hcpcs: &str, modifier: &str) -> DataFrame {
+    frame
+        .clone()
+        .lazy()
+        .filter(
+            col("hcpcs")
+                .eq(lit(hcpcs))
+                .and(col("modifier").eq(lit(modifier))),
+        )
+        .collect()
+        .unwrap()
+}
+
+pub fn f64_at(frame: &DataFrame, column: &str) -> f64 {
+    assert_eq!(frame.height(), 1, "expected exactly one row");
+    frame.column(column).unwrap().f64().unwrap().get(0).unwrap()
+}
+
+pub fn str_at(frame: &DataFrame, column: &str) -> Option<String> {
+    assert_eq!(frame.height(), 1, "expected exactly one row");
+    frame
+        .column(column)
+        .unwrap()
+        .str()
+        .unwrap()
+        .get(0)
+        .map(str::to_string)
+}
+
+pub fn bool_at(frame: &DataFrame, column: &str) -> bool {
+    assert_eq!(frame.height(), 1, "expected exactly one row");
+    frame
+        .column(column)
+        .unwrap()
+        .bool()
+        .unwrap()
+        .get(0)
+        .unwrap()
+}
+
+/// Asserts the four RVU components of one row.
+pub fn assert_rvus(frame: &DataFrame, hcpcs: &str, modifier: &str, expected: [f64; 4]) {
+    let row = rows_for(frame, hcpcs, modifier);
+    let got = [
+        f64_at(&row, "work_rvu"),
+        f64_at(&row, "pe_nonfac_rvu"),
+        f64_at(&row, "pe_fac_rvu"),
+        f64_at(&row, "mp_rvu"),
+    ];
+    assert_eq!(
+        got, expected,
+        "{hcpcs} {modifier:?}: work, PE nonfac, PE fac, MP"
+    );
+}
+
+/// Every file under `root` with its bytes, to prove a failed build changed nothing.
+pub fn snapshot(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push((path.clone(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
