@@ -12,7 +12,8 @@ use crate::logging::LogFormat;
     version,
     about = "Medicare Physician Fee Schedule pipeline: CMS release zips to a Parquet warehouse",
     after_help = "Exit codes: 0 success; 1 failure; 2 usage error; 3 partial failure (some \
-                  releases failed, the others were published)."
+                  releases failed, the others were done); 10 check-new found releases the \
+                  catalog lacks."
 )]
 pub struct Cli {
     /// Log format on stderr.
@@ -41,8 +42,125 @@ pub struct Cli {
 pub enum Command {
     /// Build the warehouse from every release zip in a mirror folder.
     Build(BuildArgs),
+    /// Download release zips into the cache (from cms.gov, a mirror server or a folder).
+    Fetch(FetchArgs),
+    /// List the release catalog, marking what is cached and built.
+    Releases(ReleasesArgs),
+    /// Look for releases on CMS's landing page that the catalog lacks (exit 10 if any).
+    CheckNew(CheckNewArgs),
     /// Write synthetic release zips in CMS's exact formats (the project's fixtures).
     Synth(SynthArgs),
+}
+
+/// How to talk to web servers.
+#[derive(Debug, Clone, Args)]
+pub struct HttpArgs {
+    /// User-Agent header (cms.gov may refuse clients that do not look like browsers).
+    #[arg(long, value_name = "TEXT", env = "MPFS_USER_AGENT")]
+    pub user_agent: Option<String>,
+
+    /// Seconds to wait for a connection.
+    #[arg(long, value_name = "SECONDS", default_value_t = 15.0)]
+    pub connect_timeout: f64,
+
+    /// Seconds to wait for a response or for the next chunk of a body.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    pub read_timeout: f64,
+
+    /// Attempts per URL on connection errors, timeouts, 429 and 5xx (first included).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub attempts: u32,
+
+    /// First retry delay in milliseconds; doubles each retry, with jitter, up to 60 s.
+    #[arg(long, value_name = "MS", default_value_t = 2000)]
+    pub backoff_ms: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Releases of these years: 2025, or a range such as 2023..2026.
+    #[arg(long, value_name = "RANGE", conflicts_with_all = ["releases", "latest"])]
+    pub years: Option<String>,
+
+    /// These releases (for example 2025D); repeatable.
+    #[arg(long = "release", value_name = "ID", conflicts_with = "latest")]
+    pub releases: Vec<String>,
+
+    /// The N most recent releases of the catalog.
+    #[arg(long, value_name = "N")]
+    pub latest: Option<usize>,
+
+    /// Cache folder; the zips in it are named by release id, so it is also a mirror.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "data/cache",
+        env = "MPFS_CACHE"
+    )]
+    pub cache: PathBuf,
+
+    /// Release catalog (default: the catalog built into mpfs, config/releases.toml).
+    #[arg(long, value_name = "FILE", env = "MPFS_CATALOG")]
+    pub catalog: Option<PathBuf>,
+
+    /// Replace https://www.cms.gov in every catalog URL, keeping the path (a mirror server).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "MPFS_BASE_URL",
+        conflicts_with = "mirror"
+    )]
+    pub base_url: Option<String>,
+
+    /// Take zips from this local folder (named by release id) instead of the network.
+    #[arg(long, value_name = "DIR")]
+    pub mirror: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub http: HttpArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReleasesArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Cache folder to look in.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "data/cache",
+        env = "MPFS_CACHE"
+    )]
+    pub cache: PathBuf,
+
+    /// Warehouse to look in.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "warehouse",
+        env = "MPFS_WAREHOUSE"
+    )]
+    pub warehouse: PathBuf,
+
+    /// Release catalog (default: the built-in one).
+    #[arg(long, value_name = "FILE", env = "MPFS_CATALOG")]
+    pub catalog: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckNewArgs {
+    /// The page that links every release.
+    #[arg(long, value_name = "URL", default_value = crate::ingest::discovery::LANDING_PAGE)]
+    pub page_url: String,
+
+    /// Release catalog (default: the built-in one).
+    #[arg(long, value_name = "FILE", env = "MPFS_CATALOG")]
+    pub catalog: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub http: HttpArgs,
 }
 
 #[derive(Debug, Args)]
@@ -67,6 +185,10 @@ pub struct BuildArgs {
     /// Leave AMA CPT descriptors out of every output (sites without a CPT licence).
     #[arg(long)]
     pub no_descriptors: bool,
+
+    /// Release catalog, for effective dates (default: the built-in one).
+    #[arg(long, value_name = "FILE", env = "MPFS_CATALOG")]
+    pub catalog: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

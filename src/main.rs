@@ -12,7 +12,7 @@ use mpfs::logging::LogFormat;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     mpfs::logging::init(cli.log_format, cli.verbose as i8 - cli.quiet as i8);
-    match commands::run(&cli.command) {
+    match commands::run(&cli.command, cli.log_format == LogFormat::Json) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(error) => {
             match cli.log_format {

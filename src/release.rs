@@ -99,20 +99,18 @@ impl ReleaseId {
         format!("{:?}{}", self.quarter, self.revision)
     }
 
-    /// The date a release takes effect: the announced date for corrections whose date is
-    /// documented (cms-formats.md: 2024AR from 2024-03-09), otherwise the first day of its
-    /// quarter.
-    pub fn effective_from(&self) -> NaiveDate {
-        const ANNOUNCED: [(u16, &str, (i32, u32, u32)); 1] = [(2024, "AR", (2024, 3, 9))];
-        let letter = self.letter();
-        ANNOUNCED
-            .iter()
-            .find(|(year, l, _)| *year == self.year && *l == letter)
-            .and_then(|(_, _, (y, m, d))| NaiveDate::from_ymd_opt(*y, *m, *d))
-            .unwrap_or_else(|| self.default_effective_from())
+    /// The file name mpfs caches the release's zip under (`rvu25d.zip`, `rvu24ar.zip`):
+    /// a cache folder is itself a valid mirror.
+    pub fn zip_name(&self) -> String {
+        format!(
+            "rvu{:02}{}.zip",
+            self.year % 100,
+            self.letter().to_ascii_lowercase()
+        )
     }
 
-    /// The first day of the release's quarter, the default effective date.
+    /// The first day of the release's quarter: the effective date of a release the catalog
+    /// does not list (the catalog carries announced dates of corrections such as 2024AR).
     pub fn default_effective_from(&self) -> NaiveDate {
         let month = match self.quarter {
             Quarter::A => 1,
@@ -137,7 +135,8 @@ impl FromStr for ReleaseId {
 
 impl fmt::Display for ReleaseId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", self.year, self.letter())
+        // `pad` so that width and alignment flags work in tables (`{id:<7}`).
+        f.pad(&format!("{}{}", self.year, self.letter()))
     }
 }
 
@@ -198,13 +197,11 @@ mod tests {
     fn effective_dates_default_to_quarter_start() {
         let id: ReleaseId = "2025C".parse().unwrap();
         assert_eq!(
-            id.effective_from(),
+            id.default_effective_from(),
             NaiveDate::from_ymd_opt(2025, 7, 1).unwrap()
         );
+        assert_eq!(id.zip_name(), "rvu25c.zip");
         let id: ReleaseId = "2024AR".parse().unwrap();
-        assert_eq!(
-            id.effective_from(),
-            NaiveDate::from_ymd_opt(2024, 3, 9).unwrap()
-        );
+        assert_eq!(id.zip_name(), "rvu24ar.zip");
     }
 }

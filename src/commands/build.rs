@@ -8,6 +8,7 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 
+use crate::catalog::Catalog;
 use crate::cli::BuildArgs;
 use crate::commands::Outcome;
 use crate::ingest::mirror::{self, MirroredRelease};
@@ -51,6 +52,7 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<Outcome> {
             args.mirror.display()
         );
     }
+    let catalog = Catalog::load(args.catalog.as_deref())?;
     let warehouse = Warehouse::open(&args.warehouse)?;
     let options = BuildOptions {
         with_descriptors: !args.no_descriptors,
@@ -59,7 +61,7 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<Outcome> {
     let mut built = Vec::new();
     let mut failed = Vec::new();
     for release in &releases {
-        match build_release(&warehouse, release, options) {
+        match build_release(&warehouse, &catalog, release, options) {
             Ok(record) => {
                 println!(
                     "{:<7} built   {:>7} rvu rows  from {}",
@@ -85,22 +87,21 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<Outcome> {
         failed.len(),
         warehouse.root().display()
     );
-    Ok(match (built.is_empty(), failed.is_empty()) {
-        (_, true) => Outcome::Success,
-        (true, false) => Outcome::Failure,
-        (false, false) => Outcome::Partial,
-    })
+    Ok(Outcome::of_batch(built.len(), failed.len()))
 }
 
 /// Transforms one release zip and publishes its tables. Returns its `releases` row.
 pub fn build_release(
     warehouse: &Warehouse,
+    catalog: &Catalog,
     release: &MirroredRelease,
     options: BuildOptions,
 ) -> anyhow::Result<ReleaseRecord> {
     let mut archive = ReleaseArchive::open(&release.path)?;
     let transformed = transform_release(&release.id, &mut archive)?;
-    let effective_from = release.id.effective_from();
+    let effective_from = catalog
+        .get(&release.id)
+        .map_or_else(|| release.id.default_effective_from(), |r| r.effective_from);
     let rvu = rvu_frame(
         &release.id,
         effective_from,

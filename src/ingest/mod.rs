@@ -1,4 +1,9 @@
-//! Ingest: where release zips come from. For now a local mirror folder; the downloader and
-//! release catalog arrive with their own modules.
+//! Ingest: where release zips come from. The [`http`] client fetches from cms.gov or a
+//! mirror server, [`fetch`] checks and caches each zip in the [`cache`], [`mirror`] reads a
+//! local folder of zips, and [`discovery`] notices releases the catalog does not know.
 
+pub mod cache;
+pub mod discovery;
+pub mod fetch;
+pub mod http;
 pub mod mirror;

@@ -254,32 +254,51 @@ impl ReleaseArchive {
     }
 }
 
-/// Refuses anything that is not a zip before the zip reader sees it, so an HTML page or a
-/// truncated download gets a message that says what it is.
-fn check_zip_magic(path: &Path, bytes: &[u8]) -> Result<(), ArchiveError> {
+/// What the first bytes of a supposed zip say it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sniffed {
+    Zip,
+    /// A web page: CMS answers some URLs with an HTML meta-refresh page instead of the zip.
+    Html,
+    /// Anything else, with its first bytes in hex (or `(empty file)`).
+    Other(String),
+}
+
+/// Looks at the first bytes of a file that should be a zip.
+pub fn sniff(bytes: &[u8]) -> Sniffed {
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
-        return Ok(());
+        return Sniffed::Zip;
     }
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).to_ascii_lowercase();
     let head = head.trim_start_matches('\u{feff}').trim_start();
     if head.starts_with("<!doctype html") || head.starts_with("<html") || head.contains("<meta") {
-        return Err(ArchiveError::HtmlNotZip {
-            path: path.to_path_buf(),
-        });
+        return Sniffed::Html;
     }
-    let magic = if bytes.is_empty() {
-        "(empty file)".to_string()
-    } else {
+    if bytes.is_empty() {
+        return Sniffed::Other("(empty file)".to_string());
+    }
+    Sniffed::Other(
         bytes[..bytes.len().min(4)]
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect::<Vec<_>>()
-            .join(" ")
-    };
-    Err(ArchiveError::NotZip {
-        path: path.to_path_buf(),
-        magic,
-    })
+            .join(" "),
+    )
+}
+
+/// Refuses anything that is not a zip before the zip reader sees it, so an HTML page or a
+/// truncated download gets a message that says what it is.
+fn check_zip_magic(path: &Path, bytes: &[u8]) -> Result<(), ArchiveError> {
+    match sniff(bytes) {
+        Sniffed::Zip => Ok(()),
+        Sniffed::Html => Err(ArchiveError::HtmlNotZip {
+            path: path.to_path_buf(),
+        }),
+        Sniffed::Other(magic) => Err(ArchiveError::NotZip {
+            path: path.to_path_buf(),
+            magic,
+        }),
+    }
 }
 
 /// Recognises a member by its last path component; `None` for anything else (the PDF,

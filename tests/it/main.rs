@@ -1,7 +1,9 @@
 //! The one integration-test binary (polars makes every extra test binary expensive to link).
-//! Each module covers one concern; `support` holds what they share.
+//! Each module covers one concern; `support` and `http_server` hold what they share.
 
 mod bad_input;
 mod fixtures;
+mod http_server;
+mod ingest;
 mod real_sample;
 mod support;

@@ -1,0 +1,197 @@
+//! The download cache: release zips named by release id (`rvu25d.zip`), so the folder is
+//! itself a mirror that `mpfs build --mirror` reads, plus `manifest.json` recording where
+//! each zip came from, its validators (ETag, Last-Modified) and its SHA-256.
+//!
+//! Nothing half-written is ever visible under a release's name: downloads go to
+//! `.<name>.<pid>.part` in the same folder and are renamed into place only once complete and
+//! checked. A `.part` file left by a killed run is removed by the next one.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::release::ReleaseId;
+
+pub const MANIFEST_FILE: &str = "manifest.json";
+const PART_SUFFIX: &str = ".part";
+
+/// What the manifest knows of one cached release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestEntry {
+    pub url: String,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub sha256: String,
+    pub bytes: u64,
+    /// RFC 3339 UTC time of the download that produced the cached file.
+    pub fetched_at: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Keyed by release id (`2025D`), sorted.
+    pub releases: BTreeMap<String, ManifestEntry>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("cache {path}: {action}: {source}")]
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        source: std::io::Error,
+    },
+    #[error("cache manifest {path} is damaged ({reason}); move it aside and fetch again")]
+    BadManifest { path: PathBuf, reason: String },
+}
+
+fn io_error(path: &Path, action: &'static str) -> impl FnOnce(std::io::Error) -> CacheError {
+    let path = path.to_path_buf();
+    move |source| CacheError::Io {
+        path,
+        action,
+        source,
+    }
+}
+
+/// A cache folder.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+impl Cache {
+    /// Opens (creating) the folder and removes `.part` files left by killed downloads.
+    pub fn open(dir: &Path) -> Result<Cache, CacheError> {
+        fs::create_dir_all(dir).map_err(io_error(dir, "cannot create the cache folder"))?;
+        for entry in fs::read_dir(dir).map_err(io_error(dir, "cannot list the cache folder"))? {
+            let entry = entry.map_err(io_error(dir, "cannot list the cache folder"))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') && name.ends_with(PART_SUFFIX) {
+                tracing::info!(file = %name, "removing a partial download left by an earlier run");
+                fs::remove_file(entry.path()).map_err(io_error(
+                    &entry.path(),
+                    "cannot remove a stale partial download",
+                ))?;
+            }
+        }
+        Ok(Cache {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Where a release's zip lives once cached.
+    pub fn zip_path(&self, id: &ReleaseId) -> PathBuf {
+        self.dir.join(id.zip_name())
+    }
+
+    /// A fresh temporary path for a download of `id`, in the cache folder (same filesystem,
+    /// so the final rename is atomic).
+    pub fn part_path(&self, id: &ReleaseId) -> PathBuf {
+        self.dir.join(format!(
+            ".{}.{}{PART_SUFFIX}",
+            id.zip_name(),
+            std::process::id()
+        ))
+    }
+
+    pub fn manifest(&self) -> Result<Manifest, CacheError> {
+        let path = self.dir.join(MANIFEST_FILE);
+        match fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| CacheError::BadManifest {
+                path,
+                reason: e.to_string(),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Manifest::default()),
+            Err(e) => Err(io_error(&path, "cannot read the manifest")(e)),
+        }
+    }
+
+    /// Replaces the manifest atomically.
+    pub fn save_manifest(&self, manifest: &Manifest) -> Result<(), CacheError> {
+        let path = self.dir.join(MANIFEST_FILE);
+        let mut temp = tempfile::NamedTempFile::new_in(&self.dir)
+            .map_err(io_error(&self.dir, "cannot create a temporary manifest"))?;
+        let text = serde_json::to_string_pretty(manifest).expect("manifest serialises");
+        temp.write_all(text.as_bytes())
+            .and_then(|_| temp.write_all(b"\n"))
+            .and_then(|_| temp.as_file().sync_all())
+            .map_err(io_error(&path, "cannot write the manifest"))?;
+        temp.persist(&path)
+            .map_err(|e| io_error(&path, "cannot replace the manifest")(e.error))?;
+        Ok(())
+    }
+
+    /// Moves a checked download into place under the release's name.
+    pub fn install(&self, part: &Path, id: &ReleaseId) -> Result<PathBuf, CacheError> {
+        let target = self.zip_path(id);
+        fs::rename(part, &target)
+            .map_err(io_error(&target, "cannot move the download into place"))?;
+        if let Ok(dir) = fs::File::open(&self.dir) {
+            let _ = dir.sync_all();
+        }
+        Ok(target)
+    }
+
+    /// SHA-256 of the cached zip of `id`, or `None` when it is not cached.
+    pub fn cached_sha256(&self, id: &ReleaseId) -> Result<Option<String>, CacheError> {
+        let path = self.zip_path(id);
+        match fs::read(&path) {
+            Ok(bytes) => Ok(Some(hex::encode(Sha256::digest(&bytes)))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_error(&path, "cannot read the cached zip")(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_partial_downloads_are_removed_and_never_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".rvu25d.zip.4242.part"), b"PK\x03\x04half").unwrap();
+        std::fs::write(dir.path().join("rvu24a.zip"), b"kept").unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        assert!(!dir.path().join(".rvu25d.zip.4242.part").exists());
+        assert!(dir.path().join("rvu24a.zip").exists());
+        assert_eq!(cache.manifest().unwrap(), Manifest::default());
+    }
+
+    #[test]
+    fn manifest_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let mut manifest = Manifest::default();
+        manifest.releases.insert(
+            "2025D".to_string(),
+            ManifestEntry {
+                url: "https://www.cms.gov/files/zip/rvu25d.zip".to_string(),
+                etag: Some("\"abc\"".to_string()),
+                last_modified: None,
+                sha256: "00".repeat(32),
+                bytes: 3,
+                fetched_at: "2026-01-01T00:00:00Z".to_string(),
+            },
+        );
+        cache.save_manifest(&manifest).unwrap();
+        assert_eq!(cache.manifest().unwrap(), manifest);
+        std::fs::write(dir.path().join(MANIFEST_FILE), b"{not json").unwrap();
+        assert!(
+            cache
+                .manifest()
+                .unwrap_err()
+                .to_string()
+                .contains("is damaged")
+        );
+    }
+}
