@@ -174,3 +174,48 @@ fn releases_table_derives_effective_ranges() {
     let to: Vec<Option<&str>> = to.str().unwrap().iter().collect();
     assert_eq!(to, [Some("2024-03-31"), Some("2024-12-31"), None], "{text}");
 }
+
+#[test]
+fn json_logs_are_one_object_per_line_on_stderr() {
+    let warehouse = tempfile::tempdir().unwrap();
+    let output = mpfs(&[
+        "--log-format",
+        "json",
+        "build",
+        "--mirror",
+        path_str(&fixture_mirror()),
+        "--warehouse",
+        path_str(warehouse.path()),
+    ]);
+    assert!(output.status.success(), "{}", all_output(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let events: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let published = events
+        .iter()
+        .filter(|e| e["message"] == "published")
+        .count();
+    assert_eq!(published, 3, "{stderr}");
+    assert!(
+        events
+            .iter()
+            .any(|e| e["level"] == "WARN" && e["release"] == "2024A")
+    );
+    // Results stay on stdout, logs never go there.
+    assert!(String::from_utf8_lossy(&output.stdout).contains("3 built, 0 failed"));
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("\"level\""));
+
+    let quiet = mpfs(&[
+        "-q",
+        "build",
+        "--mirror",
+        path_str(&fixture_mirror()),
+        "--warehouse",
+        path_str(warehouse.path()),
+    ]);
+    let stderr = String::from_utf8_lossy(&quiet.stderr);
+    assert!(!stderr.contains("INFO"), "-q hides info: {stderr}");
+    assert!(stderr.contains("WARN"), "-q keeps warnings: {stderr}");
+}
