@@ -52,6 +52,14 @@ pub enum Command {
     Synth(SynthArgs),
 }
 
+/// Which release catalog to use.
+#[derive(Debug, Clone, Args)]
+pub struct CatalogArg {
+    /// Release catalog (default: the catalog built into mpfs, config/releases.toml).
+    #[arg(long = "catalog", value_name = "FILE", env = "MPFS_CATALOG")]
+    pub path: Option<PathBuf>,
+}
+
 /// How to talk to web servers.
 #[derive(Debug, Clone, Args)]
 pub struct HttpArgs {
@@ -99,9 +107,8 @@ pub struct FetchArgs {
     )]
     pub cache: PathBuf,
 
-    /// Release catalog (default: the catalog built into mpfs, config/releases.toml).
-    #[arg(long, value_name = "FILE", env = "MPFS_CATALOG")]
-    pub catalog: Option<PathBuf>,
+    #[command(flatten)]
+    pub catalog: CatalogArg,
 
     /// Replace https://www.cms.gov in every catalog URL, keeping the path (a mirror server).
     #[arg(
@@ -144,9 +151,8 @@ pub struct ReleasesArgs {
     )]
     pub warehouse: PathBuf,
 
-    /// Release catalog (default: the built-in one).
-    #[arg(long, value_name = "FILE", env = "MPFS_CATALOG")]
-    pub catalog: Option<PathBuf>,
+    #[command(flatten)]
+    pub catalog: CatalogArg,
 }
 
 #[derive(Debug, Args)]
@@ -155,9 +161,8 @@ pub struct CheckNewArgs {
     #[arg(long, value_name = "URL", default_value = crate::ingest::discovery::LANDING_PAGE)]
     pub page_url: String,
 
-    /// Release catalog (default: the built-in one).
-    #[arg(long, value_name = "FILE", env = "MPFS_CATALOG")]
-    pub catalog: Option<PathBuf>,
+    #[command(flatten)]
+    pub catalog: CatalogArg,
 
     #[command(flatten)]
     pub http: HttpArgs,
@@ -186,9 +191,8 @@ pub struct BuildArgs {
     #[arg(long)]
     pub no_descriptors: bool,
 
-    /// Release catalog, for effective dates (default: the built-in one).
-    #[arg(long, value_name = "FILE", env = "MPFS_CATALOG")]
-    pub catalog: Option<PathBuf>,
+    #[command(flatten)]
+    pub catalog: CatalogArg,
 }
 
 #[derive(Debug, Args)]

@@ -52,7 +52,7 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<Outcome> {
             args.mirror.display()
         );
     }
-    let catalog = Catalog::load(args.catalog.as_deref())?;
+    let catalog = Catalog::load(args.catalog.path.as_deref())?;
     let warehouse = Warehouse::open(&args.warehouse)?;
     let options = BuildOptions {
         with_descriptors: !args.no_descriptors,

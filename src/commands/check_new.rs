@@ -12,7 +12,7 @@ use crate::commands::{Outcome, http_client};
 use crate::ingest::discovery::release_links;
 
 pub fn run(args: &CheckNewArgs) -> anyhow::Result<Outcome> {
-    let catalog = Catalog::load(args.catalog.as_deref())?;
+    let catalog = Catalog::load(args.catalog.path.as_deref())?;
     let client = http_client(&args.http)?;
     let mut response = client.get(&args.page_url, HeaderMap::new())?;
     let mut html = String::new();

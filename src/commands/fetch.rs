@@ -14,7 +14,7 @@ use crate::release::ReleaseId;
 const DEFAULT_YEARS: u16 = 2;
 
 pub fn run(args: &FetchArgs, progress: bool) -> anyhow::Result<Outcome> {
-    let catalog = Catalog::load(args.catalog.as_deref())?;
+    let catalog = Catalog::load(args.catalog.path.as_deref())?;
     let selected = select(&catalog, args)?;
     let cache = Cache::open(&args.cache)?;
     let client;

@@ -24,7 +24,7 @@ struct Row {
 }
 
 pub fn run(args: &ReleasesArgs) -> anyhow::Result<Outcome> {
-    let catalog = Catalog::load(args.catalog.as_deref())?;
+    let catalog = Catalog::load(args.catalog.path.as_deref())?;
     let built: Vec<String> = if args.warehouse.join(RELEASES_FILE).exists() {
         let warehouse = Warehouse::open(&args.warehouse)?;
         match warehouse.read_table_file(Path::new(RELEASES_FILE))? {

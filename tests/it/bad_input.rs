@@ -27,13 +27,7 @@ fn assert_rejected_without_harm(bad_mirror: &Path, expected: &[&str]) {
     build(&fixture_mirror(), warehouse.path());
     let before = snapshot(warehouse.path());
 
-    let output = mpfs(&[
-        "build",
-        "--mirror",
-        path_str(bad_mirror),
-        "--warehouse",
-        path_str(warehouse.path()),
-    ]);
+    let output = build_output(bad_mirror, warehouse.path());
     let text = all_output(&output);
     assert_eq!(output.status.code(), Some(1), "{text}");
     for needle in expected {
@@ -165,8 +159,8 @@ fn one_bad_release_does_not_stop_the_others() {
     ]);
     let text = all_output(&output);
     assert_eq!(output.status.code(), Some(3), "partial failure:\n{text}");
-    assert!(text.contains("2025A   FAILED  "), "{text}");
-    assert!(text.contains("1 built, 1 failed"), "{text}");
+    assert_contains(&text, "2025A   FAILED  ");
+    assert_contains(&text, "1 built, 1 failed");
     assert_eq!(
         read_partition(warehouse.path(), "rvu", 2024, "A").height(),
         30

@@ -35,19 +35,10 @@ fn builds_every_fixture_release_with_exact_values() {
     let warehouse = tempfile::tempdir().unwrap();
     let output = build(&fixture_mirror(), warehouse.path());
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        stdout.contains("2024A   built        30 rvu rows"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("2024B   built        31 rvu rows"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("2025A   built        31 rvu rows"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("3 built, 0 failed"), "{stdout}");
+    assert_contains(&stdout, "2024A   built        30 rvu rows");
+    assert_contains(&stdout, "2024B   built        31 rvu rows");
+    assert_contains(&stdout, "2025A   built        31 rvu rows");
+    assert_contains(&stdout, "3 built, 0 failed");
 
     // 2024A: letters-before-digits order and a Ctrl-Z trailer in the source.
     let a24 = read_partition(warehouse.path(), "rvu", 2024, "A");

@@ -242,7 +242,7 @@ fn server_errors_are_retried_until_they_pass() {
         &["--release", "2024A"],
     );
     assert_eq!(run.code, Some(0), "{}", run.text);
-    assert!(run.text.contains("2024A   downloaded"), "{}", run.text);
+    assert_contains(&run.text, "2024A   downloaded");
     assert_eq!(
         server.requests_for("/files/zip/rvu24a.zip").len(),
         3,
@@ -267,19 +267,14 @@ fn a_404_fails_that_release_alone_and_is_not_retried() {
         &["--years", "2024..2025"],
     );
     assert_eq!(run.code, Some(3), "partial failure:\n{}", run.text);
-    assert!(
-        run.text.contains(&format!(
+    assert_contains(
+        &run.text,
+        format!(
             "2024B   FAILED      {}/files/zip/rvu24b-updated-03/18/2024.zip: HTTP 404 Not Found",
             server.base_url()
-        )),
-        "{}",
-        run.text
+        ),
     );
-    assert!(
-        run.text.contains("2 fetched or unchanged, 1 failed"),
-        "{}",
-        run.text
-    );
+    assert_contains(&run.text, "2 fetched or unchanged, 1 failed");
     assert_eq!(
         server
             .requests_for("/files/zip/rvu24b-updated-03/18/2024.zip")
@@ -307,7 +302,7 @@ fn an_alternate_url_is_tried_when_the_primary_is_gone() {
         &["--release", "2025A"],
     );
     assert_eq!(run.code, Some(0), "{}", run.text);
-    assert!(run.text.contains("/files/zip/rvu25a.zip"), "{}", run.text);
+    assert_contains(&run.text, "/files/zip/rvu25a.zip");
 }
 
 #[test]
@@ -326,14 +321,10 @@ fn a_body_cut_short_leaves_nothing_in_the_cache() {
         &["--release", "2024A", "--attempts", "1"],
     );
     assert_eq!(run.code, Some(1), "{}", run.text);
-    assert!(run.text.contains("download cut short: got"), "{}", run.text);
-    assert!(
-        run.text.contains(&format!(
-            "of the {} bytes announced",
-            fixture("rvu24a.zip").len()
-        )),
-        "{}",
-        run.text
+    assert_contains(&run.text, "download cut short: got");
+    assert_contains(
+        &run.text,
+        format!("of the {} bytes announced", fixture("rvu24a.zip").len()),
     );
     assert!(
         cache_names(&cache).is_empty(),
@@ -356,13 +347,12 @@ fn an_html_page_is_not_stored_as_a_zip() {
         &["--release", "2024A"],
     );
     assert_eq!(run.code, Some(1), "{}", run.text);
-    assert!(
-        run.text.contains(&format!(
+    assert_contains(
+        &run.text,
+        format!(
             "{}/files/zip/rvu24a.zip: got an HTML page, not a zip",
             server.base_url()
-        )),
-        "{}",
-        run.text
+        ),
     );
     assert!(cache_names(&cache).is_empty());
 }
@@ -435,7 +425,7 @@ fn a_stalled_server_times_out_within_the_bound() {
     );
     let elapsed = started.elapsed();
     assert_eq!(run.code, Some(1), "{}", run.text);
-    assert!(run.text.contains("timed out"), "{}", run.text);
+    assert_contains(&run.text, "timed out");
     assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
 }
 
@@ -464,13 +454,9 @@ fn a_pinned_checksum_mismatch_keeps_the_cached_copy() {
     let pinned = catalog(dir.path(), Some(&"ab".repeat(32)));
     let run = fetch(&server, &pinned, &cache, &["--release", "2024A"]);
     assert_eq!(run.code, Some(1), "{}", run.text);
-    assert!(
-        run.text.contains(&format!(
-            "does not match the catalog's pinned {}",
-            "ab".repeat(32)
-        )),
-        "{}",
-        run.text
+    assert_contains(
+        &run.text,
+        format!("does not match the catalog's pinned {}", "ab".repeat(32)),
     );
     assert_eq!(
         std::fs::read(cache.join("rvu24a.zip")).unwrap(),
@@ -600,10 +586,10 @@ fn check_new_reports_releases_missing_from_the_catalog() {
     let output = check("/new");
     let text = all_output(&output);
     assert_eq!(output.status.code(), Some(10), "{text}");
-    assert!(text.contains("1 not in the catalog"), "{text}");
-    assert!(
-        text.contains("new     2025B   /medicare/payment/fee-schedules/physician/pfs-relative-value-files/rvu25b"),
-        "{text}"
+    assert_contains(&text, "1 not in the catalog");
+    assert_contains(
+        &text,
+        "new     2025B   /medicare/payment/fee-schedules/physician/pfs-relative-value-files/rvu25b",
     );
 
     let output = check("/empty");

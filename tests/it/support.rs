@@ -23,19 +23,31 @@ pub fn all_output(output: &Output) -> String {
     )
 }
 
+/// Asserts that `text` contains `needle`, showing the whole text when it does not.
+#[track_caller]
+pub fn assert_contains(text: &str, needle: impl AsRef<str>) {
+    let needle = needle.as_ref();
+    assert!(text.contains(needle), "expected {needle:?} in:\n{text}");
+}
+
+/// Runs `mpfs build` over a mirror into a warehouse, whatever the outcome.
+pub fn build_output(mirror: &Path, warehouse: &Path) -> Output {
+    mpfs(&[
+        "build",
+        "--mirror",
+        path_str(mirror),
+        "--warehouse",
+        path_str(warehouse),
+    ])
+}
+
 pub fn path_str(path: &Path) -> &str {
     path.to_str().expect("test paths are UTF-8")
 }
 
 /// Runs `mpfs build` and insists it succeeds.
 pub fn build(mirror: &Path, warehouse: &Path) -> Output {
-    let output = mpfs(&[
-        "build",
-        "--mirror",
-        path_str(mirror),
-        "--warehouse",
-        path_str(warehouse),
-    ]);
+    let output = build_output(mirror, warehouse);
     assert!(
         output.status.success(),
         "mpfs build failed:\n{}",
