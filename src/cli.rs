@@ -48,8 +48,48 @@ pub enum Command {
     Releases(ReleasesArgs),
     /// Look for releases on CMS's landing page that the catalog lacks (exit 10 if any).
     CheckNew(CheckNewArgs),
+    /// Parse every format of every file in a release and report where they disagree.
+    Validate(ValidateArgs),
     /// Write synthetic release zips in CMS's exact formats (the project's fixtures).
     Synth(SynthArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// A release zip, or a release id (2025D) to take from the cache.
+    #[arg(value_name = "ZIP_OR_RELEASE")]
+    pub target: String,
+
+    /// Cache folder where release ids are looked up.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "data/cache",
+        env = "MPFS_CACHE"
+    )]
+    pub cache: PathBuf,
+
+    /// How many differences to print per kind.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub show: usize,
+}
+
+/// A file format, as flags name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    Csv,
+    Txt,
+    Xlsx,
+}
+
+impl From<FormatArg> for crate::transform::archive::FileFormat {
+    fn from(format: FormatArg) -> Self {
+        match format {
+            FormatArg::Csv => Self::Csv,
+            FormatArg::Txt => Self::Txt,
+            FormatArg::Xlsx => Self::Xlsx,
+        }
+    }
 }
 
 /// Which release catalog to use.
@@ -190,6 +230,15 @@ pub struct BuildArgs {
     /// Leave AMA CPT descriptors out of every output (sites without a CPT licence).
     #[arg(long)]
     pub no_descriptors: bool,
+
+    /// Read this format of each file (default: CSV, then TXT, then XLSX); a release without
+    /// it falls back to another format.
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+
+    /// Fail a release when more than this percent of a file's rows fail checks.
+    #[arg(long, value_name = "PERCENT", default_value_t = 1.0)]
+    pub max_rejects_percent: f64,
 
     #[command(flatten)]
     pub catalog: CatalogArg,

@@ -12,19 +12,23 @@ use crate::catalog::Catalog;
 use crate::cli::BuildArgs;
 use crate::commands::Outcome;
 use crate::ingest::mirror::{self, MirroredRelease};
+use crate::load::reference_tables::{
+    anes_cf_frame, gpci_frame, locality_county_frame, opps_cap_frame, quarantine_frame,
+};
 use crate::load::releases_table::{
     RELEASES_FILE, ReleaseRecord, merge_releases, records_from_frame, releases_frame,
 };
 use crate::load::rvu_table::rvu_frame;
-use crate::load::{SCHEMA_VERSION, Warehouse};
+use crate::load::{RELEASE_TABLES, SCHEMA_VERSION, Warehouse};
 use crate::release::ReleaseId;
 use crate::transform::archive::ReleaseArchive;
-use crate::transform::transform_release;
+use crate::transform::{TransformOptions, transform_release};
 
 /// Options that shape what a build writes.
 #[derive(Debug, Clone, Copy)]
 pub struct BuildOptions {
     pub with_descriptors: bool,
+    pub transform: TransformOptions,
 }
 
 pub fn run(args: &BuildArgs) -> anyhow::Result<Outcome> {
@@ -56,6 +60,10 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<Outcome> {
     let warehouse = Warehouse::open(&args.warehouse)?;
     let options = BuildOptions {
         with_descriptors: !args.no_descriptors,
+        transform: TransformOptions {
+            format: args.format.map(Into::into),
+            max_reject_share: args.max_rejects_percent / 100.0,
+        },
     };
 
     let mut built = Vec::new();
@@ -64,10 +72,8 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<Outcome> {
         match build_release(&warehouse, &catalog, release, options) {
             Ok(record) => {
                 println!(
-                    "{:<7} built   {:>7} rvu rows  from {}",
-                    record.id.to_string(),
-                    record.rvu_rows,
-                    record.zip_file
+                    "{:<7} built   {:>7} rvu rows  {:>5} quarantined  from {}",
+                    record.id, record.rvu_rows, record.quarantine_rows, record.zip_file
                 );
                 built.push(record);
             }
@@ -98,20 +104,60 @@ pub fn build_release(
     options: BuildOptions,
 ) -> anyhow::Result<ReleaseRecord> {
     let mut archive = ReleaseArchive::open(&release.path)?;
-    let transformed = transform_release(&release.id, &mut archive)?;
+    let transformed = transform_release(&release.id, &mut archive, &options.transform)?;
     let effective_from = catalog
         .get(&release.id)
         .map_or_else(|| release.id.default_effective_from(), |r| r.effective_from);
+    let id = &release.id;
+    let context = |table: &str| {
+        format!(
+            "{}: cannot assemble the {table} table",
+            transformed.zip_file
+        )
+    };
     let rvu = rvu_frame(
-        &release.id,
+        id,
         effective_from,
         &transformed.pprrvu,
         options.with_descriptors,
     )
-    .with_context(|| format!("{}: cannot assemble the rvu table", transformed.zip_file))?;
+    .with_context(|| context("rvu"))?;
     let rvu_rows = rvu.height() as u64;
-    warehouse.publish_release(&release.id, &mut [("rvu", rvu)])?;
-    tracing::info!(release = %release.id, rvu_rows, "published");
+    let mut tables = vec![("rvu", rvu)];
+    if let Some(gpci) = &transformed.gpci {
+        tables.push((
+            "gpci",
+            gpci_frame(id, effective_from, gpci).with_context(|| context("gpci"))?,
+        ));
+    }
+    if let Some(locco) = &transformed.locco {
+        tables.push((
+            "locality_county",
+            locality_county_frame(id, effective_from, locco)
+                .with_context(|| context("locality_county"))?,
+        ));
+    }
+    if !transformed.anes.is_empty() {
+        tables.push((
+            "anes_cf",
+            anes_cf_frame(id, effective_from, &transformed.anes)
+                .with_context(|| context("anes_cf"))?,
+        ));
+    }
+    if let Some(oppscap) = &transformed.oppscap {
+        tables.push((
+            "opps_cap",
+            opps_cap_frame(id, effective_from, oppscap).with_context(|| context("opps_cap"))?,
+        ));
+    }
+    let quarantine_rows = transformed.quarantine.len() as u64;
+    tables.push((
+        "quarantine",
+        quarantine_frame(id, effective_from, &transformed.quarantine)
+            .with_context(|| context("quarantine"))?,
+    ));
+    warehouse.publish_release(id, &mut tables, &RELEASE_TABLES)?;
+    tracing::info!(release = %id, rvu_rows, quarantine_rows, tables = tables.len(), "published");
     Ok(ReleaseRecord {
         id: release.id.clone(),
         effective_from,
@@ -121,6 +167,7 @@ pub fn build_release(
         zip_bytes: transformed.zip_bytes,
         schema_version: SCHEMA_VERSION,
         rvu_rows,
+        quarantine_rows,
     })
 }
 

@@ -5,6 +5,7 @@ pub mod check_new;
 pub mod fetch;
 pub mod releases;
 pub mod synth;
+pub mod validate;
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -52,6 +53,7 @@ pub fn run(command: &Command, json_logs: bool) -> anyhow::Result<Outcome> {
         Command::Fetch(args) => fetch::run(args, show_progress(json_logs)),
         Command::Releases(args) => releases::run(args),
         Command::CheckNew(args) => check_new::run(args),
+        Command::Validate(args) => validate::run(args),
         Command::Synth(args) => synth::run(args),
     }
 }

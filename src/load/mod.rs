@@ -1,11 +1,23 @@
 //! Load: typed rows into the Parquet warehouse.
 
+pub mod frame;
+pub mod reference_tables;
 pub mod releases_table;
 pub mod rvu_table;
 pub mod warehouse;
 
 /// Version of the warehouse's output schema. Bump it when a table's columns or their
 /// meaning change, so that releases built by an older mpfs are rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// Every per-release table, in publishing order.
+pub const RELEASE_TABLES: [&str; 6] = [
+    "rvu",
+    "gpci",
+    "locality_county",
+    "anes_cf",
+    "opps_cap",
+    "quarantine",
+];
 
 pub use warehouse::{Warehouse, WarehouseError};

@@ -8,7 +8,7 @@ use std::path::Path;
 use chrono::{Datelike, Days, NaiveDate};
 use polars::prelude::*;
 
-use crate::load::rvu_table::date_to_days;
+use crate::load::frame::date_column;
 use crate::release::ReleaseId;
 
 /// Path of the table file, relative to the warehouse root.
@@ -27,6 +27,8 @@ pub struct ReleaseRecord {
     /// Version of mpfs's output schema the release was built with.
     pub schema_version: u32,
     pub rvu_rows: u64,
+    /// Source rows that failed checks and went to `quarantine`.
+    pub quarantine_rows: u64,
 }
 
 /// Merges freshly built releases into the existing records (a rebuilt id replaces its old
@@ -61,12 +63,6 @@ pub fn merge_releases(
 
 /// The table as a frame, in chronological order.
 pub fn releases_frame(records: &[ReleaseRecord]) -> PolarsResult<DataFrame> {
-    let date_column = |name: &str, dates: Vec<Option<NaiveDate>>| -> Column {
-        Int32Chunked::from_iter_options(name.into(), dates.into_iter().map(|d| d.map(date_to_days)))
-            .into_date()
-            .into_series()
-            .into_column()
-    };
     let height = records.len();
     DataFrame::new(
         height,
@@ -88,12 +84,9 @@ pub fn releases_frame(records: &[ReleaseRecord]) -> PolarsResult<DataFrame> {
             ),
             date_column(
                 "effective_from",
-                records.iter().map(|r| Some(r.effective_from)).collect(),
+                records.iter().map(|r| Some(r.effective_from)),
             ),
-            date_column(
-                "effective_to",
-                records.iter().map(|r| r.effective_to).collect(),
-            ),
+            date_column("effective_to", records.iter().map(|r| r.effective_to)),
             Column::new(
                 "zip_file".into(),
                 records
@@ -165,6 +158,11 @@ pub fn records_from_frame(frame: &DataFrame, source: &Path) -> Result<Vec<Releas
         .i64()
         .map_err(|e| fail(e.to_string()))?
         .clone();
+    // Tables written before schema version 2 lack the column.
+    let quarantine_rows = frame
+        .column("quarantine_rows")
+        .ok()
+        .and_then(|c| c.i64().ok().cloned());
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid epoch");
     (0..frame.height())
         .map(|i| {
@@ -184,6 +182,10 @@ pub fn records_from_frame(frame: &DataFrame, source: &Path) -> Result<Vec<Releas
                 zip_bytes: zip_bytes.get(i).unwrap_or_default() as u64,
                 schema_version: schema.get(i).unwrap_or_default() as u32,
                 rvu_rows: rvu_rows.get(i).unwrap_or_default() as u64,
+                quarantine_rows: quarantine_rows
+                    .as_ref()
+                    .and_then(|c| c.get(i))
+                    .unwrap_or_default() as u64,
             })
         })
         .collect()
@@ -203,6 +205,7 @@ mod tests {
             zip_bytes: 10,
             schema_version: 1,
             rvu_rows: 5,
+            quarantine_rows: 0,
         }
     }
 

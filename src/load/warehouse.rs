@@ -78,10 +78,13 @@ impl Warehouse {
     }
 
     /// Publishes one release's tables: all are staged first, then each is renamed into place.
+    /// A table of `all_tables` that the release no longer has (a rebuilt zip without GPCI)
+    /// loses its old partition, so no stale rows outlive their release.
     pub fn publish_release(
         &self,
         release: &ReleaseId,
         tables: &mut [(&'static str, DataFrame)],
+        all_tables: &[&str],
     ) -> Result<(), WarehouseError> {
         let staging = self
             .root
@@ -105,6 +108,16 @@ impl Warehouse {
             sync_dir(dir);
         }
         fs::remove_dir_all(&staging).map_err(io_error(&staging, "cannot remove staging"))?;
+        for table in all_tables {
+            if tables.iter().any(|(t, _)| t == table) {
+                continue;
+            }
+            let stale = self.root.join(Self::partition_path(table, release));
+            if stale.exists() {
+                fs::remove_dir_all(&stale)
+                    .map_err(io_error(&stale, "cannot remove a stale partition"))?;
+            }
+        }
         Ok(())
     }
 

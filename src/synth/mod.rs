@@ -482,7 +482,14 @@ pub fn write_mirror(dir: &Path, releases: &[SyntheticRelease]) -> std::io::Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transform::pprrvu::csv::parse;
+    use crate::transform::archive::FileFormat;
+
+    fn parse(
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<(PprrvuLayout, Vec<RvuRow>), crate::transform::ParseError> {
+        crate::transform::pprrvu::parse(name, FileFormat::Csv, bytes)
+    }
 
     #[test]
     fn every_fixture_row_survives_a_write_and_parse() {

@@ -329,7 +329,8 @@ fn classify_member(index: usize, path: &str) -> Option<Member> {
     } else {
         return None;
     };
-    let variant = if kind != FileKind::Pprrvu {
+    // From 2026 PPRRVU (and ANES, when split) come as a pair: `_nonQPP` and `_QPP`.
+    let variant = if !matches!(kind, FileKind::Pprrvu | FileKind::Anes) {
         CfVariant::Standard
     } else if stem.contains("nonqpp") || stem.contains("non_qpp") || stem.contains("non-qpp") {
         CfVariant::NonQp

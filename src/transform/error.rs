@@ -49,10 +49,33 @@ pub enum TransformError {
         kind: FileKind,
         entries: String,
     },
-    #[error("{zip}: {kind} is only available as {formats}, which this build cannot read yet")]
-    UnsupportedFormat {
-        zip: String,
+    #[error(
+        "{file}: {rejected} of {total} {kind} rows failed checks, more than the {allowed_percent}% allowed (first: {examples})"
+    )]
+    TooManyRejects {
+        file: String,
         kind: FileKind,
-        formats: String,
+        rejected: usize,
+        total: usize,
+        allowed_percent: f64,
+        examples: String,
     },
+}
+
+/// Parses a decimal cell strictly, naming file, line, column and field when it is not one.
+pub fn parse_decimal(
+    file: &str,
+    line: u64,
+    column: usize,
+    field: &'static str,
+    text: &str,
+) -> Result<crate::decimal::Decimal, ParseError> {
+    text.parse()
+        .map_err(|e: crate::decimal::DecimalError| ParseError::BadCell {
+            file: file.to_string(),
+            line,
+            column,
+            field,
+            problem: e.to_string(),
+        })
 }

@@ -4,13 +4,30 @@
 //! reader finds the cell text for a [`PprrvuField`] its own way; turning that text into typed
 //! values, strictly, happens once, in [`RvuRow::from_cells`].
 
-pub mod csv;
+pub mod fixed_width;
+pub mod tabular;
 
 use std::fmt;
 
 use crate::cf_variant::CfVariant;
 use crate::decimal::Decimal;
+use crate::transform::archive::FileFormat;
+use crate::transform::error::ParseError;
+use crate::transform::grid::{self, pad_code};
 use crate::transform::stacked_header::compact_label;
+
+/// Parses a PPRRVU member in any format. `file` names it in errors.
+pub fn parse(
+    file: &str,
+    format: FileFormat,
+    bytes: &[u8],
+) -> Result<(PprrvuLayout, Vec<RvuRow>), ParseError> {
+    match format {
+        FileFormat::Csv => tabular::parse(file, &grid::from_csv(file, bytes)?),
+        FileFormat::Xlsx => tabular::parse(file, &grid::from_xlsx(file, bytes)?),
+        FileFormat::Txt => fixed_width::parse(file, bytes),
+    }
+}
 
 /// The columns of a PPRRVU file, in CMS's order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -327,7 +344,7 @@ impl RvuRow {
                 }),
             }
         };
-        let hcpcs = text(Hcpcs);
+        let hcpcs = pad_code(cell(Hcpcs), 5);
         if hcpcs.is_empty() {
             return Err(CellError {
                 field: Hcpcs,
@@ -337,7 +354,7 @@ impl RvuRow {
         Ok(RvuRow {
             line,
             hcpcs,
-            modifier: text(Modifier),
+            modifier: pad_code(cell(Modifier), 2),
             description: text(Description),
             status_code: text(StatusCode),
             not_used_for_payment: flag(NotUsedForPayment, "+")?,
@@ -362,7 +379,7 @@ impl RvuRow {
             pricing_ind: (layout == PprrvuLayout::Columns32).then(|| text(PricingInd)),
             endo_base: text(EndoBase),
             conv_factor: number(ConvFactor)?,
-            phys_supervision: text(PhysSupervision),
+            phys_supervision: pad_code(cell(PhysSupervision), 2),
             calc_flag: text(CalcFlag),
             diag_imaging_family: text(DiagImagingFamily),
             opps_pe_nonfac_rvu: number(OppsPeNonfacRvu)?,

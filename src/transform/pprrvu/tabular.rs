@@ -1,55 +1,66 @@
-//! PPRRVU as CSV: preamble, stacked header, data rows, and in 2023-2024 a Ctrl-Z trailer.
+//! PPRRVU as a table of cells (CSV or XLSX): preamble, stacked header, data rows, and in
+//! 2023-2024 CSVs a Ctrl-Z trailer.
 
 use crate::transform::archive::FileKind;
 use crate::transform::error::ParseError;
+use crate::transform::grid::Grid;
 use crate::transform::pprrvu::{PprrvuField, PprrvuLayout, RvuRow};
 use crate::transform::stacked_header::{
     MAX_HEADER_SEARCH_ROWS, find_marker_row, join_stacked_header,
 };
-use crate::transform::text::{decode_windows_1252, is_blank_or_eof};
 
 /// Columns 0-2 (HCPCS, MOD, DESCRIPTION) never carry stacked labels; the preamble sits there.
 const LABEL_FREE_COLUMNS: usize = 3;
 
-/// A CSV record with the line it started on.
-struct Record {
-    line: u64,
-    cells: Vec<String>,
-}
-
-/// Parses a PPRRVU CSV member. `file` names it in errors (`rvu25d.zip:PPRRVU2025_Oct.csv`).
-pub fn parse(file: &str, bytes: &[u8]) -> Result<(PprrvuLayout, Vec<RvuRow>), ParseError> {
-    let text = decode_windows_1252(bytes);
-    let records = read_records(file, &text)?;
-    let cells: Vec<Vec<String>> = records
+/// Parses a PPRRVU grid. `file` names it in errors (`rvu25d.zip:PPRRVU2025_Oct.csv`).
+pub fn parse(file: &str, grid: &Grid) -> Result<(PprrvuLayout, Vec<RvuRow>), ParseError> {
+    let top: Vec<Vec<String>> = grid
+        .rows
         .iter()
         .take(MAX_HEADER_SEARCH_ROWS)
         .map(|r| r.cells.clone())
         .collect();
-    let marker = find_marker_row(&cells, "HCPCS").ok_or_else(|| ParseError::HeaderNotFound {
+    let marker = find_marker_row(&top, "HCPCS").ok_or_else(|| ParseError::HeaderNotFound {
         file: file.to_string(),
         kind: FileKind::Pprrvu,
         marker: "HCPCS",
-        scanned: cells.len(),
+        scanned: top.len(),
     })?;
-    let labels = join_stacked_header(&cells, marker, LABEL_FREE_COLUMNS);
+    let labels = join_stacked_header(&top, marker, LABEL_FREE_COLUMNS);
     let layout = PprrvuLayout::detect(&labels).map_err(|detail| ParseError::UnknownLayout {
         file: file.to_string(),
         kind: FileKind::Pprrvu,
-        detail: format!("header on line {}: {detail}", records[marker].line),
+        detail: format!("header on line {}: {detail}", grid.rows[marker].number),
     })?;
     let fields = layout.fields();
 
-    let mut rows = Vec::with_capacity(records.len().saturating_sub(marker + 1));
-    for record in &records[marker + 1..] {
-        if record.cells.iter().all(|c| is_blank_or_eof(c)) {
+    let mut rows = Vec::with_capacity(grid.rows.len().saturating_sub(marker + 1));
+    for record in &grid.rows[marker + 1..] {
+        if record.is_blank() {
             // Spacer rows, and the 0x1A end-of-file row of 2023-2024 files.
             continue;
+        }
+        let width = record
+            .cells
+            .iter()
+            .rposition(|c| !c.trim().is_empty())
+            .map_or(0, |i| i + 1);
+        if width > fields.len() {
+            return Err(ParseError::BadRow {
+                file: file.to_string(),
+                line: record.number,
+                problem: format!(
+                    "unexpected value '{}' in column {}, past the {} columns of the header",
+                    record.cell(width - 1),
+                    width,
+                    fields.len()
+                ),
+            });
         }
         if record.cells.len() < fields.len() {
             return Err(ParseError::BadRow {
                 file: file.to_string(),
-                line: record.line,
+                line: record.number,
                 problem: format!(
                     "{} cells, expected {} ({})",
                     record.cells.len(),
@@ -58,28 +69,13 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<(PprrvuLayout, Vec<RvuRow>), Pa
                 ),
             });
         }
-        if let Some(extra) = record.cells[fields.len()..]
-            .iter()
-            .position(|c| !c.trim().is_empty())
-        {
-            return Err(ParseError::BadRow {
-                file: file.to_string(),
-                line: record.line,
-                problem: format!(
-                    "unexpected value '{}' in column {}, past the {} columns of the header",
-                    record.cells[fields.len() + extra].trim(),
-                    fields.len() + extra + 1,
-                    fields.len()
-                ),
-            });
-        }
         let column_of = |field: PprrvuField| fields.iter().position(|f| *f == field);
-        let row = RvuRow::from_cells(record.line, layout, |field| {
-            column_of(field).map_or("", |i| record.cells[i].as_str())
+        let row = RvuRow::from_cells(record.number, layout, |field| {
+            column_of(field).map_or("", |i| record.cells.get(i).map_or("", String::as_str))
         })
         .map_err(|e| ParseError::BadCell {
             file: file.to_string(),
-            line: record.line,
+            line: record.number,
             column: column_of(e.field).map_or(0, |i| i + 1),
             field: e.field.label(),
             problem: e.problem,
@@ -95,59 +91,15 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<(PprrvuLayout, Vec<RvuRow>), Pa
     Ok((layout, rows))
 }
 
-/// Reads every record with the 1-based line it starts on.
-///
-/// The csv crate's own positions lag by one line on CRLF files (they point at the `\n` of
-/// the previous terminator), so lines are counted here from byte offsets: skip line-end
-/// bytes forward from the reported offset (empty lines never form a record) and count the
-/// newlines before that point, incrementally.
-fn read_records(file: &str, text: &str) -> Result<Vec<Record>, ParseError> {
-    let bytes = text.as_bytes();
-    let mut counted_to = 0usize;
-    let mut newlines = 0u64;
-    let mut line_at = |offset: u64| -> u64 {
-        let mut start = (offset as usize).min(bytes.len());
-        while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
-            start += 1;
-        }
-        if start >= counted_to {
-            newlines += bytes[counted_to..start]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count() as u64;
-            counted_to = start;
-        }
-        newlines + 1
-    };
-    let mut reader = ::csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(bytes);
-    let mut records = Vec::new();
-    for result in reader.records() {
-        let record = match result {
-            Ok(record) => record,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| line_at(p.byte()));
-                return Err(ParseError::BadRow {
-                    file: file.to_string(),
-                    line,
-                    problem: format!("malformed CSV: {e}"),
-                });
-            }
-        };
-        records.push(Record {
-            line: record.position().map_or(0, |p| line_at(p.byte())),
-            cells: record.iter().map(str::to_string).collect(),
-        });
-    }
-    Ok(records)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::decimal::Decimal;
+    use crate::transform::grid;
+
+    fn parse(file: &str, bytes: &[u8]) -> Result<(PprrvuLayout, Vec<RvuRow>), ParseError> {
+        super::parse(file, &grid::from_csv(file, bytes)?)
+    }
 
     const HEADER_31: &str = "\
 ,,Test file,,,,,,,,,,,,,,,,,,,,,,,,,,,,\r
@@ -217,17 +169,6 @@ HCPCS,MOD,DESCRIPTION,CODE,PAYMENT,RVU,PE RVU,INDICATOR,PE RVU,INDICATOR,RVU,TOT
         );
         let err = parse("t.csv", HEADER_31.as_bytes()).unwrap_err();
         assert_eq!(err.to_string(), "t.csv: header found but no data rows");
-    }
-
-    #[test]
-    fn line_numbers_are_right_with_crlf_lf_and_quoted_newlines() {
-        let text = "a,b\r\nc,d\r\n\r\n\"x\ny\",z\r\nlast,1\nend,2";
-        let lines: Vec<u64> = read_records("t", text)
-            .unwrap()
-            .iter()
-            .map(|r| r.line)
-            .collect();
-        assert_eq!(lines, [1, 2, 4, 6, 7]);
     }
 
     #[test]

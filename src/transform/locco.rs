@@ -1,0 +1,179 @@
+//! LOCCO: which counties make up each payment locality.
+//!
+//! CSV: title, blank, header (`Medicare Adminstrative Contractor,Locality Number,State ,...`,
+//! CMS's typo and trailing blanks), then rows in blocks separated by empty `,,,,` rows. The
+//! CSV drops leading zeros (`2102,1` for MAC 02102, locality 01). A state is printed only on
+//! the first row of its block: it is carried down within the block, never across a break, so
+//! a block whose first row lacks it keeps no state (CMS's TXT copy has such a block).
+//! TXT: MAC at columns 5-9, locality 17-18, state 23-45, area 46-143, counties from 144.
+
+use crate::transform::archive::{FileFormat, FileKind};
+use crate::transform::error::ParseError;
+use crate::transform::fixed_width;
+use crate::transform::grid::{self, Grid, pad_code};
+use crate::transform::header_map::HeaderMap;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalityCountyRow {
+    pub line: u64,
+    pub mac: String,
+    pub locality: String,
+    /// The state's name as LOCCO prints it (`ALABAMA`); `None` when its block has none.
+    pub state: Option<String>,
+    pub fee_schedule_area: String,
+    pub counties: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Mac,
+    Locality,
+    State,
+    Area,
+    Counties,
+}
+
+fn recognise(label: &str) -> Option<Field> {
+    let l = label.to_ascii_lowercase();
+    Some(if l.contains("contractor") {
+        Field::Mac
+    } else if l.contains("locality") {
+        Field::Locality
+    } else if l == "state" {
+        Field::State
+    } else if l.contains("fee schedule area") {
+        Field::Area
+    } else if l.contains("count") {
+        Field::Counties
+    } else {
+        return None;
+    })
+}
+
+pub fn parse(
+    file: &str,
+    format: FileFormat,
+    bytes: &[u8],
+) -> Result<Vec<LocalityCountyRow>, ParseError> {
+    let rows = match format {
+        FileFormat::Csv => parse_grid(file, &grid::from_csv(file, bytes)?)?,
+        FileFormat::Xlsx => parse_grid(file, &grid::from_xlsx(file, bytes)?)?,
+        FileFormat::Txt => parse_txt(file, bytes)?,
+    };
+    if rows.is_empty() {
+        return Err(ParseError::BadFile {
+            file: file.to_string(),
+            problem: "no localities".to_string(),
+        });
+    }
+    Ok(rows)
+}
+
+fn is_mac(text: &str) -> bool {
+    !text.is_empty() && text.len() <= 5 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Carries a state down its block.
+struct StateCarry(Option<String>);
+
+impl StateCarry {
+    fn next(&mut self, printed: &str) -> Option<String> {
+        if !printed.is_empty() {
+            self.0 = Some(printed.to_string());
+        }
+        self.0.clone()
+    }
+
+    fn break_block(&mut self) {
+        self.0 = None;
+    }
+}
+
+fn parse_grid(file: &str, grid: &Grid) -> Result<Vec<LocalityCountyRow>, ParseError> {
+    let header = grid
+        .rows
+        .iter()
+        .take(30)
+        .position(|r| r.cell(0).to_ascii_lowercase().contains("contractor"))
+        .ok_or_else(|| ParseError::HeaderNotFound {
+            file: file.to_string(),
+            kind: FileKind::Locco,
+            marker: "Medicare Administrative Contractor",
+            scanned: grid.rows.len().min(30),
+        })?;
+    use Field::*;
+    let map = HeaderMap::build(
+        file,
+        FileKind::Locco,
+        grid.rows[header].number,
+        &grid.rows[header].cells,
+        recognise,
+        &[Mac, Locality, State, Area, Counties],
+    )?;
+    let mut state = StateCarry(None);
+    let mut rows = Vec::new();
+    for row in &grid.rows[header + 1..] {
+        if row.is_blank() {
+            state.break_block();
+            continue;
+        }
+        let get = |f: Field| map.index(f).map_or("", |i| row.cell(i));
+        if !is_mac(get(Mac)) {
+            if get(Locality).is_empty() {
+                continue; // footnote ("*  Payment locality is serviced by two carriers.")
+            }
+            return Err(ParseError::BadCell {
+                file: file.to_string(),
+                line: row.number,
+                column: map.index(Mac).map_or(1, |i| i + 1),
+                field: "MAC",
+                problem: format!("'{}' is not a MAC number", get(Mac)),
+            });
+        }
+        rows.push(LocalityCountyRow {
+            line: row.number,
+            mac: pad_code(get(Mac), 5),
+            locality: pad_code(get(Locality), 2),
+            state: state.next(get(State)),
+            fee_schedule_area: get(Area).to_string(),
+            counties: get(Counties).to_string(),
+        });
+    }
+    Ok(rows)
+}
+
+fn parse_txt(file: &str, bytes: &[u8]) -> Result<Vec<LocalityCountyRow>, ParseError> {
+    let mut state = StateCarry(None);
+    let mut rows = Vec::new();
+    let mut seen_header = false;
+    for record in fixed_width::lines(bytes) {
+        if fixed_width::is_blank(&record) {
+            state.break_block();
+            continue;
+        }
+        let mac = record.field(5, 9);
+        if !is_mac(&mac) || !seen_header {
+            seen_header |= String::from_utf8_lossy(record.bytes)
+                .to_ascii_lowercase()
+                .contains("counties");
+            continue;
+        }
+        rows.push(LocalityCountyRow {
+            line: record.line,
+            mac: pad_code(&mac, 5),
+            locality: pad_code(&record.field(17, 18), 2),
+            state: state.next(&record.field(23, 45)),
+            fee_schedule_area: record.field(46, 143),
+            counties: record.field(144, record.len().max(144)),
+        });
+    }
+    if !seen_header {
+        return Err(ParseError::HeaderNotFound {
+            file: file.to_string(),
+            kind: FileKind::Locco,
+            marker: "a header naming the Counties column",
+            scanned: 0,
+        });
+    }
+    Ok(rows)
+}

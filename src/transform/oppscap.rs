@@ -1,0 +1,163 @@
+//! OPPSCAP: the OPPS payment caps for imaging services, per (HCPCS, modifier, MAC, locality).
+//!
+//! CSV/XLSX header `HCPCS,MOD,PROCSTAT,CARRIER,LOCALITY,FACILITY PRICE,NON-FACILTY PRICE`
+//! (CMS's typo). Some XLSX copies end with a junk row whose HCPCS is 0x1A. TXT: 38-column
+//! records (HCPCS 1-5, MOD 6-7, PROCSTAT 9, CARRIER 11-15, LOCALITY 18-19, facility 20-28,
+//! non-facility 29-38).
+
+use crate::decimal::Decimal;
+use crate::transform::archive::{FileFormat, FileKind};
+use crate::transform::error::{ParseError, parse_decimal};
+use crate::transform::fixed_width;
+use crate::transform::grid::{self, Grid, pad_code};
+use crate::transform::header_map::HeaderMap;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OppsCapRow {
+    pub line: u64,
+    pub hcpcs: String,
+    pub modifier: String,
+    pub proc_status: String,
+    pub mac: String,
+    pub locality: String,
+    pub fac_cap: Decimal,
+    pub nonfac_cap: Decimal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Hcpcs,
+    Modifier,
+    ProcStatus,
+    Carrier,
+    Locality,
+    FacilityPrice,
+    NonFacilityPrice,
+}
+
+fn recognise(label: &str) -> Option<Field> {
+    let compact: String = label
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    Some(match compact.as_str() {
+        "HCPCS" => Field::Hcpcs,
+        "MOD" | "MODIFIER" => Field::Modifier,
+        "PROCSTAT" => Field::ProcStatus,
+        "CARRIER" | "MAC" => Field::Carrier,
+        "LOCALITY" => Field::Locality,
+        "FACILITYPRICE" => Field::FacilityPrice,
+        "NONFACILTYPRICE" | "NONFACILITYPRICE" => Field::NonFacilityPrice,
+        _ => return None,
+    })
+}
+
+pub fn parse(file: &str, format: FileFormat, bytes: &[u8]) -> Result<Vec<OppsCapRow>, ParseError> {
+    let rows = match format {
+        FileFormat::Csv => parse_grid(file, &grid::from_csv(file, bytes)?)?,
+        FileFormat::Xlsx => parse_grid(file, &grid::from_xlsx(file, bytes)?)?,
+        FileFormat::Txt => parse_txt(file, bytes)?,
+    };
+    if rows.is_empty() {
+        return Err(ParseError::BadFile {
+            file: file.to_string(),
+            problem: "no rows".to_string(),
+        });
+    }
+    Ok(rows)
+}
+
+fn parse_grid(file: &str, grid: &Grid) -> Result<Vec<OppsCapRow>, ParseError> {
+    let header = grid
+        .rows
+        .iter()
+        .take(30)
+        .position(|r| r.cell(0).eq_ignore_ascii_case("HCPCS"))
+        .ok_or_else(|| ParseError::HeaderNotFound {
+            file: file.to_string(),
+            kind: FileKind::Oppscap,
+            marker: "HCPCS",
+            scanned: grid.rows.len().min(30),
+        })?;
+    use Field::*;
+    let map = HeaderMap::build(
+        file,
+        FileKind::Oppscap,
+        grid.rows[header].number,
+        &grid.rows[header].cells,
+        recognise,
+        &[
+            Hcpcs,
+            Modifier,
+            ProcStatus,
+            Carrier,
+            Locality,
+            FacilityPrice,
+            NonFacilityPrice,
+        ],
+    )?;
+    let mut rows = Vec::new();
+    for row in &grid.rows[header + 1..] {
+        if row.is_blank() {
+            continue; // includes the 0x1A junk row of some XLSX copies
+        }
+        let column = |f: Field| map.index(f).expect("required column");
+        let get = |f: Field| row.cell(column(f));
+        rows.push(OppsCapRow {
+            line: row.number,
+            hcpcs: pad_code(get(Hcpcs), 5),
+            modifier: pad_code(get(Modifier), 2),
+            proc_status: get(ProcStatus).to_string(),
+            mac: pad_code(get(Carrier), 5),
+            locality: pad_code(get(Locality), 2),
+            fac_cap: parse_decimal(
+                file,
+                row.number,
+                column(FacilityPrice) + 1,
+                "FACILITY PRICE",
+                get(FacilityPrice),
+            )?,
+            nonfac_cap: parse_decimal(
+                file,
+                row.number,
+                column(NonFacilityPrice) + 1,
+                "NON-FACILITY PRICE",
+                get(NonFacilityPrice),
+            )?,
+        });
+    }
+    Ok(rows)
+}
+
+fn parse_txt(file: &str, bytes: &[u8]) -> Result<Vec<OppsCapRow>, ParseError> {
+    let mut rows = Vec::new();
+    for record in fixed_width::lines(bytes) {
+        if fixed_width::is_blank(&record) {
+            continue;
+        }
+        rows.push(OppsCapRow {
+            line: record.line,
+            hcpcs: record.field(1, 5),
+            modifier: record.field(6, 7),
+            proc_status: record.field(9, 9),
+            mac: pad_code(&record.field(11, 15), 5),
+            locality: pad_code(&record.field(18, 19), 2),
+            fac_cap: parse_decimal(
+                file,
+                record.line,
+                20,
+                "FACILITY PRICE",
+                &record.field(20, 28),
+            )?,
+            nonfac_cap: parse_decimal(
+                file,
+                record.line,
+                29,
+                "NON-FACILITY PRICE",
+                &record.field(29, 38),
+            )?,
+        });
+    }
+    Ok(rows)
+}
