@@ -195,6 +195,27 @@ mod tests {
         assert!(Decimal::parse_implied("", 2).is_err());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn printing_then_parsing_gives_the_same_value(raw in -10_000_000_000i64..10_000_000_000) {
+            let value = Decimal::from_raw(raw);
+            proptest::prop_assert_eq!(value.to_string().parse::<Decimal>(), Ok(value));
+            proptest::prop_assert_eq!(value.format_places(4).parse::<Decimal>(), Ok(value));
+        }
+
+        #[test]
+        fn any_text_parses_or_errors_without_panicking(text in "\\PC{0,24}") {
+            let _ = text.parse::<Decimal>();
+            let _ = Decimal::parse_implied(&text, 2);
+        }
+
+        #[test]
+        fn two_place_text_parses_exactly(whole in 0u32..100_000, cents in 0u32..100) {
+            let parsed: Decimal = format!("{whole}.{cents:02}").parse().unwrap();
+            proptest::prop_assert_eq!(parsed.raw(), i64::from(whole) * 10_000 + i64::from(cents) * 100);
+        }
+    }
+
     #[test]
     fn converts_to_the_nearest_double_and_prints_exactly() {
         assert_eq!("1.30".parse::<Decimal>().unwrap().to_f64(), 1.3);

@@ -51,6 +51,25 @@ impl<'a, R> FrameBuilder<'a, R> {
         self
     }
 
+    /// Text computed per row (`2025D` from a `ReleaseId`).
+    pub fn owned_text(mut self, name: &str, get: impl Fn(&R) -> String) -> Self {
+        let values: Vec<String> = self.rows.iter().map(get).collect();
+        self.columns.push(Column::new(name.into(), values));
+        self
+    }
+
+    pub fn date(mut self, name: &str, get: impl Fn(&R) -> Option<NaiveDate>) -> Self {
+        self.columns
+            .push(date_column(name, self.rows.iter().map(get)));
+        self
+    }
+
+    pub fn int32(mut self, name: &str, get: impl Fn(&R) -> i32) -> Self {
+        let values: Vec<i32> = self.rows.iter().map(get).collect();
+        self.columns.push(Column::new(name.into(), values));
+        self
+    }
+
     pub fn text(mut self, name: &str, get: impl Fn(&R) -> &str) -> Self {
         let values: Vec<&str> = self.rows.iter().map(get).collect();
         self.columns.push(Column::new(name.into(), values));

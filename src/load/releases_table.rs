@@ -8,7 +8,7 @@ use std::path::Path;
 use chrono::{Datelike, Days, NaiveDate};
 use polars::prelude::*;
 
-use crate::load::frame::date_column;
+use crate::load::frame::FrameBuilder;
 use crate::release::ReleaseId;
 
 /// Path of the table file, relative to the warehouse root.
@@ -63,67 +63,19 @@ pub fn merge_releases(
 
 /// The table as a frame, in chronological order.
 pub fn releases_frame(records: &[ReleaseRecord]) -> PolarsResult<DataFrame> {
-    let height = records.len();
-    DataFrame::new(
-        height,
-        vec![
-            Column::new(
-                "release_id".into(),
-                records.iter().map(|r| r.id.to_string()).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "year".into(),
-                records
-                    .iter()
-                    .map(|r| i32::from(r.id.year()))
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "release".into(),
-                records.iter().map(|r| r.id.letter()).collect::<Vec<_>>(),
-            ),
-            date_column(
-                "effective_from",
-                records.iter().map(|r| Some(r.effective_from)),
-            ),
-            date_column("effective_to", records.iter().map(|r| r.effective_to)),
-            Column::new(
-                "zip_file".into(),
-                records
-                    .iter()
-                    .map(|r| r.zip_file.as_str())
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "zip_sha256".into(),
-                records
-                    .iter()
-                    .map(|r| r.zip_sha256.as_str())
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "zip_bytes".into(),
-                records
-                    .iter()
-                    .map(|r| r.zip_bytes as i64)
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "schema_version".into(),
-                records
-                    .iter()
-                    .map(|r| r.schema_version as i32)
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "rvu_rows".into(),
-                records
-                    .iter()
-                    .map(|r| r.rvu_rows as i64)
-                    .collect::<Vec<_>>(),
-            ),
-        ],
-    )
+    FrameBuilder::new(records)
+        .owned_text("release_id", |r| r.id.to_string())
+        .int32("year", |r| i32::from(r.id.year()))
+        .owned_text("release", |r| r.id.letter())
+        .date("effective_from", |r| Some(r.effective_from))
+        .date("effective_to", |r| r.effective_to)
+        .text("zip_file", |r| &r.zip_file)
+        .text("zip_sha256", |r| &r.zip_sha256)
+        .integer("zip_bytes", |r| r.zip_bytes as i64)
+        .int32("schema_version", |r| r.schema_version as i32)
+        .integer("rvu_rows", |r| r.rvu_rows as i64)
+        .integer("quarantine_rows", |r| r.quarantine_rows as i64)
+        .finish()
 }
 
 /// Reads records back from a frame written by [`releases_frame`].

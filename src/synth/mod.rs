@@ -6,14 +6,17 @@
 //! (and `make fixtures`) writes them to `fixtures/mirror/`; a test checks that the committed
 //! fixtures are what this code writes.
 
-pub mod pprrvu_csv;
+pub mod pprrvu;
+pub mod reference;
+pub mod sheet;
 pub mod zip_writer;
 
 use std::path::Path;
 
 use crate::decimal::Decimal;
 use crate::transform::pprrvu::{PprrvuLayout, RvuRow};
-use pprrvu_csv::PprrvuCsvStyle;
+use pprrvu::PprrvuStyle;
+use reference::GpciColumns;
 pub use zip_writer::zip_bytes;
 
 /// A synthetic release: its zip name and members.
@@ -367,30 +370,186 @@ fn with_conversion_factor(mut rows: Vec<RvuRow>, cf: &str) -> Vec<RvuRow> {
     rows
 }
 
-fn pprrvu_release(
-    zip_name: &str,
-    member: &str,
-    style: PprrvuCsvStyle,
-    rows: &[RvuRow],
-) -> SyntheticRelease {
-    SyntheticRelease {
-        zip_name: zip_name.to_string(),
-        members: vec![(member.to_string(), pprrvu_csv::write(&style, rows))],
+fn style(
+    layout: PprrvuLayout,
+    title: &str,
+    released: &str,
+    trailer: bool,
+    sheet: &str,
+) -> PprrvuStyle {
+    PprrvuStyle {
+        layout,
+        title: title.to_string(),
+        released: released.to_string(),
+        ctrl_z_trailer: trailer,
+        sheet_name: sheet.to_string(),
     }
 }
 
-/// The fixture mirror: 2024A, 2024B and 2025A, each a PPRRVU CSV in its year's style.
+fn csv_only(zip_name: &str, member: &str, style: PprrvuStyle, rows: &[RvuRow]) -> SyntheticRelease {
+    SyntheticRelease {
+        zip_name: zip_name.to_string(),
+        members: vec![(member.to_string(), pprrvu::csv(&style, rows))],
+    }
+}
+
+fn title(year: u16, month: &str) -> String {
+    format!("{year} National Physician Fee Schedule Relative Value File {month} Release")
+}
+
+/// A 2015 release under a version-dated member name, nested in a folder, as the 2011-2017
+/// zips name theirs.
+fn release_2015a() -> SyntheticRelease {
+    let mut rows = with_conversion_factor(base_services(), "35.7547");
+    rows.retain(|r| !r.hcpcs.starts_with('G') && r.hcpcs != "99358");
+    ascii_order(&mut rows);
+    let style = style(
+        PprrvuLayout::Columns31,
+        &title(2015, "January"),
+        "12/23/2014",
+        false,
+        "PPRRVU15_V1223c",
+    );
+    csv_only("rvu15a.zip", "RVU15A/PPRRVU15_V1223c.csv", style, &rows)
+}
+
+/// A 2023 October release in its year's CSV style (Ctrl-Z trailer, letters before digits),
+/// with a 7-column GPCI.
+fn release_2023d() -> SyntheticRelease {
+    let mut rows = with_conversion_factor(base_services(), "33.8872");
+    letters_before_digits(&mut rows);
+    let style = style(
+        PprrvuLayout::Columns31,
+        &title(2023, "October"),
+        "09/15/2023",
+        true,
+        "PPRRVU23_OCT",
+    );
+    let places = reference::localities();
+    SyntheticRelease {
+        zip_name: "rvu23d.zip".to_string(),
+        members: vec![
+            ("PPRRVU23_OCT.csv".to_string(), pprrvu::csv(&style, &rows)),
+            (
+                "GPCI2023.csv".to_string(),
+                reference::gpci_sheet(2023, GpciColumns::Seven, &places).to_csv(),
+            ),
+        ],
+    }
+}
+
+/// 2026 January: every kind in all three formats. PPRRVU comes as the non-QP / QP pair in
+/// the 32-column layout (pricing indicator 9 and 1, conversion factors 33.4009 and
+/// 33.5675; the QP file omits codes Medicare does not pay); GPCI has 8 columns.
+fn release_2026a(base: &[RvuRow]) -> SyntheticRelease {
+    let with_pricing = |rows: &[RvuRow], cf: &str, indicator: &str| {
+        let mut rows = with_conversion_factor(rows.to_vec(), cf);
+        for row in &mut rows {
+            row.pricing_ind = Some(indicator.to_string());
+        }
+        ascii_order(&mut rows);
+        rows
+    };
+    let non_qp = with_pricing(base, "33.4009", "9");
+    let payable: Vec<RvuRow> = base
+        .iter()
+        .filter(|r| matches!(r.status_code.as_str(), "A" | "R" | "T"))
+        .cloned()
+        .collect();
+    let qp = with_pricing(&payable, "33.5675", "1");
+    let title = title(2026, "January");
+    let non_qp_style = style(
+        PprrvuLayout::Columns32,
+        &title,
+        "12/29/2025",
+        false,
+        "PPRRVU2026_Jan_nonQPP",
+    );
+    let qp_style = style(
+        PprrvuLayout::Columns32,
+        &title,
+        "12/29/2025",
+        false,
+        "PPRRVU2026_Jan_QPP",
+    );
+    let places = reference::localities();
+    let caps = reference::opps_caps(&places);
+    let mut members = Vec::new();
+    for (stem, style, rows) in [
+        ("PPRRVU2026_Jan_nonQPP", &non_qp_style, &non_qp),
+        ("PPRRVU2026_Jan_QPP", &qp_style, &qp),
+    ] {
+        members.push((format!("{stem}.csv"), pprrvu::csv(style, rows)));
+        members.push((format!("{stem}.txt"), pprrvu::txt(style, rows)));
+        members.push((format!("{stem}.xlsx"), pprrvu::xlsx(style, rows)));
+    }
+    let gpci = reference::gpci_sheet(2026, GpciColumns::Eight, &places);
+    let named = |name: &str, bytes: Vec<u8>| (name.to_string(), bytes);
+    members.extend([
+        named("GPCI2026.csv", gpci.to_csv()),
+        named(
+            "GPCI2026.txt",
+            reference::gpci_txt(2026, GpciColumns::Eight, &places),
+        ),
+        named("GPCI2026.xlsx", gpci.to_xlsx()),
+        named(
+            "26LOCCO.csv",
+            reference::locco_sheet(2026, &places, true).to_csv(),
+        ),
+        named("26LOCCO.txt", reference::locco_txt(2026, &places)),
+    ]);
+    // CMS's LOCCO workbook names its sheet after an older year.
+    let mut locco_xlsx = reference::locco_sheet(2026, &places, false);
+    locco_xlsx.name = "21LOCCO".to_string();
+    members.extend([
+        named("26LOCCO.xlsx", locco_xlsx.to_xlsx()),
+        named(
+            "ANES2026.csv",
+            reference::anes_sheet("20.4976", &places, false).to_csv(),
+        ),
+        named("ANES2026.txt", reference::anes_txt(&places)),
+        named(
+            "ANES2026.xlsx",
+            reference::anes_sheet("20.4976", &places, true).to_xlsx(),
+        ),
+        named(
+            "OPPSCAP_Jan.csv",
+            reference::oppscap_sheet(&caps, false, "OPPSCAP_Jan").to_csv(),
+        ),
+        named("OPPSCAP_Jan.txt", reference::oppscap_txt(&caps)),
+        named(
+            "OPPSCAP_Jan.xlsx",
+            reference::oppscap_sheet(&caps, true, "OPPSCAP_Jan").to_xlsx(),
+        ),
+        named(
+            "RVU26A.pdf",
+            b"%PDF-1.4 synthetic placeholder, not a CMS document\n".to_vec(),
+        ),
+    ]);
+    SyntheticRelease {
+        zip_name: "rvu26a.zip".to_string(),
+        members,
+    }
+}
+
+/// The fixture mirror, oldest first:
 ///
-/// What changes between them is deliberate, for tests of later stages:
-/// 2024A -> 2024B: conversion factor 32.7442 -> 33.2875, 99213 practice expense revalued,
-/// G0429 status R -> A, 99459 added. 2024B -> 2025A: conversion factor 32.3465, 99358
-/// deleted, G2211 added, 99214 work RVU revalued.
+/// * 2015A: an older era's member name (`RVU15A/PPRRVU15_V1223c.csv`), PPRRVU CSV only.
+/// * 2023D: 2023's CSV style (Ctrl-Z trailer, letters before digits) and a 7-column GPCI.
+/// * 2024A, 2024B, 2025A: PPRRVU CSV only. 2024A -> 2024B: conversion factor 32.7442 ->
+///   33.2875, 99213 practice expense revalued, G0429 status R -> A, 99459 added.
+///   2024B -> 2025A: conversion factor 32.3465, 99358 deleted, G2211 added, 99214 work RVU
+///   revalued.
+/// * 2026A: every kind in CSV, TXT and XLSX (see [`release_2026a`]).
 pub fn fixture_mirror() -> Vec<SyntheticRelease> {
-    let style_2024 = |title: &str, released: &str| PprrvuCsvStyle {
-        layout: PprrvuLayout::Columns31,
-        title: title.to_string(),
-        released: released.to_string(),
-        ctrl_z_trailer: true,
+    let style_2024 = |month: &str, released: &str, sheet: &str| {
+        style(
+            PprrvuLayout::Columns31,
+            &title(2024, month),
+            released,
+            true,
+            sheet,
+        )
     };
 
     let mut a24 = with_conversion_factor(base_services(), "32.7442");
@@ -428,37 +587,40 @@ pub fn fixture_mirror() -> Vec<SyntheticRelease> {
     let mut a25 = with_conversion_factor(a25, "32.3465");
     ascii_order(&mut a25);
 
+    let mut base_26 = a25.clone();
+    set_rvus(
+        find(&mut base_26, "99213", ""),
+        ["1.33", "1.36", "0.56", "0.11"],
+    );
+
     vec![
-        pprrvu_release(
+        release_2015a(),
+        release_2023d(),
+        csv_only(
             "rvu24a.zip",
             "PPRRVU24_JAN.csv",
-            style_2024(
-                "2024 National Physician Fee Schedule Relative Value File January Release",
-                "11/15/2023",
-            ),
+            style_2024("January", "11/15/2023", "PPRRVU24_JAN"),
             &a24,
         ),
-        pprrvu_release(
+        csv_only(
             "RVU24B.zip",
             "PPRRVU24_APR.csv",
-            style_2024(
-                "2024 National Physician Fee Schedule Relative Value File April Release",
-                "03/18/2024",
-            ),
+            style_2024("April", "03/18/2024", "PPRRVU24_APR"),
             &b24,
         ),
-        pprrvu_release(
+        csv_only(
             "rvu25a.zip",
             "PPRRVU25_JAN.csv",
-            PprrvuCsvStyle {
-                layout: PprrvuLayout::Columns31,
-                title: "2025 National Physician Fee Schedule Relative Value File January Release"
-                    .to_string(),
-                released: "01/10/2025".to_string(),
-                ctrl_z_trailer: false,
-            },
+            style(
+                PprrvuLayout::Columns31,
+                &title(2025, "January"),
+                "01/10/2025",
+                false,
+                "PPRRVU25_JAN",
+            ),
             &a25,
         ),
+        release_2026a(&base_26),
     ]
 }
 
@@ -495,8 +657,10 @@ mod tests {
     fn every_fixture_row_survives_a_write_and_parse() {
         for release in fixture_mirror() {
             let (name, bytes) = &release.members[0];
+            if !name.ends_with(".csv") {
+                continue;
+            }
             let (layout, rows) = parse(name, bytes).unwrap();
-            assert_eq!(layout, PprrvuLayout::Columns31);
             let fields = layout.fields();
             let written = String::from_utf8_lossy(bytes).lines().count();
             let trailer = usize::from(bytes.contains(&0x1a));
@@ -514,7 +678,7 @@ mod tests {
                     row.total_fac_rvu.raw(),
                     row.work_rvu.raw() + row.pe_fac_rvu.raw() + row.mp_rvu.raw()
                 );
-                assert_eq!(fields.len(), 31);
+                assert_eq!(fields.len(), if name.contains("2026") { 32 } else { 31 });
             }
         }
     }
@@ -522,7 +686,7 @@ mod tests {
     #[test]
     fn fixtures_have_the_quirks_the_parser_must_survive() {
         let mirror = fixture_mirror();
-        let a24 = &mirror[0].members[0].1;
+        let a24 = &mirror[2].members[0].1;
         assert!(
             a24.ends_with(b"\x1a,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,\r\n"),
             "Ctrl-Z trailer"
@@ -536,10 +700,10 @@ mod tests {
             |bytes: &[u8]| String::from_utf8_lossy(bytes).lines().nth(10).unwrap()[..5].to_string();
         assert_eq!(first_code(a24), "A4550", "2024: letters before digits");
         assert_eq!(
-            first_code(&mirror[2].members[0].1),
+            first_code(&mirror[4].members[0].1),
             "0001F",
             "2025: ASCII order"
         );
-        assert!(!mirror[2].members[0].1.contains(&0x1a), "2025: no trailer");
+        assert!(!mirror[4].members[0].1.contains(&0x1a), "2025: no trailer");
     }
 }

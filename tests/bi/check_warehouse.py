@@ -78,10 +78,21 @@ def main():
         f"SELECT release_id, year, release FROM read_parquet('{warehouse}/releases/releases.parquet') "
         "ORDER BY effective_from"
     ).fetchall()
-    expected = [("2024A", 2024, "A"), ("2024B", 2024, "B"), ("2025A", 2025, "A")]
+    expected = [("2015A", 2015, "A"), ("2023D", 2023, "D"), ("2024A", 2024, "A"),
+                ("2024B", 2024, "B"), ("2025A", 2025, "A")]
     if real:
         expected.append(("2025D", 2025, "D"))
+    expected.append(("2026A", 2026, "A"))
     check(releases == expected, f"releases {releases}")
+    for table, rows in [("gpci", 7 + (109 if real else 0) + 7), ("opps_cap", None), ("locality_county", None),
+                        ("anes_cf", None), ("quarantine", None)]:
+        got = con.sql(f"SELECT count(*) FROM read_parquet('{warehouse}/{table}/**/*.parquet', "
+                      "hive_partitioning = true)").fetchall()[0][0]
+        check(rows is None or got == rows, f"{table}: {got} rows, expected {rows}")
+    qp = con.sql(
+        f"SELECT cf_variant, count(*), min(conv_factor), min(pricing_ind) FROM {rvu} "
+        "WHERE release_id = '2026A' GROUP BY ALL ORDER BY ALL").fetchall()
+    check(qp == [("non_qp", 31, 33.4009, "9"), ("qp", 24, 33.5675, "1")], f"2026A variants {qp}")
     print(f"BI check passed: DuckDB {duckdb.__version__} read {sum(counts.values())} rvu rows "
           f"from {len(counts)} partitions with the contract's columns")
 

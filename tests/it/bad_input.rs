@@ -7,8 +7,10 @@ use crate::support::*;
 
 /// The 2025A fixture's PPRRVU CSV, as text, to break in known ways.
 fn good_csv() -> String {
-    let release = mpfs::synth::fixture_mirror().remove(2);
-    assert_eq!(release.zip_name, "rvu25a.zip");
+    let release = mpfs::synth::fixture_mirror()
+        .into_iter()
+        .find(|r| r.zip_name == "rvu25a.zip")
+        .expect("the fixtures have 2025A");
     String::from_utf8(release.members[0].1.clone()).expect("fixture is ASCII but for 0x92")
 }
 

@@ -35,10 +35,16 @@ fn builds_every_fixture_release_with_exact_values() {
     let warehouse = tempfile::tempdir().unwrap();
     let output = build(&fixture_mirror(), warehouse.path());
     let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_contains(
+        &stdout,
+        "2015A   built        26 rvu rows      0 quarantined",
+    );
+    assert_contains(&stdout, "2023D   built        30 rvu rows");
     assert_contains(&stdout, "2024A   built        30 rvu rows");
     assert_contains(&stdout, "2024B   built        31 rvu rows");
     assert_contains(&stdout, "2025A   built        31 rvu rows");
-    assert_contains(&stdout, "3 built, 0 failed");
+    assert_contains(&stdout, "2026A   built        55 rvu rows");
+    assert_contains(&stdout, "6 built, 0 failed");
 
     // 2024A: letters-before-digits order and a Ctrl-Z trailer in the source.
     let a24 = read_partition(warehouse.path(), "rvu", 2024, "A");
@@ -147,7 +153,7 @@ fn releases_table_derives_effective_ranges() {
     build(&fixture_mirror(), warehouse.path());
     let releases = read_table(warehouse.path(), "releases/releases.parquet");
     let text = format!("{releases}");
-    assert_eq!(releases.height(), 3);
+    assert_eq!(releases.height(), 6);
     let ids: Vec<_> = releases
         .column("release_id")
         .unwrap()
@@ -156,14 +162,25 @@ fn releases_table_derives_effective_ranges() {
         .iter()
         .flatten()
         .collect();
-    assert_eq!(ids, ["2024A", "2024B", "2025A"]);
+    assert_eq!(ids, ["2015A", "2023D", "2024A", "2024B", "2025A", "2026A"]);
     let to = releases
         .column("effective_to")
         .unwrap()
         .cast(&polars::prelude::DataType::String)
         .unwrap();
     let to: Vec<Option<&str>> = to.str().unwrap().iter().collect();
-    assert_eq!(to, [Some("2024-03-31"), Some("2024-12-31"), None], "{text}");
+    assert_eq!(
+        to,
+        [
+            Some("2015-12-31"),
+            Some("2023-12-31"),
+            Some("2024-03-31"),
+            Some("2024-12-31"),
+            Some("2025-12-31"),
+            None
+        ],
+        "{text}"
+    );
 }
 
 #[test]
@@ -188,14 +205,14 @@ fn json_logs_are_one_object_per_line_on_stderr() {
         .iter()
         .filter(|e| e["message"] == "published")
         .count();
-    assert_eq!(published, 3, "{stderr}");
+    assert_eq!(published, 6, "{stderr}");
     assert!(
         events
             .iter()
             .any(|e| e["level"] == "WARN" && e["release"] == "2024A")
     );
     // Results stay on stdout, logs never go there.
-    assert!(String::from_utf8_lossy(&output.stdout).contains("3 built, 0 failed"));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("6 built, 0 failed"));
     assert!(!String::from_utf8_lossy(&output.stdout).contains("\"level\""));
 
     let quiet = mpfs(&[

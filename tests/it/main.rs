@@ -6,4 +6,6 @@ mod fixtures;
 mod http_server;
 mod ingest;
 mod real_sample;
+mod robustness;
 mod support;
+mod transform;

@@ -1,21 +1,25 @@
-//! Writes PPRRVU CSV exactly as CMS lays it out: a five-line preamble with its text in the
-//! third cell, five stacked header rows, CRLF line ends, Windows-1252 bytes, quotes only
-//! where a description holds a comma, and (2023-2024 style) a Ctrl-Z trailer row.
+//! PPRRVU files exactly as CMS lays them out. CSV and XLSX: a five-line preamble with its
+//! text in the third cell, five stacked header rows, data rows (and, 2023-2024 style, a
+//! Ctrl-Z trailer row in the CSV). TXT: seven `HDR` lines, then fixed-width records.
 
 use crate::decimal::Decimal;
+use crate::synth::sheet::{Sheet, SheetCell, left, right};
+use crate::transform::pprrvu::fixed_width::{positions, record_length};
 use crate::transform::pprrvu::{PprrvuField, PprrvuLayout, RvuRow};
 use crate::transform::text::encode_windows_1252;
 
-/// How a synthetic PPRRVU CSV looks beyond its rows.
+/// How a synthetic PPRRVU file looks beyond its rows.
 #[derive(Debug, Clone)]
-pub struct PprrvuCsvStyle {
+pub struct PprrvuStyle {
     pub layout: PprrvuLayout,
     /// First preamble line (`2025 National Physician Fee Schedule ...`).
     pub title: String,
     /// `MM/DD/YYYY` for the `RELEASED` line.
     pub released: String,
-    /// Append the 0x1A row that 2023-2024 files end with.
+    /// Append the 0x1A row that 2023-2024 CSV files end with.
     pub ctrl_z_trailer: bool,
+    /// Sheet name of the XLSX copy (CMS names it like the file).
+    pub sheet_name: String,
 }
 
 /// Rows of header text per column, bottom-aligned over five rows, as CMS stacks them.
@@ -59,7 +63,7 @@ fn stacked_parts(field: PprrvuField) -> &'static [&'static str] {
 
 const HEADER_ROWS: usize = 5;
 
-/// The cell text CMS prints for one field of a row.
+/// The text CMS prints for one field of a row, as the CSV copy shows it.
 pub fn cell_text(row: &RvuRow, field: PprrvuField) -> String {
     use PprrvuField::*;
     let rvu = |d: Decimal| d.format_places(2);
@@ -100,13 +104,27 @@ pub fn cell_text(row: &RvuRow, field: PprrvuField) -> String {
     }
 }
 
-/// The preamble and header lines, as cells.
-fn header_lines(style: &PprrvuCsvStyle) -> Vec<Vec<String>> {
+/// A field's cell as the XLSX copy types it.
+fn typed_cell(row: &RvuRow, field: PprrvuField) -> SheetCell {
+    use PprrvuField::*;
+    let text = cell_text(row, field);
+    match field {
+        Hcpcs | Modifier | EndoBase | PhysSupervision => SheetCell::code(&text),
+        Description | StatusCode | NotUsedForPayment | PeNonfacNa | PeFacNa | GlobalDays => {
+            SheetCell::text(text)
+        }
+        _ if text.is_empty() => SheetCell::Empty,
+        _ => SheetCell::Number(text),
+    }
+}
+
+/// The preamble, header and data rows.
+pub fn sheet(style: &PprrvuStyle, rows: &[RvuRow]) -> Sheet {
     let fields = style.layout.fields();
     let width = fields.len();
     let preamble = |text: &str| {
-        let mut cells = vec![String::new(); width];
-        cells[2] = text.to_string();
+        let mut cells = vec![SheetCell::Empty; width];
+        cells[2] = SheetCell::Text(text.to_string());
         cells
     };
     let mut lines = vec![
@@ -119,54 +137,93 @@ fn header_lines(style: &PprrvuCsvStyle) -> Vec<Vec<String>> {
         preamble(&format!("RELEASED {}", style.released)),
     ];
     for level in 0..HEADER_ROWS {
-        let mut cells: Vec<String> = fields
+        let mut cells: Vec<SheetCell> = fields
             .iter()
             .map(|field| {
                 let parts = stacked_parts(*field);
                 let first_row = HEADER_ROWS - parts.len();
                 if level >= first_row {
-                    parts[level - first_row].to_string()
+                    SheetCell::Text(parts[level - first_row].to_string())
                 } else {
-                    String::new()
+                    SheetCell::Empty
                 }
             })
             .collect();
         if level == 0 {
             // CMS's first header row carries single blanks under the preamble columns.
-            cells[2] = " ".to_string();
-            cells[3] = " ".to_string();
+            cells[2] = SheetCell::Text(" ".to_string());
+            cells[3] = SheetCell::Text(" ".to_string());
         }
         lines.push(cells);
     }
-    lines
+    for row in rows {
+        lines.push(fields.iter().map(|f| typed_cell(row, *f)).collect());
+    }
+    Sheet {
+        name: style.sheet_name.clone(),
+        rows: lines,
+    }
 }
 
-/// Writes the whole file, rows in the order given.
-pub fn write(style: &PprrvuCsvStyle, rows: &[RvuRow]) -> Vec<u8> {
-    let fields = style.layout.fields();
-    let mut writer = ::csv::WriterBuilder::new()
-        .terminator(::csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    let mut write_record = |cells: &[String]| {
-        writer
-            .write_record(cells)
-            .expect("writing CSV to memory cannot fail");
-    };
-    for line in header_lines(style) {
-        write_record(&line);
+/// The CSV copy.
+pub fn csv(style: &PprrvuStyle, rows: &[RvuRow]) -> Vec<u8> {
+    let mut sheet = sheet(style, rows);
+    if style.ctrl_z_trailer {
+        let mut trailer = vec![SheetCell::Empty; style.layout.fields().len()];
+        trailer[0] = SheetCell::Text("\u{1a}".to_string());
+        sheet.rows.push(trailer);
+    }
+    sheet.to_csv()
+}
+
+/// The XLSX copy.
+pub fn xlsx(style: &PprrvuStyle, rows: &[RvuRow]) -> Vec<u8> {
+    sheet(style, rows).to_xlsx()
+}
+
+/// The fixed-width TXT copy: `HDR` lines, then one record per row (`.10` for operative
+/// shares, as CMS prints them).
+pub fn txt(style: &PprrvuStyle, rows: &[RvuRow]) -> Vec<u8> {
+    let layout = style.layout;
+    let mut out = String::new();
+    for text in [
+        "SYNTHETIC TEST DATA WRITTEN BY MPFS.",
+        "NOT CMS DATA; CODES CARRY NEUTRAL",
+        "DESCRIPTIONS. NO AMA OR ADA CONTENT",
+        "IS REPRODUCED.",
+        "",
+        "",
+        "",
+    ] {
+        out.push_str(&format!("HDR {}\r\n", left(text, 46)));
     }
     for row in rows {
-        let cells: Vec<String> = fields.iter().map(|f| cell_text(row, *f)).collect();
-        write_record(&cells);
+        let mut chars: Vec<char> = vec![' '; record_length(layout)];
+        for field in layout.fields() {
+            let (from, to) = positions(layout, *field).expect("every field has a position");
+            let width = to - from + 1;
+            let mut text = cell_text(row, *field);
+            if matches!(
+                field,
+                PprrvuField::PreOp | PprrvuField::IntraOp | PprrvuField::PostOp
+            ) {
+                text = text.trim_start_matches('0').to_string();
+            }
+            let placed = match field {
+                PprrvuField::Hcpcs
+                | PprrvuField::Modifier
+                | PprrvuField::Description
+                | PprrvuField::EndoBase
+                | PprrvuField::GlobalDays => left(&text, width),
+                _ => right(&text, width),
+            };
+            for (i, c) in placed.chars().take(width).enumerate() {
+                chars[from - 1 + i] = c;
+            }
+        }
+        let line: String = chars.into_iter().collect();
+        out.push_str(&line);
+        out.push_str("\r\n");
     }
-    if style.ctrl_z_trailer {
-        let mut cells = vec![String::new(); fields.len()];
-        cells[0] = "\u{1a}".to_string();
-        write_record(&cells);
-    }
-    let bytes = writer
-        .into_inner()
-        .expect("writing CSV to memory cannot fail");
-    let text = String::from_utf8(bytes).expect("CSV of strings is UTF-8");
-    encode_windows_1252(&text).expect("synthetic text stays within Windows-1252")
+    encode_windows_1252(&out).expect("synthetic text stays within Windows-1252")
 }

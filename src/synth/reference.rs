@@ -1,0 +1,472 @@
+//! Synthetic GPCI, LOCCO, ANES and OPPSCAP files in CMS's three formats, over a handful of
+//! real locality ids (facts, not content) with invented values.
+
+use crate::synth::sheet::{Sheet, SheetCell, left, right};
+use crate::transform::text::encode_windows_1252;
+
+/// A payment locality and its invented indices.
+#[derive(Debug, Clone)]
+pub struct Locality {
+    pub mac: &'static str,
+    pub state_code: &'static str,
+    pub state_name: &'static str,
+    pub locality: &'static str,
+    /// As GPCI prints it, footnote asterisks included.
+    pub name: &'static str,
+    pub work: &'static str,
+    pub work_unfloored: &'static str,
+    pub pe: &'static str,
+    pub mp: &'static str,
+    pub anes_cf: &'static str,
+    pub counties: &'static str,
+}
+
+const fn locality(
+    mac: &'static str,
+    state: (&'static str, &'static str),
+    locality: &'static str,
+    name: &'static str,
+    gpci: [&'static str; 4],
+    anes_cf: &'static str,
+    counties: &'static str,
+) -> Locality {
+    Locality {
+        mac,
+        state_code: state.0,
+        state_name: state.1,
+        locality,
+        name,
+        work: gpci[0],
+        work_unfloored: gpci[1],
+        pe: gpci[2],
+        mp: gpci[3],
+        anes_cf,
+        counties,
+    }
+}
+
+/// Seven localities over five states: statewide ones, Alaska's work floor, two California
+/// localities in one block, Missouri's block whose later rows omit the state, a frontier
+/// floor. Ordered as CMS orders them (by state, then name).
+pub fn localities() -> Vec<Locality> {
+    vec![
+        locality(
+            "10112",
+            ("AL", "ALABAMA"),
+            "00",
+            "ALABAMA",
+            ["1", "0.981", "0.871", "0.581"],
+            "19.42",
+            "ALL COUNTIES",
+        ),
+        locality(
+            "02102",
+            ("AK", "ALASKA"),
+            "01",
+            "ALASKA*",
+            ["1.5", "1.103", "1.082", "0.601"],
+            "27.74",
+            "ALL COUNTIES",
+        ),
+        locality(
+            "01182",
+            ("CA", "CALIFORNIA"),
+            "18",
+            "LOS ANGELES-LONG BEACH-ANAHEIM (LOS ANGELES CNTY)",
+            ["1.041", "1.041", "1.192", "0.702"],
+            "21.55",
+            "LOS ANGELES",
+        ),
+        locality(
+            "01112",
+            ("CA", "CALIFORNIA"),
+            "05",
+            "SAN FRANCISCO-OAKLAND-BERKELEY (SAN FRANCISCO/SAN MATEO/ALAMEDA/CONTRA COSTA CNTY)",
+            ["1.072", "1.072", "1.403", "0.502"],
+            "23.18",
+            "SAN FRANCISCO, SAN MATEO, ALAMEDA AND CONTRA COSTA",
+        ),
+        locality(
+            "05302",
+            ("MO", "MISSOURI"),
+            "02",
+            "METROPOLITAN KANSAS CITY",
+            ["1", "0.991", "0.953", "1.104"],
+            "20.12",
+            "CLAY, JACKSON AND PLATTE",
+        ),
+        locality(
+            "05302",
+            ("MO", "MISSOURI"),
+            "99",
+            "REST OF STATE*",
+            ["1", "0.962", "0.884", "1.052"],
+            "19.63",
+            "ALL OTHER COUNTIES",
+        ),
+        locality(
+            "03602",
+            ("WY", "WYOMING"),
+            "21",
+            "WYOMING**",
+            ["1", "0.973", "1", "0.753"],
+            "20.07",
+            "ALL COUNTIES",
+        ),
+    ]
+}
+
+/// Whether the synthetic GPCI carries 2026's unfloored work GPCI column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GpciColumns {
+    Seven,
+    Eight,
+}
+
+fn pad3(value: &str) -> String {
+    let decimal: crate::decimal::Decimal = value.parse().expect("synthetic GPCI");
+    decimal.format_places(3)
+}
+
+pub fn gpci_sheet(year: u16, columns: GpciColumns, places: &[Locality]) -> Sheet {
+    let mut header = vec![
+        SheetCell::text("Medicare Administrative Contractor (MAC)"),
+        SheetCell::text("State"),
+        SheetCell::text("Locality Number"),
+        SheetCell::text("Locality Name"),
+    ];
+    if columns == GpciColumns::Eight {
+        header.push(SheetCell::text(format!(
+            "{year} PW GPCI (without 1.0 Floor)"
+        )));
+    }
+    header.extend([
+        SheetCell::text(format!("{year} PW GPCI (with 1.0 Floor)")),
+        SheetCell::text(format!("{year} PE GPCI")),
+        SheetCell::text(format!("{year} MP GPCI")),
+    ]);
+    let mut rows = vec![
+        vec![SheetCell::text(format!(
+            "ADDENDUM E. SYNTHETIC CY {year} GEOGRAPHIC PRACTICE COST INDICES (GPCIs) BY STATE AND MEDICARE LOCALITY"
+        ))],
+        vec![],
+        header,
+    ];
+    for p in places {
+        let mut row = vec![
+            SheetCell::text(p.mac),
+            SheetCell::text(p.state_code),
+            SheetCell::text(p.locality),
+            SheetCell::text(p.name),
+        ];
+        if columns == GpciColumns::Eight {
+            row.push(SheetCell::Number(p.work_unfloored.to_string()));
+        }
+        row.extend([
+            SheetCell::Number(p.work.to_string()),
+            SheetCell::Number(p.pe.to_string()),
+            SheetCell::Number(p.mp.to_string()),
+        ]);
+        rows.push(row);
+    }
+    rows.push(vec![SheetCell::text(
+        "MAC Assignments as of November 1, 2025",
+    )]);
+    rows.push(vec![]);
+    rows.push(vec![SheetCell::text(
+        "*Work GPCI reflects a 1.5 floor in Alaska.",
+    )]);
+    rows.push(vec![SheetCell::text(
+        "**PE GPCI reflects a 1.0 floor for frontier states.",
+    )]);
+    Sheet {
+        name: "Addendum E. GPCIs".to_string(),
+        rows,
+    }
+}
+
+pub fn gpci_txt(year: u16, columns: GpciColumns, places: &[Locality]) -> Vec<u8> {
+    let mut out = format!(
+        "ADDENDUM E. SYNTHETIC CY {year} GEOGRAPHIC PRACTICE COST INDICES (GPCIs) BY STATE AND MEDICARE LOCALITY\r\n\r\n"
+    );
+    let values = if columns == GpciColumns::Eight { 4 } else { 3 };
+    let labels = ["PW GPCI (no floor)", "PW GPCI", "PE GPCI", "MP GPCI"];
+    let header_labels: Vec<String> = labels[4 - values..]
+        .iter()
+        .map(|l| format!("{year} {l}"))
+        .collect();
+    out.push_str(&format!(
+        "{}{}\r\n",
+        left("Medicare Admi State  Locality     Locality Name", 113),
+        header_labels.join("")
+    ));
+    for p in places {
+        let mut line = format!(
+            "{}{}{}{}",
+            left(p.mac, 16),
+            left(p.state_code, 8),
+            left(p.locality, 5),
+            left(p.name, 84)
+        );
+        let mut numbers = Vec::new();
+        if columns == GpciColumns::Eight {
+            numbers.push(p.work_unfloored);
+        }
+        numbers.extend([p.work, p.pe, p.mp]);
+        for number in numbers {
+            line.push_str(&right(&pad3(number), 12));
+        }
+        out.push_str(line.trim_end());
+        out.push_str("\r\n");
+    }
+    out.push_str("*Work GPCI reflects a 1.5 floor in Alaska.\r\n\r\n");
+    encode_windows_1252(&out).expect("ASCII")
+}
+
+/// LOCCO rows: the state printed only on a block's first row; the CSV copy drops leading
+/// zeros; the Missouri "rest of state" row appears twice, differing in trailing blanks.
+pub fn locco_sheet(year: u16, places: &[Locality], csv_drops_zeros: bool) -> Sheet {
+    let code = |text: &str| {
+        let trimmed = text.trim_start_matches('0');
+        match (csv_drops_zeros, trimmed.is_empty()) {
+            (true, true) => SheetCell::text("0"),
+            (true, false) => SheetCell::text(trimmed),
+            (false, _) => SheetCell::text(text),
+        }
+    };
+    let mut rows = vec![
+        vec![SheetCell::text(format!(
+            "COUNTIES INCLUDED IN SYNTHETIC {year} LOCALITIES."
+        ))],
+        vec![],
+        vec![
+            SheetCell::text("Medicare Adminstrative Contractor"),
+            SheetCell::text("Locality Number"),
+            SheetCell::text("State "),
+            SheetCell::text("Fee Schedule Area "),
+            SheetCell::text("Counties"),
+        ],
+        vec![],
+    ];
+    let mut previous_state = "";
+    for p in places {
+        if p.state_name != previous_state && !previous_state.is_empty() {
+            rows.push(vec![]);
+        }
+        let state = if p.state_name == previous_state {
+            String::new()
+        } else {
+            format!("{} ", p.state_name)
+        };
+        let area = p.name.trim_end_matches('*');
+        let row = vec![
+            code(p.mac),
+            code(p.locality),
+            SheetCell::text(state),
+            SheetCell::text(format!("{area} ")),
+            SheetCell::text(format!("{} ", p.counties)),
+        ];
+        rows.push(row);
+        if p.state_code == "MO" && p.locality == "99" {
+            rows.push(vec![
+                code(p.mac),
+                code(p.locality),
+                SheetCell::Empty,
+                SheetCell::text(area),
+                SheetCell::text(p.counties),
+            ]);
+        }
+        previous_state = p.state_name;
+    }
+    rows.push(vec![]);
+    rows.push(vec![SheetCell::text(
+        "*  Payment locality is serviced by two carriers.",
+    )]);
+    Sheet {
+        name: format!("{}LOCCO", year % 100),
+        rows,
+    }
+}
+
+pub fn locco_txt(year: u16, places: &[Locality]) -> Vec<u8> {
+    let mut out = format!("COUNTIES INCLUDED IN SYNTHETIC {year} LOCALITIES.\r\n\r\n");
+    out.push_str(
+        "Medicare AdmiLocality         State          Fee Schedule Area          Counties\r\n\r\n",
+    );
+    let mut previous_state = "";
+    for p in places {
+        if p.state_name != previous_state && !previous_state.is_empty() {
+            out.push_str("\r\n");
+        }
+        let state = if p.state_name == previous_state {
+            ""
+        } else {
+            p.state_name
+        };
+        let line = format!(
+            "    {}{}{}{}{}",
+            left(p.mac, 12),
+            left(p.locality, 6),
+            left(state, 23),
+            left(p.name.trim_end_matches('*'), 98),
+            p.counties
+        );
+        out.push_str(&line);
+        out.push_str("\r\n");
+        if p.state_code == "MO" && p.locality == "99" {
+            out.push_str(&line);
+            out.push_str("\r\n");
+        }
+        previous_state = p.state_name;
+    }
+    out.push_str("\r\n*  Payment locality is serviced by two carriers.\r\n");
+    encode_windows_1252(&out).expect("ASCII")
+}
+
+/// ANES: contractor and locality stored as numbers in XLSX, padded with trailing blanks in
+/// CSV, and the national CF only in the header text.
+pub fn anes_sheet(national_cf: &str, places: &[Locality], xlsx: bool) -> Sheet {
+    let mut rows = vec![vec![
+        SheetCell::text("Contractor"),
+        SheetCell::text("Locality"),
+        SheetCell::text("Locality Name"),
+        SheetCell::text(format!("National Anes CF of {national_cf}")),
+    ]];
+    for p in places {
+        rows.push(if xlsx {
+            vec![
+                SheetCell::Number(p.mac.trim_start_matches('0').to_string()),
+                SheetCell::Number(match p.locality.trim_start_matches('0') {
+                    "" => "0".to_string(),
+                    other => other.to_string(),
+                }),
+                SheetCell::text(p.name),
+                SheetCell::Number(p.anes_cf.to_string()),
+            ]
+        } else {
+            vec![
+                SheetCell::text(format!("{} ", p.mac)),
+                SheetCell::text(format!("{} ", p.locality)),
+                SheetCell::text(p.name),
+                SheetCell::text(format!("{} ", p.anes_cf)),
+            ]
+        });
+    }
+    rows.push(vec![]);
+    Sheet {
+        name: "Locality Adjusted CFs".to_string(),
+        rows,
+    }
+}
+
+pub fn anes_txt(places: &[Locality]) -> Vec<u8> {
+    let mut out = String::new();
+    for p in places {
+        let cf: crate::decimal::Decimal = p.anes_cf.parse().expect("synthetic CF");
+        let implied = cf.format_places(2).replace('.', "");
+        out.push_str(&format!(
+            "{}{}{}{}\r\n",
+            left(p.mac, 12),
+            left(p.locality, 6),
+            // CMS's ANES TXT cuts names at 40 columns.
+            left(&left(p.name, 40), 55),
+            right(&implied, 4)
+        ));
+    }
+    out.push('\u{1a}');
+    encode_windows_1252(&out).expect("ASCII")
+}
+
+/// One OPPS cap: a service at a locality.
+#[derive(Debug, Clone)]
+pub struct OppsCap {
+    pub hcpcs: &'static str,
+    pub modifier: &'static str,
+    pub proc_status: &'static str,
+    pub mac: &'static str,
+    pub locality: &'static str,
+    pub fac: String,
+    pub nonfac: String,
+}
+
+/// Caps for the imaging services at every locality, plus California's two-carrier twin
+/// (locality 18 listed under MAC 01112 too, as CMS's OPPSCAP does).
+pub fn opps_caps(places: &[Locality]) -> Vec<OppsCap> {
+    let mut caps = Vec::new();
+    for (hcpcs, modifier, base) in [
+        ("71046", "", 31.5),
+        ("71046", "TC", 24.25),
+        ("74177", "", 301.0),
+        ("74177", "TC", 236.4),
+    ] {
+        let mut sites: Vec<(&'static str, &'static str)> =
+            places.iter().map(|p| (p.mac, p.locality)).collect();
+        sites.push(("01112", "18"));
+        for (i, (mac, locality)) in sites.into_iter().enumerate() {
+            let value = base * (0.9 + 0.05 * i as f64);
+            let text = format!("{value:.2}");
+            caps.push(OppsCap {
+                hcpcs,
+                modifier,
+                proc_status: "A",
+                mac,
+                locality,
+                fac: text.clone(),
+                nonfac: text,
+            });
+        }
+    }
+    caps
+}
+
+pub fn oppscap_sheet(caps: &[OppsCap], junk_eof_row: bool, name: &str) -> Sheet {
+    let mut rows = vec![
+        [
+            "HCPCS",
+            "MOD",
+            "PROCSTAT",
+            "CARRIER",
+            "LOCALITY",
+            "FACILITY PRICE",
+            "NON-FACILTY PRICE",
+        ]
+        .iter()
+        .map(|t| SheetCell::text(*t))
+        .collect::<Vec<_>>(),
+    ];
+    for cap in caps {
+        rows.push(vec![
+            SheetCell::text(cap.hcpcs),
+            SheetCell::text(cap.modifier),
+            SheetCell::text(cap.proc_status),
+            SheetCell::text(cap.mac),
+            SheetCell::text(cap.locality),
+            SheetCell::Number(cap.fac.clone()),
+            SheetCell::Number(cap.nonfac.clone()),
+        ]);
+    }
+    if junk_eof_row {
+        rows.push(vec![SheetCell::text("\u{1a}")]);
+    }
+    Sheet {
+        name: name.to_string(),
+        rows,
+    }
+}
+
+pub fn oppscap_txt(caps: &[OppsCap]) -> Vec<u8> {
+    let mut out = String::new();
+    for cap in caps {
+        out.push_str(&format!(
+            "{}{} {} {}  {}{}{}\r\n",
+            left(cap.hcpcs, 5),
+            left(cap.modifier, 2),
+            cap.proc_status,
+            cap.mac,
+            cap.locality,
+            right(&cap.fac, 9),
+            right(&cap.nonfac, 10)
+        ));
+    }
+    encode_windows_1252(&out).expect("ASCII")
+}

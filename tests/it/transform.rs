@@ -1,0 +1,409 @@
+//! Every file kind in every format: the real 2025D release, the synthetic releases, parity,
+//! checks and quarantine.
+
+use polars::prelude::*;
+
+use crate::support::*;
+
+fn count(frame: &DataFrame) -> usize {
+    frame.height()
+}
+
+fn filter(frame: &DataFrame, column: &str, value: &str) -> DataFrame {
+    frame
+        .clone()
+        .lazy()
+        .filter(col(column).eq(lit(value)))
+        .collect()
+        .unwrap()
+}
+
+fn build_with(
+    mirror: &std::path::Path,
+    warehouse: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut args = vec![
+        "build",
+        "--mirror",
+        path_str(mirror),
+        "--warehouse",
+        path_str(warehouse),
+    ];
+    args.extend_from_slice(extra);
+    let output = mpfs(&args);
+    assert!(output.status.success(), "{}", all_output(&output));
+    output
+}
+
+/// Drops the columns that name the member read, which differ by format by design.
+fn content(frame: &DataFrame) -> DataFrame {
+    frame.drop_many(["source_file", "source_sha256"])
+}
+
+#[test]
+fn the_real_release_reads_the_same_from_every_format() {
+    let Some(zip) = real_sample() else { return };
+    let mirror = mirror_with(&zip, "rvu25d.zip");
+    let mut frames = Vec::new();
+    for format in ["csv", "txt", "xlsx"] {
+        let warehouse = tempfile::tempdir().unwrap();
+        let output = build_with(mirror.path(), warehouse.path(), &["--format", format]);
+        assert_contains(
+            &String::from_utf8_lossy(&output.stdout),
+            "2025D   built     19090 rvu rows      0 quarantined",
+        );
+        let w = warehouse.path();
+        let gpci = read_partition(w, "gpci", 2025, "D");
+        assert_eq!(count(&gpci), 109, "{format}");
+        let al = rows_for_locality(&gpci, "10112", "00");
+        assert_eq!(
+            [
+                f64_at(&al, "work_gpci"),
+                f64_at(&al, "pe_gpci"),
+                f64_at(&al, "mp_gpci")
+            ],
+            [1.0, 0.869, 0.575],
+            "{format}"
+        );
+        assert_eq!(str_at(&al, "state").as_deref(), Some("AL"));
+        let ak = rows_for_locality(&gpci, "02102", "01");
+        assert_eq!(f64_at(&ak, "work_gpci"), 1.5, "{format}");
+        assert_eq!(
+            str_at(&ak, "locality_name").as_deref(),
+            Some("ALASKA"),
+            "asterisk dropped"
+        );
+        assert_eq!(
+            gpci.column("work_gpci_unfloored").unwrap().null_count(),
+            109,
+            "7-column GPCI"
+        );
+
+        let anes = read_partition(w, "anes_cf", 2025, "D");
+        let al = rows_for_locality(&anes, "10112", "00");
+        assert_eq!(f64_at(&al, "anes_cf"), 19.31, "{format}");
+        assert_eq!(f64_at(&al, "national_anes_cf"), 20.3178, "{format}");
+        assert_eq!(count(&anes), 109, "{format}");
+
+        assert_eq!(
+            count(&read_partition(w, "opps_cap", 2025, "D")),
+            16_100,
+            "{format}"
+        );
+
+        let locco = read_partition(w, "locality_county", 2025, "D");
+        let alaska = rows_for_locality(&locco, "02102", "01");
+        assert_eq!(
+            str_at(&alaska, "state").as_deref(),
+            Some("ALASKA"),
+            "{format}"
+        );
+        assert_eq!(
+            count(&locco),
+            109,
+            "the repeated Missouri row is dropped ({format})"
+        );
+        assert_eq!(count(&read_partition(w, "quarantine", 2025, "D")), 0);
+
+        let rvu = read_partition(w, "rvu", 2025, "D");
+        assert_eq!(count(&rvu), 19_090);
+        assert_rvus(&rvu, "99213", "", [1.30, 1.35, 0.57, 0.10]);
+        assert_rvus(&rvu, "71046", "26", [0.22, 0.08, 0.08, 0.01]);
+        frames.push((format, content(&rvu)));
+    }
+    let (_, csv) = &frames[0];
+    for (format, frame) in &frames[1..] {
+        assert!(
+            csv.equals_missing(frame),
+            "rvu from {format} differs from CSV"
+        );
+    }
+}
+
+fn rows_for_locality(frame: &DataFrame, mac: &str, locality: &str) -> DataFrame {
+    filter(&filter(frame, "mac", mac), "locality", locality)
+}
+
+#[test]
+fn validate_reports_agreement_and_cms_own_locco_differences() {
+    let Some(zip) = real_sample() else { return };
+    let output = mpfs(&["validate", path_str(&zip), "--show", "50"]);
+    let text = all_output(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "LOCCO differs in CMS's own files:\n{text}"
+    );
+    assert_contains(
+        &text,
+        "PPRRVU: agree: csv (PPRRVU2025_Oct.csv, 19090 rows), txt (PPRRVU2025_Oct.txt, 19090 rows), xlsx (PPRRVU2025_Oct.xlsx, 19090 rows)",
+    );
+    assert_contains(
+        &text,
+        "GPCI: agree: csv (GPCI2025.csv, 109 rows), txt (GPCI2025.txt, 109 rows), xlsx (GPCI2025.xlsx, 109 rows)",
+    );
+    assert_contains(
+        &text,
+        "ANES: agree: csv (ANES2025.csv, 109 rows), txt (ANES2025.txt, 109 rows), xlsx (ANES2025.xlsx, 109 rows)",
+    );
+    assert_contains(
+        &text,
+        "OPPSCAP: agree: csv (OPPSCAP_Oct.csv, 16100 rows), txt (OPPSCAP_Oct.txt, 16100 rows), xlsx (OPPSCAP_Oct.xlsx, 16100 rows)",
+    );
+    assert_contains(&text, "LOCCO: DIFFER");
+    assert_contains(
+        &text,
+        "01112 05 state: csv \"CALIFORNIA\" / txt \"\" / xlsx \"CALIFORNIA\"",
+    );
+}
+
+#[test]
+fn the_2026_pair_and_every_format_of_the_synthetic_release() {
+    let mirror = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        fixture_mirror().join("rvu26a.zip"),
+        mirror.path().join("rvu26a.zip"),
+    )
+    .unwrap();
+    let output = mpfs(&["validate", path_str(&mirror.path().join("rvu26a.zip"))]);
+    assert_eq!(output.status.code(), Some(0), "{}", all_output(&output));
+    assert_contains(
+        &all_output(&output),
+        "PPRRVU [qp]: agree: csv (PPRRVU2026_Jan_QPP.csv, 24 rows)",
+    );
+
+    let mut frames = Vec::new();
+    for format in ["csv", "txt", "xlsx"] {
+        let warehouse = tempfile::tempdir().unwrap();
+        build_with(mirror.path(), warehouse.path(), &["--format", format]);
+        let w = warehouse.path();
+        let rvu = read_partition(w, "rvu", 2026, "A");
+        let non_qp = filter(&rvu, "cf_variant", "non_qp");
+        let qp = filter(&rvu, "cf_variant", "qp");
+        assert_eq!((count(&non_qp), count(&qp)), (31, 24), "{format}");
+        let all = |frame: &DataFrame, column: &str, value: &str| {
+            frame
+                .column(column)
+                .unwrap()
+                .cast(&DataType::String)
+                .unwrap()
+                .str()
+                .unwrap()
+                .iter()
+                .all(|v| v == Some(value))
+        };
+        assert!(
+            all(&non_qp, "pricing_ind", "9") && all(&qp, "pricing_ind", "1"),
+            "{format}"
+        );
+        assert!(
+            all(&non_qp, "conv_factor", "33.4009") && all(&qp, "conv_factor", "33.5675"),
+            "{format}"
+        );
+        assert_rvus(&qp, "99213", "", [1.33, 1.36, 0.56, 0.11]);
+        assert_eq!(
+            filter(&qp, "status_code", "I").height(),
+            0,
+            "the QP file omits unpaid codes"
+        );
+        assert_eq!(
+            str_at(&rows_for(&non_qp, "99213", ""), "source_file"),
+            Some(format!("PPRRVU2026_Jan_nonQPP.{format}"))
+        );
+
+        let gpci = read_partition(w, "gpci", 2026, "A");
+        let ak = rows_for_locality(&gpci, "02102", "01");
+        assert_eq!(
+            (f64_at(&ak, "work_gpci"), f64_at(&ak, "work_gpci_unfloored")),
+            (1.5, 1.103),
+            "{format}"
+        );
+        let locco = read_partition(w, "locality_county", 2026, "A");
+        assert_eq!(count(&locco), 7, "{format}: the repeated row dropped");
+        let kc = rows_for_locality(&locco, "05302", "99");
+        assert_eq!(
+            str_at(&kc, "state").as_deref(),
+            Some("MISSOURI"),
+            "{format}: state carried down"
+        );
+        assert_eq!(
+            str_at(&rows_for_locality(&locco, "10112", "00"), "state").as_deref(),
+            Some("ALABAMA")
+        );
+        let anes = read_partition(w, "anes_cf", 2026, "A");
+        assert_eq!(
+            f64_at(&rows_for_locality(&anes, "02102", "01"), "anes_cf"),
+            27.74,
+            "{format}"
+        );
+        assert!(
+            all(&anes, "national_anes_cf", "20.4976"),
+            "{format}: national CF"
+        );
+        let caps = read_partition(w, "opps_cap", 2026, "A");
+        assert_eq!(count(&caps), 32, "{format}: the 0x1A junk row is not a cap");
+        assert_eq!(
+            count(&rows_for_locality(&caps, "01112", "18")),
+            4,
+            "two-carrier locality kept"
+        );
+        // ANES TXT records cut locality names at 40 columns (CMS's layout); `mpfs validate`
+        // compares names on that prefix, and they are left out here.
+        let anes = content(&anes).drop("locality_name").unwrap();
+        frames.push((
+            format,
+            [
+                content(&rvu),
+                content(&gpci),
+                content(&locco),
+                anes,
+                content(&caps),
+            ],
+        ));
+    }
+    let (_, csv) = &frames[0];
+    for (format, tables) in &frames[1..] {
+        for (i, (a, b)) in csv.iter().zip(tables).enumerate() {
+            assert!(
+                a.equals_missing(b),
+                "table {i} from {format} differs from CSV:\n{a}\n{b}"
+            );
+        }
+    }
+}
+
+#[test]
+fn older_and_2023_style_releases() {
+    let warehouse = tempfile::tempdir().unwrap();
+    build(&fixture_mirror(), warehouse.path());
+    let old = read_partition(warehouse.path(), "rvu", 2015, "A");
+    assert_eq!(count(&old), 26);
+    assert_eq!(
+        str_at(&rows_for(&old, "99213", ""), "source_file").as_deref(),
+        Some("PPRRVU15_V1223c.csv")
+    );
+    assert_eq!(f64_at(&rows_for(&old, "99213", ""), "conv_factor"), 35.7547);
+    let d23 = read_partition(warehouse.path(), "rvu", 2023, "D");
+    assert_eq!(count(&d23), 30);
+    assert_eq!(f64_at(&rows_for(&d23, "A4550", ""), "conv_factor"), 33.8872);
+    let gpci = read_partition(warehouse.path(), "gpci", 2023, "D");
+    assert_eq!(count(&gpci), 7);
+    assert_eq!(gpci.column("work_gpci_unfloored").unwrap().null_count(), 7);
+    assert!(
+        !warehouse.path().join("opps_cap/year=2023").exists(),
+        "no OPPSCAP in that zip"
+    );
+}
+
+/// The 2025A fixture CSV with two rows made bad in ways checks catch.
+fn release_with_bad_rows() -> tempfile::TempDir {
+    let release = mpfs::synth::fixture_mirror()
+        .into_iter()
+        .find(|r| r.zip_name == "rvu25a.zip")
+        .unwrap();
+    let text = String::from_utf8(release.members[0].1.clone()).unwrap();
+    let lines: Vec<&str> = text.split_inclusive("\r\n").collect();
+    let g2211 = lines.iter().position(|l| l.starts_with("G2211,")).unwrap();
+    let mut edited: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    // A total that is not the sum of its parts, and a repeated key.
+    edited[g2211] = edited[g2211].replacen(",0.53,0.49,", ",0.99,0.49,", 1);
+    assert!(edited[g2211].contains(",0.99,0.49,"), "{}", edited[g2211]);
+    let repeated = edited[g2211 - 1].clone();
+    edited.insert(g2211, repeated);
+    let dir = tempfile::tempdir().unwrap();
+    let members = vec![(release.members[0].0.clone(), edited.concat().into_bytes())];
+    std::fs::write(
+        dir.path().join("rvu25a.zip"),
+        mpfs::synth::zip_bytes(&members),
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn rows_that_fail_checks_go_to_quarantine() {
+    let mirror = release_with_bad_rows();
+    let warehouse = tempfile::tempdir().unwrap();
+    let output = build_with(
+        mirror.path(),
+        warehouse.path(),
+        &["--max-rejects-percent", "10"],
+    );
+    assert_contains(
+        &String::from_utf8_lossy(&output.stdout),
+        "2025A   built        30 rvu rows      2 quarantined",
+    );
+    let quarantine = read_partition(warehouse.path(), "quarantine", 2025, "A");
+    assert_eq!(count(&quarantine), 2);
+    let reasons: Vec<String> = quarantine
+        .column("reason")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect();
+    assert!(
+        reasons.contains(&"duplicate (HCPCS, MOD): an earlier row has the same key".to_string()),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.contains(&"NON-FACILITY TOTAL 0.99 is not work + PE + MP (0.53)".to_string()),
+        "{reasons:?}"
+    );
+    assert_eq!(
+        str_at(&filter(&quarantine, "key", "G2211"), "kind").as_deref(),
+        Some("PPRRVU")
+    );
+    assert_eq!(
+        rows_for(
+            &read_partition(warehouse.path(), "rvu", 2025, "A"),
+            "G2211",
+            ""
+        )
+        .height(),
+        0
+    );
+    let releases = read_table(warehouse.path(), "releases/releases.parquet");
+    assert_eq!(
+        releases
+            .column("quarantine_rows")
+            .unwrap()
+            .i64()
+            .unwrap()
+            .get(0),
+        Some(2)
+    );
+}
+
+#[test]
+fn too_many_rejects_fail_the_release() {
+    let mirror = release_with_bad_rows();
+    let warehouse = tempfile::tempdir().unwrap();
+    let output = build_output(mirror.path(), warehouse.path());
+    let text = all_output(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert_contains(
+        &text,
+        "rvu25a.zip:PPRRVU25_JAN.csv: 2 of 32 PPRRVU rows failed checks, more than the 1% allowed",
+    );
+    assert!(!warehouse.path().join("rvu/year=2025").exists());
+}
+
+#[test]
+fn an_unknown_gpci_header_lists_what_it_found() {
+    let text = "ADDENDUM E\r\n\r\nMedicare Administrative Contractor (MAC),State,Locality Number,Locality Name,2025 PW GPCI (with 1.0 Floor),2025 PE GPCI,2025 Malpractice\r\n10112,AL,00,ALABAMA,1,0.869,0.575\r\n";
+    let err = mpfs::transform::gpci::parse(
+        "rvu25d.zip:GPCI2025.csv",
+        mpfs::transform::archive::FileFormat::Csv,
+        text.as_bytes(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        err,
+        "rvu25d.zip:GPCI2025.csv: unknown GPCI layout: header on line 3: columns found: 'Medicare Administrative Contractor (MAC)', 'State', 'Locality Number', 'Locality Name', '2025 PW GPCI (with 1.0 Floor)', '2025 PE GPCI', '2025 Malpractice'; missing: Mp; not recognised: '2025 Malpractice'"
+    );
+}
