@@ -14,12 +14,13 @@ TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null
 PROFILE_DIR := $(if $(filter dev,$(PROFILE)),debug,$(PROFILE))
 MPFS       := $(TARGET_DIR)/$(PROFILE_DIR)/mpfs
 
-.PHONY: help build demo test test-rust bi-check fixtures fmt lint clean
+.PHONY: help build demo test test-rust bi-check bench fixtures fmt lint clean
 
 help:
 	@echo "make demo       build mpfs and run it on the bundled fixture mirror (offline)"
 	@echo "make test       every test: cargo tests, then DuckDB reading a built warehouse"
 	@echo "make build      build the mpfs binary (PROFILE=release by default)"
+	@echo "make bench      benchmarks on the real CMS sample (release build; prints a table)"
 	@echo "make fixtures   regenerate fixtures/mirror from the generator in src/synth"
 	@echo "make fmt        format the code"
 	@echo "make lint       clippy with warnings denied, and rustfmt --check"
@@ -50,6 +51,10 @@ bi-check:
 	$(TARGET_DIR)/debug/mpfs -q build --mirror $(TARGET_DIR)/bi-check/mirror --warehouse $(TARGET_DIR)/bi-check/warehouse
 	$(VENV)/bin/python tests/bi/check_warehouse.py $(TARGET_DIR)/bi-check/warehouse \
 	  $$([ -f $(TARGET_DIR)/bi-check/mirror/rvu25d.zip ] && echo --real)
+
+# Release-profile benchmarks over ../shared/cms-samples/rvu25d.zip; figures go to stdout.
+bench:
+	$(CARGO) bench --locked --bench transform
 
 fixtures:
 	$(CARGO) run --locked -- synth --out $(MIRROR)

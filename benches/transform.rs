@@ -1,0 +1,158 @@
+//! `make bench`: how long transforming the real CMS release takes, and how much memory.
+//!
+//! Each scenario runs in its own child process (this binary with the scenario's name), so
+//! its peak resident memory (VmHWM) is its own. Every scenario runs several times and
+//! reports median, min and max wall time. The real sample is `../shared/cms-samples/
+//! rvu25d.zip`, or `$MPFS_SAMPLES/rvu25d.zip`.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use mpfs::transform::archive::{FileFormat, FileKind, ReleaseArchive};
+use mpfs::transform::{TransformOptions, pprrvu, transform_release};
+
+const RUNS: usize = 7;
+
+fn sample() -> PathBuf {
+    let dir = std::env::var_os("MPFS_SAMPLES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/cms-samples"));
+    let zip = dir.join("rvu25d.zip");
+    assert!(zip.is_file(), "benchmark needs {}", zip.display());
+    zip
+}
+
+/// Peak resident set of this process, in MiB.
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn time_runs(mut work: impl FnMut()) -> Vec<Duration> {
+    work(); // warm-up: page cache, allocator
+    (0..RUNS)
+        .map(|_| {
+            let start = Instant::now();
+            work();
+            start.elapsed()
+        })
+        .collect()
+}
+
+fn pprrvu_member(format: FileFormat) -> Vec<u8> {
+    let mut archive = ReleaseArchive::open(&sample()).unwrap();
+    let member = archive
+        .members_of(FileKind::Pprrvu)
+        .find(|m| m.format == format)
+        .cloned()
+        .unwrap();
+    archive.read(&member).unwrap()
+}
+
+/// Runs one scenario in this process and prints `name|median|min|max|peak`.
+fn run_scenario(name: &str) {
+    let zip = sample();
+    let times = match name {
+        "transform-release" => time_runs(|| {
+            let mut archive = ReleaseArchive::open(&zip).unwrap();
+            let release = transform_release(
+                &"2025D".parse().unwrap(),
+                &mut archive,
+                &TransformOptions::default(),
+            )
+            .unwrap();
+            assert_eq!(release.pprrvu[0].rows.len(), 19_090);
+        }),
+        "build-release" => time_runs(|| {
+            let mirror = tempfile::tempdir().unwrap();
+            std::fs::copy(&zip, mirror.path().join("rvu25d.zip")).unwrap();
+            let warehouse = tempfile::tempdir().unwrap();
+            let status = Command::new(env!("CARGO_BIN_EXE_mpfs"))
+                .args(["-qq", "build", "--mirror"])
+                .arg(mirror.path())
+                .arg("--warehouse")
+                .arg(warehouse.path())
+                .stdout(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }),
+        format_name => {
+            let format = match format_name {
+                "pprrvu-csv" => FileFormat::Csv,
+                "pprrvu-txt" => FileFormat::Txt,
+                "pprrvu-xlsx" => FileFormat::Xlsx,
+                other => panic!("unknown scenario {other}"),
+            };
+            let bytes = pprrvu_member(format);
+            time_runs(|| {
+                let (_, rows) = pprrvu::parse("bench", format, &bytes).unwrap();
+                assert_eq!(rows.len(), 19_090);
+            })
+        }
+    };
+    let mut ms: Vec<f64> = times.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+    ms.sort_by(f64::total_cmp);
+    println!(
+        "{name}|{:.1}|{:.1}|{:.1}|{:.0}",
+        ms[ms.len() / 2],
+        ms[0],
+        ms[ms.len() - 1],
+        peak_rss_mib()
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    if let Some(name) = args.first() {
+        run_scenario(name);
+        return;
+    }
+    let scenarios = [
+        (
+            "transform-release",
+            "transform rvu25d.zip: all kinds, preferred format (CSV)",
+        ),
+        (
+            "build-release",
+            "mpfs build of rvu25d.zip into a new warehouse (process)",
+        ),
+        ("pprrvu-csv", "parse PPRRVU CSV (19,090 rows)"),
+        ("pprrvu-txt", "parse PPRRVU TXT (19,090 rows)"),
+        ("pprrvu-xlsx", "parse PPRRVU XLSX (19,090 rows)"),
+    ];
+    println!(
+        "mpfs transform benchmark: {} runs each after a warm-up, sample {}",
+        RUNS,
+        sample().display()
+    );
+    println!(
+        "{:<66} {:>9} {:>9} {:>9} {:>9}",
+        "scenario", "median ms", "min ms", "max ms", "peak MiB"
+    );
+    for (name, label) in scenarios {
+        let output = Command::new(std::env::current_exe().unwrap())
+            .arg(name)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let line = String::from_utf8_lossy(&output.stdout);
+        let fields: Vec<&str> = line.trim().split('|').collect();
+        println!(
+            "{label:<66} {:>9} {:>9} {:>9} {:>9}",
+            fields[1], fields[2], fields[3], fields[4]
+        );
+    }
+}
