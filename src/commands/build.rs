@@ -12,6 +12,10 @@ use crate::catalog::Catalog;
 use crate::cli::BuildArgs;
 use crate::commands::Outcome;
 use crate::ingest::mirror::{self, MirroredRelease};
+use crate::load::conversion_factor::{
+    CONVERSION_FACTOR_FILE, conversion_factor_frame, cross_check, periods, published_factors,
+};
+use crate::load::payment::payment_frame;
 use crate::load::reference_tables::{
     anes_cf_frame, gpci_frame, locality_county_frame, opps_cap_frame, quarantine_frame,
 };
@@ -72,8 +76,12 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<Outcome> {
         match build_release(&warehouse, &catalog, release, options) {
             Ok(record) => {
                 println!(
-                    "{:<7} built   {:>7} rvu rows  {:>5} quarantined  from {}",
-                    record.id, record.rvu_rows, record.quarantine_rows, record.zip_file
+                    "{:<7} built   {:>7} rvu rows  {:>5} quarantined  {:>9} payment rows  from {}",
+                    record.id,
+                    record.rvu_rows,
+                    record.quarantine_rows,
+                    record.payment_rows,
+                    record.zip_file
                 );
                 built.push(record);
             }
@@ -150,6 +158,22 @@ pub fn build_release(
             opps_cap_frame(id, effective_from, oppscap).with_context(|| context("opps_cap"))?,
         ));
     }
+    let mut payment_rows: u64 = 0;
+    match &transformed.gpci {
+        Some(gpci) => {
+            let caps = transformed
+                .oppscap
+                .as_ref()
+                .map_or(&[][..], |o| &o.rows[..]);
+            let payment = payment_frame(id, effective_from, &transformed.pprrvu, &gpci.rows, caps)
+                .with_context(|| context("payment"))?;
+            payment_rows = payment.height() as u64;
+            tables.push(("payment", payment));
+        }
+        None => {
+            tracing::warn!(release = %id, "{} has no GPCI, so no payment rows", transformed.zip_file)
+        }
+    }
     let quarantine_rows = transformed.quarantine.len() as u64;
     tables.push((
         "quarantine",
@@ -157,7 +181,7 @@ pub fn build_release(
             .with_context(|| context("quarantine"))?,
     ));
     warehouse.publish_release(id, &mut tables, &RELEASE_TABLES)?;
-    tracing::info!(release = %id, rvu_rows, quarantine_rows, tables = tables.len(), "published");
+    tracing::info!(release = %id, rvu_rows, payment_rows, quarantine_rows, tables = tables.len(), "published");
     Ok(ReleaseRecord {
         id: release.id.clone(),
         effective_from,
@@ -167,11 +191,13 @@ pub fn build_release(
         zip_bytes: transformed.zip_bytes,
         schema_version: SCHEMA_VERSION,
         rvu_rows,
+        payment_rows,
         quarantine_rows,
     })
 }
 
-/// Merges freshly built releases into `releases/releases.parquet`.
+/// Merges freshly built releases into `releases/releases.parquet`, then rebuilds
+/// `conversion_factor` from everything published and prints its cross-check.
 pub fn publish_releases_table(
     warehouse: &Warehouse,
     built: Vec<ReleaseRecord>,
@@ -185,6 +211,23 @@ pub fn publish_releases_table(
     let merged = merge_releases(existing, built);
     let mut frame = releases_frame(&merged).context("cannot assemble the releases table")?;
     warehouse.replace_table_file(relative, &mut frame)?;
+
+    let factors = published_factors(warehouse.root())
+        .context("cannot read the published conversion factors back")?;
+    let periods = periods(&merged, &factors);
+    let mut frame =
+        conversion_factor_frame(&periods).context("cannot assemble the conversion_factor table")?;
+    warehouse.replace_table_file(Path::new(CONVERSION_FACTOR_FILE), &mut frame)?;
+    let (lines, disagree) = cross_check(&periods);
+    println!("conversion factors:");
+    for line in &lines {
+        println!("  {line}");
+    }
+    if disagree {
+        tracing::warn!(
+            "a conversion factor disagrees with the value CMS announced; see the build output"
+        );
+    }
     Ok(())
 }
 

@@ -109,6 +109,13 @@ impl<'a, R> FrameBuilder<'a, R> {
         self
     }
 
+    /// A double computed per row (money already rounded to cents).
+    pub fn float(mut self, name: &str, get: impl Fn(&R) -> f64) -> Self {
+        let values: Vec<f64> = self.rows.iter().map(get).collect();
+        self.columns.push(Column::new(name.into(), values));
+        self
+    }
+
     pub fn flag(mut self, name: &str, get: impl Fn(&R) -> bool) -> Self {
         let values: Vec<bool> = self.rows.iter().map(get).collect();
         self.columns.push(Column::new(name.into(), values));

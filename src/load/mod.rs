@@ -1,6 +1,8 @@
 //! Load: typed rows into the Parquet warehouse.
 
+pub mod conversion_factor;
 pub mod frame;
+pub mod payment;
 pub mod reference_tables;
 pub mod releases_table;
 pub mod rvu_table;
@@ -8,15 +10,16 @@ pub mod warehouse;
 
 /// Version of the warehouse's output schema. Bump it when a table's columns or their
 /// meaning change, so that releases built by an older mpfs are rebuilt.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Every per-release table, in publishing order.
-pub const RELEASE_TABLES: [&str; 6] = [
+pub const RELEASE_TABLES: [&str; 7] = [
     "rvu",
     "gpci",
     "locality_county",
     "anes_cf",
     "opps_cap",
+    "payment",
     "quarantine",
 ];
 

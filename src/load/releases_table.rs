@@ -27,6 +27,8 @@ pub struct ReleaseRecord {
     /// Version of mpfs's output schema the release was built with.
     pub schema_version: u32,
     pub rvu_rows: u64,
+    /// Rows in `payment` (0 for a release without GPCI).
+    pub payment_rows: u64,
     /// Source rows that failed checks and went to `quarantine`.
     pub quarantine_rows: u64,
 }
@@ -74,6 +76,7 @@ pub fn releases_frame(records: &[ReleaseRecord]) -> PolarsResult<DataFrame> {
         .integer("zip_bytes", |r| r.zip_bytes as i64)
         .int32("schema_version", |r| r.schema_version as i32)
         .integer("rvu_rows", |r| r.rvu_rows as i64)
+        .integer("payment_rows", |r| r.payment_rows as i64)
         .integer("quarantine_rows", |r| r.quarantine_rows as i64)
         .finish()
 }
@@ -110,11 +113,10 @@ pub fn records_from_frame(frame: &DataFrame, source: &Path) -> Result<Vec<Releas
         .i64()
         .map_err(|e| fail(e.to_string()))?
         .clone();
-    // Tables written before schema version 2 lack the column.
-    let quarantine_rows = frame
-        .column("quarantine_rows")
-        .ok()
-        .and_then(|c| c.i64().ok().cloned());
+    // Tables written by older schema versions lack the newer counts.
+    let optional_count = |name: &str| frame.column(name).ok().and_then(|c| c.i64().ok().cloned());
+    let quarantine_rows = optional_count("quarantine_rows");
+    let payment_rows = optional_count("payment_rows");
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid epoch");
     (0..frame.height())
         .map(|i| {
@@ -138,6 +140,10 @@ pub fn records_from_frame(frame: &DataFrame, source: &Path) -> Result<Vec<Releas
                     .as_ref()
                     .and_then(|c| c.get(i))
                     .unwrap_or_default() as u64,
+                payment_rows: payment_rows
+                    .as_ref()
+                    .and_then(|c| c.get(i))
+                    .unwrap_or_default() as u64,
             })
         })
         .collect()
@@ -157,6 +163,7 @@ mod tests {
             zip_bytes: 10,
             schema_version: 1,
             rvu_rows: 5,
+            payment_rows: 0,
             quarantine_rows: 0,
         }
     }

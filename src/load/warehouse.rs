@@ -116,6 +116,11 @@ impl Warehouse {
             if stale.exists() {
                 fs::remove_dir_all(&stale)
                     .map_err(io_error(&stale, "cannot remove a stale partition"))?;
+                // An emptied `year=` folder goes too; a non-empty one stays (remove_dir
+                // refuses it).
+                if let Some(year_dir) = stale.parent() {
+                    let _ = fs::remove_dir(year_dir);
+                }
             }
         }
         Ok(())

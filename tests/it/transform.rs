@@ -407,3 +407,52 @@ fn an_unknown_gpci_header_lists_what_it_found() {
         "rvu25d.zip:GPCI2025.csv: unknown GPCI layout: header on line 3: columns found: 'Medicare Administrative Contractor (MAC)', 'State', 'Locality Number', 'Locality Name', '2025 PW GPCI (with 1.0 Floor)', '2025 PE GPCI', '2025 Malpractice'; missing: Mp; not recognised: '2025 Malpractice'"
     );
 }
+
+#[test]
+fn a_rebuilt_release_without_a_kind_loses_its_old_partition() {
+    let mirror = tempfile::tempdir().unwrap();
+    let warehouse = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        fixture_mirror().join("rvu26a.zip"),
+        mirror.path().join("rvu26a.zip"),
+    )
+    .unwrap();
+    build(mirror.path(), warehouse.path());
+    assert!(
+        warehouse
+            .path()
+            .join("gpci/year=2026/release=A/part-0.parquet")
+            .exists()
+    );
+
+    // The same release re-posted with PPRRVU only.
+    let release = mpfs::synth::fixture_mirror()
+        .into_iter()
+        .find(|r| r.zip_name == "rvu26a.zip")
+        .unwrap();
+    let pprrvu_only: Vec<(String, Vec<u8>)> = release
+        .members
+        .into_iter()
+        .filter(|(name, _)| name.starts_with("PPRRVU") && name.ends_with(".csv"))
+        .collect();
+    std::fs::write(
+        mirror.path().join("rvu26a.zip"),
+        mpfs::synth::zip_bytes(&pprrvu_only),
+    )
+    .unwrap();
+    build(mirror.path(), warehouse.path());
+    for table in ["gpci", "locality_county", "anes_cf", "opps_cap"] {
+        assert!(
+            !warehouse
+                .path()
+                .join(format!("{table}/year=2026"))
+                .join("release=A")
+                .exists(),
+            "{table} partition outlived its release's data"
+        );
+    }
+    assert_eq!(
+        read_partition(warehouse.path(), "rvu", 2026, "A").height(),
+        55
+    );
+}
