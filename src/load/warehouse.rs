@@ -1,11 +1,14 @@
 //! The Parquet warehouse on disk, and publishing into it without ever exposing half a write.
 //!
 //! Every table file of a release is first written and synced under `<root>/.staging/`, on the
-//! same filesystem; only when all of them exist are they renamed over their final paths
-//! (`<table>/year=YYYY/release=X/part-0.parquet`). A rename replaces a file atomically, so a
-//! reader or a crash sees either the old file or the new one, and a failure while staging
-//! leaves the published warehouse untouched. Staging lives outside every table folder, so a
-//! BI glob such as `rvu/**/*.parquet` never sees a half-written file.
+//! same filesystem. Only when all of them exist is a journal written beside them, naming each
+//! staged file's final path (`<table>/year=YYYY/release=X/part-0.parquet`) and the stale
+//! partitions to remove; then the files are renamed into place, and the staging folder with
+//! its journal is removed. A rename replaces a file atomically, so a reader sees either the
+//! old file or the new one. A failure before the journal leaves the warehouse untouched (the
+//! staging folder is discarded); a crash after it is rolled forward by the next
+//! [`Warehouse::open`], which finishes the renames the journal lists. Staging lives outside
+//! every table folder, so a BI glob such as `rvu/**/*.parquet` never sees a staged file.
 
 use std::fs::{self, File};
 use std::io::Write;
@@ -19,6 +22,23 @@ use crate::release::ReleaseId;
 /// enough that readers can skip by statistics within a big release.
 const ROW_GROUP_SIZE: usize = 64 * 1024;
 const STAGING_DIR: &str = ".staging";
+const JOURNAL_FILE: &str = "journal.json";
+
+/// What a publish will do once its files are staged; enough to finish it after a crash.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Journal {
+    /// (staged path, final path), both relative to the warehouse root.
+    renames: Vec<(PathBuf, PathBuf)>,
+    /// Partition folders to remove, relative to the root.
+    removals: Vec<PathBuf>,
+}
+
+/// Test hook: `MPFS_FAULT_INJECT=publish:after-staging:<table>` fails the publish after
+/// staging that table; `publish:after-rename:<table>` ends the process (as a kill would)
+/// right after renaming it. Unset in production.
+fn fault_point(stage: &str, table: &str) -> bool {
+    std::env::var("MPFS_FAULT_INJECT").is_ok_and(|v| v == format!("publish:{stage}:{table}"))
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum WarehouseError {
@@ -57,13 +77,70 @@ impl Warehouse {
     pub fn open(root: &Path) -> Result<Self, WarehouseError> {
         fs::create_dir_all(root).map_err(io_error(root, "cannot create the warehouse folder"))?;
         let staging = root.join(STAGING_DIR);
-        if staging.exists() {
-            tracing::debug!(path = %staging.display(), "removing staging left by an earlier run");
-            fs::remove_dir_all(&staging).map_err(io_error(&staging, "cannot clear old staging"))?;
-        }
-        Ok(Warehouse {
+        let warehouse = Warehouse {
             root: root.to_path_buf(),
-        })
+        };
+        if staging.exists() {
+            warehouse.recover(&staging)?;
+        }
+        Ok(warehouse)
+    }
+
+    /// Finishes publishes that a crash interrupted after their journal was written, and
+    /// discards staging that never got that far.
+    fn recover(&self, staging: &Path) -> Result<(), WarehouseError> {
+        let entries = fs::read_dir(staging).map_err(io_error(staging, "cannot list staging"))?;
+        for entry in entries {
+            let dir = entry
+                .map_err(io_error(staging, "cannot list staging"))?
+                .path();
+            let journal_path = dir.join(JOURNAL_FILE);
+            if let Ok(text) = fs::read_to_string(&journal_path) {
+                match serde_json::from_str::<Journal>(&text) {
+                    Ok(journal) => {
+                        tracing::warn!(path = %dir.display(), "finishing a publish that an earlier run did not complete");
+                        self.apply(&journal)?;
+                    }
+                    Err(e) => {
+                        tracing::warn!(path = %journal_path.display(), "unreadable journal ({e}); discarding its staging")
+                    }
+                }
+            } else {
+                tracing::debug!(path = %dir.display(), "removing staging left by an earlier run");
+            }
+        }
+        fs::remove_dir_all(staging).map_err(io_error(staging, "cannot clear old staging"))
+    }
+
+    /// Performs a journal's renames (those whose staged file is still there) and removals.
+    fn apply(&self, journal: &Journal) -> Result<(), WarehouseError> {
+        for (staged, target) in &journal.renames {
+            let (staged, target) = (self.root.join(staged), self.root.join(target));
+            if !staged.exists() {
+                continue; // renamed before the crash
+            }
+            let dir = target.parent().expect("partition file has a folder");
+            fs::create_dir_all(dir).map_err(io_error(dir, "cannot create partition folder"))?;
+            fs::rename(&staged, &target)
+                .map_err(io_error(&target, "cannot move the staged file into place"))?;
+            sync_dir(dir);
+            if fault_point("after-rename", table_of(&target)) {
+                tracing::error!("fault injected after renaming {}", target.display());
+                std::process::exit(137);
+            }
+        }
+        for removal in &journal.removals {
+            let stale = self.root.join(removal);
+            if stale.exists() {
+                fs::remove_dir_all(&stale)
+                    .map_err(io_error(&stale, "cannot remove a stale partition"))?;
+                // An emptied `year=` folder goes too; a non-empty one stays.
+                if let Some(year_dir) = stale.parent() {
+                    let _ = fs::remove_dir(year_dir);
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn root(&self) -> &Path {
@@ -86,44 +163,57 @@ impl Warehouse {
         tables: &mut [(&'static str, DataFrame)],
         all_tables: &[&str],
     ) -> Result<(), WarehouseError> {
-        let staging = self
-            .root
-            .join(STAGING_DIR)
-            .join(format!("{release}-{}", std::process::id()));
+        let staging_relative =
+            PathBuf::from(STAGING_DIR).join(format!("{release}-{}", std::process::id()));
+        let staging = self.root.join(&staging_relative);
         fs::create_dir_all(&staging).map_err(io_error(&staging, "cannot create staging"))?;
-        let mut staged = Vec::new();
-        for (table, frame) in tables.iter_mut() {
-            let relative = Self::partition_path(table, release).join("part-0.parquet");
-            let staged_path = staging.join(table).join("part-0.parquet");
-            write_parquet(&staged_path, frame)?;
-            staged.push((staged_path, self.root.join(relative)));
-        }
-        for (staged_path, final_path) in &staged {
-            let dir = final_path.parent().expect("partition file has a folder");
-            fs::create_dir_all(dir).map_err(io_error(dir, "cannot create partition folder"))?;
-            fs::rename(staged_path, final_path).map_err(io_error(
-                final_path,
-                "cannot move the staged file into place",
-            ))?;
-            sync_dir(dir);
-        }
-        fs::remove_dir_all(&staging).map_err(io_error(&staging, "cannot remove staging"))?;
-        for table in all_tables {
-            if tables.iter().any(|(t, _)| t == table) {
-                continue;
-            }
-            let stale = self.root.join(Self::partition_path(table, release));
-            if stale.exists() {
-                fs::remove_dir_all(&stale)
-                    .map_err(io_error(&stale, "cannot remove a stale partition"))?;
-                // An emptied `year=` folder goes too; a non-empty one stays (remove_dir
-                // refuses it).
-                if let Some(year_dir) = stale.parent() {
-                    let _ = fs::remove_dir(year_dir);
+        let staged = (|| {
+            let mut renames = Vec::new();
+            for (table, frame) in tables.iter_mut() {
+                let table: &str = table;
+                let staged_relative = staging_relative.join(table).join("part-0.parquet");
+                write_parquet(&self.root.join(&staged_relative), frame)?;
+                renames.push((
+                    staged_relative,
+                    Self::partition_path(table, release).join("part-0.parquet"),
+                ));
+                if fault_point("after-staging", table) {
+                    return Err(WarehouseError::Io {
+                        path: staging.clone(),
+                        action: "fault injected while staging",
+                        source: std::io::Error::other(format!("after staging {table}")),
+                    });
                 }
             }
-        }
-        Ok(())
+            Ok(renames)
+        })();
+        let renames = match staged {
+            Ok(renames) => renames,
+            Err(error) => {
+                // Nothing was published: drop what was staged.
+                let _ = self.remove_staging(&staging);
+                return Err(error);
+            }
+        };
+        let removals = all_tables
+            .iter()
+            .filter(|table| !tables.iter().any(|(t, _)| t == *table))
+            .map(|table| Self::partition_path(table, release))
+            .collect();
+        let journal = Journal { renames, removals };
+        let journal_path = staging.join(JOURNAL_FILE);
+        let mut file = File::create(&journal_path)
+            .map_err(io_error(&journal_path, "cannot write the journal"))?;
+        file.write_all(
+            serde_json::to_string(&journal)
+                .expect("journal serialises")
+                .as_bytes(),
+        )
+        .and_then(|_| file.sync_all())
+        .map_err(io_error(&journal_path, "cannot write the journal"))?;
+        sync_dir(&staging);
+        self.apply(&journal)?;
+        self.remove_staging(&staging)
     }
 
     /// Replaces a whole-table file (such as `releases/releases.parquet`) atomically.
@@ -134,11 +224,11 @@ impl Warehouse {
     ) -> Result<(), WarehouseError> {
         let final_path = self.root.join(relative);
         let dir = final_path.parent().expect("table file has a folder");
-        let staged = self
+        let staging = self
             .root
             .join(STAGING_DIR)
-            .join(format!("table-{}", std::process::id()))
-            .join(relative);
+            .join(format!("table-{}", std::process::id()));
+        let staged = staging.join(relative);
         write_parquet(&staged, frame)?;
         fs::create_dir_all(dir).map_err(io_error(dir, "cannot create table folder"))?;
         fs::rename(&staged, &final_path).map_err(io_error(
@@ -146,6 +236,13 @@ impl Warehouse {
             "cannot move the staged file into place",
         ))?;
         sync_dir(dir);
+        self.remove_staging(&staging)
+    }
+
+    /// Removes one staging folder, and `.staging` itself once empty.
+    fn remove_staging(&self, staging: &Path) -> Result<(), WarehouseError> {
+        fs::remove_dir_all(staging).map_err(io_error(staging, "cannot remove staging"))?;
+        let _ = fs::remove_dir(self.root.join(STAGING_DIR));
         Ok(())
     }
 
@@ -186,6 +283,15 @@ fn write_parquet(path: &Path, frame: &mut DataFrame) -> Result<(), WarehouseErro
     file.flush().map_err(io_error(path, "cannot flush"))?;
     file.sync_all().map_err(io_error(path, "cannot sync"))?;
     Ok(())
+}
+
+/// The table a partition path belongs to (its first component).
+fn table_of(path: &Path) -> &str {
+    path.components()
+        .rev()
+        .nth(3)
+        .and_then(|c| c.as_os_str().to_str())
+        .unwrap_or("")
 }
 
 /// Makes a rename durable. Best effort: some filesystems refuse to sync a folder.

@@ -7,9 +7,16 @@ use polars::prelude::*;
 
 /// Runs the `mpfs` binary with `args`.
 pub fn mpfs(args: &[&str]) -> Output {
+    mpfs_with_env(args, &[])
+}
+
+/// Runs the `mpfs` binary with `args` and extra environment variables.
+pub fn mpfs_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mpfs"))
         .args(args)
         .env_remove("MPFS_LOG")
+        .env_remove("MPFS_FAULT_INJECT")
+        .envs(env.iter().copied())
         .output()
         .expect("mpfs runs")
 }
