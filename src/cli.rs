@@ -50,8 +50,38 @@ pub enum Command {
     CheckNew(CheckNewArgs),
     /// Parse every format of every file in a release and report where they disagree.
     Validate(ValidateArgs),
+    /// Compare the warehouse's payments with CMS's National Payment Amount File (PFALL).
+    Reconcile(ReconcileArgs),
     /// Write synthetic release zips in CMS's exact formats (the project's fixtures).
     Synth(SynthArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    /// CMS's National Payment Amount File (PFALLyy / from PFREVyyX.zip), unzipped.
+    #[arg(long, value_name = "FILE")]
+    pub payment_file: PathBuf,
+
+    /// The release whose payments to check (for example 2025A).
+    #[arg(long, value_name = "ID")]
+    pub release: String,
+
+    /// Warehouse root folder.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "warehouse",
+        env = "MPFS_WAREHOUSE"
+    )]
+    pub warehouse: PathBuf,
+
+    /// Conversion-factor variant to compare (default: standard before 2026, non_qp after).
+    #[arg(long, value_name = "VARIANT")]
+    pub cf_variant: Option<String>,
+
+    /// How many differences to print.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub show: usize,
 }
 
 #[derive(Debug, Args)]

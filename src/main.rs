@@ -10,6 +10,7 @@ use mpfs::commands::{self, Outcome};
 use mpfs::logging::LogFormat;
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
     mpfs::logging::init(cli.log_format, cli.verbose as i8 - cli.quiet as i8);
     match commands::run(&cli.command, cli.log_format == LogFormat::Json) {
@@ -21,5 +22,16 @@ fn main() -> ExitCode {
             }
             ExitCode::from(Outcome::Failure.exit_code())
         }
+    }
+}
+
+/// Rust ignores SIGPIPE, so `mpfs releases | head` would panic on a closed pipe; a command
+/// line tool should end quietly instead, as `cat` does.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid
+    // disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -3,6 +3,7 @@
 pub mod build;
 pub mod check_new;
 pub mod fetch;
+pub mod reconcile;
 pub mod releases;
 pub mod synth;
 pub mod validate;
@@ -54,6 +55,7 @@ pub fn run(command: &Command, json_logs: bool) -> anyhow::Result<Outcome> {
         Command::Releases(args) => releases::run(args),
         Command::CheckNew(args) => check_new::run(args),
         Command::Validate(args) => validate::run(args),
+        Command::Reconcile(args) => reconcile::run(args),
         Command::Synth(args) => synth::run(args),
     }
 }

@@ -213,7 +213,15 @@ pub fn periods(releases: &[ReleaseRecord], factors: &[ReleaseFactors]) -> Vec<Pe
                     cf_variant: variant.to_string(),
                     conv_factor: factor.conv_factor,
                     anes_conv_factor: factor.anes_conv_factor,
-                    source: format!("PPRRVU CONV FACTOR and ANES header of {}", release.id),
+                    source: format!(
+                        "{} of {}",
+                        if factor.anes_conv_factor.is_some() {
+                            "PPRRVU CONV FACTOR and ANES header"
+                        } else {
+                            "PPRRVU CONV FACTOR"
+                        },
+                        release.id
+                    ),
                 }),
             }
         }
@@ -350,7 +358,7 @@ mod tests {
         assert_eq!(summary[1].1, Some(date((2024, 12, 31))));
         assert_eq!(
             summary[1].2,
-            "PPRRVU CONV FACTOR and ANES header of 2024AR, 2024B"
+            "PPRRVU CONV FACTOR of 2024AR, 2024B"
         );
         let (lines, disagree) = cross_check(&periods);
         assert!(!disagree, "{lines:?}");

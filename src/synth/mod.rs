@@ -438,6 +438,29 @@ fn release_2023d() -> SyntheticRelease {
     }
 }
 
+/// 2025 January: PPRRVU and a 7-column GPCI whose Alabama row carries CMS's published
+/// 2025 values, so the worked 76145 example prices to CMS's 825.49.
+fn release_2025a(rows: &[RvuRow]) -> SyntheticRelease {
+    let style = style(
+        PprrvuLayout::Columns31,
+        &title(2025, "January"),
+        "01/10/2025",
+        false,
+        "PPRRVU25_JAN",
+    );
+    let places = reference::localities_2025();
+    SyntheticRelease {
+        zip_name: "rvu25a.zip".to_string(),
+        members: vec![
+            ("PPRRVU25_JAN.csv".to_string(), pprrvu::csv(&style, rows)),
+            (
+                "GPCI2025.csv".to_string(),
+                reference::gpci_sheet(2025, GpciColumns::Seven, &places).to_csv(),
+            ),
+        ],
+    }
+}
+
 /// 2026 January: every kind in all three formats. PPRRVU comes as the non-QP / QP pair in
 /// the 32-column layout (pricing indicator 9 and 1, conversion factors 33.4009 and
 /// 33.5675; the QP file omits codes Medicare does not pay); GPCI has 8 columns.
@@ -538,8 +561,8 @@ fn release_2026a(base: &[RvuRow]) -> SyntheticRelease {
 /// * 2023D: 2023's CSV style (Ctrl-Z trailer, letters before digits) and a 7-column GPCI.
 /// * 2024A, 2024B, 2025A: PPRRVU CSV only. 2024A -> 2024B: conversion factor 32.7442 ->
 ///   33.2875, 99213 practice expense revalued, G0429 status R -> A, 99459 added.
-///   2024B -> 2025A: conversion factor 32.3465, 99358 deleted, G2211 added, 99214 work RVU
-///   revalued.
+///   2024B -> 2025A: conversion factor 32.3465, 99358 deleted, G2211 and 76145 added,
+///   99214 work RVU revalued; 2025A also has a GPCI (Alabama as CMS published it).
 /// * 2026A: every kind in CSV, TXT and XLSX (see [`release_2026a`]).
 pub fn fixture_mirror() -> Vec<SyntheticRelease> {
     let style_2024 = |month: &str, released: &str, sheet: &str| {
@@ -593,6 +616,21 @@ pub fn fixture_mirror() -> Vec<SyntheticRelease> {
         ["1.33", "1.36", "0.56", "0.11"],
     );
 
+    // The worked example of cms-formats.md section 8: 76145 in 2025 (facility NA, yet CMS
+    // prints an amount for both settings), priced against Alabama's published GPCI.
+    let mut example = service(
+        "76145",
+        "",
+        "A",
+        "Radiation exposure evaluation by a physicist",
+        ["0.00", "29.03", "29.03", "0.51"],
+    );
+    example.pe_fac_na = true;
+    example.pctc_ind = "3".to_string();
+    a25.push(example);
+    let mut a25 = with_conversion_factor(a25, "32.3465");
+    ascii_order(&mut a25);
+
     vec![
         release_2015a(),
         release_2023d(),
@@ -608,18 +646,7 @@ pub fn fixture_mirror() -> Vec<SyntheticRelease> {
             style_2024("April", "03/18/2024", "PPRRVU24_APR"),
             &b24,
         ),
-        csv_only(
-            "rvu25a.zip",
-            "PPRRVU25_JAN.csv",
-            style(
-                PprrvuLayout::Columns31,
-                &title(2025, "January"),
-                "01/10/2025",
-                false,
-                "PPRRVU25_JAN",
-            ),
-            &a25,
-        ),
+        release_2025a(&a25),
         release_2026a(&base_26),
     ]
 }

@@ -116,6 +116,15 @@ pub fn localities() -> Vec<Locality> {
     ]
 }
 
+/// The 2025 localities: Alabama with CMS's published 2025 GPCI (1 / 0.869 / 0.575, the
+/// worked example of cms-formats.md section 8), the others invented.
+pub fn localities_2025() -> Vec<Locality> {
+    let mut places = localities();
+    let alabama = &mut places[0];
+    (alabama.work, alabama.pe, alabama.mp) = ("1", "0.869", "0.575");
+    places
+}
+
 /// Whether the synthetic GPCI carries 2026's unfloored work GPCI column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GpciColumns {

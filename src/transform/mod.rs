@@ -16,6 +16,7 @@ pub mod header_map;
 pub mod locco;
 pub mod oppscap;
 pub mod parity;
+pub mod pfall;
 pub mod pprrvu;
 pub mod stacked_header;
 pub mod text;

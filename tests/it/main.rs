@@ -5,6 +5,7 @@ mod bad_input;
 mod fixtures;
 mod http_server;
 mod ingest;
+mod load;
 mod publishing;
 mod real_sample;
 mod robustness;
