@@ -54,7 +54,7 @@ def main():
         ).fetchall()
     )
     check(counts.get((2024, "A")) == 30, f"2024A rows {counts.get((2024, 'A'))}")
-    check(counts.get((2025, "A")) == 31, f"2025A rows {counts.get((2025, 'A'))}")
+    check(counts.get((2025, "A")) == 32, f"2025A rows {counts.get((2025, 'A'))}")
     row = con.sql(
         f"SELECT work_rvu, pe_nonfac_rvu, pe_fac_rvu, mp_rvu, conv_factor FROM {rvu} "
         "WHERE release_id = '2024B' AND hcpcs = '99213' AND modifier = ''"
@@ -84,7 +84,7 @@ def main():
         expected.append(("2025D", 2025, "D"))
     expected.append(("2026A", 2026, "A"))
     check(releases == expected, f"releases {releases}")
-    for table, rows in [("gpci", 7 + (109 if real else 0) + 7), ("opps_cap", None), ("locality_county", None),
+    for table, rows in [("gpci", 7 + 7 + (109 if real else 0) + 7), ("opps_cap", None), ("locality_county", None),
                         ("anes_cf", None), ("quarantine", None)]:
         got = con.sql(f"SELECT count(*) FROM read_parquet('{warehouse}/{table}/**/*.parquet', "
                       "hive_partitioning = true)").fetchall()[0][0]
@@ -93,6 +93,32 @@ def main():
         f"SELECT cf_variant, count(*), min(conv_factor), min(pricing_ind) FROM {rvu} "
         "WHERE release_id = '2026A' GROUP BY ALL ORDER BY ALL").fetchall()
     check(qp == [("non_qp", 31, 33.4009, "9"), ("qp", 24, 33.5675, "1")], f"2026A variants {qp}")
+    # The views in sql/views.sql load and answer.
+    import pathlib
+    views = (pathlib.Path(__file__).resolve().parents[2] / "sql" / "views.sql").read_text()
+    con.execute(f"SET VARIABLE mpfs_warehouse = '{warehouse}'")
+    con.execute(views)
+    national = con.sql(
+        "SELECT nonfac_fee, fac_fee, description IS NOT NULL FROM payment_national "
+        "WHERE release_id = '2025A' AND hcpcs = '99213' AND modifier = ''").fetchall()
+    check(national == [(89.92, 64.05, True)], f"payment_national 2025A 99213: {national}")
+    alabama = con.sql(
+        "SELECT nonfac_fee, state, locality_name FROM payment_by_locality "
+        "WHERE release_id = '2025A' AND hcpcs = '76145' AND mac = '10112'").fetchall()
+    check(alabama == [(825.49, "AL", "ALABAMA")], f"payment_by_locality 76145 Alabama: {alabama}")
+    current = con.sql("SELECT DISTINCT release_id FROM rvu_current").fetchall()
+    check(current == [("2026A",)], f"rvu_current releases {current}")
+    year_end = con.sql("SELECT DISTINCT release_id FROM rvu_year_end ORDER BY 1").fetchall()
+    expected_year_end = [("2015A",), ("2023D",), ("2024B",), ("2025D",) if real else ("2025A",), ("2026A",)]
+    check(year_end == expected_year_end, f"rvu_year_end releases {year_end}")
+    cf = con.sql("SELECT count(*) FROM conversion_factor").fetchall()[0][0]
+    check(cf == (8 if real else 7), f"conversion_factor rows {cf}")
+    if real:
+        sf = con.sql(
+            "SELECT nonfac_fee FROM payment_by_locality WHERE release_id = '2025D' "
+            "AND hcpcs = '76145' AND mac = '01112' AND locality = '05'").fetchall()
+        check(sf == [(1339.81,)], f"2025D 76145 01112 05: {sf}")
+
     print(f"BI check passed: DuckDB {duckdb.__version__} read {sum(counts.values())} rvu rows "
           f"from {len(counts)} partitions with the contract's columns")
 
