@@ -55,6 +55,10 @@ bi-check:
 # Release-profile benchmarks over ../shared/cms-samples/rvu25d.zip; figures go to stdout.
 bench:
 	$(CARGO) bench --locked --bench transform
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -c 'import pandas, pyarrow' 2>/dev/null || $(VENV)/bin/pip install --quiet 'pandas==2.3.3' 'pyarrow==21.0.0'
+	@echo "the same payment computation in pandas, for comparison:"
+	$(VENV)/bin/python benches/pandas_equivalent.py $(SAMPLES)/rvu25d.zip
 
 fixtures:
 	$(CARGO) run --locked -- synth --out $(MIRROR)

@@ -23,14 +23,22 @@ fn sample() -> PathBuf {
     zip
 }
 
-/// Peak resident set of this process, in MiB.
+/// Peak resident set of this process, or of the largest child it waited for (the `mpfs`
+/// runs of the build scenario), in MiB.
 fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
+    let own_kb = status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
+        .unwrap_or(f64::NAN);
+    // SAFETY: getrusage fills the zeroed struct it is given.
+    let children_kb = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage.ru_maxrss as f64
+    };
+    own_kb.max(children_kb) / 1024.0
 }
 
 fn time_runs(mut work: impl FnMut()) -> Vec<Duration> {
@@ -123,7 +131,7 @@ fn main() {
         ),
         (
             "build-release",
-            "mpfs build of rvu25d.zip into a new warehouse (process)",
+            "mpfs build of rvu25d.zip: every table, 1.1M payment rows",
         ),
         ("pprrvu-csv", "parse PPRRVU CSV (19,090 rows)"),
         ("pprrvu-txt", "parse PPRRVU TXT (19,090 rows)"),
@@ -155,4 +163,5 @@ fn main() {
             fields[1], fields[2], fields[3], fields[4]
         );
     }
+    println!("(peak MiB: the scenario's own process; for the build, the mpfs process it ran)");
 }

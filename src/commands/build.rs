@@ -165,8 +165,10 @@ pub fn build_release(
                 .oppscap
                 .as_ref()
                 .map_or(&[][..], |o| &o.rows[..]);
+            let started = std::time::Instant::now();
             let payment = payment_frame(id, effective_from, &transformed.pprrvu, &gpci.rows, caps)
                 .with_context(|| context("payment"))?;
+            tracing::debug!(release = %id, rows = payment.height(), ms = started.elapsed().as_millis() as u64, "computed payments");
             payment_rows = payment.height() as u64;
             tables.push(("payment", payment));
         }

@@ -356,10 +356,7 @@ mod tests {
         assert_eq!(summary.len(), 3);
         assert_eq!(summary[1].0, "2024-03-09");
         assert_eq!(summary[1].1, Some(date((2024, 12, 31))));
-        assert_eq!(
-            summary[1].2,
-            "PPRRVU CONV FACTOR of 2024AR, 2024B"
-        );
+        assert_eq!(summary[1].2, "PPRRVU CONV FACTOR of 2024AR, 2024B");
         let (lines, disagree) = cross_check(&periods);
         assert!(!disagree, "{lines:?}");
         assert_eq!(

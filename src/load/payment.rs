@@ -88,20 +88,14 @@ pub fn is_payable(row: &RvuRow) -> bool {
     matches!(row.status_code.as_str(), "A" | "R" | "T") && !row.not_used_for_payment
 }
 
-/// One payment row before it becomes columns.
-struct PaymentRow<'a> {
-    variant: CfVariant,
-    rvu: &'a RvuRow,
-    mac: &'a str,
-    locality: &'a str,
-    nonfac: Cents,
-    fac: Cents,
-    nonfac_capped: bool,
-    fac_capped: bool,
-}
-
 /// Payment rows for every payable row of every variant, at every locality of `gpci` plus the
 /// national row, sorted by variant, HCPCS, modifier, MAC and locality.
+///
+/// The table is a cross product of services and localities (1.1 million rows for 2025D),
+/// so it is built as one: amounts are computed in one pass into plain vectors, and the text
+/// columns are gathered by index from a column per service and a column per locality
+/// (codes this short are stored inline in polars' string views, so gathering copies no
+/// string data). OPPS caps are looked up once per service, not once per row.
 pub fn payment_frame(
     release: &ReleaseId,
     effective_from: NaiveDate,
@@ -123,20 +117,22 @@ pub fn payment_frame(
         )
     }));
     localities.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-    let cap_of: HashMap<(&str, &str, &str, &str), &OppsCapRow> = caps
+    let locality_index: HashMap<(&str, &str), usize> = localities
         .iter()
-        .map(|c| {
-            (
-                (
-                    c.hcpcs.as_str(),
-                    c.modifier.as_str(),
-                    c.mac.as_str(),
-                    c.locality.as_str(),
-                ),
-                c,
-            )
-        })
+        .enumerate()
+        .map(|(i, (mac, locality, _))| ((*mac, *locality), i))
         .collect();
+    // Caps per service, as (locality index, cap); OPPSCAP localities outside the GPCI
+    // (a two-carrier twin) price nothing here.
+    let mut caps_of: HashMap<(&str, &str), Vec<(usize, &OppsCapRow)>> = HashMap::new();
+    for cap in caps {
+        if let Some(index) = locality_index.get(&(cap.mac.as_str(), cap.locality.as_str())) {
+            caps_of
+                .entry((cap.hcpcs.as_str(), cap.modifier.as_str()))
+                .or_default()
+                .push((*index, cap));
+        }
+    }
 
     let mut services: Vec<(CfVariant, &RvuRow)> = files
         .iter()
@@ -150,9 +146,24 @@ pub fn payment_frame(
     services
         .sort_by(|(va, a), (vb, b)| (va, &a.hcpcs, &a.modifier).cmp(&(vb, &b.hcpcs, &b.modifier)));
 
-    let mut rows = Vec::with_capacity(services.len() * localities.len());
-    for (variant, rvu) in services {
-        for (mac, locality, gpcis) in &localities {
+    let height = services.len() * localities.len();
+    let mut service_of_row: Vec<IdxSize> = Vec::with_capacity(height);
+    let mut locality_of_row: Vec<IdxSize> = Vec::with_capacity(height);
+    let mut nonfac_fee = Vec::with_capacity(height);
+    let mut fac_fee = Vec::with_capacity(height);
+    let mut nonfac_capped = Vec::with_capacity(height);
+    let mut fac_capped = Vec::with_capacity(height);
+    let mut nonfac_limiting = Vec::with_capacity(height);
+    let mut fac_limiting = Vec::with_capacity(height);
+    let mut cap_at: Vec<Option<&OppsCapRow>> = vec![None; localities.len()];
+    for (service, (_, rvu)) in services.iter().enumerate() {
+        cap_at.iter_mut().for_each(|c| *c = None);
+        if let Some(list) = caps_of.get(&(rvu.hcpcs.as_str(), rvu.modifier.as_str())) {
+            for (index, cap) in list {
+                cap_at[*index] = Some(cap);
+            }
+        }
+        for (index, (_, _, gpcis)) in localities.iter().enumerate() {
             let mut nonfac = fee_cents(
                 rvu.work_rvu,
                 rvu.pe_nonfac_rvu,
@@ -167,51 +178,72 @@ pub fn payment_frame(
                 *gpcis,
                 rvu.conv_factor,
             );
-            let (mut nonfac_capped, mut fac_capped) = (false, false);
-            if let Some(cap) =
-                cap_of.get(&(rvu.hcpcs.as_str(), rvu.modifier.as_str(), *mac, *locality))
-            {
-                let nonfac_cap = cap.nonfac_cap.raw() / 100;
-                let fac_cap = cap.fac_cap.raw() / 100;
+            let (mut nonfac_cap_bit, mut fac_cap_bit) = (false, false);
+            if let Some(cap) = cap_at[index] {
+                let (nonfac_cap, fac_cap) = (cap.nonfac_cap.raw() / 100, cap.fac_cap.raw() / 100);
                 if nonfac_cap < nonfac {
-                    (nonfac, nonfac_capped) = (nonfac_cap, true);
+                    (nonfac, nonfac_cap_bit) = (nonfac_cap, true);
                 }
                 if fac_cap < fac {
-                    (fac, fac_capped) = (fac_cap, true);
+                    (fac, fac_cap_bit) = (fac_cap, true);
                 }
             }
-            rows.push(PaymentRow {
-                variant,
-                rvu,
-                mac,
-                locality,
-                nonfac,
-                fac,
-                nonfac_capped,
-                fac_capped,
-            });
+            service_of_row.push(service as IdxSize);
+            locality_of_row.push(index as IdxSize);
+            nonfac_fee.push(dollars(nonfac));
+            fac_fee.push(dollars(fac));
+            nonfac_capped.push(nonfac_cap_bit);
+            fac_capped.push(fac_cap_bit);
+            nonfac_limiting.push(dollars(limiting_charge_cents(nonfac)));
+            fac_limiting.push(dollars(limiting_charge_cents(fac)));
         }
     }
-    FrameBuilder::new(&rows)
+
+    let per_service = FrameBuilder::new(&services)
         .release(release, effective_from)
-        .text("cf_variant", |r| r.variant.as_str())
-        .text("hcpcs", |r| &r.rvu.hcpcs)
-        .text("modifier", |r| &r.rvu.modifier)
-        .text("mac", |r| r.mac)
-        .text("locality", |r| r.locality)
-        .float("nonfac_fee", |r| dollars(r.nonfac))
-        .float("fac_fee", |r| dollars(r.fac))
-        .flag("nonfac_na", |r| r.rvu.pe_nonfac_na)
-        .flag("fac_na", |r| r.rvu.pe_fac_na)
-        .flag("nonfac_opps_capped", |r| r.nonfac_capped)
-        .flag("fac_opps_capped", |r| r.fac_capped)
-        .float("nonfac_limiting_charge", |r| {
-            dollars(limiting_charge_cents(r.nonfac))
-        })
-        .float("fac_limiting_charge", |r| {
-            dollars(limiting_charge_cents(r.fac))
-        })
-        .finish()
+        .text("cf_variant", |(v, _)| v.as_str())
+        .text("hcpcs", |(_, r)| &r.hcpcs)
+        .text("modifier", |(_, r)| &r.modifier)
+        .flag("nonfac_na", |(_, r)| r.pe_nonfac_na)
+        .flag("fac_na", |(_, r)| r.pe_fac_na)
+        .finish()?;
+    let per_locality = FrameBuilder::new(&localities)
+        .text("mac", |(mac, _, _)| mac)
+        .text("locality", |(_, locality, _)| locality)
+        .finish()?;
+    let service_rows = IdxCa::from_vec("service".into(), service_of_row);
+    let locality_rows = IdxCa::from_vec("locality".into(), locality_of_row);
+    let gather = |frame: &DataFrame, name: &str, rows: &IdxCa| -> PolarsResult<Column> {
+        Ok(frame
+            .column(name)?
+            .as_materialized_series()
+            .take(rows)?
+            .into_column())
+    };
+    let mut columns = Vec::with_capacity(15);
+    for name in [
+        "release_id",
+        "effective_from",
+        "cf_variant",
+        "hcpcs",
+        "modifier",
+    ] {
+        columns.push(gather(&per_service, name, &service_rows)?);
+    }
+    columns.push(gather(&per_locality, "mac", &locality_rows)?);
+    columns.push(gather(&per_locality, "locality", &locality_rows)?);
+    columns.push(Column::new("nonfac_fee".into(), nonfac_fee));
+    columns.push(Column::new("fac_fee".into(), fac_fee));
+    columns.push(gather(&per_service, "nonfac_na", &service_rows)?);
+    columns.push(gather(&per_service, "fac_na", &service_rows)?);
+    columns.push(Column::new("nonfac_opps_capped".into(), nonfac_capped));
+    columns.push(Column::new("fac_opps_capped".into(), fac_capped));
+    columns.push(Column::new(
+        "nonfac_limiting_charge".into(),
+        nonfac_limiting,
+    ));
+    columns.push(Column::new("fac_limiting_charge".into(), fac_limiting));
+    DataFrame::new(height, columns)
 }
 
 #[cfg(test)]

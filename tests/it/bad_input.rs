@@ -41,7 +41,7 @@ fn assert_rejected_without_harm(bad_mirror: &Path, expected: &[&str]) {
     );
     assert_eq!(
         read_partition(warehouse.path(), "rvu", 2025, "A").height(),
-        31
+        32
     );
 }
 

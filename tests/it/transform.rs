@@ -332,7 +332,7 @@ fn rows_that_fail_checks_go_to_quarantine() {
     );
     assert_contains(
         &String::from_utf8_lossy(&output.stdout),
-        "2025A   built        30 rvu rows      2 quarantined",
+        "2025A   built        31 rvu rows      2 quarantined",
     );
     let quarantine = read_partition(warehouse.path(), "quarantine", 2025, "A");
     assert_eq!(count(&quarantine), 2);
@@ -387,7 +387,7 @@ fn too_many_rejects_fail_the_release() {
     assert_eq!(output.status.code(), Some(1), "{text}");
     assert_contains(
         &text,
-        "rvu25a.zip:PPRRVU25_JAN.csv: 2 of 32 PPRRVU rows failed checks, more than the 1% allowed",
+        "rvu25a.zip:PPRRVU25_JAN.csv: 2 of 33 PPRRVU rows failed checks, more than the 1% allowed",
     );
     assert!(!warehouse.path().join("rvu/year=2025").exists());
 }
