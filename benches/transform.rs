@@ -25,7 +25,7 @@ fn sample() -> PathBuf {
 
 /// Peak resident set of this process, or of the largest child it waited for (the `mpfs`
 /// runs of the build scenario), in MiB.
-fn peak_rss_mib() -> f64 {
+fn peak_rss_mib(include_children: bool) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let own_kb = status
         .lines()
@@ -38,7 +38,11 @@ fn peak_rss_mib() -> f64 {
         libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
         usage.ru_maxrss as f64
     };
-    own_kb.max(children_kb) / 1024.0
+    if include_children {
+        own_kb.max(children_kb) / 1024.0
+    } else {
+        own_kb / 1024.0
+    }
 }
 
 fn time_runs(mut work: impl FnMut()) -> Vec<Duration> {
@@ -90,6 +94,36 @@ fn run_scenario(name: &str) {
                 .unwrap();
             assert!(status.success());
         }),
+        "diff-years" => {
+            // Two full releases in one warehouse (the real one, and the same zip as 2024D),
+            // built once outside the timing.
+            let mirror = tempfile::tempdir().unwrap();
+            std::fs::copy(&zip, mirror.path().join("rvu25d.zip")).unwrap();
+            std::fs::copy(&zip, mirror.path().join("rvu24d.zip")).unwrap();
+            let warehouse = tempfile::tempdir().unwrap();
+            let status = Command::new(env!("CARGO_BIN_EXE_mpfs"))
+                .args(["-qq", "build", "--mirror"])
+                .arg(mirror.path())
+                .arg("--warehouse")
+                .arg(warehouse.path())
+                .stdout(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.success());
+            time_runs(|| {
+                let options = mpfs::diff::DiffOptions {
+                    from: mpfs::diff::Side::Year(2024),
+                    to: mpfs::diff::Side::Year(2025),
+                    cf_variant: "non_qp".to_string(),
+                    include_unchanged: true,
+                    locality: None,
+                    hold_rvus_at: None,
+                };
+                let diff = mpfs::diff::diff(warehouse.path(), &options).unwrap();
+                let frame = diff.frame().unwrap();
+                assert_eq!(frame.height(), 19_090);
+            })
+        }
         format_name => {
             let format = match format_name {
                 "pprrvu-csv" => FileFormat::Csv,
@@ -111,7 +145,7 @@ fn run_scenario(name: &str) {
         ms[ms.len() / 2],
         ms[0],
         ms[ms.len() - 1],
-        peak_rss_mib()
+        peak_rss_mib(name == "build-release")
     );
 }
 
@@ -132,6 +166,10 @@ fn main() {
         (
             "build-release",
             "mpfs build of rvu25d.zip: every table, 1.1M payment rows",
+        ),
+        (
+            "diff-years",
+            "diff two full releases from the warehouse (19,090 rows each)",
         ),
         ("pprrvu-csv", "parse PPRRVU CSV (19,090 rows)"),
         ("pprrvu-txt", "parse PPRRVU TXT (19,090 rows)"),

@@ -26,6 +26,8 @@ CREATE OR REPLACE VIEW opps_cap AS
     SELECT * FROM read_parquet(getvariable('mpfs_warehouse') || '/opps_cap/**/*.parquet', hive_partitioning = true);
 CREATE OR REPLACE VIEW payment AS
     SELECT * FROM read_parquet(getvariable('mpfs_warehouse') || '/payment/**/*.parquet', hive_partitioning = true);
+CREATE OR REPLACE VIEW rvu_history AS
+    SELECT * FROM read_parquet(getvariable('mpfs_warehouse') || '/rvu_history/rvu_history.parquet');
 CREATE OR REPLACE VIEW quarantine AS
     SELECT * FROM read_parquet(getvariable('mpfs_warehouse') || '/quarantine/**/*.parquet', hive_partitioning = true);
 

@@ -50,10 +50,58 @@ pub enum Command {
     CheckNew(CheckNewArgs),
     /// Parse every format of every file in a release and report where they disagree.
     Validate(ValidateArgs),
+    /// What changed between two releases or years, and what it costs.
+    Diff(DiffArgs),
     /// Compare the warehouse's payments with CMS's National Payment Amount File (PFALL).
     Reconcile(ReconcileArgs),
     /// Write synthetic release zips in CMS's exact formats (the project's fixtures).
     Synth(SynthArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier side: a year (its last built release) or a release id.
+    #[arg(long, value_name = "YEAR_OR_ID")]
+    pub from: String,
+
+    /// The later side: a year (its last built release) or a release id.
+    #[arg(long, value_name = "YEAR_OR_ID")]
+    pub to: String,
+
+    /// Warehouse root folder.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "warehouse",
+        env = "MPFS_WAREHOUSE"
+    )]
+    pub warehouse: PathBuf,
+
+    /// From 2026 the variant to compare (non_qp or qp); releases before 2026 compare their
+    /// single (standard) conversion factor.
+    #[arg(long, value_name = "VARIANT", default_value = "non_qp")]
+    pub cf_variant: String,
+
+    /// Keep unchanged rows in the table and the CSV.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Also write the table as CSV to this file.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+
+    /// Measure payments in this locality (MAC-LOCALITY, such as 10112-00), adding a GPCI
+    /// effect, instead of nationally.
+    #[arg(long, value_name = "MAC-LOC")]
+    pub locality: Option<String>,
+
+    /// Also value the target release's services at this year's work RVUs.
+    #[arg(long, value_name = "YEAR")]
+    pub hold_rvus_at: Option<u16>,
+
+    /// How many top movers to print.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
 }
 
 #[derive(Debug, Args)]

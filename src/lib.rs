@@ -9,6 +9,7 @@ pub mod cf_variant;
 pub mod cli;
 pub mod commands;
 pub mod decimal;
+pub mod diff;
 pub mod ingest;
 pub mod load;
 pub mod logging;

@@ -15,6 +15,7 @@ use crate::ingest::mirror::{self, MirroredRelease};
 use crate::load::conversion_factor::{
     CONVERSION_FACTOR_FILE, conversion_factor_frame, cross_check, periods, published_factors,
 };
+use crate::load::history::{RVU_HISTORY_FILE, rvu_history_frame};
 use crate::load::payment::payment_frame;
 use crate::load::reference_tables::{
     anes_cf_frame, gpci_frame, locality_county_frame, opps_cap_frame, quarantine_frame,
@@ -220,6 +221,11 @@ pub fn publish_releases_table(
     let mut frame =
         conversion_factor_frame(&periods).context("cannot assemble the conversion_factor table")?;
     warehouse.replace_table_file(Path::new(CONVERSION_FACTOR_FILE), &mut frame)?;
+    if let Some(mut history) =
+        rvu_history_frame(warehouse.root()).context("cannot assemble the rvu_history table")?
+    {
+        warehouse.replace_table_file(Path::new(RVU_HISTORY_FILE), &mut history)?;
+    }
     let (lines, disagree) = cross_check(&periods);
     println!("conversion factors:");
     for line in &lines {

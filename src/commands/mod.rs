@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod check_new;
+pub mod diff;
 pub mod fetch;
 pub mod reconcile;
 pub mod releases;
@@ -55,6 +56,7 @@ pub fn run(command: &Command, json_logs: bool) -> anyhow::Result<Outcome> {
         Command::Releases(args) => releases::run(args),
         Command::CheckNew(args) => check_new::run(args),
         Command::Validate(args) => validate::run(args),
+        Command::Diff(args) => diff::run(args),
         Command::Reconcile(args) => reconcile::run(args),
         Command::Synth(args) => synth::run(args),
     }

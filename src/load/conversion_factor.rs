@@ -130,7 +130,7 @@ fn distinct_factors(
 }
 
 /// Whether any partition file exists below `dir` (a scan of an empty table fails).
-fn has_parquet_files(dir: &Path) -> bool {
+pub fn has_parquet_files(dir: &Path) -> bool {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return false;
     };

@@ -116,6 +116,12 @@ impl<'a, R> FrameBuilder<'a, R> {
         self
     }
 
+    pub fn optional_float(mut self, name: &str, get: impl Fn(&R) -> Option<f64>) -> Self {
+        let values: Vec<Option<f64>> = self.rows.iter().map(get).collect();
+        self.columns.push(Column::new(name.into(), values));
+        self
+    }
+
     pub fn flag(mut self, name: &str, get: impl Fn(&R) -> bool) -> Self {
         let values: Vec<bool> = self.rows.iter().map(get).collect();
         self.columns.push(Column::new(name.into(), values));

@@ -2,6 +2,7 @@
 
 pub mod conversion_factor;
 pub mod frame;
+pub mod history;
 pub mod payment;
 pub mod reference_tables;
 pub mod releases_table;

@@ -562,7 +562,8 @@ fn release_2026a(base: &[RvuRow]) -> SyntheticRelease {
 /// * 2024A, 2024B, 2025A: PPRRVU CSV only. 2024A -> 2024B: conversion factor 32.7442 ->
 ///   33.2875, 99213 practice expense revalued, G0429 status R -> A, 99459 added.
 ///   2024B -> 2025A: conversion factor 32.3465, 99358 deleted, G2211 and 76145 added,
-///   99214 work RVU revalued; 2025A also has a GPCI (Alabama as CMS published it).
+///   99214 work RVU revalued, 20610's bilateral indicator and 99215's descriptor revised;
+///   2025A also has a GPCI (Alabama as CMS published it).
 /// * 2026A: every kind in CSV, TXT and XLSX (see [`release_2026a`]).
 pub fn fixture_mirror() -> Vec<SyntheticRelease> {
     let style_2024 = |month: &str, released: &str, sheet: &str| {
@@ -600,6 +601,10 @@ pub fn fixture_mirror() -> Vec<SyntheticRelease> {
         find(&mut a25, "99214", ""),
         ["1.97", "1.77", "0.78", "0.15"],
     );
+    // An indicator and a descriptor revised, for the diff's change flags.
+    find(&mut a25, "20610", "").bilat_surg = "0".to_string();
+    find(&mut a25, "99215", "").description =
+        "Established patient office visit, high complexity".to_string();
     a25.push(service(
         "G2211",
         "",

@@ -111,6 +111,10 @@ def main():
     year_end = con.sql("SELECT DISTINCT release_id FROM rvu_year_end ORDER BY 1").fetchall()
     expected_year_end = [("2015A",), ("2023D",), ("2024B",), ("2025D",) if real else ("2025A",), ("2026A",)]
     check(year_end == expected_year_end, f"rvu_year_end releases {year_end}")
+    history = con.sql(
+        "SELECT release_id, work_rvu FROM rvu_history WHERE hcpcs = '99214' AND modifier = '' "
+        "AND cf_variant IN ('standard', 'non_qp') AND release_id <> '2025D' ORDER BY effective_from").fetchall()
+    check([w for _, w in history][-3:] == [1.93, 1.97, 1.97], f"rvu_history 99214: {history}")
     cf = con.sql("SELECT count(*) FROM conversion_factor").fetchall()[0][0]
     check(cf == (8 if real else 7), f"conversion_factor rows {cf}")
     if real:

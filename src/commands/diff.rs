@@ -1,0 +1,217 @@
+//! `mpfs diff`: what changed between two releases or years, and what it costs.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use polars::prelude::*;
+
+use crate::cli::DiffArgs;
+use crate::commands::Outcome;
+use crate::diff::{Diff, DiffOptions, DiffRow, RVU_COLUMNS, diff};
+use crate::load::Warehouse;
+
+pub fn run(args: &DiffArgs) -> anyhow::Result<Outcome> {
+    let options = DiffOptions {
+        from: args.from.parse()?,
+        to: args.to.parse()?,
+        cf_variant: args.cf_variant.clone(),
+        include_unchanged: args.all,
+        locality: args.locality.as_deref().map(str::parse).transpose()?,
+        hold_rvus_at: args.hold_rvus_at,
+    };
+    let started = std::time::Instant::now();
+    let result = diff(&args.warehouse, &options)?;
+    let mut frame = result
+        .frame()
+        .map_err(|e| anyhow::anyhow!("cannot assemble the diff table: {e}"))?;
+    let relative = PathBuf::from("diff")
+        .join(format!("from={}", result.from.id))
+        .join(format!("to={}", result.to.id))
+        .join("part-0.parquet");
+    Warehouse::open(&args.warehouse)?.replace_table_file(&relative, &mut frame)?;
+    if let Some(csv) = &args.csv {
+        write_csv(&frame, csv)?;
+    }
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        rows = frame.height(),
+        "diff done"
+    );
+    print_summary(&result, args.top, &options);
+    println!("wrote {}", args.warehouse.join(&relative).display());
+    if let Some(csv) = &args.csv {
+        println!("wrote {}", csv.display());
+    }
+    Ok(Outcome::Success)
+}
+
+fn signed(value: f64) -> String {
+    format!("{value:+.2}")
+}
+
+fn print_summary(result: &Diff, top: usize, options: &DiffOptions) {
+    let place = match &options.locality {
+        Some(l) => format!("amounts in locality {} {}", l.mac, l.locality),
+        None => "national amounts".to_string(),
+    };
+    println!(
+        "diff {} -> {} ({} vs {}), {place}",
+        result.from.id, result.to.id, result.from.cf_variant, result.to.cf_variant
+    );
+    let counts: Vec<String> = result
+        .counts()
+        .iter()
+        .filter(|(c, _)| options.include_unchanged || *c != crate::diff::Change::Unchanged)
+        .map(|(c, n)| format!("{} {n}", c.as_str()))
+        .collect();
+    println!("  {}", counts.join(", "));
+    let flagged = |f: fn(&DiffRow) -> bool| result.rows.iter().filter(|r| f(r)).count();
+    println!(
+        "  status changed {}, RVUs changed {}, indicators changed {}, descriptions changed {}",
+        flagged(|r| r.status_changed),
+        flagged(|r| r.rvu_changed),
+        flagged(|r| r.indicators_changed),
+        flagged(|r| r.description_changed)
+    );
+    let cf = |services: &std::collections::HashMap<(String, String), crate::diff::Service>| {
+        let mut cfs: Vec<String> = services
+            .values()
+            .map(|s| s.conv_factor.format_places(4))
+            .collect();
+        cfs.sort();
+        cfs.dedup();
+        cfs.join("/")
+    };
+    println!(
+        "  conversion factor {} -> {}",
+        cf(&result.from.services),
+        cf(&result.to.services)
+    );
+
+    let label = |r: &DiffRow| {
+        if r.modifier.is_empty() {
+            r.hcpcs.clone()
+        } else {
+            format!("{}-{}", r.hcpcs, r.modifier)
+        }
+    };
+    let total = |r: &DiffRow, new: bool| {
+        let side = if new { &r.new } else { &r.old };
+        side.as_ref().map(|s| s.rvus[4].to_f64())
+    };
+    let mut by_rvu: Vec<(&DiffRow, f64, f64)> = result
+        .rows
+        .iter()
+        .filter_map(|r| Some((r, total(r, false)?, total(r, true)?)))
+        .filter(|(_, o, n)| o != n)
+        .collect();
+    by_rvu.sort_by(|a, b| {
+        (b.2 - b.1)
+            .abs()
+            .total_cmp(&(a.2 - a.1).abs())
+            .then(label(a.0).cmp(&label(b.0)))
+    });
+    println!("top movers, total non-facility RVUs ({}):", RVU_COLUMNS[4]);
+    for (r, o, n) in by_rvu.iter().take(top) {
+        let pct = if *o != 0.0 {
+            format!("{:+.1}%", (n - o) / o * 100.0)
+        } else {
+            "new value".to_string()
+        };
+        println!(
+            "  {:<9} {o:>8.2} -> {n:>8.2}  {}  ({pct})",
+            label(r),
+            signed(n - o)
+        );
+    }
+    let mut by_pct = by_rvu.clone();
+    by_pct.retain(|(_, o, _)| *o != 0.0);
+    by_pct.sort_by(|a, b| {
+        ((b.2 - b.1) / b.1)
+            .abs()
+            .total_cmp(&((a.2 - a.1) / a.1).abs())
+            .then(label(a.0).cmp(&label(b.0)))
+    });
+    println!("top movers by percent, total non-facility RVUs:");
+    for (r, o, n) in by_pct.iter().take(top) {
+        println!(
+            "  {:<9} {o:>8.2} -> {n:>8.2}  {:+.1}%",
+            label(r),
+            (n - o) / o * 100.0
+        );
+    }
+    let mut by_payment: Vec<&DiffRow> = result
+        .rows
+        .iter()
+        .filter(|r| r.nonfac.delta().is_some_and(|d| d != 0))
+        .collect();
+    by_payment.sort_by_key(|r| {
+        (
+            std::cmp::Reverse(r.nonfac.delta().unwrap_or(0).abs()),
+            label(r),
+        )
+    });
+    println!(
+        "top movers, non-facility payment (RVU effect + CF effect{}):",
+        if options.locality.is_some() {
+            " + GPCI effect"
+        } else {
+            ""
+        }
+    );
+    for r in by_payment.iter().take(top) {
+        let dollars = |c: Option<i64>| c.map_or(0.0, |c| c as f64 / 100.0);
+        let i = r.nonfac;
+        let gpci = i.gpci_effect.map_or(String::new(), |g| {
+            format!(" + GPCI {}", signed(g as f64 / 100.0))
+        });
+        println!(
+            "  {:<9} {:>9.2} -> {:>9.2}  {}  (RVUs {}{gpci} + CF {})",
+            label(r),
+            dollars(i.old),
+            dollars(i.new),
+            signed(dollars(i.delta())),
+            signed(dollars(i.rvu_effect)),
+            signed(dollars(i.cf_effect))
+        );
+    }
+    if let Some(held) = &result.held {
+        let held_rows: Vec<&DiffRow> = result
+            .rows
+            .iter()
+            .filter(|r| r.held_fees.is_some())
+            .collect();
+        println!(
+            "work RVUs held at {}: {} services valued; see held_work_rvu and *_fee_at_held_work",
+            held.id,
+            held_rows.len()
+        );
+    }
+}
+
+/// Writes a frame as CSV (RFC 4180, UTF-8, header row; nulls empty).
+fn write_csv(frame: &DataFrame, path: &Path) -> anyhow::Result<()> {
+    let mut writer = ::csv::Writer::from_path(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    writer.write_record(frame.get_column_names().iter().map(|n| n.as_str()))?;
+    let columns = frame.columns();
+    for i in 0..frame.height() {
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|c| match c.get(i) {
+                Ok(AnyValue::Null) | Err(_) => String::new(),
+                Ok(AnyValue::String(s)) => s.to_string(),
+                Ok(AnyValue::StringOwned(s)) => s.to_string(),
+                Ok(AnyValue::Boolean(b)) => b.to_string(),
+                Ok(AnyValue::Float64(f)) => format!("{f}"),
+                Ok(other) => other.to_string(),
+            })
+            .collect();
+        writer.write_record(&cells)?;
+    }
+    writer
+        .flush()
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}

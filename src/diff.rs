@@ -1,0 +1,791 @@
+//! Release and year comparisons: what changed between two releases, and what it costs.
+//!
+//! Rows are matched by (HCPCS, modifier). A row is `added`, `deleted`, `changed` (its status,
+//! any of the six RVUs, an indicator or its descriptor changed) or `unchanged`.
+//!
+//! Payment impact is measured on national amounts (all GPCIs 1.0) or, with a locality, on
+//! that locality's, and split into effects with a chained decomposition over fees rounded
+//! the way CMS rounds them:
+//!
+//! ```text
+//! RVU effect  = fee(new RVUs, old GPCIs, old CF) - fee(old RVUs, old GPCIs, old CF)
+//! GPCI effect = fee(new RVUs, new GPCIs, old CF) - fee(new RVUs, old GPCIs, old CF)
+//! CF effect   = fee(new RVUs, new GPCIs, new CF) - fee(new RVUs, new GPCIs, old CF)
+//! ```
+//!
+//! The terms telescope, so they add up exactly, to the cent, to the change in the published
+//! amounts; there is no residual to explain away. The order (RVUs first, the CF last) answers
+//! the question analysts ask: how much of the change comes from CMS revaluing the service,
+//! and how much from the conversion factor applied to today's valuation. Nationally the GPCI
+//! effect is zero and omitted.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::decimal::Decimal;
+use crate::load::Warehouse;
+use crate::load::frame::FrameBuilder;
+use crate::load::payment::{Cents, Gpcis, fee_cents};
+use crate::load::releases_table::{RELEASES_FILE, ReleaseRecord, records_from_frame};
+use crate::release::ReleaseId;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DiffError {
+    #[error("'{0}' is neither a year (2025) nor a release id (2025D)")]
+    BadSide(String),
+    #[error("the warehouse {0} has no releases; build some first")]
+    EmptyWarehouse(String),
+    #[error("no release of {year} is built (built: {built})")]
+    YearNotBuilt { year: u16, built: String },
+    #[error("release {id} is not built (built: {built})")]
+    ReleaseNotBuilt { id: ReleaseId, built: String },
+    #[error("release {id} has no cf_variant '{wanted}' (it has: {available})")]
+    NoVariant {
+        id: ReleaseId,
+        wanted: String,
+        available: String,
+    },
+    #[error("release {id} has no GPCI row for locality {mac} {locality}")]
+    NoLocality {
+        id: ReleaseId,
+        mac: String,
+        locality: String,
+    },
+    #[error("'{0}' is not a locality: expected MAC-LOCALITY, such as 10112-00")]
+    BadLocality(String),
+    #[error("{path}: {reason}")]
+    Read { path: String, reason: String },
+}
+
+/// One side of a comparison as the user names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Side {
+    /// A year: its last built release.
+    Year(u16),
+    Release(ReleaseId),
+}
+
+impl std::str::FromStr for Side {
+    type Err = DiffError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let text = text.trim();
+        if text.len() == 4 && text.bytes().all(|b| b.is_ascii_digit()) {
+            return Ok(Side::Year(text.parse().expect("four digits")));
+        }
+        text.parse::<ReleaseId>()
+            .map(Side::Release)
+            .map_err(|_| DiffError::BadSide(text.to_string()))
+    }
+}
+
+/// A payment locality, `MAC-LOCALITY` (`10112-00`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Locality {
+    pub mac: String,
+    pub locality: String,
+}
+
+impl std::str::FromStr for Locality {
+    type Err = DiffError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (mac, locality) = text
+            .split_once(['-', ' ', '/'])
+            .filter(|(m, l)| m.len() == 5 && l.len() == 2)
+            .ok_or_else(|| DiffError::BadLocality(text.to_string()))?;
+        Ok(Locality {
+            mac: mac.to_string(),
+            locality: locality.to_string(),
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DiffOptions {
+    pub from: Side,
+    pub to: Side,
+    /// From 2026 the variant to compare (`non_qp` or `qp`); releases before 2026 have only
+    /// `standard`, which stands in for it.
+    pub cf_variant: String,
+    /// Keep unchanged rows in the output.
+    pub include_unchanged: bool,
+    /// Measure payments in this locality (GPCI effect included) instead of nationally.
+    pub locality: Option<Locality>,
+    /// Also value the target release's services at this year's work RVUs.
+    pub hold_rvus_at: Option<u16>,
+}
+
+/// The RVU columns compared, in output order.
+pub const RVU_COLUMNS: [&str; 6] = [
+    "work_rvu",
+    "pe_nonfac_rvu",
+    "pe_fac_rvu",
+    "mp_rvu",
+    "total_nonfac_rvu",
+    "total_fac_rvu",
+];
+
+/// Indicator columns whose change sets `indicators_changed`.
+const INDICATOR_COLUMNS: [&str; 10] = [
+    "global_days",
+    "pctc_ind",
+    "mult_proc",
+    "bilat_surg",
+    "asst_surg",
+    "co_surg",
+    "team_surg",
+    "endo_base",
+    "phys_supervision",
+    "not_used_for_payment",
+];
+
+/// One service in one release, as the diff needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Service {
+    pub description: Option<String>,
+    pub status: String,
+    pub rvus: [Decimal; 6],
+    pub indicators: [String; 10],
+    pub conv_factor: Decimal,
+}
+
+impl Service {
+    fn payable(&self) -> bool {
+        matches!(self.status.as_str(), "A" | "R" | "T") && self.indicators[9] != "true"
+    }
+
+    /// (non-facility, facility) fee with these RVUs and the given GPCIs and CF.
+    fn fees(&self, gpcis: Gpcis, cf: Decimal) -> (Cents, Cents) {
+        let [work, pe_nonfac, pe_fac, mp, _, _] = self.rvus;
+        (
+            fee_cents(work, pe_nonfac, mp, gpcis, cf),
+            fee_cents(work, pe_fac, mp, gpcis, cf),
+        )
+    }
+}
+
+/// A release loaded for comparison.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub id: ReleaseId,
+    pub cf_variant: String,
+    pub services: HashMap<(String, String), Service>,
+    /// The compared locality's GPCIs (national: all 1.0).
+    pub gpcis: Gpcis,
+}
+
+fn decimal_of(value: Option<f64>) -> Decimal {
+    value.map_or(Decimal::ZERO, |v| {
+        format!("{v:.4}").parse().expect("finite")
+    })
+}
+
+fn read_partition(warehouse: &Path, table: &str, id: &ReleaseId) -> Result<DataFrame, DiffError> {
+    let path = warehouse
+        .join(Warehouse::partition_path(table, id))
+        .join("part-0.parquet");
+    let read = |reason: String| DiffError::Read {
+        path: path.display().to_string(),
+        reason,
+    };
+    let file = std::fs::File::open(&path).map_err(|e| read(e.to_string()))?;
+    ParquetReader::new(file)
+        .finish()
+        .map_err(|e| read(e.to_string()))
+}
+
+/// The built releases, oldest first.
+pub fn built_releases(warehouse: &Path) -> Result<Vec<ReleaseRecord>, DiffError> {
+    let path = warehouse.join(RELEASES_FILE);
+    let read = |reason: String| DiffError::Read {
+        path: path.display().to_string(),
+        reason,
+    };
+    if !path.is_file() {
+        return Err(DiffError::EmptyWarehouse(warehouse.display().to_string()));
+    }
+    let file = std::fs::File::open(&path).map_err(|e| read(e.to_string()))?;
+    let frame = ParquetReader::new(file)
+        .finish()
+        .map_err(|e| read(e.to_string()))?;
+    records_from_frame(&frame, &path).map_err(read)
+}
+
+/// The release a side names.
+pub fn resolve(side: &Side, releases: &[ReleaseRecord]) -> Result<ReleaseId, DiffError> {
+    let built = || {
+        releases
+            .iter()
+            .map(|r| r.id.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match side {
+        Side::Year(year) => releases
+            .iter()
+            .filter(|r| r.id.year() == *year)
+            .max_by_key(|r| (r.effective_from, r.id.clone()))
+            .map(|r| r.id.clone())
+            .ok_or_else(|| DiffError::YearNotBuilt {
+                year: *year,
+                built: built(),
+            }),
+        Side::Release(id) => releases
+            .iter()
+            .any(|r| &r.id == id)
+            .then(|| id.clone())
+            .ok_or_else(|| DiffError::ReleaseNotBuilt {
+                id: id.clone(),
+                built: built(),
+            }),
+    }
+}
+
+/// Loads a release's services of one variant (`standard` standing in before 2026).
+pub fn load_snapshot(
+    warehouse: &Path,
+    id: &ReleaseId,
+    cf_variant: &str,
+    locality: Option<&Locality>,
+) -> Result<Snapshot, DiffError> {
+    let frame = read_partition(warehouse, "rvu", id)?;
+    let path = || {
+        warehouse
+            .join(Warehouse::partition_path("rvu", id))
+            .display()
+            .to_string()
+    };
+    let bad = |e: PolarsError| DiffError::Read {
+        path: path(),
+        reason: e.to_string(),
+    };
+    let variants: BTreeSet<String> = frame
+        .column("cf_variant")
+        .and_then(|c| c.str().cloned())
+        .map_err(bad)?
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect();
+    let variant = if variants.contains(cf_variant) {
+        cf_variant.to_string()
+    } else if variants.contains("standard") {
+        "standard".to_string()
+    } else {
+        return Err(DiffError::NoVariant {
+            id: id.clone(),
+            wanted: cf_variant.to_string(),
+            available: variants.into_iter().collect::<Vec<_>>().join(", "),
+        });
+    };
+    let frame = frame
+        .lazy()
+        .filter(col("cf_variant").eq(lit(variant.as_str())))
+        .collect()
+        .map_err(bad)?;
+    let text = |name: &str| -> Result<StringChunked, DiffError> {
+        frame
+            .column(name)
+            .and_then(|c| c.cast(&DataType::String))
+            .and_then(|c| c.str().cloned())
+            .map_err(bad)
+    };
+    let number = |name: &str| -> Result<Float64Chunked, DiffError> {
+        frame
+            .column(name)
+            .and_then(|c| c.f64().cloned())
+            .map_err(bad)
+    };
+    let (hcpcs, modifiers, descriptions, statuses) = (
+        text("hcpcs")?,
+        text("modifier")?,
+        text("description")?,
+        text("status_code")?,
+    );
+    let rvus: Vec<Float64Chunked> = RVU_COLUMNS
+        .iter()
+        .map(|c| number(c))
+        .collect::<Result<_, _>>()?;
+    let indicators: Vec<StringChunked> = INDICATOR_COLUMNS
+        .iter()
+        .map(|c| text(c))
+        .collect::<Result<_, _>>()?;
+    let cf = number("conv_factor")?;
+    let mut services = HashMap::with_capacity(frame.height());
+    for i in 0..frame.height() {
+        let key = (
+            hcpcs.get(i).unwrap_or_default().to_string(),
+            modifiers.get(i).unwrap_or_default().to_string(),
+        );
+        services.insert(
+            key,
+            Service {
+                description: descriptions.get(i).map(str::to_string),
+                status: statuses.get(i).unwrap_or_default().to_string(),
+                rvus: std::array::from_fn(|c| decimal_of(rvus[c].get(i))),
+                indicators: std::array::from_fn(|c| {
+                    indicators[c].get(i).unwrap_or_default().to_string()
+                }),
+                conv_factor: decimal_of(cf.get(i)),
+            },
+        );
+    }
+    let gpcis = match locality {
+        None => Gpcis::NATIONAL,
+        Some(place) => {
+            let gpci = read_partition(warehouse, "gpci", id)?
+                .lazy()
+                .filter(
+                    col("mac")
+                        .eq(lit(place.mac.as_str()))
+                        .and(col("locality").eq(lit(place.locality.as_str()))),
+                )
+                .collect()
+                .map_err(bad)?;
+            if gpci.height() != 1 {
+                return Err(DiffError::NoLocality {
+                    id: id.clone(),
+                    mac: place.mac.clone(),
+                    locality: place.locality.clone(),
+                });
+            }
+            let value = |name: &str| -> Result<Decimal, DiffError> {
+                Ok(decimal_of(number_of(&gpci, name).map_err(bad)?))
+            };
+            Gpcis {
+                work: value("work_gpci")?,
+                pe: value("pe_gpci")?,
+                mp: value("mp_gpci")?,
+            }
+        }
+    };
+    Ok(Snapshot {
+        id: id.clone(),
+        cf_variant: variant,
+        services,
+        gpcis,
+    })
+}
+
+fn number_of(frame: &DataFrame, name: &str) -> PolarsResult<Option<f64>> {
+    Ok(frame.column(name)?.f64()?.get(0))
+}
+
+/// The change class of a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Change {
+    Added,
+    Deleted,
+    Changed,
+    Unchanged,
+}
+
+impl Change {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Added => "added",
+            Change::Deleted => "deleted",
+            Change::Changed => "changed",
+            Change::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// Payment amounts and their decomposition, in cents, for one setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Impact {
+    pub old: Option<Cents>,
+    pub new: Option<Cents>,
+    pub rvu_effect: Option<Cents>,
+    pub gpci_effect: Option<Cents>,
+    pub cf_effect: Option<Cents>,
+}
+
+impl Impact {
+    pub fn delta(&self) -> Option<Cents> {
+        Some(self.new? - self.old?)
+    }
+}
+
+/// One compared row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiffRow {
+    pub hcpcs: String,
+    pub modifier: String,
+    pub change: Change,
+    pub status_changed: bool,
+    pub rvu_changed: bool,
+    pub indicators_changed: bool,
+    pub description_changed: bool,
+    pub old: Option<Service>,
+    pub new: Option<Service>,
+    pub nonfac: Impact,
+    pub fac: Impact,
+    /// With `--hold-rvus-at`: the hold year's work RVU and the target's fees at it.
+    pub held_work_rvu: Option<Decimal>,
+    pub held_fees: Option<(Cents, Cents)>,
+}
+
+/// The whole comparison.
+#[derive(Debug, Clone)]
+pub struct Diff {
+    pub from: Snapshot,
+    pub to: Snapshot,
+    pub held: Option<Snapshot>,
+    pub rows: Vec<DiffRow>,
+}
+
+fn impacts(old: &Snapshot, new: &Snapshot, o: &Service, n: &Service) -> (Impact, Impact) {
+    if !(o.payable() && n.payable()) {
+        let one =
+            |s: &Service, snap: &Snapshot| s.payable().then(|| s.fees(snap.gpcis, s.conv_factor));
+        let (before, after) = (one(o, old), one(n, new));
+        let side = |pick: fn((Cents, Cents)) -> Cents| Impact {
+            old: before.map(pick),
+            new: after.map(pick),
+            ..Impact::default()
+        };
+        return (side(|f| f.0), side(|f| f.1));
+    }
+    let start = o.fees(old.gpcis, o.conv_factor);
+    let new_rvus = n.fees(old.gpcis, o.conv_factor);
+    let new_gpcis = n.fees(new.gpcis, o.conv_factor);
+    let end = n.fees(new.gpcis, n.conv_factor);
+    let national = old.gpcis == Gpcis::NATIONAL && new.gpcis == Gpcis::NATIONAL;
+    let impact = |pick: fn((Cents, Cents)) -> Cents| Impact {
+        old: Some(pick(start)),
+        new: Some(pick(end)),
+        rvu_effect: Some(pick(new_rvus) - pick(start)),
+        gpci_effect: (!national).then(|| pick(new_gpcis) - pick(new_rvus)),
+        cf_effect: Some(pick(end) - pick(new_gpcis)),
+    };
+    (impact(|f| f.0), impact(|f| f.1))
+}
+
+/// Compares two loaded releases.
+pub fn compare(
+    from: Snapshot,
+    to: Snapshot,
+    held: Option<Snapshot>,
+    include_unchanged: bool,
+) -> Diff {
+    let keys: BTreeSet<&(String, String)> =
+        from.services.keys().chain(to.services.keys()).collect();
+    let mut rows = Vec::new();
+    for key in keys {
+        let (o, n) = (from.services.get(key), to.services.get(key));
+        let (status_changed, rvu_changed, indicators_changed, description_changed) = match (o, n) {
+            (Some(o), Some(n)) => (
+                o.status != n.status,
+                o.rvus != n.rvus,
+                o.indicators != n.indicators,
+                o.description != n.description,
+            ),
+            _ => (false, false, false, false),
+        };
+        let change = match (o, n) {
+            (None, _) => Change::Added,
+            (_, None) => Change::Deleted,
+            _ if status_changed || rvu_changed || indicators_changed || description_changed => {
+                Change::Changed
+            }
+            _ => Change::Unchanged,
+        };
+        if change == Change::Unchanged && !include_unchanged {
+            continue;
+        }
+        let (nonfac, fac) = match (o, n) {
+            (Some(o), Some(n)) => impacts(&from, &to, o, n),
+            (Some(o), None) => {
+                let fees = o.payable().then(|| o.fees(from.gpcis, o.conv_factor));
+                (
+                    Impact {
+                        old: fees.map(|f| f.0),
+                        ..Impact::default()
+                    },
+                    Impact {
+                        old: fees.map(|f| f.1),
+                        ..Impact::default()
+                    },
+                )
+            }
+            (None, Some(n)) => {
+                let fees = n.payable().then(|| n.fees(to.gpcis, n.conv_factor));
+                (
+                    Impact {
+                        new: fees.map(|f| f.0),
+                        ..Impact::default()
+                    },
+                    Impact {
+                        new: fees.map(|f| f.1),
+                        ..Impact::default()
+                    },
+                )
+            }
+            (None, None) => unreachable!("a key comes from one side"),
+        };
+        let held_work_rvu = held
+            .as_ref()
+            .and_then(|h| h.services.get(key))
+            .map(|s| s.rvus[0]);
+        let held_fees = match (n, held_work_rvu) {
+            (Some(n), Some(work)) if n.payable() => {
+                let mut at_held = n.clone();
+                at_held.rvus[0] = work;
+                Some(at_held.fees(to.gpcis, n.conv_factor))
+            }
+            _ => None,
+        };
+        rows.push(DiffRow {
+            hcpcs: key.0.clone(),
+            modifier: key.1.clone(),
+            change,
+            status_changed,
+            rvu_changed,
+            indicators_changed,
+            description_changed,
+            old: o.cloned(),
+            new: n.cloned(),
+            nonfac,
+            fac,
+            held_work_rvu,
+            held_fees,
+        });
+    }
+    Diff {
+        from,
+        to,
+        held,
+        rows,
+    }
+}
+
+/// Loads both sides (and the hold year) from the warehouse and compares them.
+pub fn diff(warehouse: &Path, options: &DiffOptions) -> Result<Diff, DiffError> {
+    let releases = built_releases(warehouse)?;
+    let from_id = resolve(&options.from, &releases)?;
+    let to_id = resolve(&options.to, &releases)?;
+    let locality = options.locality.as_ref();
+    let from = load_snapshot(warehouse, &from_id, &options.cf_variant, locality)?;
+    let to = load_snapshot(warehouse, &to_id, &options.cf_variant, locality)?;
+    let held = match options.hold_rvus_at {
+        Some(year) => {
+            let id = resolve(&Side::Year(year), &releases)?;
+            Some(load_snapshot(warehouse, &id, &options.cf_variant, None)?)
+        }
+        None => None,
+    };
+    Ok(compare(from, to, held, options.include_unchanged))
+}
+
+fn cents_to_dollars(cents: Option<Cents>) -> Option<f64> {
+    cents.map(|c| c as f64 / 100.0)
+}
+
+fn percent(old: Option<f64>, new: Option<f64>) -> Option<f64> {
+    match (old, new) {
+        (Some(o), Some(n)) if o != 0.0 => Some(((n - o) / o * 100.0 * 100.0).round() / 100.0),
+        _ => None,
+    }
+}
+
+impl Diff {
+    /// The `diff` table: one row per compared (HCPCS, modifier).
+    pub fn frame(&self) -> PolarsResult<DataFrame> {
+        let rvu = |row: &DiffRow, side: bool, c: usize| -> Option<f64> {
+            let service = if side { &row.new } else { &row.old };
+            service.as_ref().map(|s| s.rvus[c].to_f64())
+        };
+        let mut builder = FrameBuilder::new(&self.rows)
+            .owned_text("from_release", |_| self.from.id.to_string())
+            .owned_text("to_release", |_| self.to.id.to_string())
+            .owned_text("cf_variant_from", |_| self.from.cf_variant.clone())
+            .owned_text("cf_variant_to", |_| self.to.cf_variant.clone())
+            .text("hcpcs", |r| &r.hcpcs)
+            .text("modifier", |r| &r.modifier)
+            .text("change", |r| r.change.as_str())
+            .flag("status_changed", |r| r.status_changed)
+            .flag("rvu_changed", |r| r.rvu_changed)
+            .flag("indicators_changed", |r| r.indicators_changed)
+            .flag("description_changed", |r| r.description_changed)
+            .optional_text("status_old", |r| r.old.as_ref().map(|s| s.status.as_str()))
+            .optional_text("status_new", |r| r.new.as_ref().map(|s| s.status.as_str()));
+        for (c, name) in RVU_COLUMNS.iter().enumerate() {
+            builder = builder
+                .optional_float(&format!("{name}_old"), |r| rvu(r, false, c))
+                .optional_float(&format!("{name}_new"), |r| rvu(r, true, c))
+                .optional_float(&format!("{name}_delta"), |r| {
+                    Some(((rvu(r, true, c)? - rvu(r, false, c)?) * 100.0).round() / 100.0)
+                })
+                .optional_float(&format!("{name}_pct"), |r| {
+                    percent(rvu(r, false, c), rvu(r, true, c))
+                });
+        }
+        let place = self.from.gpcis;
+        let (mac, locality) = if place == Gpcis::NATIONAL && self.to.gpcis == Gpcis::NATIONAL {
+            ("00000".to_string(), "00".to_string())
+        } else {
+            ("".to_string(), "".to_string())
+        };
+        builder = builder
+            .owned_text("payment_mac", |_| mac.clone())
+            .owned_text("payment_locality", |_| locality.clone());
+        for (setting, pick) in [
+            ("nonfac", (|r: &DiffRow| r.nonfac) as fn(&DiffRow) -> Impact),
+            ("fac", |r: &DiffRow| r.fac),
+        ] {
+            builder = builder
+                .optional_float(&format!("{setting}_fee_old"), move |r| {
+                    cents_to_dollars(pick(r).old)
+                })
+                .optional_float(&format!("{setting}_fee_new"), move |r| {
+                    cents_to_dollars(pick(r).new)
+                })
+                .optional_float(&format!("{setting}_fee_delta"), move |r| {
+                    cents_to_dollars(pick(r).delta())
+                })
+                .optional_float(&format!("{setting}_rvu_effect"), move |r| {
+                    cents_to_dollars(pick(r).rvu_effect)
+                })
+                .optional_float(&format!("{setting}_gpci_effect"), move |r| {
+                    cents_to_dollars(pick(r).gpci_effect)
+                })
+                .optional_float(&format!("{setting}_cf_effect"), move |r| {
+                    cents_to_dollars(pick(r).cf_effect)
+                });
+        }
+        if self.held.is_some() {
+            builder = builder
+                .optional_float("held_work_rvu", |r| r.held_work_rvu.map(Decimal::to_f64))
+                .optional_float("nonfac_fee_at_held_work", |r| {
+                    cents_to_dollars(r.held_fees.map(|f| f.0))
+                })
+                .optional_float("fac_fee_at_held_work", |r| {
+                    cents_to_dollars(r.held_fees.map(|f| f.1))
+                });
+        }
+        builder.finish()
+    }
+
+    /// Rows per change class.
+    pub fn counts(&self) -> [(Change, usize); 4] {
+        [
+            Change::Added,
+            Change::Deleted,
+            Change::Changed,
+            Change::Unchanged,
+        ]
+        .map(|c| (c, self.rows.iter().filter(|r| r.change == c).count()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(status: &str, rvus: [&str; 6], cf: &str) -> Service {
+        Service {
+            description: Some("x".to_string()),
+            status: status.to_string(),
+            rvus: rvus.map(|r| r.parse().unwrap()),
+            indicators: std::array::from_fn(|i| {
+                if i == 9 {
+                    "false".to_string()
+                } else {
+                    "0".to_string()
+                }
+            }),
+            conv_factor: cf.parse().unwrap(),
+        }
+    }
+
+    fn snapshot(id: &str, services: Vec<(&str, Service)>, gpcis: Gpcis) -> Snapshot {
+        Snapshot {
+            id: id.parse().unwrap(),
+            cf_variant: "standard".to_string(),
+            services: services
+                .into_iter()
+                .map(|(code, s)| ((code.to_string(), String::new()), s))
+                .collect(),
+            gpcis,
+        }
+    }
+
+    #[test]
+    fn effects_add_up_exactly_to_the_published_delta() {
+        // 99214-like: work 1.93 -> 1.97, CF 33.2875 -> 32.3465, nationally.
+        let old = service(
+            "A",
+            ["1.93", "1.77", "0.78", "0.15", "3.85", "2.86"],
+            "33.2875",
+        );
+        let new = service(
+            "A",
+            ["1.97", "1.77", "0.78", "0.15", "3.89", "2.90"],
+            "32.3465",
+        );
+        let diff = compare(
+            snapshot("2024B", vec![("99214", old)], Gpcis::NATIONAL),
+            snapshot("2025A", vec![("99214", new)], Gpcis::NATIONAL),
+            None,
+            false,
+        );
+        let row = &diff.rows[0];
+        assert_eq!(row.change, Change::Changed);
+        assert!(row.rvu_changed && !row.status_changed);
+        // 3.85 x 33.2875 = 128.156875 -> 128.16; 3.89 x 32.3465 = 125.827885 -> 125.83
+        // RVU effect: 3.89 x 33.2875 = 129.488375 -> 129.49, minus 128.16 = 1.33
+        // CF effect: 125.83 - 129.49 = -3.66; together -2.33 = 125.83 - 128.16.
+        assert_eq!(
+            row.nonfac,
+            Impact {
+                old: Some(12_816),
+                new: Some(12_583),
+                rvu_effect: Some(133),
+                gpci_effect: None,
+                cf_effect: Some(-366),
+            }
+        );
+        assert_eq!(row.nonfac.delta(), Some(-233));
+    }
+
+    #[test]
+    fn a_locality_adds_a_gpci_effect() {
+        let gpcis = |w: &str, p: &str, m: &str| Gpcis {
+            work: w.parse().unwrap(),
+            pe: p.parse().unwrap(),
+            mp: m.parse().unwrap(),
+        };
+        let s = |cf| service("A", ["1.00", "1.00", "0.50", "0.10", "2.10", "1.60"], cf);
+        let diff = compare(
+            snapshot(
+                "2024D",
+                vec![("99999", s("33.2875"))],
+                gpcis("1", "0.9", "0.5"),
+            ),
+            snapshot(
+                "2025A",
+                vec![("99999", s("32.3465"))],
+                gpcis("1", "0.95", "0.6"),
+            ),
+            None,
+            true,
+        );
+        let i = diff.rows[0].nonfac;
+        // old (1 + 0.9 + 0.05) x 33.2875 = 64.910625 -> 64.91; same RVUs: effect 0.
+        // GPCIs: (1 + 0.95 + 0.06) x 33.2875 = 66.907875 -> 66.91: +2.00.
+        // CF: 2.01 x 32.3465 = 65.016465 -> 65.02: -1.89.
+        assert_eq!(
+            (i.old, i.new, i.rvu_effect, i.gpci_effect, i.cf_effect),
+            (Some(6_491), Some(6_502), Some(0), Some(200), Some(-189))
+        );
+        assert_eq!(
+            diff.rows[0].change,
+            Change::Unchanged,
+            "same RVUs: unchanged, yet paid differently"
+        );
+    }
+}
