@@ -11,9 +11,10 @@ use crate::logging::LogFormat;
     name = "mpfs",
     version,
     about = "Medicare Physician Fee Schedule pipeline: CMS release zips to a Parquet warehouse",
-    after_help = "Exit codes: 0 success; 1 failure; 2 usage error; 3 partial failure (some \
-                  releases failed, the others were done); 10 check-new found releases the \
-                  catalog lacks."
+    after_help = "Exit codes: 0 success (for run: changes published); 1 failure; 2 usage \
+                  error; 3 partial failure (some releases failed, the others were done); \
+                  4 run found nothing new (nothing changed); 5 another run holds the lock; \
+                  10 check-new found releases the catalog lacks."
 )]
 pub struct Cli {
     /// Log format on stderr.
@@ -40,6 +41,13 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The scheduled job: fetch what is new or changed, rebuild it, refresh diffs and
+    /// history, publish, and write a run report.
+    Run(RunArgs),
+    /// Print the latest run report and the warehouse's state.
+    Status(StatusArgs),
+    /// Print the effective settings and where each comes from.
+    Config(ConfigArgs),
     /// Build the warehouse from every release zip in a mirror folder.
     Build(BuildArgs),
     /// Download release zips into the cache (from cms.gov, a mirror server or a folder).
@@ -150,6 +158,133 @@ pub struct ValidateArgs {
     /// How many differences to print per kind.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub show: usize,
+}
+
+/// Settings flags shared by `run`, `status` and `config`. Each overrides its `MPFS_*`
+/// environment variable and the settings file (see `mpfs config`).
+#[derive(Debug, Clone, Args)]
+pub struct SettingsArgs {
+    /// Settings file (default: config/mpfs.toml when it exists) [env: MPFS_CONFIG].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Folder holding the cache and the warehouse [env: MPFS_DATA_DIR].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Download cache [env: MPFS_CACHE].
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    /// Warehouse root [env: MPFS_WAREHOUSE].
+    #[arg(long, value_name = "DIR")]
+    pub warehouse: Option<PathBuf>,
+    /// How many of the catalog's latest years to keep current [env: MPFS_YEARS].
+    #[arg(long, value_name = "N")]
+    pub years: Option<u16>,
+    /// Release catalog file [env: MPFS_CATALOG].
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+    /// Replace https://www.cms.gov in catalog URLs [env: MPFS_BASE_URL].
+    #[arg(long, value_name = "URL", conflicts_with = "mirror")]
+    pub base_url: Option<String>,
+    /// Take release zips from this local folder [env: MPFS_MIRROR].
+    #[arg(long, value_name = "DIR")]
+    pub mirror: Option<PathBuf>,
+    /// User-Agent header [env: MPFS_USER_AGENT].
+    #[arg(long, value_name = "TEXT")]
+    pub user_agent: Option<String>,
+    /// Seconds to wait for a connection [env: MPFS_CONNECT_TIMEOUT].
+    #[arg(long, value_name = "SECONDS")]
+    pub connect_timeout: Option<f64>,
+    /// Seconds to wait for a response or a body chunk [env: MPFS_READ_TIMEOUT].
+    #[arg(long, value_name = "SECONDS")]
+    pub read_timeout: Option<f64>,
+    /// Attempts per URL on transient failures [env: MPFS_ATTEMPTS].
+    #[arg(long, value_name = "N")]
+    pub attempts: Option<u32>,
+    /// First retry delay in milliseconds [env: MPFS_BACKOFF_MS].
+    #[arg(long, value_name = "MS")]
+    pub backoff_ms: Option<u64>,
+    /// File format to read [env: MPFS_FORMAT].
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// Fail a release above this percent of rejected rows [env: MPFS_MAX_REJECTS_PERCENT].
+    #[arg(long, value_name = "PERCENT")]
+    pub max_rejects_percent: Option<f64>,
+    /// Leave AMA CPT descriptors out [env: MPFS_DESCRIPTORS=false].
+    #[arg(long)]
+    pub no_descriptors: bool,
+}
+
+impl SettingsArgs {
+    /// The flags given, keyed by setting name.
+    pub fn flags(&self) -> std::collections::BTreeMap<&'static str, String> {
+        let mut flags = std::collections::BTreeMap::new();
+        let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+        for (name, value) in [
+            ("data_dir", path(&self.data_dir)),
+            ("cache_dir", path(&self.cache)),
+            ("warehouse_dir", path(&self.warehouse)),
+            ("years", self.years.map(|v| v.to_string())),
+            ("catalog", path(&self.catalog)),
+            ("base_url", self.base_url.clone()),
+            ("mirror", path(&self.mirror)),
+            ("user_agent", self.user_agent.clone()),
+            (
+                "connect_timeout_secs",
+                self.connect_timeout.map(|v| v.to_string()),
+            ),
+            (
+                "read_timeout_secs",
+                self.read_timeout.map(|v| v.to_string()),
+            ),
+            ("attempts", self.attempts.map(|v| v.to_string())),
+            ("backoff_ms", self.backoff_ms.map(|v| v.to_string())),
+            (
+                "format",
+                self.format
+                    .map(|f| crate::transform::archive::FileFormat::from(f).to_string()),
+            ),
+            (
+                "max_rejects_percent",
+                self.max_rejects_percent.map(|v| v.to_string()),
+            ),
+            (
+                "descriptors",
+                self.no_descriptors.then(|| "false".to_string()),
+            ),
+        ] {
+            if let Some(value) = value {
+                flags.insert(name, value);
+            }
+        }
+        flags
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+
+    /// Only these releases (for example 2025D); repeatable. Default: the catalog's latest
+    /// years (or, with a mirror folder, every zip in it).
+    #[arg(long = "release", value_name = "ID")]
+    pub releases: Vec<String>,
+
+    /// Print what would be fetched and rebuilt, and touch nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(flatten)]
+    pub settings: SettingsArgs,
 }
 
 /// A file format, as flags name it.

@@ -4,6 +4,7 @@
 //! are published, and the exit code says the build was partial. A failed release never
 //! touches what an earlier build published for it.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, bail};
@@ -75,7 +76,7 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<Outcome> {
     let mut failed = Vec::new();
     for release in &releases {
         match build_release(&warehouse, &catalog, release, options) {
-            Ok(record) => {
+            Ok(BuiltRelease { record, .. }) => {
                 println!(
                     "{:<7} built   {:>7} rvu rows  {:>5} quarantined  {:>9} payment rows  from {}",
                     record.id,
@@ -106,14 +107,23 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<Outcome> {
 }
 
 /// Transforms one release zip and publishes its tables. Returns its `releases` row.
+/// What publishing one release produced.
+#[derive(Debug, Clone)]
+pub struct BuiltRelease {
+    pub record: ReleaseRecord,
+    /// Rows written per table.
+    pub table_rows: BTreeMap<&'static str, u64>,
+}
+
 pub fn build_release(
     warehouse: &Warehouse,
     catalog: &Catalog,
     release: &MirroredRelease,
     options: BuildOptions,
-) -> anyhow::Result<ReleaseRecord> {
+) -> anyhow::Result<BuiltRelease> {
     let mut archive = ReleaseArchive::open(&release.path)?;
     let transformed = transform_release(&release.id, &mut archive, &options.transform)?;
+    crate::fault::kill_point("build:after-transform");
     let effective_from = catalog
         .get(&release.id)
         .map_or_else(|| release.id.default_effective_from(), |r| r.effective_from);
@@ -183,9 +193,13 @@ pub fn build_release(
         quarantine_frame(id, effective_from, &transformed.quarantine)
             .with_context(|| context("quarantine"))?,
     ));
+    let table_rows = tables
+        .iter()
+        .map(|(table, frame)| (*table, frame.height() as u64))
+        .collect();
     warehouse.publish_release(id, &mut tables, &RELEASE_TABLES)?;
     tracing::info!(release = %id, rvu_rows, payment_rows, quarantine_rows, tables = tables.len(), "published");
-    Ok(ReleaseRecord {
+    let record = ReleaseRecord {
         id: release.id.clone(),
         effective_from,
         effective_to: None,
@@ -196,7 +210,8 @@ pub fn build_release(
         rvu_rows,
         payment_rows,
         quarantine_rows,
-    })
+    };
+    Ok(BuiltRelease { record, table_rows })
 }
 
 /// Merges freshly built releases into `releases/releases.parquet`, then rebuilds

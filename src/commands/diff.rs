@@ -22,14 +22,7 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<Outcome> {
     };
     let started = std::time::Instant::now();
     let result = diff(&args.warehouse, &options)?;
-    let mut frame = result
-        .frame()
-        .map_err(|e| anyhow::anyhow!("cannot assemble the diff table: {e}"))?;
-    let relative = PathBuf::from("diff")
-        .join(format!("from={}", result.from.id))
-        .join(format!("to={}", result.to.id))
-        .join("part-0.parquet");
-    Warehouse::open(&args.warehouse)?.replace_table_file(&relative, &mut frame)?;
+    let (relative, frame) = write_diff(&Warehouse::open(&args.warehouse)?, &result)?;
     if let Some(csv) = &args.csv {
         write_csv(&frame, csv)?;
     }
@@ -44,6 +37,19 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<Outcome> {
         println!("wrote {}", csv.display());
     }
     Ok(Outcome::Success)
+}
+
+/// Writes a diff to `diff/from=<id>/to=<id>/part-0.parquet`, replacing an earlier one.
+pub fn write_diff(warehouse: &Warehouse, result: &Diff) -> anyhow::Result<(PathBuf, DataFrame)> {
+    let mut frame = result
+        .frame()
+        .map_err(|e| anyhow::anyhow!("cannot assemble the diff table: {e}"))?;
+    let relative = PathBuf::from("diff")
+        .join(format!("from={}", result.from.id))
+        .join(format!("to={}", result.to.id))
+        .join("part-0.parquet");
+    warehouse.replace_table_file(&relative, &mut frame)?;
+    Ok((relative, frame))
 }
 
 fn signed(value: f64) -> String {

@@ -2,10 +2,13 @@
 
 pub mod build;
 pub mod check_new;
+pub mod config;
 pub mod diff;
 pub mod fetch;
 pub mod reconcile;
 pub mod releases;
+pub mod run;
+pub mod status;
 pub mod synth;
 pub mod validate;
 
@@ -24,6 +27,10 @@ pub enum Outcome {
     Failure,
     /// Some releases failed; the others were done.
     Partial,
+    /// `run` found nothing new: nothing was fetched or rebuilt.
+    NothingNew,
+    /// Another run holds the lock; this one did nothing.
+    LockHeld,
     /// `check-new` found releases the catalog lacks.
     NewReleases,
 }
@@ -35,6 +42,8 @@ impl Outcome {
             Outcome::Failure => 1,
             // 2 is clap's usage error.
             Outcome::Partial => 3,
+            Outcome::NothingNew => 4,
+            Outcome::LockHeld => 5,
             Outcome::NewReleases => 10,
         }
     }
@@ -51,6 +60,9 @@ impl Outcome {
 
 pub fn run(command: &Command, json_logs: bool) -> anyhow::Result<Outcome> {
     match command {
+        Command::Run(args) => run::run(args, show_progress(json_logs)),
+        Command::Status(args) => status::run(args),
+        Command::Config(args) => config::run(args),
         Command::Build(args) => build::run(args),
         Command::Fetch(args) => fetch::run(args, show_progress(json_logs)),
         Command::Releases(args) => releases::run(args),
@@ -65,6 +77,15 @@ pub fn run(command: &Command, json_logs: bool) -> anyhow::Result<Outcome> {
 /// Progress bars only for a person watching: stderr is a terminal and logs are not JSON.
 fn show_progress(json_logs: bool) -> bool {
     !json_logs && std::io::stderr().is_terminal()
+}
+
+/// Settings from the flags, the `MPFS_*` environment and the settings file.
+fn settings(args: &crate::cli::SettingsArgs) -> anyhow::Result<crate::settings::Settings> {
+    Ok(crate::settings::Settings::load(
+        args.config.as_deref(),
+        &args.flags(),
+        |name| std::env::var(name).ok(),
+    )?)
 }
 
 /// The HTTP client the flags describe.

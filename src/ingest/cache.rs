@@ -84,6 +84,13 @@ impl Cache {
         })
     }
 
+    /// The cache at `dir` for reading only: nothing is created or cleaned (`--dry-run`).
+    pub fn peek(dir: &Path) -> Cache {
+        Cache {
+            dir: dir.to_path_buf(),
+        }
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -143,12 +150,16 @@ impl Cache {
 
     /// SHA-256 of the cached zip of `id`, or `None` when it is not cached.
     pub fn cached_sha256(&self, id: &ReleaseId) -> Result<Option<String>, CacheError> {
-        let path = self.zip_path(id);
-        match fs::read(&path) {
-            Ok(bytes) => Ok(Some(hex::encode(Sha256::digest(&bytes)))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_error(&path, "cannot read the cached zip")(e)),
-        }
+        sha256_of_file(&self.zip_path(id))
+    }
+}
+
+/// Hex SHA-256 of a file, or `None` when it does not exist.
+pub fn sha256_of_file(path: &Path) -> Result<Option<String>, CacheError> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(hex::encode(Sha256::digest(&bytes)))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_error(path, "cannot read")(e)),
     }
 }
 

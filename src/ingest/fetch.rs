@@ -213,7 +213,7 @@ fn fetch_http(
                 );
             }
             return Ok(FetchOutcome::Unchanged {
-                reason: "same bytes as the cached copy".to_string(),
+                reason: "same bytes as cached".to_string(),
             });
         }
         let mut part = done.part;
@@ -301,6 +301,9 @@ fn download(
         })?;
         total += n as u64;
         bar.set_position(total);
+        if expected.is_some_and(|e| total >= e / 2) {
+            crate::fault::kill_point("fetch:mid-body");
+        }
     }
     bar.finish_and_clear();
     file.sync_all().map_err(|e| FetchError::Local {
@@ -449,7 +452,7 @@ fn copy_from_folder(
     }
     if cache.cached_sha256(id)?.as_deref() == Some(sha256.as_str()) {
         return Ok(FetchOutcome::Unchanged {
-            reason: "same bytes as the cached copy".to_string(),
+            reason: "same bytes as cached".to_string(),
         });
     }
     let mut part = PartFile {

@@ -93,6 +93,10 @@ pub fn records_from_frame(frame: &DataFrame, source: &Path) -> Result<Vec<Releas
         .cast(&DataType::Int32)
         .map_err(|e| fail(e.to_string()))?;
     let from = from.i32().map_err(|e| fail(e.to_string()))?.clone();
+    let to = col("effective_to")?
+        .cast(&DataType::Int32)
+        .map_err(|e| fail(e.to_string()))?;
+    let to = to.i32().map_err(|e| fail(e.to_string()))?.clone();
     let zip_file = col("zip_file")?
         .str()
         .map_err(|e| fail(e.to_string()))?
@@ -130,7 +134,9 @@ pub fn records_from_frame(frame: &DataFrame, source: &Path) -> Result<Vec<Releas
             Ok(ReleaseRecord {
                 id,
                 effective_from: epoch + chrono::Duration::days(i64::from(days)),
-                effective_to: None,
+                effective_to: to
+                    .get(i)
+                    .map(|days| epoch + chrono::Duration::days(i64::from(days))),
                 zip_file: zip_file.get(i).unwrap_or_default().to_string(),
                 zip_sha256: zip_sha.get(i).unwrap_or_default().to_string(),
                 zip_bytes: zip_bytes.get(i).unwrap_or_default() as u64,
@@ -197,11 +203,15 @@ mod tests {
     fn a_rebuilt_release_replaces_its_row_and_round_trips() {
         let mut rebuilt = record("2024A", (2024, 1, 1));
         rebuilt.rvu_rows = 99;
-        let merged = merge_releases(vec![record("2024A", (2024, 1, 1))], vec![rebuilt]);
-        assert_eq!(merged.len(), 1);
+        let merged = merge_releases(
+            vec![record("2024A", (2024, 1, 1)), record("2024B", (2024, 4, 1))],
+            vec![rebuilt],
+        );
+        assert_eq!(merged.len(), 2);
         assert_eq!(merged[0].rvu_rows, 99);
+        assert!(merged[0].effective_to.is_some(), "2024A ends when 2024B starts");
         let frame = releases_frame(&merged).unwrap();
         let back = records_from_frame(&frame, Path::new("x")).unwrap();
-        assert_eq!(back, merged);
+        assert_eq!(back, merged, "every field, effective_to included, reads back");
     }
 }

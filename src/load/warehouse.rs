@@ -37,11 +37,9 @@ struct Journal {
     removals: Vec<PathBuf>,
 }
 
-/// Test hook: `MPFS_FAULT_INJECT=publish:after-staging:<table>` fails the publish after
-/// staging that table; `publish:after-rename:<table>` ends the process (as a kill would)
-/// right after renaming it. Unset in production.
+/// Test hook (see [`crate::fault`]).
 fn fault_point(stage: &str, table: &str) -> bool {
-    std::env::var("MPFS_FAULT_INJECT").is_ok_and(|v| v == format!("publish:{stage}:{table}"))
+    crate::fault::injected(&format!("publish:{stage}:{table}"))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -145,6 +143,14 @@ impl Warehouse {
             }
         }
         Ok(())
+    }
+
+    /// The warehouse at `root` for reading only: nothing is created or recovered
+    /// (`--dry-run`, `mpfs status`).
+    pub fn at(root: &Path) -> Warehouse {
+        Warehouse {
+            root: root.to_path_buf(),
+        }
     }
 
     pub fn root(&self) -> &Path {
