@@ -6,7 +6,7 @@
 CARGO      ?= cargo
 PROFILE    ?= release
 MIRROR     ?= fixtures/mirror
-WAREHOUSE  ?= warehouse
+DATA       ?= data
 SAMPLES    ?= ../shared/cms-samples
 VENV       ?= .venv
 PYTHON     ?= python3
@@ -28,10 +28,11 @@ help:
 build:
 	$(CARGO) build --locked --profile $(PROFILE)
 
-# The main job, offline: every release zip in the fixture mirror into ./warehouse.
+# The main job, offline: `mpfs run` over the fixture mirror into $(DATA)/ (cache and
+# warehouse). A second `make demo` finds nothing new and exits 4, which make reports.
 demo: build
-	$(MPFS) build --mirror $(MIRROR) --warehouse $(WAREHOUSE)
-	@echo "Query it: duckdb -c \"SELECT year, release, count(*) FROM read_parquet('$(WAREHOUSE)/rvu/**/*.parquet', hive_partitioning=true) GROUP BY ALL\""
+	$(MPFS) run --mirror $(MIRROR) --data-dir $(DATA) || [ $$? -eq 4 ]
+	@echo "Query it: duckdb -c \"SELECT year, release, count(*) FROM read_parquet('$(DATA)/warehouse/rvu/**/*.parquet', hive_partitioning=true) GROUP BY ALL\""
 
 test: test-rust bi-check
 
@@ -72,4 +73,4 @@ lint:
 
 clean:
 	$(CARGO) clean
-	rm -rf $(WAREHOUSE) $(VENV)
+	rm -rf $(DATA) $(VENV)

@@ -94,6 +94,24 @@ fn run_scenario(name: &str) {
                 .unwrap();
             assert!(status.success());
         }),
+        "run-nothing-new" => {
+            // A data folder already holding the real release, then `mpfs run` again.
+            let mirror = tempfile::tempdir().unwrap();
+            std::fs::copy(&zip, mirror.path().join("rvu25d.zip")).unwrap();
+            let data = tempfile::tempdir().unwrap();
+            let run = || {
+                Command::new(env!("CARGO_BIN_EXE_mpfs"))
+                    .args(["-qq", "run", "--mirror"])
+                    .arg(mirror.path())
+                    .arg("--data-dir")
+                    .arg(data.path())
+                    .stdout(std::process::Stdio::null())
+                    .status()
+                    .unwrap()
+            };
+            assert_eq!(run().code(), Some(0));
+            time_runs(|| assert_eq!(run().code(), Some(4), "nothing new"))
+        }
         "diff-years" => {
             // Two full releases in one warehouse (the real one, and the same zip as 2024D),
             // built once outside the timing.
@@ -145,7 +163,7 @@ fn run_scenario(name: &str) {
         ms[ms.len() / 2],
         ms[0],
         ms[ms.len() - 1],
-        peak_rss_mib(name == "build-release")
+        peak_rss_mib(matches!(name, "build-release" | "run-nothing-new"))
     );
 }
 
@@ -167,6 +185,7 @@ fn main() {
             "build-release",
             "mpfs build of rvu25d.zip: every table, 1.1M payment rows",
         ),
+        ("run-nothing-new", "mpfs run with nothing new (process)"),
         (
             "diff-years",
             "diff two full releases from the warehouse (19,090 rows each)",

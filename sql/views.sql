@@ -1,13 +1,13 @@
 -- mpfs: DuckDB views over the Parquet warehouse, for BI tools and ad-hoc queries.
 --
--- Usage (the warehouse path defaults to ./warehouse):
+-- Usage (the warehouse path defaults to data/warehouse):
 --   duckdb mpfs.duckdb -c "SET VARIABLE mpfs_warehouse = '/data/mpfs/warehouse'" -c ".read sql/views.sql"
 --   duckdb mpfs.duckdb -c ".read sql/views.sql"
 -- Then point Superset, Power BI (through the DuckDB ODBC driver) or a notebook at mpfs.duckdb.
 -- The views read the Parquet files at query time, so a nightly build shows up without
 -- recreating them.
 
-SET VARIABLE mpfs_warehouse = COALESCE(getvariable('mpfs_warehouse'), 'warehouse');
+SET VARIABLE mpfs_warehouse = COALESCE(getvariable('mpfs_warehouse'), 'data/warehouse');
 
 -- One view per table; `year` and `release` come from the hive partition path.
 CREATE OR REPLACE VIEW releases AS

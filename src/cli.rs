@@ -80,7 +80,7 @@ pub struct DiffArgs {
     #[arg(
         long,
         value_name = "DIR",
-        default_value = "warehouse",
+        default_value = "data/warehouse",
         env = "MPFS_WAREHOUSE"
     )]
     pub warehouse: PathBuf,
@@ -126,7 +126,7 @@ pub struct ReconcileArgs {
     #[arg(
         long,
         value_name = "DIR",
-        default_value = "warehouse",
+        default_value = "data/warehouse",
         env = "MPFS_WAREHOUSE"
     )]
     pub warehouse: PathBuf,
@@ -399,7 +399,7 @@ pub struct ReleasesArgs {
     #[arg(
         long,
         value_name = "DIR",
-        default_value = "warehouse",
+        default_value = "data/warehouse",
         env = "MPFS_WAREHOUSE"
     )]
     pub warehouse: PathBuf,
@@ -431,7 +431,7 @@ pub struct BuildArgs {
     #[arg(
         long,
         value_name = "DIR",
-        default_value = "warehouse",
+        default_value = "data/warehouse",
         env = "MPFS_WAREHOUSE"
     )]
     pub warehouse: PathBuf,

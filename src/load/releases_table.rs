@@ -209,9 +209,15 @@ mod tests {
         );
         assert_eq!(merged.len(), 2);
         assert_eq!(merged[0].rvu_rows, 99);
-        assert!(merged[0].effective_to.is_some(), "2024A ends when 2024B starts");
+        assert!(
+            merged[0].effective_to.is_some(),
+            "2024A ends when 2024B starts"
+        );
         let frame = releases_frame(&merged).unwrap();
         let back = records_from_frame(&frame, Path::new("x")).unwrap();
-        assert_eq!(back, merged, "every field, effective_to included, reads back");
+        assert_eq!(
+            back, merged,
+            "every field, effective_to included, reads back"
+        );
     }
 }

@@ -10,5 +10,6 @@ mod load;
 mod publishing;
 mod real_sample;
 mod robustness;
+mod run;
 mod support;
 mod transform;

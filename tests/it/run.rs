@@ -1,0 +1,388 @@
+//! `mpfs run` end to end against a local server holding the fixture mirror under CMS's
+//! paths: first run, a run with nothing new, a new release, a 404, the lock, kills at
+//! several points, and the dry run.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::http_server::{Reply, Request, TestServer};
+use crate::support::*;
+
+/// Releases the server knows, by path, and which paths answer 404.
+#[derive(Default)]
+struct Site {
+    zips: Vec<(String, Vec<u8>)>,
+    gone: Vec<String>,
+}
+
+fn serve(site: &Arc<Mutex<Site>>) -> TestServer {
+    let site = Arc::clone(site);
+    TestServer::start(move |request: &Request, _| {
+        let site = site.lock().unwrap();
+        if site.gone.contains(&request.path) {
+            return Reply::status(404);
+        }
+        match site.zips.iter().find(|(path, _)| *path == request.path) {
+            Some((_, body)) => {
+                let etag = format!("\"{}\"", body.len());
+                if request.header("if-none-match") == Some(etag.as_str()) {
+                    Reply::Full {
+                        status: 304,
+                        headers: vec![("ETag", etag)],
+                        body: vec![],
+                    }
+                } else {
+                    Reply::Full {
+                        status: 200,
+                        headers: vec![("ETag", etag)],
+                        body: body.clone(),
+                    }
+                }
+            }
+            None => Reply::status(404),
+        }
+    })
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(fixture_mirror().join(name)).unwrap()
+}
+
+/// A catalog of the given fixture releases at CMS-style URLs.
+fn catalog(dir: &Path, releases: &[(&str, &str)]) -> PathBuf {
+    let text: String = releases
+        .iter()
+        .map(|(id, file)| {
+            format!(
+                "[[release]]\nid = \"{id}\"\nyear = {}\nletter = \"{}\"\neffective_from = \"{}-{}-01\"\nurl = \"https://www.cms.gov/files/zip/{file}\"\n\n",
+                &id[..4],
+                &id[4..],
+                &id[..4],
+                match &id[4..5] { "A" => "01", "B" => "04", "C" => "07", _ => "10" }
+            )
+        })
+        .collect();
+    let path = dir.join("releases.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+struct Job {
+    dir: tempfile::TempDir,
+    site: Arc<Mutex<Site>>,
+    server: TestServer,
+}
+
+impl Job {
+    fn new() -> Job {
+        let site = Arc::new(Mutex::new(Site::default()));
+        let server = serve(&site);
+        let job = Job {
+            dir: tempfile::tempdir().unwrap(),
+            site,
+            server,
+        };
+        job.publish("/files/zip/rvu24a.zip", fixture("rvu24a.zip"));
+        job.publish(
+            "/files/zip/rvu24b-updated-03/18/2024.zip",
+            fixture("RVU24B.zip"),
+        );
+        job.publish("/files/zip/rvu25a.zip", fixture("rvu25a.zip"));
+        job.catalog(&[
+            ("2024A", "rvu24a.zip"),
+            ("2024B", "rvu24b-updated-03/18/2024.zip"),
+            ("2025A", "rvu25a.zip"),
+        ]);
+        job
+    }
+
+    fn publish(&self, path: &str, body: Vec<u8>) {
+        self.site
+            .lock()
+            .unwrap()
+            .zips
+            .push((path.to_string(), body));
+    }
+
+    fn catalog(&self, releases: &[(&str, &str)]) {
+        catalog(self.dir.path(), releases);
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn warehouse(&self) -> PathBuf {
+        self.data().join("warehouse")
+    }
+
+    fn run(&self, extra: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+        let base = self.server.base_url();
+        let catalog = self.dir.path().join("releases.toml");
+        let data = self.data();
+        let mut args = vec![
+            "run",
+            "--catalog",
+            path_str(&catalog),
+            "--base-url",
+            &base,
+            "--data-dir",
+            path_str(&data),
+            "--years",
+            "2",
+            "--attempts",
+            "1",
+            "--read-timeout",
+            "5",
+        ];
+        args.extend_from_slice(extra);
+        let output = mpfs_with_env(&args, env);
+        (output.status.code(), all_output(&output))
+    }
+}
+
+/// Every file of the warehouse but the run reports, with its bytes.
+fn tables(warehouse: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    snapshot(warehouse)
+        .into_iter()
+        .filter(|(path, _)| !path.starts_with(warehouse.join("_runs")))
+        .collect()
+}
+
+#[test]
+fn first_run_nothing_new_a_new_release_and_a_404() {
+    let job = Job::new();
+    let (code, text) = job.run(&[], &[]);
+    assert_eq!(code, Some(0), "{text}");
+    for id in ["2024A", "2024B", "2025A"] {
+        assert_contains(&text, format!("{id}   downloaded"));
+    }
+    assert_contains(&text, "diff    2024A -> 2024B");
+    assert_contains(&text, "diff    2024B -> 2025A");
+    assert_contains(&text, "changes published in");
+    assert!(
+        job.warehouse()
+            .join("diff/from=2024B/to=2025A/part-0.parquet")
+            .is_file()
+    );
+    assert_eq!(
+        read_partition(&job.warehouse(), "rvu", 2025, "A").height(),
+        32
+    );
+
+    // Nothing new: conditional GETs answer 304, no table file is touched, exit 4.
+    let before = tables(&job.warehouse());
+    let modified = std::fs::metadata(job.warehouse().join("releases/releases.parquet"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let (code, text) = job.run(&[], &[]);
+    assert_eq!(code, Some(4), "{text}");
+    assert_eq!(
+        text.matches("unchanged (304 Not Modified)").count(),
+        3,
+        "{text}"
+    );
+    assert_eq!(text.matches("up to date").count(), 3, "{text}");
+    assert_contains(&text, "nothing new in");
+    assert!(
+        tables(&job.warehouse()) == before,
+        "a run with nothing new changed the warehouse"
+    );
+    assert_eq!(
+        std::fs::metadata(job.warehouse().join("releases/releases.parquet"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        modified
+    );
+
+    // A new release appears: only it is fetched and built, and its diff appears.
+    job.publish(
+        "/files/zip/rvu26a-updated-12-29-2025.zip",
+        fixture("rvu26a.zip"),
+    );
+    job.catalog(&[
+        ("2024A", "rvu24a.zip"),
+        ("2024B", "rvu24b-updated-03/18/2024.zip"),
+        ("2025A", "rvu25a.zip"),
+        ("2026A", "rvu26a-updated-12-29-2025.zip"),
+    ]);
+    let (code, text) = job.run(&[], &[]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_contains(&text, "2026A   downloaded");
+    let (_, report) = mpfs::run_report::RunReport::latest(&job.warehouse())
+        .unwrap()
+        .unwrap();
+    let built: Vec<&str> = report
+        .releases
+        .iter()
+        .filter(|r| r.status == "built")
+        .map(|r| r.release.as_str())
+        .collect();
+    assert_eq!(built, ["2026A"], "only the new release is built:\n{text}");
+    assert!(
+        !text.contains("2024A"),
+        "2024 left the two-year window:\n{text}"
+    );
+    assert_contains(&text, "diff    2025A -> 2026A");
+    assert!(
+        job.warehouse()
+            .join("diff/from=2025A/to=2026A/part-0.parquet")
+            .is_file()
+    );
+
+    // A release turns into a 404: the rest stays published, the exit code says partial.
+    job.site
+        .lock()
+        .unwrap()
+        .gone
+        .push("/files/zip/rvu25a.zip".to_string());
+    let (code, text) = job.run(&[], &[]);
+    assert_eq!(code, Some(3), "{text}");
+    assert_contains(&text, "2025A   failed: ");
+    assert_contains(&text, "partial failure");
+    assert_eq!(
+        read_partition(&job.warehouse(), "rvu", 2025, "A").height(),
+        32,
+        "still published"
+    );
+
+    // mpfs status shows the warehouse and the last run.
+    let output = mpfs(&["status", "--data-dir", path_str(&job.data())]);
+    let status = all_output(&output);
+    assert!(output.status.success(), "{status}");
+    assert_contains(
+        &status,
+        "4 releases built (2024A to 2026A); current 2026A (from 2026-01-01)",
+    );
+    assert_contains(&status, "partial failure");
+    let (_, report) = mpfs::run_report::RunReport::latest(&job.warehouse())
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.exit_code, 3);
+    let failed = report
+        .releases
+        .iter()
+        .find(|r| r.release == "2025A")
+        .unwrap();
+    assert!(failed.fetch.contains("HTTP 404 Not Found"), "{failed:?}");
+    let built_run = std::fs::read_dir(job.warehouse().join("_runs"))
+        .unwrap()
+        .count();
+    assert_eq!(built_run, 4, "one report per run");
+}
+
+#[test]
+fn a_second_run_waits_for_nobody_and_says_so() {
+    let job = Job::new();
+    let lock = mpfs::lock::RunLock::acquire(&job.data()).unwrap();
+    let (code, text) = job.run(&[], &[]);
+    assert_eq!(code, Some(5), "{text}");
+    assert_contains(&text, "another mpfs run holds");
+    assert_contains(&text, "this run did nothing");
+    assert!(!job.warehouse().exists());
+    drop(lock);
+    let (code, text) = job.run(&[], &[]);
+    assert_eq!(code, Some(0), "{text}");
+}
+
+#[test]
+fn a_run_killed_at_any_point_is_completed_by_the_next() {
+    for point in [
+        "fetch:mid-body",
+        "build:after-transform",
+        "publish:after-rename:rvu",
+    ] {
+        let job = Job::new();
+        let (code, text) = job.run(&[], &[("MPFS_FAULT_INJECT", point)]);
+        assert_eq!(code, Some(137), "{point}: killed\n{text}");
+        // The next run finishes the work...
+        let (code, text) = job.run(&[], &[]);
+        assert_eq!(code, Some(0), "{point}: recovery run\n{text}");
+        assert!(
+            !job.data().join("cache").read_dir().unwrap().any(|e| e
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".part"))
+        );
+        assert!(!job.warehouse().join(".staging").exists(), "{point}");
+        // ...and leaves nothing to do.
+        let (code, text) = job.run(&[], &[]);
+        assert_eq!(code, Some(4), "{point}: then nothing new\n{text}");
+        for (year, release, rows) in [(2024, "A", 30), (2024, "B", 31), (2025, "A", 32)] {
+            assert_eq!(
+                read_partition(&job.warehouse(), "rvu", year, release).height(),
+                rows,
+                "{point}"
+            );
+        }
+        let releases = read_table(&job.warehouse(), "releases/releases.parquet");
+        assert_eq!(releases.height(), 3, "{point}");
+    }
+}
+
+#[test]
+fn dry_run_touches_nothing() {
+    let job = Job::new();
+    let (code, text) = job.run(&["--dry-run"], &[]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_contains(&text, "2025A   would download (not cached)");
+    assert_contains(&text, "would build (not built yet)");
+    assert!(
+        !job.data().exists(),
+        "a dry run created {}",
+        job.data().display()
+    );
+
+    job.run(&[], &[]);
+    std::fs::write(job.data().join("cache/.rvu25a.zip.1.part"), b"half").unwrap();
+    let before = snapshot(&job.data());
+    let (code, text) = job.run(&["--dry-run"], &[]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_contains(&text, "2025A   would ask for an update (conditional GET)");
+    assert_contains(&text, "up to date");
+    assert!(
+        snapshot(&job.data()) == before,
+        "a dry run changed the data folder"
+    );
+}
+
+#[test]
+fn settings_come_from_flags_then_env_then_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mpfs.toml");
+    std::fs::write(&file, "years = 5\nattempts = 7\ndata_dir = \"/srv/mpfs\"\n").unwrap();
+    let output = mpfs_with_env(
+        &["config", "--config", path_str(&file), "--attempts", "9"],
+        &[("MPFS_YEARS", "3")],
+    );
+    let text = all_output(&output);
+    assert!(output.status.success(), "{text}");
+    assert_contains(&text, "years                 = 3");
+    assert_contains(&text, "(env MPFS_YEARS)");
+    assert_contains(&text, "attempts              = 9");
+    assert_contains(&text, "(flag --attempts)");
+    assert_contains(
+        &text,
+        &format!(
+            "data_dir              = /srv/mpfs                        (file {})",
+            file.display()
+        ),
+    );
+    assert_contains(
+        &text,
+        "cache_dir             = /srv/mpfs/cache                  (derived from data_dir)",
+    );
+
+    let output = mpfs_with_env(
+        &["config", "--config", path_str(&file)],
+        &[("MPFS_ATTEMPTS", "many")],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert_contains(
+        &all_output(&output),
+        "setting attempts = 'many' (env MPFS_ATTEMPTS)",
+    );
+}
