@@ -366,7 +366,7 @@ fn settings_come_from_flags_then_env_then_file() {
     assert_contains(&text, "(flag --attempts)");
     assert_contains(
         &text,
-        &format!(
+        format!(
             "data_dir              = /srv/mpfs                        (file {})",
             file.display()
         ),
