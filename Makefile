@@ -53,9 +53,10 @@ bi-check:
 	$(VENV)/bin/python tests/bi/check_warehouse.py $(TARGET_DIR)/bi-check/warehouse \
 	  $$([ -f $(TARGET_DIR)/bi-check/mirror/rvu25d.zip ] && echo --real)
 
-# Release-profile benchmarks over ../shared/cms-samples/rvu25d.zip; figures go to stdout.
+# Release-profile benchmarks over the real sample and a synthetic 4-year mirror; figures go to
+# stdout (BENCHMARKS.md keeps the latest).
 bench:
-	$(CARGO) bench --locked --bench transform
+	$(CARGO) bench --locked --bench pipeline
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -c 'import pandas, pyarrow' 2>/dev/null || $(VENV)/bin/pip install --quiet 'pandas==2.3.3' 'pyarrow==21.0.0'
 	@echo "the same payment computation in pandas, for comparison:"

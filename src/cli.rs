@@ -462,4 +462,19 @@ pub struct SynthArgs {
     /// Folder to write the release zips into (created if needed).
     #[arg(long, value_name = "DIR", default_value = "fixtures/mirror")]
     pub out: PathBuf,
+
+    /// Write full-scale releases for benchmarks (about 19,000 PPRRVU rows, 109 localities,
+    /// 16,000 OPPS caps, every kind in all three formats, four releases a year) instead of
+    /// the small fixtures.
+    #[arg(long)]
+    pub scale: bool,
+
+    /// With --scale: the years to write, such as 2022..2025.
+    #[arg(
+        long,
+        value_name = "RANGE",
+        default_value = "2022..2025",
+        requires = "scale"
+    )]
+    pub years: String,
 }

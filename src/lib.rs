@@ -15,6 +15,7 @@ pub mod ingest;
 pub mod load;
 pub mod lock;
 pub mod logging;
+pub mod parallel;
 pub mod release;
 pub mod run_report;
 pub mod settings;

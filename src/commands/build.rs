@@ -97,6 +97,7 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<Outcome> {
     if !built.is_empty() {
         publish_releases_table(&warehouse, built.clone())?;
     }
+    warehouse.tidy();
     println!(
         "{} built, {} failed; warehouse at {}",
         built.len(),
@@ -251,6 +252,7 @@ pub fn publish_releases_table(
             "a conversion factor disagrees with the value CMS announced; see the build output"
         );
     }
+    warehouse.tidy();
     Ok(())
 }
 

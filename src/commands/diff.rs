@@ -22,7 +22,9 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<Outcome> {
     };
     let started = std::time::Instant::now();
     let result = diff(&args.warehouse, &options)?;
-    let (relative, frame) = write_diff(&Warehouse::open(&args.warehouse)?, &result)?;
+    let warehouse = Warehouse::open(&args.warehouse)?;
+    let (relative, frame) = write_diff(&warehouse, &result)?;
+    warehouse.tidy();
     if let Some(csv) = &args.csv {
         write_csv(&frame, csv)?;
     }

@@ -32,6 +32,9 @@ use crate::run_report::{ReleaseReport, RunReport};
 use crate::settings::Settings;
 use crate::transform::TransformOptions;
 
+/// Releases built at once, at most: each holds a few hundred MB at its peak.
+const BUILD_WORKERS: usize = 2;
+
 pub fn run(args: &RunArgs, progress: bool) -> anyhow::Result<Outcome> {
     let settings = settings(&args.settings)?;
     let catalog = Catalog::load(settings.path("catalog").as_deref())?;
@@ -124,10 +127,9 @@ pub fn run(args: &RunArgs, progress: bool) -> anyhow::Result<Outcome> {
             max_reject_share: settings.number::<f64>("max_rejects_percent")? / 100.0,
         },
     };
-    let mut built: Vec<BuiltRelease> = Vec::new();
     let mut failed = fetch_failed.clone();
-    for (release, report) in wanted.iter().zip(reports.iter_mut()) {
-        let zip = cache.zip_path(&release.id);
+    let mut to_build: Vec<(usize, MirroredRelease, String)> = Vec::new();
+    for (index, (release, report)) in wanted.iter().zip(reports.iter_mut()).enumerate() {
         let Some(sha) = cache.cached_sha256(&release.id)? else {
             report.status = "not available".to_string();
             report.error = Some("no cached zip".to_string());
@@ -137,36 +139,52 @@ pub fn run(args: &RunArgs, progress: bool) -> anyhow::Result<Outcome> {
             continue;
         };
         report.sha256 = Some(sha.clone());
-        if let Some(reason) = rebuild_reason(recorded.get(&release.id), &sha, &warehouse) {
+        match rebuild_reason(recorded.get(&release.id), &sha, &warehouse) {
+            Some(reason) => {
+                let mirrored = MirroredRelease {
+                    id: release.id.clone(),
+                    path: cache.zip_path(&release.id),
+                };
+                to_build.push((index, mirrored, reason));
+            }
+            None => report.status = "up to date".to_string(),
+        }
+    }
+    // Releases are independent (their own partitions and staging), so they build in
+    // parallel, two at a time on a 2-core machine.
+    let results = crate::parallel::map(
+        &to_build,
+        crate::parallel::workers(BUILD_WORKERS),
+        |(_, mirrored, reason)| {
             let build_started = Instant::now();
-            tracing::info!(release = %release.id, reason, "building");
-            let mirrored = MirroredRelease {
-                id: release.id.clone(),
-                path: zip,
-            };
-            match build_release(&warehouse, &catalog, &mirrored, options) {
-                Ok(result) => {
-                    report.status = "built".to_string();
-                    report.rows = result
-                        .table_rows
-                        .iter()
-                        .map(|(t, n)| (t.to_string(), *n))
-                        .collect();
-                    report.rejected_rows = result.record.quarantine_rows;
-                    built.push(result);
-                }
-                Err(error) => {
-                    tracing::error!(release = %release.id, "build failed: {error:#}");
-                    report.status = "failed".to_string();
-                    report.error = Some(format!("{error:#}"));
-                    if !failed.contains(&release.id) {
-                        failed.push(release.id.clone());
-                    }
+            tracing::info!(release = %mirrored.id, reason = reason.as_str(), "building");
+            let result = build_release(&warehouse, &catalog, mirrored, options);
+            (result, build_started.elapsed().as_millis() as u64)
+        },
+    );
+    let mut built: Vec<BuiltRelease> = Vec::new();
+    for ((index, mirrored, _), (result, build_ms)) in to_build.iter().zip(results) {
+        let report = &mut reports[*index];
+        report.build_ms = build_ms;
+        match result {
+            Ok(result) => {
+                report.status = "built".to_string();
+                report.rows = result
+                    .table_rows
+                    .iter()
+                    .map(|(t, n)| (t.to_string(), *n))
+                    .collect();
+                report.rejected_rows = result.record.quarantine_rows;
+                built.push(result);
+            }
+            Err(error) => {
+                tracing::error!(release = %mirrored.id, "build failed: {error:#}");
+                report.status = "failed".to_string();
+                report.error = Some(format!("{error:#}"));
+                if !failed.contains(&mirrored.id) {
+                    failed.push(mirrored.id.clone());
                 }
             }
-            report.build_ms = build_started.elapsed().as_millis() as u64;
-        } else {
-            report.status = "up to date".to_string();
         }
     }
 
@@ -176,6 +194,7 @@ pub fn run(args: &RunArgs, progress: bool) -> anyhow::Result<Outcome> {
         publish_releases_table(&warehouse, built.iter().map(|b| b.record.clone()).collect())?;
         diffs = refresh_diffs(&warehouse, &built)?;
     }
+    warehouse.tidy();
 
     let outcome = match (failed.is_empty(), built.is_empty()) {
         (true, false) => Outcome::Success,
@@ -378,22 +397,28 @@ fn refresh_diffs(warehouse: &Warehouse, built: &[BuiltRelease]) -> anyhow::Resul
     }
     pairs.sort();
     pairs.dedup();
+    let results = crate::parallel::map(
+        &pairs,
+        crate::parallel::workers(BUILD_WORKERS),
+        |(from, to)| {
+            let options = DiffOptions {
+                from: Side::Release(from.clone()),
+                to: Side::Release(to.clone()),
+                cf_variant: "non_qp".to_string(),
+                include_unchanged: false,
+                locality: None,
+                hold_rvus_at: None,
+            };
+            let result = diff(warehouse.root(), &options).map_err(anyhow::Error::from)?;
+            write_diff(warehouse, &result)?;
+            anyhow::Ok(format!("{from} -> {to}"))
+        },
+    );
     let mut done = Vec::new();
-    for (from, to) in pairs {
-        let options = DiffOptions {
-            from: Side::Release(from.clone()),
-            to: Side::Release(to.clone()),
-            cf_variant: "non_qp".to_string(),
-            include_unchanged: false,
-            locality: None,
-            hold_rvus_at: None,
-        };
-        match diff(warehouse.root(), &options) {
-            Ok(result) => {
-                write_diff(warehouse, &result)?;
-                done.push(format!("{from} -> {to}"));
-            }
-            Err(error) => tracing::warn!(%from, %to, "diff not refreshed: {error}"),
+    for ((from, to), result) in pairs.iter().zip(results) {
+        match result {
+            Ok(label) => done.push(label),
+            Err(error) => tracing::warn!(%from, %to, "diff not refreshed: {error:#}"),
         }
     }
     Ok(done)

@@ -241,10 +241,13 @@ impl Warehouse {
     ) -> Result<(), WarehouseError> {
         let final_path = self.root.join(relative);
         let dir = final_path.parent().expect("table file has a folder");
+        // One folder per call: diffs are written from several threads at once.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let staging = self
             .root
             .join(STAGING_DIR)
-            .join(format!("table-{}", std::process::id()));
+            .join(format!("table-{}-{call}", std::process::id()));
         let staged = staging.join(relative);
         write_parquet(&staged, frame)?;
         fs::create_dir_all(dir).map_err(io_error(dir, "cannot create table folder"))?;
@@ -256,11 +259,16 @@ impl Warehouse {
         self.remove_staging(&staging)
     }
 
-    /// Removes one staging folder, and `.staging` itself once empty.
+    /// Removes one staging folder. `.staging` itself stays (another thread may be staging
+    /// beside it) until [`Warehouse::tidy`].
     fn remove_staging(&self, staging: &Path) -> Result<(), WarehouseError> {
-        fs::remove_dir_all(staging).map_err(io_error(staging, "cannot remove staging"))?;
+        fs::remove_dir_all(staging).map_err(io_error(staging, "cannot remove staging"))
+    }
+
+    /// Removes the `.staging` folder when nothing is staged in it. Call it where no other
+    /// thread is publishing (at the end of a command).
+    pub fn tidy(&self) {
         let _ = fs::remove_dir(self.root.join(STAGING_DIR));
-        Ok(())
     }
 
     /// Reads a whole-table file, or `None` when it does not exist yet.

@@ -8,6 +8,7 @@
 
 pub mod pprrvu;
 pub mod reference;
+pub mod scale;
 pub mod sheet;
 pub mod zip_writer;
 
@@ -37,7 +38,7 @@ fn dec(text: &str) -> Decimal {
 }
 
 /// A payable-looking row with neutral defaults; totals are derived from the components.
-fn service(
+pub(crate) fn service(
     hcpcs: &str,
     modifier: &str,
     status: &str,
@@ -83,7 +84,7 @@ fn service(
 }
 
 /// A row whose RVUs are not used by Medicare (bundled, excluded, carrier-priced...).
-fn unpriced(hcpcs: &str, status: &str, description: &str) -> RvuRow {
+pub(crate) fn unpriced(hcpcs: &str, status: &str, description: &str) -> RvuRow {
     let mut row = service(hcpcs, "", status, description, ["0", "0", "0", "0"]);
     row.pctc_ind = "9".to_string();
     for indicator in [
@@ -359,11 +360,11 @@ fn letters_before_digits(rows: &mut [RvuRow]) {
 }
 
 /// 2025 and later order: plain ASCII.
-fn ascii_order(rows: &mut [RvuRow]) {
+pub(crate) fn ascii_order(rows: &mut [RvuRow]) {
     rows.sort_by(|a, b| (&a.hcpcs, &a.modifier).cmp(&(&b.hcpcs, &b.modifier)));
 }
 
-fn with_conversion_factor(mut rows: Vec<RvuRow>, cf: &str) -> Vec<RvuRow> {
+pub(crate) fn with_conversion_factor(mut rows: Vec<RvuRow>, cf: &str) -> Vec<RvuRow> {
     for row in &mut rows {
         row.conv_factor = dec(cf);
     }

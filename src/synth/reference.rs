@@ -7,41 +7,41 @@ use crate::transform::text::encode_windows_1252;
 /// A payment locality and its invented indices.
 #[derive(Debug, Clone)]
 pub struct Locality {
-    pub mac: &'static str,
-    pub state_code: &'static str,
-    pub state_name: &'static str,
-    pub locality: &'static str,
+    pub mac: String,
+    pub state_code: String,
+    pub state_name: String,
+    pub locality: String,
     /// As GPCI prints it, footnote asterisks included.
-    pub name: &'static str,
-    pub work: &'static str,
-    pub work_unfloored: &'static str,
-    pub pe: &'static str,
-    pub mp: &'static str,
-    pub anes_cf: &'static str,
-    pub counties: &'static str,
+    pub name: String,
+    pub work: String,
+    pub work_unfloored: String,
+    pub pe: String,
+    pub mp: String,
+    pub anes_cf: String,
+    pub counties: String,
 }
 
-const fn locality(
-    mac: &'static str,
-    state: (&'static str, &'static str),
-    locality: &'static str,
-    name: &'static str,
-    gpci: [&'static str; 4],
-    anes_cf: &'static str,
-    counties: &'static str,
+pub fn locality(
+    mac: &str,
+    state: (&str, &str),
+    locality: &str,
+    name: &str,
+    gpci: [&str; 4],
+    anes_cf: &str,
+    counties: &str,
 ) -> Locality {
     Locality {
-        mac,
-        state_code: state.0,
-        state_name: state.1,
-        locality,
-        name,
-        work: gpci[0],
-        work_unfloored: gpci[1],
-        pe: gpci[2],
-        mp: gpci[3],
-        anes_cf,
-        counties,
+        mac: mac.to_string(),
+        state_code: state.0.to_string(),
+        state_name: state.1.to_string(),
+        locality: locality.to_string(),
+        name: name.to_string(),
+        work: gpci[0].to_string(),
+        work_unfloored: gpci[1].to_string(),
+        pe: gpci[2].to_string(),
+        mp: gpci[3].to_string(),
+        anes_cf: anes_cf.to_string(),
+        counties: counties.to_string(),
     }
 }
 
@@ -121,7 +121,7 @@ pub fn localities() -> Vec<Locality> {
 pub fn localities_2025() -> Vec<Locality> {
     let mut places = localities();
     let alabama = &mut places[0];
-    (alabama.work, alabama.pe, alabama.mp) = ("1", "0.869", "0.575");
+    (alabama.work, alabama.pe, alabama.mp) = ("1".into(), "0.869".into(), "0.575".into());
     places
 }
 
@@ -163,10 +163,10 @@ pub fn gpci_sheet(year: u16, columns: GpciColumns, places: &[Locality]) -> Sheet
     ];
     for p in places {
         let mut row = vec![
-            SheetCell::text(p.mac),
-            SheetCell::text(p.state_code),
-            SheetCell::text(p.locality),
-            SheetCell::text(p.name),
+            SheetCell::text(&p.mac),
+            SheetCell::text(&p.state_code),
+            SheetCell::text(&p.locality),
+            SheetCell::text(&p.name),
         ];
         if columns == GpciColumns::Eight {
             row.push(SheetCell::Number(p.work_unfloored.to_string()));
@@ -212,16 +212,16 @@ pub fn gpci_txt(year: u16, columns: GpciColumns, places: &[Locality]) -> Vec<u8>
     for p in places {
         let mut line = format!(
             "{}{}{}{}",
-            left(p.mac, 16),
-            left(p.state_code, 8),
-            left(p.locality, 5),
-            left(p.name, 84)
+            left(&p.mac, 16),
+            left(&p.state_code, 8),
+            left(&p.locality, 5),
+            left(&p.name, 84)
         );
         let mut numbers = Vec::new();
         if columns == GpciColumns::Eight {
-            numbers.push(p.work_unfloored);
+            numbers.push(&p.work_unfloored);
         }
-        numbers.extend([p.work, p.pe, p.mp]);
+        numbers.extend([&p.work, &p.pe, &p.mp]);
         for number in numbers {
             line.push_str(&right(&pad3(number), 12));
         }
@@ -257,7 +257,7 @@ pub fn locco_sheet(year: u16, places: &[Locality], csv_drops_zeros: bool) -> She
         ],
         vec![],
     ];
-    let mut previous_state = "";
+    let mut previous_state: &str = "";
     for p in places {
         if p.state_name != previous_state && !previous_state.is_empty() {
             rows.push(vec![]);
@@ -269,8 +269,8 @@ pub fn locco_sheet(year: u16, places: &[Locality], csv_drops_zeros: bool) -> She
         };
         let area = p.name.trim_end_matches('*');
         let row = vec![
-            code(p.mac),
-            code(p.locality),
+            code(&p.mac),
+            code(&p.locality),
             SheetCell::text(state),
             SheetCell::text(format!("{area} ")),
             SheetCell::text(format!("{} ", p.counties)),
@@ -278,14 +278,14 @@ pub fn locco_sheet(year: u16, places: &[Locality], csv_drops_zeros: bool) -> She
         rows.push(row);
         if p.state_code == "MO" && p.locality == "99" {
             rows.push(vec![
-                code(p.mac),
-                code(p.locality),
+                code(&p.mac),
+                code(&p.locality),
                 SheetCell::Empty,
                 SheetCell::text(area),
-                SheetCell::text(p.counties),
+                SheetCell::text(&p.counties),
             ]);
         }
-        previous_state = p.state_name;
+        previous_state = &p.state_name;
     }
     rows.push(vec![]);
     rows.push(vec![SheetCell::text(
@@ -302,7 +302,7 @@ pub fn locco_txt(year: u16, places: &[Locality]) -> Vec<u8> {
     out.push_str(
         "Medicare AdmiLocality         State          Fee Schedule Area          Counties\r\n\r\n",
     );
-    let mut previous_state = "";
+    let mut previous_state: &str = "";
     for p in places {
         if p.state_name != previous_state && !previous_state.is_empty() {
             out.push_str("\r\n");
@@ -310,12 +310,12 @@ pub fn locco_txt(year: u16, places: &[Locality]) -> Vec<u8> {
         let state = if p.state_name == previous_state {
             ""
         } else {
-            p.state_name
+            p.state_name.as_str()
         };
         let line = format!(
             "    {}{}{}{}{}",
-            left(p.mac, 12),
-            left(p.locality, 6),
+            left(&p.mac, 12),
+            left(&p.locality, 6),
             left(state, 23),
             left(p.name.trim_end_matches('*'), 98),
             p.counties
@@ -326,7 +326,7 @@ pub fn locco_txt(year: u16, places: &[Locality]) -> Vec<u8> {
             out.push_str(&line);
             out.push_str("\r\n");
         }
-        previous_state = p.state_name;
+        previous_state = &p.state_name;
     }
     out.push_str("\r\n*  Payment locality is serviced by two carriers.\r\n");
     encode_windows_1252(&out).expect("ASCII")
@@ -349,14 +349,14 @@ pub fn anes_sheet(national_cf: &str, places: &[Locality], xlsx: bool) -> Sheet {
                     "" => "0".to_string(),
                     other => other.to_string(),
                 }),
-                SheetCell::text(p.name),
+                SheetCell::text(&p.name),
                 SheetCell::Number(p.anes_cf.to_string()),
             ]
         } else {
             vec![
                 SheetCell::text(format!("{} ", p.mac)),
                 SheetCell::text(format!("{} ", p.locality)),
-                SheetCell::text(p.name),
+                SheetCell::text(&p.name),
                 SheetCell::text(format!("{} ", p.anes_cf)),
             ]
         });
@@ -375,10 +375,10 @@ pub fn anes_txt(places: &[Locality]) -> Vec<u8> {
         let implied = cf.format_places(2).replace('.', "");
         out.push_str(&format!(
             "{}{}{}{}\r\n",
-            left(p.mac, 12),
-            left(p.locality, 6),
+            left(&p.mac, 12),
+            left(&p.locality, 6),
             // CMS's ANES TXT cuts names at 40 columns.
-            left(&left(p.name, 40), 55),
+            left(&left(&p.name, 40), 55),
             right(&implied, 4)
         ));
     }
@@ -389,11 +389,11 @@ pub fn anes_txt(places: &[Locality]) -> Vec<u8> {
 /// One OPPS cap: a service at a locality.
 #[derive(Debug, Clone)]
 pub struct OppsCap {
-    pub hcpcs: &'static str,
-    pub modifier: &'static str,
-    pub proc_status: &'static str,
-    pub mac: &'static str,
-    pub locality: &'static str,
+    pub hcpcs: String,
+    pub modifier: String,
+    pub proc_status: String,
+    pub mac: String,
+    pub locality: String,
     pub fac: String,
     pub nonfac: String,
 }
@@ -408,18 +408,20 @@ pub fn opps_caps(places: &[Locality]) -> Vec<OppsCap> {
         ("74177", "", 301.0),
         ("74177", "TC", 236.4),
     ] {
-        let mut sites: Vec<(&'static str, &'static str)> =
-            places.iter().map(|p| (p.mac, p.locality)).collect();
+        let mut sites: Vec<(&str, &str)> = places
+            .iter()
+            .map(|p| (p.mac.as_str(), p.locality.as_str()))
+            .collect();
         sites.push(("01112", "18"));
         for (i, (mac, locality)) in sites.into_iter().enumerate() {
             let value = base * (0.9 + 0.05 * i as f64);
             let text = format!("{value:.2}");
             caps.push(OppsCap {
-                hcpcs,
-                modifier,
-                proc_status: "A",
-                mac,
-                locality,
+                hcpcs: hcpcs.to_string(),
+                modifier: modifier.to_string(),
+                proc_status: "A".to_string(),
+                mac: mac.to_string(),
+                locality: locality.to_string(),
                 fac: text.clone(),
                 nonfac: text,
             });
@@ -445,11 +447,11 @@ pub fn oppscap_sheet(caps: &[OppsCap], junk_eof_row: bool, name: &str) -> Sheet 
     ];
     for cap in caps {
         rows.push(vec![
-            SheetCell::text(cap.hcpcs),
-            SheetCell::text(cap.modifier),
-            SheetCell::text(cap.proc_status),
-            SheetCell::text(cap.mac),
-            SheetCell::text(cap.locality),
+            SheetCell::text(&cap.hcpcs),
+            SheetCell::text(&cap.modifier),
+            SheetCell::text(&cap.proc_status),
+            SheetCell::text(&cap.mac),
+            SheetCell::text(&cap.locality),
             SheetCell::Number(cap.fac.clone()),
             SheetCell::Number(cap.nonfac.clone()),
         ]);
@@ -468,8 +470,8 @@ pub fn oppscap_txt(caps: &[OppsCap]) -> Vec<u8> {
     for cap in caps {
         out.push_str(&format!(
             "{}{} {} {}  {}{}{}\r\n",
-            left(cap.hcpcs, 5),
-            left(cap.modifier, 2),
+            left(&cap.hcpcs, 5),
+            left(&cap.modifier, 2),
             cap.proc_status,
             cap.mac,
             cap.locality,

@@ -1,0 +1,360 @@
+//! `make bench`: wall time and peak memory of the pipeline's scenarios, on the real CMS
+//! release and on a synthetic mirror of four years at real scale (16 releases of about
+//! 19,000 PPRRVU rows, 109 localities and 16,000 OPPS caps, every kind as CSV, TXT and
+//! XLSX; `mpfs synth --scale`).
+//!
+//! Each scenario runs in its own child process (this binary with the scenario's name), so
+//! in-process scenarios report their own peak resident memory (VmHWM); scenarios that run
+//! `mpfs` report the peak of the timed `mpfs` process itself, read with `wait4`. Every
+//! scenario runs several times and reports median, min and max wall time. The real sample
+//! is `../shared/cms-samples/rvu25d.zip`, or `$MPFS_SAMPLES/rvu25d.zip`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use mpfs::transform::archive::{FileFormat, FileKind, ReleaseArchive};
+use mpfs::transform::{TransformOptions, pprrvu, transform_release};
+
+const RUNS: usize = 7;
+/// Runs of the multi-second scenarios.
+const HEAVY_RUNS: usize = 3;
+
+fn sample() -> PathBuf {
+    let dir = std::env::var_os("MPFS_SAMPLES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/cms-samples"));
+    let zip = dir.join("rvu25d.zip");
+    assert!(zip.is_file(), "benchmark needs {}", zip.display());
+    zip
+}
+
+/// Peak resident set of this process, in MiB.
+fn own_peak_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// Runs `mpfs` with `args` and returns its wall time, peak resident memory (KiB, that
+/// process only, from `wait4`) and exit code.
+// The child is reaped by `wait4` (which also reports its memory), not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
+fn run_mpfs(args: &[&std::ffi::OsStr]) -> (Duration, u64, i32) {
+    let start = Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_mpfs"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut status = 0;
+    // SAFETY: waits for our own child and fills the zeroed rusage it is given.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage);
+        usage
+    };
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    (start.elapsed(), usage.ru_maxrss as u64, code)
+}
+
+/// Copies a folder tree (a built data folder to start an iteration from).
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// The synthetic 4-year mirror (2022-2025) and the 2026A release kept apart, written once
+/// by the driver and handed to scenario processes through `MPFS_BENCH_SCALE`.
+fn scale_mirror() -> (PathBuf, PathBuf) {
+    let dir = PathBuf::from(std::env::var_os("MPFS_BENCH_SCALE").expect("set by the driver"));
+    (dir.join("mirror"), dir.join("next/rvu26a.zip"))
+}
+
+fn write_scale_mirror(dir: &Path) {
+    let releases = mpfs::synth::scale::scaled_mirror(2022..=2026);
+    let (four_years, next): (Vec<_>, Vec<_>) = releases
+        .into_iter()
+        .partition(|r| !r.zip_name.starts_with("rvu26"));
+    mpfs::synth::write_mirror(&dir.join("mirror"), &four_years).unwrap();
+    mpfs::synth::write_mirror(&dir.join("next"), &next[..1]).unwrap();
+}
+
+/// Times `mpfs` runs; the peak is the largest of the timed processes.
+fn time_mpfs(
+    runs: usize,
+    mut prepare: impl FnMut() -> Vec<std::ffi::OsString>,
+    expect: i32,
+) -> (Vec<Duration>, u64) {
+    let mut times = Vec::new();
+    let mut peak = 0;
+    for _ in 0..runs {
+        let args = prepare();
+        let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+        let (elapsed, rss, code) = run_mpfs(&refs);
+        assert_eq!(code, expect, "mpfs {args:?}");
+        times.push(elapsed);
+        peak = peak.max(rss);
+    }
+    (times, peak)
+}
+
+fn time_runs(mut work: impl FnMut()) -> Vec<Duration> {
+    work(); // warm-up: page cache, allocator
+    (0..RUNS)
+        .map(|_| {
+            let start = Instant::now();
+            work();
+            start.elapsed()
+        })
+        .collect()
+}
+
+fn pprrvu_member(format: FileFormat) -> Vec<u8> {
+    let mut archive = ReleaseArchive::open(&sample()).unwrap();
+    let member = archive
+        .members_of(FileKind::Pprrvu)
+        .find(|m| m.format == format)
+        .cloned()
+        .unwrap();
+    archive.read(&member).unwrap()
+}
+
+/// Runs one scenario in this process and prints `name|median|min|max|peak MiB`.
+fn run_scenario(name: &str) {
+    let zip = sample();
+    let run_args = |mirror: &Path, data: &Path| -> Vec<std::ffi::OsString> {
+        vec![
+            "-qq".into(),
+            "run".into(),
+            "--mirror".into(),
+            mirror.into(),
+            "--data-dir".into(),
+            data.into(),
+        ]
+    };
+    let real_mirror = || {
+        let mirror = tempfile::tempdir().unwrap();
+        std::fs::copy(&zip, mirror.path().join("rvu25d.zip")).unwrap();
+        mirror
+    };
+    // Process scenarios report the timed `mpfs` processes' peak; the others their own.
+    let (times, child_peak_kb): (Vec<Duration>, Option<u64>) = match name {
+        "transform-release" => (
+            time_runs(|| {
+                let mut archive = ReleaseArchive::open(&zip).unwrap();
+                let id = "2025D".parse().unwrap();
+                let release =
+                    transform_release(&id, &mut archive, &TransformOptions::default()).unwrap();
+                assert_eq!(release.pprrvu[0].rows.len(), 19_090);
+            }),
+            None,
+        ),
+        "build-release" => {
+            let mirror = real_mirror();
+            let mut data = Vec::new();
+            let (times, peak) = time_mpfs(
+                RUNS,
+                || {
+                    let dir = tempfile::tempdir().unwrap();
+                    let args = run_args(mirror.path(), dir.path());
+                    data.push(dir);
+                    args
+                },
+                0,
+            );
+            (times, Some(peak))
+        }
+        "run-nothing-new" => {
+            let mirror = real_mirror();
+            let data = tempfile::tempdir().unwrap();
+            time_mpfs(1, || run_args(mirror.path(), data.path()), 0);
+            let (times, peak) = time_mpfs(RUNS, || run_args(mirror.path(), data.path()), 4);
+            (times, Some(peak))
+        }
+        "cold-build-4-years" => {
+            let (mirror, _) = scale_mirror();
+            let mut data = Vec::new();
+            let (times, peak) = time_mpfs(
+                HEAVY_RUNS,
+                || {
+                    let dir = tempfile::tempdir().unwrap();
+                    let args = run_args(&mirror, dir.path());
+                    data.push(dir);
+                    args
+                },
+                0,
+            );
+            (times, Some(peak))
+        }
+        "nothing-new-on-4-years" => {
+            let (mirror, _) = scale_mirror();
+            let data = tempfile::tempdir().unwrap();
+            time_mpfs(1, || run_args(&mirror, data.path()), 0);
+            let (times, peak) = time_mpfs(RUNS, || run_args(&mirror, data.path()), 4);
+            (times, Some(peak))
+        }
+        "new-release-on-4-years" => {
+            let (mirror, next) = scale_mirror();
+            let built = tempfile::tempdir().unwrap();
+            time_mpfs(1, || run_args(&mirror, built.path()), 0);
+            let grown = tempfile::tempdir().unwrap();
+            copy_tree(&mirror, grown.path());
+            std::fs::copy(&next, grown.path().join("rvu26a.zip")).unwrap();
+            let mut copies = Vec::new();
+            let (times, peak) = time_mpfs(
+                HEAVY_RUNS,
+                || {
+                    let data = tempfile::tempdir().unwrap();
+                    copy_tree(built.path(), data.path());
+                    let args = run_args(grown.path(), data.path());
+                    copies.push(data);
+                    args
+                },
+                0,
+            );
+            (times, Some(peak))
+        }
+        "diff-years" => {
+            // Two full releases in one warehouse (the real one, and the same zip as 2024D),
+            // built once outside the timing.
+            let mirror = real_mirror();
+            std::fs::copy(&zip, mirror.path().join("rvu24d.zip")).unwrap();
+            let data = tempfile::tempdir().unwrap();
+            time_mpfs(1, || run_args(mirror.path(), data.path()), 0);
+            let warehouse = data.path().join("warehouse");
+            let times = time_runs(|| {
+                let options = mpfs::diff::DiffOptions {
+                    from: mpfs::diff::Side::Year(2024),
+                    to: mpfs::diff::Side::Year(2025),
+                    cf_variant: "non_qp".to_string(),
+                    include_unchanged: true,
+                    locality: None,
+                    hold_rvus_at: None,
+                };
+                let diff = mpfs::diff::diff(&warehouse, &options).unwrap();
+                assert_eq!(diff.frame().unwrap().height(), 19_090);
+            });
+            (times, None)
+        }
+        format_name => {
+            let format = match format_name {
+                "pprrvu-csv" => FileFormat::Csv,
+                "pprrvu-txt" => FileFormat::Txt,
+                "pprrvu-xlsx" => FileFormat::Xlsx,
+                other => panic!("unknown scenario {other}"),
+            };
+            let bytes = pprrvu_member(format);
+            let times = time_runs(|| {
+                let (_, rows) = pprrvu::parse("bench", format, &bytes).unwrap();
+                assert_eq!(rows.len(), 19_090);
+            });
+            (times, None)
+        }
+    };
+    let mut ms: Vec<f64> = times.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+    ms.sort_by(f64::total_cmp);
+    let peak_mib = child_peak_kb.map_or_else(own_peak_mib, |kb| kb as f64 / 1024.0);
+    println!(
+        "{name}|{:.1}|{:.1}|{:.1}|{:.0}",
+        ms[ms.len() / 2],
+        ms[0],
+        ms[ms.len() - 1],
+        peak_mib
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    if let Some(name) = args.first() {
+        run_scenario(name);
+        return;
+    }
+    let scenarios = [
+        (
+            "transform-release",
+            "transform rvu25d.zip: all kinds, preferred format (CSV)",
+        ),
+        (
+            "build-release",
+            "mpfs run of rvu25d.zip, new data folder: every table, 1.1M payments",
+        ),
+        (
+            "run-nothing-new",
+            "mpfs run with nothing new, rvu25d.zip built",
+        ),
+        (
+            "cold-build-4-years",
+            "cold mpfs run of 4 synthetic years (16 releases), payments incl.",
+        ),
+        (
+            "nothing-new-on-4-years",
+            "mpfs run with nothing new, 16 releases built",
+        ),
+        (
+            "new-release-on-4-years",
+            "mpfs run with one new release on top of 16 built",
+        ),
+        (
+            "diff-years",
+            "diff two full releases from the warehouse (19,090 rows each)",
+        ),
+        ("pprrvu-csv", "parse PPRRVU CSV (19,090 rows)"),
+        ("pprrvu-txt", "parse PPRRVU TXT (19,090 rows)"),
+        ("pprrvu-xlsx", "parse PPRRVU XLSX (19,090 rows)"),
+    ];
+    let only: Option<String> = std::env::var("MPFS_BENCH_ONLY").ok();
+    let scale = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    write_scale_mirror(scale.path());
+    println!(
+        "mpfs pipeline benchmark: {RUNS} runs each ({HEAVY_RUNS} for multi-second scenarios) after a warm-up; real sample {}; synthetic 2022-2025 mirror written in {:.1} s",
+        sample().display(),
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "{:<70} {:>9} {:>9} {:>9} {:>9}",
+        "scenario", "median ms", "min ms", "max ms", "peak MiB"
+    );
+    for (name, label) in scenarios {
+        if only.as_deref().is_some_and(|o| !name.contains(o)) {
+            continue;
+        }
+        let output = Command::new(std::env::current_exe().unwrap())
+            .arg(name)
+            .env("MPFS_BENCH_SCALE", scale.path())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let line = String::from_utf8_lossy(&output.stdout);
+        let fields: Vec<&str> = line.trim().split('|').collect();
+        println!(
+            "{label:<70} {:>9} {:>9} {:>9} {:>9}",
+            fields[1], fields[2], fields[3], fields[4]
+        );
+    }
+    println!("(peak MiB: the scenario's own process; for mpfs runs, the timed mpfs process)");
+}
