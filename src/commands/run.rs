@@ -130,7 +130,7 @@ pub fn run(args: &RunArgs, progress: bool) -> anyhow::Result<Outcome> {
     let mut failed = fetch_failed.clone();
     let mut to_build: Vec<(usize, MirroredRelease, String)> = Vec::new();
     for (index, (release, report)) in wanted.iter().zip(reports.iter_mut()).enumerate() {
-        let Some(sha) = cache.cached_sha256(&release.id)? else {
+        let Some(sha) = cache.recorded_sha256(&release.id, &manifest)? else {
             report.status = "not available".to_string();
             report.error = Some("no cached zip".to_string());
             if !failed.contains(&release.id) {

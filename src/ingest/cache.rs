@@ -152,6 +152,25 @@ impl Cache {
     pub fn cached_sha256(&self, id: &ReleaseId) -> Result<Option<String>, CacheError> {
         sha256_of_file(&self.zip_path(id))
     }
+
+    /// SHA-256 of the cached zip of `id` as the manifest recorded it when the zip was
+    /// installed, when the file is there with the recorded size; otherwise hashed afresh.
+    /// Cached zips are only ever written by [`Cache::install`] with their manifest entry, so
+    /// a run with nothing new need not hash every zip again.
+    pub fn recorded_sha256(
+        &self,
+        id: &ReleaseId,
+        manifest: &Manifest,
+    ) -> Result<Option<String>, CacheError> {
+        let path = self.zip_path(id);
+        if let (Some(entry), Ok(meta)) =
+            (manifest.releases.get(&id.to_string()), fs::metadata(&path))
+            && meta.len() == entry.bytes
+        {
+            return Ok(Some(entry.sha256.clone()));
+        }
+        self.cached_sha256(id)
+    }
 }
 
 /// Hex SHA-256 of a file, or `None` when it does not exist.

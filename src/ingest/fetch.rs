@@ -19,7 +19,7 @@ use reqwest::header::{
 use sha2::{Digest, Sha256};
 
 use crate::catalog::{CatalogRelease, rebase_url};
-use crate::ingest::cache::{Cache, CacheError, Manifest, ManifestEntry};
+use crate::ingest::cache::{Cache, CacheError, Manifest, ManifestEntry, sha256_of_file};
 use crate::ingest::http::{HttpClient, HttpError, error_chain};
 use crate::transform::archive::{ReleaseArchive, Sniffed, sniff};
 
@@ -139,7 +139,7 @@ fn fetch_http(
     manifest: &mut Manifest,
 ) -> Result<FetchOutcome, FetchError> {
     let id = &release.id;
-    let cached_sha = cache.cached_sha256(id)?;
+    let cached_sha = cache.recorded_sha256(id, manifest)?;
     let key = id.to_string();
     // Validators are only worth sending when the cached file is the one they describe.
     let validators = manifest
@@ -436,11 +436,10 @@ fn copy_from_folder(
             .unwrap_or(found.path.clone())
             .display()
     );
-    let archive = ReleaseArchive::open(&found.path).map_err(|e| FetchError::Local {
+    let sha256 = sha256_of_file(&found.path)?.ok_or_else(|| FetchError::Local {
         path: found.path.clone(),
-        reason: e.to_string(),
+        reason: "vanished while being read".to_string(),
     })?;
-    let sha256 = archive.sha256().to_string();
     if let Some(pinned) = &release.sha256
         && *pinned != sha256
     {
@@ -450,11 +449,16 @@ fn copy_from_folder(
             got: sha256,
         });
     }
-    if cache.cached_sha256(id)?.as_deref() == Some(sha256.as_str()) {
+    if cache.recorded_sha256(id, manifest)?.as_deref() == Some(sha256.as_str()) {
         return Ok(FetchOutcome::Unchanged {
             reason: "same bytes as cached".to_string(),
         });
     }
+    // A new or changed zip: check it is a zip that opens before it enters the cache.
+    let archive = ReleaseArchive::open(&found.path).map_err(|e| FetchError::Local {
+        path: found.path.clone(),
+        reason: e.to_string(),
+    })?;
     let mut part = PartFile {
         path: cache.part_path(id),
         installed: false,
