@@ -92,7 +92,7 @@ pub struct Period {
 }
 
 fn decimal_of(value: f64) -> Decimal {
-    format!("{value:.4}").parse().expect("a finite factor")
+    Decimal::from_f64(value)
 }
 
 /// Distinct (release_id, cf_variant, value) of a column across a table's partitions.

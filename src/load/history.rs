@@ -2,12 +2,17 @@
 //! built release, with the release's effective dates and the national amounts, so a
 //! dashboard charts a code's trajectory without joins.
 //!
-//! It is derived from the published partitions and rewritten whole on every build: a few
-//! hundred thousand rows for years of history, read back in milliseconds.
+//! It is derived from the published `rvu` partitions and rewritten whole on every build: a
+//! few hundred thousand rows for years of history. National amounts need no GPCI (all 1.0),
+//! so they are computed here from the RVUs and the CF with the payment table's exact
+//! arithmetic, rather than read back from millions of payment rows.
 
 use std::path::Path;
 
 use polars::prelude::*;
+
+use crate::decimal::Decimal;
+use crate::load::payment::{Gpcis, fee_cents};
 
 use crate::load::conversion_factor::has_parquet_files;
 use crate::load::releases_table::RELEASES_FILE;
@@ -29,12 +34,6 @@ pub fn rvu_history_frame(root: &Path) -> PolarsResult<Option<DataFrame>> {
     if !has_parquet_files(&root.join("rvu")) {
         return Ok(None);
     }
-    let keys = [
-        col("release_id"),
-        col("cf_variant"),
-        col("hcpcs"),
-        col("modifier"),
-    ];
     let rvu = scan(root, "rvu")?.select([
         col("release_id"),
         col("year").cast(DataType::Int32),
@@ -60,36 +59,12 @@ pub fn rvu_history_frame(root: &Path) -> PolarsResult<Option<DataFrame>> {
         ScanArgsParquet::default(),
     )?
     .select([col("release_id"), col("effective_to")]);
-    let mut history = rvu.join(
+    let history = rvu.join(
         releases,
         [col("release_id")],
         [col("release_id")],
         JoinArgs::new(JoinType::Left),
     );
-    if has_parquet_files(&root.join("payment")) {
-        let national = scan(root, "payment")?
-            .filter(
-                col("mac")
-                    .eq(lit("00000"))
-                    .and(col("locality").eq(lit("00"))),
-            )
-            .select([
-                col("release_id"),
-                col("cf_variant"),
-                col("hcpcs"),
-                col("modifier"),
-                col("nonfac_fee").alias("national_nonfac_fee"),
-                col("fac_fee").alias("national_fac_fee"),
-            ]);
-        history = history.join(national, keys.clone(), keys, JoinArgs::new(JoinType::Left));
-    } else {
-        history = history.with_columns([
-            lit(NULL)
-                .cast(DataType::Float64)
-                .alias("national_nonfac_fee"),
-            lit(NULL).cast(DataType::Float64).alias("national_fac_fee"),
-        ]);
-    }
     history
         .select([
             col("hcpcs"),
@@ -111,13 +86,54 @@ pub fn rvu_history_frame(root: &Path) -> PolarsResult<Option<DataFrame>> {
             col("total_fac_rvu"),
             col("global_days"),
             col("conv_factor"),
-            col("national_nonfac_fee"),
-            col("national_fac_fee"),
         ])
         .sort(
             ["hcpcs", "modifier", "effective_from", "cf_variant"],
             SortMultipleOptions::default().with_maintain_order(true),
         )
         .collect()
+        .and_then(with_national_amounts)
         .map(Some)
+}
+
+/// Adds `national_nonfac_fee` and `national_fac_fee` for payable rows.
+fn with_national_amounts(mut frame: DataFrame) -> PolarsResult<DataFrame> {
+    let number =
+        |name: &str| -> PolarsResult<Float64Chunked> { Ok(frame.column(name)?.f64()?.clone()) };
+    let (work, pe_nonfac, pe_fac, mp, cf) = (
+        number("work_rvu")?,
+        number("pe_nonfac_rvu")?,
+        number("pe_fac_rvu")?,
+        number("mp_rvu")?,
+        number("conv_factor")?,
+    );
+    let status = frame.column("status_code")?.str()?.clone();
+    let not_used = frame.column("not_used_for_payment")?.bool()?.clone();
+    let value = |c: &Float64Chunked, i: usize| Decimal::from_f64(c.get(i).unwrap_or_default());
+    let mut nonfac = Vec::with_capacity(frame.height());
+    let mut fac = Vec::with_capacity(frame.height());
+    for i in 0..frame.height() {
+        let payable =
+            matches!(status.get(i), Some("A" | "R" | "T")) && not_used.get(i) != Some(true);
+        if !payable {
+            nonfac.push(None);
+            fac.push(None);
+            continue;
+        }
+        let fee = |pe: &Float64Chunked| {
+            fee_cents(
+                value(&work, i),
+                value(pe, i),
+                value(&mp, i),
+                Gpcis::NATIONAL,
+                value(&cf, i),
+            ) as f64
+                / 100.0
+        };
+        nonfac.push(Some(fee(&pe_nonfac)));
+        fac.push(Some(fee(&pe_fac)));
+    }
+    frame.with_column(Column::new("national_nonfac_fee".into(), nonfac))?;
+    frame.with_column(Column::new("national_fac_fee".into(), fac))?;
+    Ok(frame)
 }

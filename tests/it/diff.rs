@@ -295,7 +295,11 @@ fn rvu_history_charts_a_code_without_joins() {
         .iter()
         .collect();
     assert_eq!(national[4], Some(125.83));
-    assert_eq!(national[0], None, "2015A has no GPCI, so no payment table");
+    assert_eq!(
+        national[0],
+        Some(137.66),
+        "national amounts need no GPCI: 3.85 x 35.7547 for 2015A"
+    );
     assert_eq!(
         visit.column("year").unwrap().i32().unwrap().get(4),
         Some(2025)
