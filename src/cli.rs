@@ -76,14 +76,8 @@ pub struct DiffArgs {
     #[arg(long, value_name = "YEAR_OR_ID")]
     pub to: String,
 
-    /// Warehouse root folder.
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = "data/warehouse",
-        env = "MPFS_WAREHOUSE"
-    )]
-    pub warehouse: PathBuf,
+    #[command(flatten)]
+    pub warehouse: WarehouseArg,
 
     /// From 2026 the variant to compare (non_qp or qp); releases before 2026 compare their
     /// single (standard) conversion factor.
@@ -122,14 +116,8 @@ pub struct ReconcileArgs {
     #[arg(long, value_name = "ID")]
     pub release: String,
 
-    /// Warehouse root folder.
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = "data/warehouse",
-        env = "MPFS_WAREHOUSE"
-    )]
-    pub warehouse: PathBuf,
+    #[command(flatten)]
+    pub warehouse: WarehouseArg,
 
     /// Conversion-factor variant to compare (default: standard before 2026, non_qp after).
     #[arg(long, value_name = "VARIANT")]
@@ -146,14 +134,8 @@ pub struct ValidateArgs {
     #[arg(value_name = "ZIP_OR_RELEASE")]
     pub target: String,
 
-    /// Cache folder where release ids are looked up.
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = "data/cache",
-        env = "MPFS_CACHE"
-    )]
-    pub cache: PathBuf,
+    #[command(flatten)]
+    pub cache: CacheArg,
 
     /// How many differences to print per kind.
     #[arg(long, value_name = "N", default_value_t = 10)]
@@ -305,11 +287,44 @@ impl From<FormatArg> for crate::transform::archive::FileFormat {
     }
 }
 
+/// Where the warehouse is.
+#[derive(Debug, Clone, Args)]
+pub struct WarehouseArg {
+    /// Warehouse root folder.
+    #[arg(
+        id = "warehouse",
+        long = "warehouse",
+        value_name = "DIR",
+        default_value = "data/warehouse",
+        env = "MPFS_WAREHOUSE"
+    )]
+    pub path: PathBuf,
+}
+
+/// Where the download cache is. Its zips are named by release id, so it is also a mirror.
+#[derive(Debug, Clone, Args)]
+pub struct CacheArg {
+    /// Download cache folder.
+    #[arg(
+        id = "cache",
+        long = "cache",
+        value_name = "DIR",
+        default_value = "data/cache",
+        env = "MPFS_CACHE"
+    )]
+    pub path: PathBuf,
+}
+
 /// Which release catalog to use.
 #[derive(Debug, Clone, Args)]
 pub struct CatalogArg {
     /// Release catalog (default: the catalog built into mpfs, config/releases.toml).
-    #[arg(long = "catalog", value_name = "FILE", env = "MPFS_CATALOG")]
+    #[arg(
+        id = "catalog",
+        long = "catalog",
+        value_name = "FILE",
+        env = "MPFS_CATALOG"
+    )]
     pub path: Option<PathBuf>,
 }
 
@@ -351,14 +366,8 @@ pub struct FetchArgs {
     #[arg(long, value_name = "N")]
     pub latest: Option<usize>,
 
-    /// Cache folder; the zips in it are named by release id, so it is also a mirror.
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = "data/cache",
-        env = "MPFS_CACHE"
-    )]
-    pub cache: PathBuf,
+    #[command(flatten)]
+    pub cache: CacheArg,
 
     #[command(flatten)]
     pub catalog: CatalogArg,
@@ -386,23 +395,11 @@ pub struct ReleasesArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Cache folder to look in.
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = "data/cache",
-        env = "MPFS_CACHE"
-    )]
-    pub cache: PathBuf,
+    #[command(flatten)]
+    pub cache: CacheArg,
 
-    /// Warehouse to look in.
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = "data/warehouse",
-        env = "MPFS_WAREHOUSE"
-    )]
-    pub warehouse: PathBuf,
+    #[command(flatten)]
+    pub warehouse: WarehouseArg,
 
     #[command(flatten)]
     pub catalog: CatalogArg,
@@ -427,14 +424,8 @@ pub struct BuildArgs {
     #[arg(long, value_name = "DIR")]
     pub mirror: PathBuf,
 
-    /// Warehouse root folder.
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = "data/warehouse",
-        env = "MPFS_WAREHOUSE"
-    )]
-    pub warehouse: PathBuf,
+    #[command(flatten)]
+    pub warehouse: WarehouseArg,
 
     /// Build only these releases (for example 2025D); repeatable. Default: every zip.
     #[arg(long = "release", value_name = "ID")]
@@ -477,4 +468,15 @@ pub struct SynthArgs {
         requires = "scale"
     )]
     pub years: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        // Duplicate argument ids, bad conflicts and the like panic here, not at run time.
+        super::Cli::command().debug_assert();
+    }
 }

@@ -63,7 +63,7 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<Outcome> {
         );
     }
     let catalog = Catalog::load(args.catalog.path.as_deref())?;
-    let warehouse = Warehouse::open(&args.warehouse)?;
+    let warehouse = Warehouse::open(&args.warehouse.path)?;
     let options = BuildOptions {
         with_descriptors: !args.no_descriptors,
         transform: TransformOptions {

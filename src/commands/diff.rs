@@ -21,8 +21,8 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<Outcome> {
         hold_rvus_at: args.hold_rvus_at,
     };
     let started = std::time::Instant::now();
-    let result = diff(&args.warehouse, &options)?;
-    let warehouse = Warehouse::open(&args.warehouse)?;
+    let result = diff(&args.warehouse.path, &options)?;
+    let warehouse = Warehouse::open(&args.warehouse.path)?;
     let (relative, frame) = write_diff(&warehouse, &result)?;
     warehouse.tidy();
     if let Some(csv) = &args.csv {
@@ -34,7 +34,7 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<Outcome> {
         "diff done"
     );
     print_summary(&result, args.top, &options);
-    println!("wrote {}", args.warehouse.join(&relative).display());
+    println!("wrote {}", args.warehouse.path.join(&relative).display());
     if let Some(csv) = &args.csv {
         println!("wrote {}", csv.display());
     }

@@ -16,7 +16,7 @@ const DEFAULT_YEARS: u16 = 2;
 pub fn run(args: &FetchArgs, progress: bool) -> anyhow::Result<Outcome> {
     let catalog = Catalog::load(args.catalog.path.as_deref())?;
     let selected = select(&catalog, args)?;
-    let cache = Cache::open(&args.cache)?;
+    let cache = Cache::open(&args.cache.path)?;
     let client;
     let source = match &args.mirror {
         Some(dir) => Source::Folder(dir),

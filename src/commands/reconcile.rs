@@ -66,12 +66,13 @@ pub fn run(args: &ReconcileArgs) -> anyhow::Result<Outcome> {
 
     let partition: PathBuf = args
         .warehouse
+        .path
         .join(Warehouse::partition_path("payment", &release))
         .join("part-0.parquet");
     if !partition.is_file() {
         bail!(
             "release {release} has no payment table in {} (build it from a zip that has GPCI)",
-            args.warehouse.display()
+            args.warehouse.path.display()
         );
     }
     let frame = ParquetReader::new(std::fs::File::open(&partition)?)

@@ -25,10 +25,10 @@ struct Row {
 
 pub fn run(args: &ReleasesArgs) -> anyhow::Result<Outcome> {
     let catalog = Catalog::load(args.catalog.path.as_deref())?;
-    let built: Vec<String> = if args.warehouse.join(RELEASES_FILE).exists() {
-        let warehouse = Warehouse::open(&args.warehouse)?;
+    let built: Vec<String> = if args.warehouse.path.join(RELEASES_FILE).exists() {
+        let warehouse = Warehouse::open(&args.warehouse.path)?;
         match warehouse.read_table_file(Path::new(RELEASES_FILE))? {
-            Some(frame) => records_from_frame(&frame, &args.warehouse.join(RELEASES_FILE))
+            Some(frame) => records_from_frame(&frame, &args.warehouse.path.join(RELEASES_FILE))
                 .map_err(anyhow::Error::msg)?
                 .iter()
                 .map(|r| r.id.to_string())
@@ -49,7 +49,7 @@ pub fn run(args: &ReleasesArgs) -> anyhow::Result<Outcome> {
             url: r.url.clone(),
             alternates: r.alternates.clone(),
             sha256_pinned: r.sha256.clone(),
-            cached: args.cache.join(r.id.zip_name()).is_file(),
+            cached: args.cache.path.join(r.id.zip_name()).is_file(),
             built: built.contains(&r.id.to_string()),
         })
         .collect();

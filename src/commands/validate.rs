@@ -77,7 +77,7 @@ fn resolve(args: &ValidateArgs) -> anyhow::Result<PathBuf> {
     }
     match args.target.parse::<ReleaseId>() {
         Ok(id) => {
-            let cached = args.cache.join(id.zip_name());
+            let cached = args.cache.path.join(id.zip_name());
             if cached.is_file() {
                 Ok(cached)
             } else {

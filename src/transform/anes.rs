@@ -36,11 +36,7 @@ static NATIONAL_CF: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)CF\s+of\s+\$?(\d+\.\d+)").expect("valid national CF regex"));
 
 pub fn parse(file: &str, format: FileFormat, bytes: &[u8]) -> Result<AnesFile, ParseError> {
-    let parsed = match format {
-        FileFormat::Csv => parse_grid(file, &grid::from_csv(file, bytes)?)?,
-        FileFormat::Xlsx => parse_grid(file, &grid::from_xlsx(file, bytes)?)?,
-        FileFormat::Txt => parse_txt(file, bytes)?,
-    };
+    let parsed = grid::parse_member(file, format, bytes, parse_grid, parse_txt)?;
     if parsed.rows.is_empty() {
         return Err(ParseError::BadFile {
             file: file.to_string(),

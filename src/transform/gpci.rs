@@ -75,11 +75,7 @@ pub fn parse(
     format: FileFormat,
     bytes: &[u8],
 ) -> Result<(GpciLayout, Vec<GpciRow>), ParseError> {
-    let (layout, rows) = match format {
-        FileFormat::Csv => parse_grid(file, &grid::from_csv(file, bytes)?)?,
-        FileFormat::Xlsx => parse_grid(file, &grid::from_xlsx(file, bytes)?)?,
-        FileFormat::Txt => parse_txt(file, bytes)?,
-    };
+    let (layout, rows) = grid::parse_member(file, format, bytes, parse_grid, parse_txt)?;
     if rows.is_empty() {
         return Err(ParseError::BadFile {
             file: file.to_string(),

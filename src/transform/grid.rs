@@ -11,6 +11,7 @@ use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx};
 
+use crate::transform::archive::FileFormat;
 use crate::transform::error::ParseError;
 use crate::transform::text::decode_windows_1252;
 
@@ -38,6 +39,22 @@ impl GridRow {
 #[derive(Debug, Clone, Default)]
 pub struct Grid {
     pub rows: Vec<GridRow>,
+}
+
+/// Parses a member in any of CMS's formats: CSV and XLSX as a [`Grid`] through `tabular`,
+/// fixed-width TXT through `fixed_width`. Every file kind reads its formats this way.
+pub fn parse_member<T>(
+    file: &str,
+    format: FileFormat,
+    bytes: &[u8],
+    tabular: impl FnOnce(&str, &Grid) -> Result<T, ParseError>,
+    fixed_width: impl FnOnce(&str, &[u8]) -> Result<T, ParseError>,
+) -> Result<T, ParseError> {
+    match format {
+        FileFormat::Csv => tabular(file, &from_csv(file, bytes)?),
+        FileFormat::Xlsx => tabular(file, &from_xlsx(file, bytes)?),
+        FileFormat::Txt => fixed_width(file, bytes),
+    }
 }
 
 /// Reads CSV bytes (Windows-1252).

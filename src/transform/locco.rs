@@ -55,11 +55,7 @@ pub fn parse(
     format: FileFormat,
     bytes: &[u8],
 ) -> Result<Vec<LocalityCountyRow>, ParseError> {
-    let rows = match format {
-        FileFormat::Csv => parse_grid(file, &grid::from_csv(file, bytes)?)?,
-        FileFormat::Xlsx => parse_grid(file, &grid::from_xlsx(file, bytes)?)?,
-        FileFormat::Txt => parse_txt(file, bytes)?,
-    };
+    let rows = grid::parse_member(file, format, bytes, parse_grid, parse_txt)?;
     if rows.is_empty() {
         return Err(ParseError::BadFile {
             file: file.to_string(),

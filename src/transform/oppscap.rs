@@ -54,11 +54,7 @@ fn recognise(label: &str) -> Option<Field> {
 }
 
 pub fn parse(file: &str, format: FileFormat, bytes: &[u8]) -> Result<Vec<OppsCapRow>, ParseError> {
-    let rows = match format {
-        FileFormat::Csv => parse_grid(file, &grid::from_csv(file, bytes)?)?,
-        FileFormat::Xlsx => parse_grid(file, &grid::from_xlsx(file, bytes)?)?,
-        FileFormat::Txt => parse_txt(file, bytes)?,
-    };
+    let rows = grid::parse_member(file, format, bytes, parse_grid, parse_txt)?;
     if rows.is_empty() {
         return Err(ParseError::BadFile {
             file: file.to_string(),

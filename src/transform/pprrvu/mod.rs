@@ -22,11 +22,7 @@ pub fn parse(
     format: FileFormat,
     bytes: &[u8],
 ) -> Result<(PprrvuLayout, Vec<RvuRow>), ParseError> {
-    match format {
-        FileFormat::Csv => tabular::parse(file, &grid::from_csv(file, bytes)?),
-        FileFormat::Xlsx => tabular::parse(file, &grid::from_xlsx(file, bytes)?),
-        FileFormat::Txt => fixed_width::parse(file, bytes),
-    }
+    grid::parse_member(file, format, bytes, tabular::parse, fixed_width::parse)
 }
 
 /// The columns of a PPRRVU file, in CMS's order.
