@@ -89,7 +89,7 @@ fn settings(args: &crate::cli::SettingsArgs) -> anyhow::Result<crate::settings::
 }
 
 /// The HTTP client the flags describe.
-fn http_client(args: &HttpArgs) -> Result<HttpClient, HttpError> {
+pub(crate) fn http_client(args: &HttpArgs) -> Result<HttpClient, HttpError> {
     let defaults = HttpSettings::default();
     let seconds = |s: f64| Duration::from_secs_f64(s.max(0.001));
     HttpClient::new(HttpSettings {

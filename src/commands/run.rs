@@ -15,14 +15,14 @@ use std::time::Instant;
 use anyhow::Context;
 
 use crate::catalog::{Catalog, CatalogRelease, parse_year_range};
-use crate::cli::RunArgs;
+use crate::cli::{HttpArgs, RunArgs};
 use crate::commands::build::{BuildOptions, BuiltRelease, build_release, publish_releases_table};
 use crate::commands::diff::write_diff;
 use crate::commands::{Outcome, settings};
 use crate::diff::{DiffOptions, Side, diff};
 use crate::ingest::cache::{Cache, sha256_of_file};
 use crate::ingest::fetch::{FetchOutcome, Source, fetch_release};
-use crate::ingest::http::{HttpClient, HttpSettings};
+use crate::ingest::http::HttpClient;
 use crate::ingest::mirror::{self, MirroredRelease};
 use crate::load::releases_table::{RELEASES_FILE, ReleaseRecord, records_from_frame};
 use crate::load::{SCHEMA_VERSION, Warehouse};
@@ -272,16 +272,14 @@ fn truncate(text: &str, width: usize) -> String {
     }
 }
 
+/// The HTTP client the settings describe.
 fn http_client(settings: &Settings) -> anyhow::Result<HttpClient> {
-    let defaults = HttpSettings::default();
-    let seconds = |s: f64| std::time::Duration::from_secs_f64(s.max(0.001));
-    Ok(HttpClient::new(HttpSettings {
-        user_agent: settings.text("user_agent").unwrap_or(defaults.user_agent),
-        connect_timeout: seconds(settings.number("connect_timeout_secs")?),
-        read_timeout: seconds(settings.number("read_timeout_secs")?),
-        max_attempts: settings.number::<u32>("attempts")?.max(1),
-        base_backoff: std::time::Duration::from_millis(settings.number("backoff_ms")?),
-        ..defaults
+    Ok(crate::commands::http_client(&HttpArgs {
+        user_agent: settings.text("user_agent"),
+        connect_timeout: settings.number("connect_timeout_secs")?,
+        read_timeout: settings.number("read_timeout_secs")?,
+        attempts: settings.number("attempts")?,
+        backoff_ms: settings.number("backoff_ms")?,
     })?)
 }
 

@@ -29,71 +29,62 @@ fn scan(root: &Path, table: &str) -> PolarsResult<LazyFrame> {
     )
 }
 
+/// The table's columns before the national amounts, in order.
+const COLUMNS: [&str; 19] = [
+    "hcpcs",
+    "modifier",
+    "cf_variant",
+    "release_id",
+    "year",
+    "release",
+    "effective_from",
+    "effective_to",
+    "description",
+    "status_code",
+    "not_used_for_payment",
+    "work_rvu",
+    "pe_nonfac_rvu",
+    "pe_fac_rvu",
+    "mp_rvu",
+    "total_nonfac_rvu",
+    "total_fac_rvu",
+    "global_days",
+    "conv_factor",
+];
+
 /// Builds the table from the warehouse, or `None` when nothing is built yet.
 pub fn rvu_history_frame(root: &Path) -> PolarsResult<Option<DataFrame>> {
     if !has_parquet_files(&root.join("rvu")) {
         return Ok(None);
     }
-    let rvu = scan(root, "rvu")?.select([
-        col("release_id"),
-        col("year").cast(DataType::Int32),
-        col("release"),
-        col("effective_from"),
-        col("cf_variant"),
-        col("hcpcs"),
-        col("modifier"),
-        col("description"),
-        col("status_code"),
-        col("not_used_for_payment"),
-        col("work_rvu"),
-        col("pe_nonfac_rvu"),
-        col("pe_fac_rvu"),
-        col("mp_rvu"),
-        col("total_nonfac_rvu"),
-        col("total_fac_rvu"),
-        col("global_days"),
-        col("conv_factor"),
-    ]);
+    // `effective_to` comes from `releases`; every other column from the rvu partitions.
+    let from_rvu = COLUMNS
+        .iter()
+        .filter(|c| **c != "effective_to")
+        .map(|c| match *c {
+            "year" => col("year").cast(DataType::Int32),
+            other => col(other),
+        });
+    let rvu = scan(root, "rvu")?.select(from_rvu.collect::<Vec<_>>());
     let releases = LazyFrame::scan_parquet(
         PlRefPath::new(root.join(RELEASES_FILE).to_string_lossy().as_ref()),
         ScanArgsParquet::default(),
     )?
     .select([col("release_id"), col("effective_to")]);
-    let history = rvu.join(
+    rvu.join(
         releases,
         [col("release_id")],
         [col("release_id")],
         JoinArgs::new(JoinType::Left),
-    );
-    history
-        .select([
-            col("hcpcs"),
-            col("modifier"),
-            col("cf_variant"),
-            col("release_id"),
-            col("year"),
-            col("release"),
-            col("effective_from"),
-            col("effective_to"),
-            col("description"),
-            col("status_code"),
-            col("not_used_for_payment"),
-            col("work_rvu"),
-            col("pe_nonfac_rvu"),
-            col("pe_fac_rvu"),
-            col("mp_rvu"),
-            col("total_nonfac_rvu"),
-            col("total_fac_rvu"),
-            col("global_days"),
-            col("conv_factor"),
-        ])
-        .sort(
-            ["hcpcs", "modifier", "effective_from", "cf_variant"],
-            SortMultipleOptions::default().with_maintain_order(true),
-        )
-        .collect()
-        .and_then(with_national_amounts)
-        .map(Some)
+    )
+    .select(COLUMNS.map(col))
+    .sort(
+        ["hcpcs", "modifier", "effective_from", "cf_variant"],
+        SortMultipleOptions::default().with_maintain_order(true),
+    )
+    .collect()
+    .and_then(with_national_amounts)
+    .map(Some)
 }
 
 /// Adds `national_nonfac_fee` and `national_fac_fee` for payable rows.

@@ -20,6 +20,40 @@ use pprrvu::PprrvuStyle;
 use reference::GpciColumns;
 pub use zip_writer::zip_bytes;
 
+/// xorshift64*: a small deterministic generator, so synthetic data and test mutations
+/// from one seed are the same on every run.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from a seed (a zero seed is replaced, as xorshift would stay at zero).
+    pub fn new(seed: u64) -> Rng {
+        Rng(if seed == 0 {
+            0x9E37_79B9_7F4A_7C15
+        } else {
+            seed
+        })
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform-enough in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+
+    /// A decimal with two places, in `[low, high)` hundredths.
+    pub fn hundredths(&mut self, low: u64, high: u64) -> String {
+        let v = low + self.below(high - low);
+        format!("{}.{:02}", v / 100, v % 100)
+    }
+}
+
 /// A synthetic release: its zip name and members.
 #[derive(Debug, Clone)]
 pub struct SyntheticRelease {

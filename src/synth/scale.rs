@@ -6,30 +6,8 @@
 use crate::decimal::Decimal;
 use crate::synth::pprrvu::{self, PprrvuStyle};
 use crate::synth::reference::{self, GpciColumns, Locality, OppsCap};
-use crate::synth::{SyntheticRelease, ascii_order, service, unpriced, with_conversion_factor};
+use crate::synth::{Rng, SyntheticRelease, ascii_order, service, unpriced, with_conversion_factor};
 use crate::transform::pprrvu::{PprrvuLayout, RvuRow};
-
-/// xorshift64*: deterministic and good enough to scatter values.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
-    /// A decimal with two places in `[low, high)` hundredths.
-    fn hundredths(&mut self, low: u64, high: u64) -> String {
-        let v = low + self.below(high - low);
-        format!("{}.{:02}", v / 100, v % 100)
-    }
-}
 
 fn dec(text: &str) -> Decimal {
     text.parse().expect("synthetic decimal")
@@ -206,7 +184,7 @@ fn conversion_factor(year: u16, letter: char) -> &'static str {
 /// Four releases a year (A-D) for each year of `years`, every kind in all three formats.
 /// Each release revises a few hundred RVUs and adds codes, as CMS's quarterly releases do.
 pub fn scaled_mirror(years: std::ops::RangeInclusive<u16>) -> Vec<SyntheticRelease> {
-    let mut rng = Rng(0x6d70_6673_2026_0001);
+    let mut rng = Rng::new(0x6d70_6673_2026_0001);
     let mut rows = services(&mut rng);
     let places = localities(&mut rng);
     let mut releases = Vec::new();

@@ -1,24 +1,9 @@
 //! Truncated, reordered and random bytes into every parser: an error or a result, never a
 //! panic. Mutations come from a fixed-seed generator, so a failure reproduces.
 
+use mpfs::synth::Rng;
 use mpfs::transform::archive::{FileFormat, FileKind, ReleaseArchive};
 use mpfs::transform::{TransformOptions, anes, gpci, locco, oppscap, pprrvu, transform_release};
-
-/// xorshift64*: small, deterministic, good enough to scatter mutations.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 fn mutations(bytes: &[u8], rng: &mut Rng) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
@@ -27,10 +12,10 @@ fn mutations(bytes: &[u8], rng: &mut Rng) -> Vec<Vec<u8>> {
     }
     for _ in 0..20 {
         let mut copy = bytes.to_vec();
-        for _ in 0..1 + rng.below(8) {
-            let at = rng.below(copy.len());
+        for _ in 0..1 + rng.below(8) as usize {
+            let at = rng.below(copy.len() as u64) as usize;
             if let Some(b) = copy.get_mut(at) {
-                *b = rng.next() as u8;
+                *b = rng.next_u64() as u8;
             }
         }
         out.push(copy);
@@ -38,12 +23,16 @@ fn mutations(bytes: &[u8], rng: &mut Rng) -> Vec<Vec<u8>> {
     let mut lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
     for _ in 0..5 {
         for i in (1..lines.len()).rev() {
-            lines.swap(i, rng.below(i + 1));
+            lines.swap(i, rng.below(i as u64 + 1) as usize);
         }
         out.push(lines.join(&b'\n'));
     }
     for _ in 0..10 {
-        out.push((0..rng.below(4000)).map(|_| rng.next() as u8).collect());
+        out.push(
+            (0..rng.below(4000) as usize)
+                .map(|_| rng.next_u64() as u8)
+                .collect(),
+        );
     }
     out
 }
@@ -61,7 +50,7 @@ fn parse_any(kind: FileKind, format: FileFormat, bytes: &[u8]) {
 
 #[test]
 fn no_parser_panics_on_damaged_input() {
-    let mut rng = Rng(0x5eed_1234_abcd_0042);
+    let mut rng = Rng::new(0x5eed_1234_abcd_0042);
     let release = mpfs::synth::fixture_mirror()
         .into_iter()
         .find(|r| r.zip_name == "rvu26a.zip")
