@@ -21,7 +21,7 @@ help:
 	@echo "make test       every test: cargo tests, then DuckDB reading a built warehouse"
 	@echo "make build      build the mpfs binary (PROFILE=release by default)"
 	@echo "make bench      benchmarks on the real CMS sample (release build; prints a table)"
-	@echo "make fixtures   regenerate fixtures/mirror from the generator in src/synth"
+	@echo "make fixtures   regenerate fixtures/mirror with the generator in crates/mpfs-synth"
 	@echo "make fmt        format the code"
 	@echo "make lint       clippy with warnings denied, and rustfmt --check"
 
@@ -36,13 +36,14 @@ demo: build
 
 test: test-rust bi-check
 
+# The crash-safety tests need the named fault points, compiled in only with this feature.
 test-rust:
-	$(CARGO) test --locked
+	$(CARGO) test --locked --workspace --features mpfs/fault-injection
 
 # An independent reader (DuckDB, as BI tools use) on a warehouse built from the fixtures and,
 # when present, the real CMS sample. DuckDB comes from PyPI into a local virtualenv.
 bi-check:
-	$(CARGO) build --locked
+	$(CARGO) build --locked -p mpfs
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -c 'import duckdb' 2>/dev/null || $(VENV)/bin/pip install --quiet 'duckdb==2.0.1'
 	rm -rf $(TARGET_DIR)/bi-check && mkdir -p $(TARGET_DIR)/bi-check/mirror
@@ -63,14 +64,14 @@ bench:
 	$(VENV)/bin/python benches/pandas_equivalent.py $(SAMPLES)/rvu25d.zip
 
 fixtures:
-	$(CARGO) run --locked -- synth --out $(MIRROR)
+	$(CARGO) run --locked -p mpfs-synth -- --out $(MIRROR)
 
 fmt:
 	$(CARGO) fmt
 
 lint:
 	$(CARGO) fmt --check
-	$(CARGO) clippy --locked --all-targets -- -D warnings
+	$(CARGO) clippy --locked --workspace --all-targets --features mpfs/fault-injection -- -D warnings
 
 clean:
 	$(CARGO) clean

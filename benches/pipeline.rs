@@ -1,7 +1,7 @@
 //! `make bench`: wall time and peak memory of the pipeline's scenarios, on the real CMS
 //! release and on a synthetic mirror of four years at real scale (16 releases of about
 //! 19,000 PPRRVU rows, 109 localities and 16,000 OPPS caps, every kind as CSV, TXT and
-//! XLSX; `mpfs synth --scale`).
+//! XLSX; `mpfs-synth --scale`).
 //!
 //! Each scenario runs in its own child process (this binary with the scenario's name), so
 //! in-process scenarios report their own peak resident memory (VmHWM); scenarios that run
@@ -88,12 +88,12 @@ fn scale_mirror() -> (PathBuf, PathBuf) {
 }
 
 fn write_scale_mirror(dir: &Path) {
-    let releases = mpfs::synth::scale::scaled_mirror(2022..=2026);
+    let releases = mpfs_synth::scale::scaled_mirror(2022..=2026);
     let (four_years, next): (Vec<_>, Vec<_>) = releases
         .into_iter()
         .partition(|r| !r.zip_name.starts_with("rvu26"));
-    mpfs::synth::write_mirror(&dir.join("mirror"), &four_years).unwrap();
-    mpfs::synth::write_mirror(&dir.join("next"), &next[..1]).unwrap();
+    mpfs_synth::write_mirror(&dir.join("mirror"), &four_years).unwrap();
+    mpfs_synth::write_mirror(&dir.join("next"), &next[..1]).unwrap();
 }
 
 /// Times `mpfs` runs; the peak is the largest of the timed processes.
@@ -248,7 +248,8 @@ fn run_scenario(name: &str) {
                     locality: None,
                     hold_rvus_at: None,
                 };
-                let diff = mpfs::diff::diff(&warehouse, &options).unwrap();
+                let diff =
+                    mpfs::diff::diff(&mpfs::load::Warehouse::at(&warehouse), &options).unwrap();
                 assert_eq!(diff.frame().unwrap().height(), 19_090);
             });
             (times, None)

@@ -212,6 +212,13 @@ impl Catalog {
             .collect()
     }
 
+    /// The releases of the catalog's last `years` years (a count: 2 means the last year
+    /// and the one before it).
+    pub fn latest_years(&self, years: u16) -> Vec<&CatalogRelease> {
+        let last = self.releases.last().map_or(0, |r| r.id.year());
+        self.in_years(last.saturating_sub(years.max(1) - 1), last)
+    }
+
     /// The `n` most recent releases.
     pub fn latest(&self, n: usize) -> Vec<&CatalogRelease> {
         let skip = self.releases.len().saturating_sub(n);

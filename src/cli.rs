@@ -1,9 +1,15 @@
-//! Command-line definitions: one `Args` struct per subcommand.
+//! Command-line definitions: one `Args` struct per subcommand, built from flag groups.
+//!
+//! Every flag that names a setting (folders, catalog, source, HTTP, transform) is declared
+//! once, in one of the groups below, and each command flattens the groups it uses. A group
+//! only collects what was given on the command line; [`crate::config::Config`] resolves it
+//! with the environment, the settings file and the defaults (which live there, not here).
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::config::Flags;
 use crate::logging::LogFormat;
 
 #[derive(Debug, Parser)]
@@ -35,6 +41,10 @@ pub struct Cli {
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "verbose")]
     pub quiet: u8,
 
+    /// Settings file (default: config/mpfs.toml when it exists) [env: MPFS_CONFIG].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -48,7 +58,8 @@ pub enum Command {
     Status(StatusArgs),
     /// Print the effective settings and where each comes from.
     Config(ConfigArgs),
-    /// Build the warehouse from every release zip in a mirror folder.
+    /// Build the warehouse from every release zip in a folder (the mirror setting, else the
+    /// download cache).
     Build(BuildArgs),
     /// Download release zips into the cache (from cms.gov, a mirror server or a folder).
     Fetch(FetchArgs),
@@ -62,8 +73,43 @@ pub enum Command {
     Diff(DiffArgs),
     /// Compare the warehouse's payments with CMS's National Payment Amount File (PFALL).
     Reconcile(ReconcileArgs),
-    /// Write synthetic release zips in CMS's exact formats (the project's fixtures).
-    Synth(SynthArgs),
+}
+
+impl Command {
+    /// The setting flags this command line gave, by setting name, for [`crate::config::Config`].
+    pub fn flags(&self) -> Flags {
+        let mut flags = Flags::new();
+        let groups: Vec<&dyn FlagGroup> = match self {
+            Command::Run(a) => vec![
+                &a.locations,
+                &a.catalog,
+                &a.source,
+                &a.http,
+                &a.transform,
+                &a.years,
+            ],
+            Command::Config(a) => vec![
+                &a.locations,
+                &a.catalog,
+                &a.source,
+                &a.http,
+                &a.transform,
+                &a.years,
+            ],
+            Command::Status(a) => vec![&a.locations],
+            Command::Build(a) => vec![&a.locations, &a.catalog, &a.folder, &a.transform],
+            Command::Fetch(a) => vec![&a.locations, &a.catalog, &a.source, &a.http, &a.years],
+            Command::Releases(a) => vec![&a.locations, &a.catalog],
+            Command::CheckNew(a) => vec![&a.catalog, &a.base_url, &a.http],
+            Command::Validate(a) => vec![&a.locations],
+            Command::Diff(a) => vec![&a.locations],
+            Command::Reconcile(a) => vec![&a.locations],
+        };
+        for group in groups {
+            group.collect(&mut flags);
+        }
+        flags
+    }
 }
 
 #[derive(Debug, Args)]
@@ -77,7 +123,7 @@ pub struct DiffArgs {
     pub to: String,
 
     #[command(flatten)]
-    pub warehouse: WarehouseArg,
+    pub locations: LocationFlags,
 
     /// From 2026 the variant to compare (non_qp or qp); releases before 2026 compare their
     /// single (standard) conversion factor.
@@ -117,7 +163,7 @@ pub struct ReconcileArgs {
     pub release: String,
 
     #[command(flatten)]
-    pub warehouse: WarehouseArg,
+    pub locations: LocationFlags,
 
     /// Conversion-factor variant to compare (default: standard before 2026, non_qp after).
     #[arg(long, value_name = "VARIANT")]
@@ -135,117 +181,217 @@ pub struct ValidateArgs {
     pub target: String,
 
     #[command(flatten)]
-    pub cache: CacheArg,
+    pub locations: LocationFlags,
 
     /// How many differences to print per kind.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub show: usize,
 }
 
-/// Settings flags shared by `run`, `status` and `config`. Each overrides its `MPFS_*`
-/// environment variable and the settings file (see `mpfs config`).
+/// A group of setting flags that a command flattens into its arguments.
+pub trait FlagGroup {
+    /// Adds the flags given on the command line, keyed by setting name.
+    fn collect(&self, flags: &mut Flags);
+}
+
+fn put(flags: &mut Flags, name: &'static str, value: Option<String>) {
+    if let Some(value) = value {
+        flags.insert(name, value);
+    }
+}
+
+fn path_text(path: &Option<PathBuf>) -> Option<String> {
+    path.as_ref().map(|p| p.display().to_string())
+}
+
+/// Where the data lives.
 #[derive(Debug, Clone, Args)]
-pub struct SettingsArgs {
-    /// Settings file (default: config/mpfs.toml when it exists) [env: MPFS_CONFIG].
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Folder holding the cache and the warehouse [env: MPFS_DATA_DIR].
+pub struct LocationFlags {
+    /// Folder holding the cache and the warehouse [env: MPFS_DATA_DIR; default: data].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Download cache [env: MPFS_CACHE].
+    /// Download cache [env: MPFS_CACHE; default: <data_dir>/cache].
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
-    /// Warehouse root [env: MPFS_WAREHOUSE].
+    /// Warehouse root [env: MPFS_WAREHOUSE; default: <data_dir>/warehouse].
     #[arg(long, value_name = "DIR")]
     pub warehouse: Option<PathBuf>,
-    /// How many of the catalog's latest years to keep current [env: MPFS_YEARS].
-    #[arg(long, value_name = "N")]
-    pub years: Option<u16>,
-    /// Release catalog file [env: MPFS_CATALOG].
+}
+
+impl FlagGroup for LocationFlags {
+    fn collect(&self, flags: &mut Flags) {
+        put(flags, "data_dir", path_text(&self.data_dir));
+        put(flags, "cache_dir", path_text(&self.cache));
+        put(flags, "warehouse_dir", path_text(&self.warehouse));
+    }
+}
+
+/// Which release catalog to use.
+#[derive(Debug, Clone, Args)]
+pub struct CatalogFlag {
+    /// Release catalog file [env: MPFS_CATALOG; default: the one built into mpfs].
     #[arg(long, value_name = "FILE")]
     pub catalog: Option<PathBuf>,
-    /// Replace https://www.cms.gov in catalog URLs [env: MPFS_BASE_URL].
-    #[arg(long, value_name = "URL", conflicts_with = "mirror")]
+}
+
+impl FlagGroup for CatalogFlag {
+    fn collect(&self, flags: &mut Flags) {
+        put(flags, "catalog", path_text(&self.catalog));
+    }
+}
+
+/// A server with CMS's paths in place of cms.gov.
+#[derive(Debug, Clone, Args)]
+pub struct BaseUrlFlag {
+    /// Replace https://www.cms.gov in catalog URLs, keeping the path [env: MPFS_BASE_URL].
+    #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+}
+
+impl FlagGroup for BaseUrlFlag {
+    fn collect(&self, flags: &mut Flags) {
+        put(flags, "base_url", self.base_url.clone());
+    }
+}
+
+/// A local folder of release zips named by release id (rvu25d.zip, RVU24AR.zip).
+#[derive(Debug, Clone, Args)]
+pub struct FolderFlag {
     /// Take release zips from this local folder [env: MPFS_MIRROR].
     #[arg(long, value_name = "DIR")]
     pub mirror: Option<PathBuf>,
-    /// User-Agent header [env: MPFS_USER_AGENT].
+}
+
+impl FlagGroup for FolderFlag {
+    fn collect(&self, flags: &mut Flags) {
+        put(flags, "mirror", path_text(&self.mirror));
+    }
+}
+
+/// Where release zips come from: cms.gov, a server with its paths, or a folder.
+#[derive(Debug, Clone, Args)]
+pub struct SourceFlags {
+    #[command(flatten)]
+    pub base_url: BaseUrlFlag,
+    #[command(flatten)]
+    pub folder: FolderFlag,
+}
+
+impl FlagGroup for SourceFlags {
+    fn collect(&self, flags: &mut Flags) {
+        self.base_url.collect(flags);
+        self.folder.collect(flags);
+    }
+}
+
+/// How to talk to web servers.
+#[derive(Debug, Clone, Args)]
+pub struct HttpFlags {
+    /// User-Agent header; cms.gov may refuse clients that do not look like browsers
+    /// [env: MPFS_USER_AGENT].
     #[arg(long, value_name = "TEXT")]
     pub user_agent: Option<String>,
-    /// Seconds to wait for a connection [env: MPFS_CONNECT_TIMEOUT].
+    /// Seconds to wait for a connection [env: MPFS_CONNECT_TIMEOUT; default: 15].
     #[arg(long, value_name = "SECONDS")]
     pub connect_timeout: Option<f64>,
-    /// Seconds to wait for a response or a body chunk [env: MPFS_READ_TIMEOUT].
+    /// Seconds to wait for a response or a body chunk [env: MPFS_READ_TIMEOUT; default: 60].
     #[arg(long, value_name = "SECONDS")]
     pub read_timeout: Option<f64>,
-    /// Attempts per URL on transient failures [env: MPFS_ATTEMPTS].
+    /// Attempts per URL on connection errors, timeouts, 429 and 5xx, the first included
+    /// [env: MPFS_ATTEMPTS; default: 4].
     #[arg(long, value_name = "N")]
     pub attempts: Option<u32>,
-    /// First retry delay in milliseconds [env: MPFS_BACKOFF_MS].
+    /// First retry delay in milliseconds; doubles each retry, with jitter, up to 60 s
+    /// [env: MPFS_BACKOFF_MS; default: 2000].
     #[arg(long, value_name = "MS")]
     pub backoff_ms: Option<u64>,
-    /// File format to read [env: MPFS_FORMAT].
+}
+
+impl FlagGroup for HttpFlags {
+    fn collect(&self, flags: &mut Flags) {
+        put(flags, "user_agent", self.user_agent.clone());
+        put(
+            flags,
+            "connect_timeout_secs",
+            self.connect_timeout.map(|v| v.to_string()),
+        );
+        put(
+            flags,
+            "read_timeout_secs",
+            self.read_timeout.map(|v| v.to_string()),
+        );
+        put(flags, "attempts", self.attempts.map(|v| v.to_string()));
+        put(flags, "backoff_ms", self.backoff_ms.map(|v| v.to_string()));
+    }
+}
+
+/// How releases are read.
+#[derive(Debug, Clone, Args)]
+pub struct TransformFlags {
+    /// Read this format of each file; a release without it falls back to another
+    /// [env: MPFS_FORMAT; default: CSV, then TXT, then XLSX].
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
-    /// Fail a release above this percent of rejected rows [env: MPFS_MAX_REJECTS_PERCENT].
+    /// Fail a release when more than this percent of a file's rows fail checks
+    /// [env: MPFS_MAX_REJECTS_PERCENT; default: 1].
     #[arg(long, value_name = "PERCENT")]
     pub max_rejects_percent: Option<f64>,
-    /// Leave AMA CPT descriptors out [env: MPFS_DESCRIPTORS=false].
+    /// Leave AMA CPT descriptors out of every output, for sites without a CPT licence
+    /// [env: MPFS_DESCRIPTORS=false].
     #[arg(long)]
     pub no_descriptors: bool,
 }
 
-impl SettingsArgs {
-    /// The flags given, keyed by setting name.
-    pub fn flags(&self) -> std::collections::BTreeMap<&'static str, String> {
-        let mut flags = std::collections::BTreeMap::new();
-        let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
-        for (name, value) in [
-            ("data_dir", path(&self.data_dir)),
-            ("cache_dir", path(&self.cache)),
-            ("warehouse_dir", path(&self.warehouse)),
-            ("years", self.years.map(|v| v.to_string())),
-            ("catalog", path(&self.catalog)),
-            ("base_url", self.base_url.clone()),
-            ("mirror", path(&self.mirror)),
-            ("user_agent", self.user_agent.clone()),
-            (
-                "connect_timeout_secs",
-                self.connect_timeout.map(|v| v.to_string()),
-            ),
-            (
-                "read_timeout_secs",
-                self.read_timeout.map(|v| v.to_string()),
-            ),
-            ("attempts", self.attempts.map(|v| v.to_string())),
-            ("backoff_ms", self.backoff_ms.map(|v| v.to_string())),
-            (
-                "format",
-                self.format
-                    .map(|f| crate::transform::archive::FileFormat::from(f).to_string()),
-            ),
-            (
-                "max_rejects_percent",
-                self.max_rejects_percent.map(|v| v.to_string()),
-            ),
-            (
-                "descriptors",
-                self.no_descriptors.then(|| "false".to_string()),
-            ),
-        ] {
-            if let Some(value) = value {
-                flags.insert(name, value);
-            }
-        }
-        flags
+impl FlagGroup for TransformFlags {
+    fn collect(&self, flags: &mut Flags) {
+        put(
+            flags,
+            "format",
+            self.format
+                .map(|f| crate::transform::archive::FileFormat::from(f).to_string()),
+        );
+        put(
+            flags,
+            "max_rejects_percent",
+            self.max_rejects_percent.map(|v| v.to_string()),
+        );
+        put(
+            flags,
+            "descriptors",
+            self.no_descriptors.then(|| "false".to_string()),
+        );
+    }
+}
+
+/// How many years to keep current.
+#[derive(Debug, Clone, Args)]
+pub struct YearsFlag {
+    /// How many of the catalog's latest years to keep current, a count
+    /// [env: MPFS_YEARS; default: 2].
+    #[arg(long, value_name = "N")]
+    pub years: Option<u16>,
+}
+
+impl FlagGroup for YearsFlag {
+    fn collect(&self, flags: &mut Flags) {
+        put(flags, "years", self.years.map(|v| v.to_string()));
     }
 }
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
     #[command(flatten)]
-    pub settings: SettingsArgs,
+    pub locations: LocationFlags,
+    #[command(flatten)]
+    pub catalog: CatalogFlag,
+    #[command(flatten)]
+    pub source: SourceFlags,
+    #[command(flatten)]
+    pub http: HttpFlags,
+    #[command(flatten)]
+    pub transform: TransformFlags,
+    #[command(flatten)]
+    pub years: YearsFlag,
 
     /// Only these releases (for example 2025D); repeatable. Default: the catalog's latest
     /// years (or, with a mirror folder, every zip in it).
@@ -260,13 +406,24 @@ pub struct RunArgs {
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     #[command(flatten)]
-    pub settings: SettingsArgs,
+    pub locations: LocationFlags,
 }
 
+/// `mpfs config` takes every setting flag, to show what it would do.
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
     #[command(flatten)]
-    pub settings: SettingsArgs,
+    pub locations: LocationFlags,
+    #[command(flatten)]
+    pub catalog: CatalogFlag,
+    #[command(flatten)]
+    pub source: SourceFlags,
+    #[command(flatten)]
+    pub http: HttpFlags,
+    #[command(flatten)]
+    pub transform: TransformFlags,
+    #[command(flatten)]
+    pub years: YearsFlag,
 }
 
 /// A file format, as flags name it.
@@ -287,106 +444,30 @@ impl From<FormatArg> for crate::transform::archive::FileFormat {
     }
 }
 
-/// Where the warehouse is.
-#[derive(Debug, Clone, Args)]
-pub struct WarehouseArg {
-    /// Warehouse root folder.
-    #[arg(
-        id = "warehouse",
-        long = "warehouse",
-        value_name = "DIR",
-        default_value = "data/warehouse",
-        env = "MPFS_WAREHOUSE"
-    )]
-    pub path: PathBuf,
-}
-
-/// Where the download cache is. Its zips are named by release id, so it is also a mirror.
-#[derive(Debug, Clone, Args)]
-pub struct CacheArg {
-    /// Download cache folder.
-    #[arg(
-        id = "cache",
-        long = "cache",
-        value_name = "DIR",
-        default_value = "data/cache",
-        env = "MPFS_CACHE"
-    )]
-    pub path: PathBuf,
-}
-
-/// Which release catalog to use.
-#[derive(Debug, Clone, Args)]
-pub struct CatalogArg {
-    /// Release catalog (default: the catalog built into mpfs, config/releases.toml).
-    #[arg(
-        id = "catalog",
-        long = "catalog",
-        value_name = "FILE",
-        env = "MPFS_CATALOG"
-    )]
-    pub path: Option<PathBuf>,
-}
-
-/// How to talk to web servers.
-#[derive(Debug, Clone, Args)]
-pub struct HttpArgs {
-    /// User-Agent header (cms.gov may refuse clients that do not look like browsers).
-    #[arg(long, value_name = "TEXT", env = "MPFS_USER_AGENT")]
-    pub user_agent: Option<String>,
-
-    /// Seconds to wait for a connection.
-    #[arg(long, value_name = "SECONDS", default_value_t = 15.0)]
-    pub connect_timeout: f64,
-
-    /// Seconds to wait for a response or for the next chunk of a body.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
-    pub read_timeout: f64,
-
-    /// Attempts per URL on connection errors, timeouts, 429 and 5xx (first included).
-    #[arg(long, value_name = "N", default_value_t = 4)]
-    pub attempts: u32,
-
-    /// First retry delay in milliseconds; doubles each retry, with jitter, up to 60 s.
-    #[arg(long, value_name = "MS", default_value_t = 2000)]
-    pub backoff_ms: u64,
-}
-
 #[derive(Debug, Args)]
 pub struct FetchArgs {
     /// Releases of these years: 2025, or a range such as 2023..2026.
-    #[arg(long, value_name = "RANGE", conflicts_with_all = ["releases", "latest"])]
-    pub years: Option<String>,
+    #[arg(long, value_name = "RANGE", conflicts_with_all = ["releases", "latest", "years"])]
+    pub year_range: Option<String>,
 
     /// These releases (for example 2025D); repeatable.
-    #[arg(long = "release", value_name = "ID", conflicts_with = "latest")]
+    #[arg(long = "release", value_name = "ID", conflicts_with_all = ["latest", "years"])]
     pub releases: Vec<String>,
 
     /// The N most recent releases of the catalog.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", conflicts_with = "years")]
     pub latest: Option<usize>,
 
     #[command(flatten)]
-    pub cache: CacheArg,
-
+    pub years: YearsFlag,
     #[command(flatten)]
-    pub catalog: CatalogArg,
-
-    /// Replace https://www.cms.gov in every catalog URL, keeping the path (a mirror server).
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "MPFS_BASE_URL",
-        conflicts_with = "mirror"
-    )]
-    pub base_url: Option<String>,
-
-    /// Take zips from this local folder (named by release id) instead of the network.
-    #[arg(long, value_name = "DIR")]
-    pub mirror: Option<PathBuf>,
-
+    pub locations: LocationFlags,
     #[command(flatten)]
-    pub http: HttpArgs,
+    pub catalog: CatalogFlag,
+    #[command(flatten)]
+    pub source: SourceFlags,
+    #[command(flatten)]
+    pub http: HttpFlags,
 }
 
 #[derive(Debug, Args)]
@@ -396,78 +477,41 @@ pub struct ReleasesArgs {
     pub json: bool,
 
     #[command(flatten)]
-    pub cache: CacheArg,
-
+    pub locations: LocationFlags,
     #[command(flatten)]
-    pub warehouse: WarehouseArg,
-
-    #[command(flatten)]
-    pub catalog: CatalogArg,
+    pub catalog: CatalogFlag,
 }
 
 #[derive(Debug, Args)]
 pub struct CheckNewArgs {
-    /// The page that links every release.
-    #[arg(long, value_name = "URL", default_value = crate::ingest::discovery::LANDING_PAGE)]
-    pub page_url: String,
+    /// The page that links every release (default: CMS's landing page, on the base URL
+    /// when one is set).
+    #[arg(long, value_name = "URL")]
+    pub page_url: Option<String>,
 
     #[command(flatten)]
-    pub catalog: CatalogArg,
-
+    pub catalog: CatalogFlag,
     #[command(flatten)]
-    pub http: HttpArgs,
+    pub base_url: BaseUrlFlag,
+    #[command(flatten)]
+    pub http: HttpFlags,
 }
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    /// Folder of release zips named by release id (rvu25d.zip, RVU24AR.zip).
-    #[arg(long, value_name = "DIR")]
-    pub mirror: PathBuf,
-
     #[command(flatten)]
-    pub warehouse: WarehouseArg,
+    pub folder: FolderFlag,
+    #[command(flatten)]
+    pub locations: LocationFlags,
 
     /// Build only these releases (for example 2025D); repeatable. Default: every zip.
     #[arg(long = "release", value_name = "ID")]
     pub releases: Vec<String>,
 
-    /// Leave AMA CPT descriptors out of every output (sites without a CPT licence).
-    #[arg(long)]
-    pub no_descriptors: bool,
-
-    /// Read this format of each file (default: CSV, then TXT, then XLSX); a release without
-    /// it falls back to another format.
-    #[arg(long, value_enum)]
-    pub format: Option<FormatArg>,
-
-    /// Fail a release when more than this percent of a file's rows fail checks.
-    #[arg(long, value_name = "PERCENT", default_value_t = 1.0)]
-    pub max_rejects_percent: f64,
-
     #[command(flatten)]
-    pub catalog: CatalogArg,
-}
-
-#[derive(Debug, Args)]
-pub struct SynthArgs {
-    /// Folder to write the release zips into (created if needed).
-    #[arg(long, value_name = "DIR", default_value = "fixtures/mirror")]
-    pub out: PathBuf,
-
-    /// Write full-scale releases for benchmarks (about 19,000 PPRRVU rows, 109 localities,
-    /// 16,000 OPPS caps, every kind in all three formats, four releases a year) instead of
-    /// the small fixtures.
-    #[arg(long)]
-    pub scale: bool,
-
-    /// With --scale: the years to write, such as 2022..2025.
-    #[arg(
-        long,
-        value_name = "RANGE",
-        default_value = "2022..2025",
-        requires = "scale"
-    )]
-    pub years: String,
+    pub transform: TransformFlags,
+    #[command(flatten)]
+    pub catalog: CatalogFlag,
 }
 
 #[cfg(test)]

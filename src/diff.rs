@@ -20,7 +20,6 @@
 //! effect is zero and omitted.
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::Path;
 
 use polars::prelude::*;
 
@@ -28,7 +27,7 @@ use crate::decimal::Decimal;
 use crate::load::Warehouse;
 use crate::load::frame::FrameBuilder;
 use crate::load::payment::{Cents, Gpcis, fee_cents};
-use crate::load::releases_table::{RELEASES_FILE, ReleaseRecord, records_from_frame};
+use crate::load::releases_table::ReleaseRecord;
 use crate::release::ReleaseId;
 
 #[derive(Debug, thiserror::Error)]
@@ -183,35 +182,43 @@ fn decimal_of(value: Option<f64>) -> Decimal {
     })
 }
 
-fn read_partition(warehouse: &Path, table: &str, id: &ReleaseId) -> Result<DataFrame, DiffError> {
-    let path = warehouse
-        .join(Warehouse::partition_path(table, id))
-        .join("part-0.parquet");
-    let read = |reason: String| DiffError::Read {
-        path: path.display().to_string(),
-        reason,
+fn read_partition(
+    warehouse: &Warehouse,
+    table: &str,
+    id: &ReleaseId,
+) -> Result<DataFrame, DiffError> {
+    let path = || {
+        warehouse
+            .root()
+            .join(Warehouse::partition_path(table, id))
+            .display()
+            .to_string()
     };
-    let file = std::fs::File::open(&path).map_err(|e| read(e.to_string()))?;
-    ParquetReader::new(file)
-        .finish()
-        .map_err(|e| read(e.to_string()))
+    match warehouse.partition(table, id) {
+        Ok(Some(frame)) => Ok(frame),
+        Ok(None) => Err(DiffError::Read {
+            path: path(),
+            reason: format!("release {id} has no {table} partition"),
+        }),
+        Err(e) => Err(DiffError::Read {
+            path: path(),
+            reason: e.to_string(),
+        }),
+    }
 }
 
 /// The built releases, oldest first.
-pub fn built_releases(warehouse: &Path) -> Result<Vec<ReleaseRecord>, DiffError> {
-    let path = warehouse.join(RELEASES_FILE);
-    let read = |reason: String| DiffError::Read {
-        path: path.display().to_string(),
-        reason,
-    };
-    if !path.is_file() {
-        return Err(DiffError::EmptyWarehouse(warehouse.display().to_string()));
+pub fn built_releases(warehouse: &Warehouse) -> Result<Vec<ReleaseRecord>, DiffError> {
+    let releases = warehouse.releases().map_err(|e| DiffError::Read {
+        path: warehouse.root().display().to_string(),
+        reason: e.to_string(),
+    })?;
+    if releases.is_empty() {
+        return Err(DiffError::EmptyWarehouse(
+            warehouse.root().display().to_string(),
+        ));
     }
-    let file = std::fs::File::open(&path).map_err(|e| read(e.to_string()))?;
-    let frame = ParquetReader::new(file)
-        .finish()
-        .map_err(|e| read(e.to_string()))?;
-    records_from_frame(&frame, &path).map_err(read)
+    Ok(releases)
 }
 
 /// The release a side names.
@@ -246,7 +253,7 @@ pub fn resolve(side: &Side, releases: &[ReleaseRecord]) -> Result<ReleaseId, Dif
 
 /// Loads a release's services of one variant (`standard` standing in before 2026).
 pub fn load_snapshot(
-    warehouse: &Path,
+    warehouse: &Warehouse,
     id: &ReleaseId,
     cf_variant: &str,
     locality: Option<&Locality>,
@@ -254,6 +261,7 @@ pub fn load_snapshot(
     let frame = read_partition(warehouse, "rvu", id)?;
     let path = || {
         warehouse
+            .root()
             .join(Warehouse::partition_path("rvu", id))
             .display()
             .to_string()
@@ -564,7 +572,7 @@ pub fn compare(
 }
 
 /// Loads both sides (and the hold year) from the warehouse and compares them.
-pub fn diff(warehouse: &Path, options: &DiffOptions) -> Result<Diff, DiffError> {
+pub fn diff(warehouse: &Warehouse, options: &DiffOptions) -> Result<Diff, DiffError> {
     let releases = built_releases(warehouse)?;
     let from_id = resolve(&options.from, &releases)?;
     let to_id = resolve(&options.to, &releases)?;

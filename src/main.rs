@@ -7,13 +7,20 @@ use clap::Parser;
 
 use mpfs::cli::Cli;
 use mpfs::commands::{self, Outcome};
+use mpfs::config::Config;
 use mpfs::logging::LogFormat;
 
 fn main() -> ExitCode {
     restore_sigpipe();
     let cli = Cli::parse();
     mpfs::logging::init(cli.log_format, cli.verbose as i8 - cli.quiet as i8);
-    match commands::run(&cli.command, cli.log_format == LogFormat::Json) {
+    // The one configuration of this process: flags, then MPFS_*, then the settings file.
+    let outcome = Config::load(cli.config.as_deref(), &cli.command.flags(), |name| {
+        std::env::var(name).ok()
+    })
+    .map_err(anyhow::Error::from)
+    .and_then(|config| commands::run(&cli.command, &config, cli.log_format == LogFormat::Json));
+    match outcome {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(error) => {
             match cli.log_format {

@@ -76,3 +76,48 @@ impl RunReport {
         Ok(Some((path, report)))
     }
 }
+
+/// Shows a report as a table, for `mpfs run` and `mpfs status`.
+impl std::fmt::Display for RunReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for r in &self.releases {
+            let rows = match r.rows.get("rvu") {
+                Some(rvu) => format!(
+                    "  {rvu} rvu, {} payment, {} rejected",
+                    r.rows.get("payment").copied().unwrap_or(0),
+                    r.rejected_rows
+                ),
+                None => String::new(),
+            };
+            writeln!(
+                f,
+                "{:<7} {:<40} {:<13}{rows}",
+                r.release,
+                truncate(&r.fetch, 40),
+                r.status
+            )?;
+            if let Some(error) = &r.error {
+                writeln!(f, "        {error}")?;
+            }
+        }
+        for d in &self.diffs {
+            writeln!(f, "diff    {d}")?;
+        }
+        writeln!(
+            f,
+            "{} in {:.1} s (exit {})",
+            self.outcome,
+            self.duration_ms as f64 / 1000.0,
+            self.exit_code
+        )
+    }
+}
+
+fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(width - 3).collect();
+        format!("{cut}...")
+    }
+}

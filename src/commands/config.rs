@@ -1,15 +1,14 @@
 //! `mpfs config`: the effective settings and where each comes from.
 
-use crate::cli::ConfigArgs;
-use crate::commands::{Outcome, settings};
+use crate::commands::Outcome;
+use crate::config::Config;
 
-pub fn run(args: &ConfigArgs) -> anyhow::Result<Outcome> {
-    let settings = settings(&args.settings)?;
-    match &settings.file {
+pub fn run(config: &Config) -> anyhow::Result<Outcome> {
+    match &config.file {
         Some(file) => println!("settings file: {}", file.display()),
         None => println!("settings file: none (defaults, environment and flags only)"),
     }
-    for (name, value, origin, help) in settings.describe() {
+    for (name, value, origin, help) in config.describe() {
         println!("{name:<21} = {value:<32} ({origin})  {help}");
     }
     Ok(Outcome::Success)

@@ -1,6 +1,6 @@
 //! `mpfs diff`: what changed between two releases or years, and what it costs.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 
@@ -8,10 +8,12 @@ use polars::prelude::*;
 
 use crate::cli::DiffArgs;
 use crate::commands::Outcome;
+use crate::config::Config;
 use crate::diff::{Diff, DiffOptions, DiffRow, RVU_COLUMNS, diff};
 use crate::load::Warehouse;
+use crate::pipeline::derive::write_diff;
 
-pub fn run(args: &DiffArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: &DiffArgs, config: &Config) -> anyhow::Result<Outcome> {
     let options = DiffOptions {
         from: args.from.parse()?,
         to: args.to.parse()?,
@@ -21,8 +23,8 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<Outcome> {
         hold_rvus_at: args.hold_rvus_at,
     };
     let started = std::time::Instant::now();
-    let result = diff(&args.warehouse.path, &options)?;
-    let warehouse = Warehouse::open(&args.warehouse.path)?;
+    let result = diff(&Warehouse::at(&config.warehouse_dir), &options)?;
+    let warehouse = Warehouse::open(&config.warehouse_dir)?;
     let (relative, frame) = write_diff(&warehouse, &result)?;
     warehouse.tidy();
     if let Some(csv) = &args.csv {
@@ -34,24 +36,11 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<Outcome> {
         "diff done"
     );
     print_summary(&result, args.top, &options);
-    println!("wrote {}", args.warehouse.path.join(&relative).display());
+    println!("wrote {}", config.warehouse_dir.join(&relative).display());
     if let Some(csv) = &args.csv {
         println!("wrote {}", csv.display());
     }
     Ok(Outcome::Success)
-}
-
-/// Writes a diff to `diff/from=<id>/to=<id>/part-0.parquet`, replacing an earlier one.
-pub fn write_diff(warehouse: &Warehouse, result: &Diff) -> anyhow::Result<(PathBuf, DataFrame)> {
-    let mut frame = result
-        .frame()
-        .map_err(|e| anyhow::anyhow!("cannot assemble the diff table: {e}"))?;
-    let relative = PathBuf::from("diff")
-        .join(format!("from={}", result.from.id))
-        .join(format!("to={}", result.to.id))
-        .join("part-0.parquet");
-    warehouse.replace_table_file(&relative, &mut frame)?;
-    Ok((relative, frame))
 }
 
 fn signed(value: f64) -> String {

@@ -5,59 +5,34 @@ use anyhow::bail;
 
 use crate::catalog::{Catalog, CatalogRelease, parse_year_range};
 use crate::cli::FetchArgs;
-use crate::commands::{Outcome, http_client};
+use crate::commands::Outcome;
+use crate::config::Config;
 use crate::ingest::cache::Cache;
-use crate::ingest::fetch::{FetchOutcome, Source, fetch_release};
+use crate::ingest::fetch::FetchOutcome;
+use crate::pipeline::fetch::{ReleaseSource, fetch_releases};
 use crate::release::ReleaseId;
 
-/// Years fetched when no selection is given: the catalog's last two.
-const DEFAULT_YEARS: u16 = 2;
-
-pub fn run(args: &FetchArgs, progress: bool) -> anyhow::Result<Outcome> {
-    let catalog = Catalog::load(args.catalog.path.as_deref())?;
-    let selected = select(&catalog, args)?;
-    let cache = Cache::open(&args.cache.path)?;
-    let client;
-    let source = match &args.mirror {
-        Some(dir) => Source::Folder(dir),
-        None => {
-            client = http_client(&args.http)?;
-            Source::Http {
-                client: &client,
-                base_url: args.base_url.as_deref(),
-                progress,
-            }
-        }
-    };
-
-    let mut manifest = cache.manifest()?;
-    let (mut done, mut failed) = (0, 0);
-    for release in selected {
-        let id = release.id.to_string();
-        match fetch_release(&source, &cache, release, &mut manifest) {
+pub fn run(args: &FetchArgs, config: &Config, progress: bool) -> anyhow::Result<Outcome> {
+    let catalog = Catalog::load(config.catalog.as_deref())?;
+    let selected = select(&catalog, args, config)?;
+    let cache = Cache::open(&config.cache_dir)?;
+    let source = ReleaseSource::from_config(config, progress)?;
+    let fetched = fetch_releases(&source, &cache, selected, |fetched| {
+        let id = fetched.id.to_string();
+        match &fetched.result {
             Ok(FetchOutcome::Downloaded { url, sha256, bytes }) => {
-                done += 1;
                 println!(
                     "{id:<7} downloaded  {bytes:>10} bytes  sha256 {}  {url}",
                     &sha256[..12]
                 );
                 tracing::info!(release = %id, url, sha256, bytes, "downloaded");
-                cache.save_manifest(&manifest)?;
             }
-            Ok(FetchOutcome::Unchanged { reason }) => {
-                done += 1;
-                println!("{id:<7} unchanged   ({reason})");
-                if cache.manifest()? != manifest {
-                    cache.save_manifest(&manifest)?;
-                }
-            }
-            Err(error) => {
-                failed += 1;
-                println!("{id:<7} FAILED      {error}");
-                tracing::error!(release = %id, "fetch failed: {error}");
-            }
+            Ok(FetchOutcome::Unchanged { reason }) => println!("{id:<7} unchanged   ({reason})"),
+            Err(error) => println!("{id:<7} FAILED      {error}"),
         }
-    }
+    })?;
+    let failed = fetched.iter().filter(|f| f.result.is_err()).count();
+    let done = fetched.len() - failed;
     println!(
         "{done} fetched or unchanged, {failed} failed; cache at {}",
         cache.dir().display()
@@ -65,13 +40,18 @@ pub fn run(args: &FetchArgs, progress: bool) -> anyhow::Result<Outcome> {
     Ok(Outcome::of_batch(done, failed))
 }
 
-/// The releases the flags ask for, oldest first.
-fn select<'a>(catalog: &'a Catalog, args: &FetchArgs) -> anyhow::Result<Vec<&'a CatalogRelease>> {
-    if let Some(years) = &args.years {
-        let (first, last) = parse_year_range(years).map_err(anyhow::Error::msg)?;
+/// The releases the flags ask for, oldest first: a year range, ids, the latest N, or the
+/// catalog's last `years` years (the setting `run` uses too).
+fn select<'a>(
+    catalog: &'a Catalog,
+    args: &FetchArgs,
+    config: &Config,
+) -> anyhow::Result<Vec<&'a CatalogRelease>> {
+    if let Some(range) = &args.year_range {
+        let (first, last) = parse_year_range(range).map_err(anyhow::Error::msg)?;
         let found = catalog.in_years(first, last);
         if found.is_empty() {
-            bail!("the catalog has no releases in {years}");
+            bail!("the catalog has no releases in {range}");
         }
         return Ok(found);
     }
@@ -92,6 +72,5 @@ fn select<'a>(catalog: &'a Catalog, args: &FetchArgs) -> anyhow::Result<Vec<&'a 
     if let Some(n) = args.latest {
         return Ok(catalog.latest(n));
     }
-    let last = catalog.releases().last().map_or(0, |r| r.id.year());
-    Ok(catalog.in_years(last.saturating_sub(DEFAULT_YEARS - 1), last))
+    Ok(catalog.latest_years(config.years))
 }

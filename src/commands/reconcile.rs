@@ -6,13 +6,13 @@
 //! Exit 1 when any amount differs, or when CMS prices a row the warehouse lacks.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use polars::prelude::*;
 
 use crate::cli::ReconcileArgs;
 use crate::commands::Outcome;
+use crate::config::Config;
 use crate::decimal::Decimal;
 use crate::load::Warehouse;
 use crate::release::ReleaseId;
@@ -46,7 +46,7 @@ impl Difference {
     }
 }
 
-pub fn run(args: &ReconcileArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: &ReconcileArgs, config: &Config) -> anyhow::Result<Outcome> {
     let release: ReleaseId = args.release.parse()?;
     let variant = args.cf_variant.clone().unwrap_or_else(|| {
         if release.year() >= 2026 {
@@ -64,20 +64,14 @@ pub fn run(args: &ReconcileArgs) -> anyhow::Result<Outcome> {
         bail!("{file_name}: no payment rows");
     }
 
-    let partition: PathBuf = args
-        .warehouse
-        .path
-        .join(Warehouse::partition_path("payment", &release))
-        .join("part-0.parquet");
-    if !partition.is_file() {
+    let warehouse = Warehouse::at(&config.warehouse_dir);
+    let Some(frame) = warehouse.partition("payment", &release)? else {
         bail!(
             "release {release} has no payment table in {} (build it from a zip that has GPCI)",
-            args.warehouse.path.display()
+            config.warehouse_dir.display()
         );
-    }
-    let frame = ParquetReader::new(std::fs::File::open(&partition)?)
-        .finish()
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", partition.display()))?
+    };
+    let frame = frame
         .lazy()
         .filter(col("cf_variant").eq(lit(variant.as_str())))
         .collect()?;

@@ -1,14 +1,12 @@
 //! `mpfs releases`: the catalog as a table (or JSON), with what is cached and built.
 
-use std::path::Path;
-
 use serde::Serialize;
 
 use crate::catalog::Catalog;
 use crate::cli::ReleasesArgs;
 use crate::commands::Outcome;
+use crate::config::Config;
 use crate::load::Warehouse;
-use crate::load::releases_table::{RELEASES_FILE, records_from_frame};
 
 #[derive(Debug, Serialize)]
 struct Row {
@@ -23,21 +21,13 @@ struct Row {
     built: bool,
 }
 
-pub fn run(args: &ReleasesArgs) -> anyhow::Result<Outcome> {
-    let catalog = Catalog::load(args.catalog.path.as_deref())?;
-    let built: Vec<String> = if args.warehouse.path.join(RELEASES_FILE).exists() {
-        let warehouse = Warehouse::open(&args.warehouse.path)?;
-        match warehouse.read_table_file(Path::new(RELEASES_FILE))? {
-            Some(frame) => records_from_frame(&frame, &args.warehouse.path.join(RELEASES_FILE))
-                .map_err(anyhow::Error::msg)?
-                .iter()
-                .map(|r| r.id.to_string())
-                .collect(),
-            None => Vec::new(),
-        }
-    } else {
-        Vec::new()
-    };
+pub fn run(args: &ReleasesArgs, config: &Config) -> anyhow::Result<Outcome> {
+    let catalog = Catalog::load(config.catalog.as_deref())?;
+    let built: Vec<String> = Warehouse::at(&config.warehouse_dir)
+        .releases()?
+        .iter()
+        .map(|r| r.id.to_string())
+        .collect();
     let rows: Vec<Row> = catalog
         .releases()
         .iter()
@@ -49,7 +39,7 @@ pub fn run(args: &ReleasesArgs) -> anyhow::Result<Outcome> {
             url: r.url.clone(),
             alternates: r.alternates.clone(),
             sha256_pinned: r.sha256.clone(),
-            cached: args.cache.path.join(r.id.zip_name()).is_file(),
+            cached: config.cache_dir.join(r.id.zip_name()).is_file(),
             built: built.contains(&r.id.to_string()),
         })
         .collect();

@@ -1,22 +1,13 @@
 //! `mpfs status`: the latest run report and the warehouse's state. Reads only.
 
-use crate::cli::StatusArgs;
-use crate::commands::run::print_report;
-use crate::commands::{Outcome, settings};
+use crate::commands::Outcome;
+use crate::config::Config;
 use crate::load::Warehouse;
-use crate::load::releases_table::{RELEASES_FILE, records_from_frame};
 use crate::run_report::RunReport;
 
-pub fn run(args: &StatusArgs) -> anyhow::Result<Outcome> {
-    let settings = settings(&args.settings)?;
-    let root = settings.warehouse_dir();
-    let warehouse = Warehouse::at(&root);
-    let records = match warehouse.read_table_file(std::path::Path::new(RELEASES_FILE))? {
-        Some(frame) => {
-            records_from_frame(&frame, &root.join(RELEASES_FILE)).map_err(anyhow::Error::msg)?
-        }
-        None => Vec::new(),
-    };
+pub fn run(config: &Config) -> anyhow::Result<Outcome> {
+    let root = &config.warehouse_dir;
+    let records = Warehouse::at(root).releases()?;
     if records.is_empty() {
         println!("warehouse {}: no releases built yet", root.display());
     } else {
@@ -48,7 +39,7 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<Outcome> {
             );
         }
     }
-    match RunReport::latest(&root)? {
+    match RunReport::latest(root)? {
         Some((path, report)) => {
             println!(
                 "last run: started {}, {} ({})",
@@ -56,7 +47,7 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<Outcome> {
                 report.outcome,
                 path.display()
             );
-            print_report(&report);
+            print!("{report}");
         }
         None => println!("no run report yet (mpfs run writes one per run)"),
     }

@@ -7,12 +7,13 @@ use anyhow::bail;
 
 use crate::cli::ValidateArgs;
 use crate::commands::Outcome;
+use crate::config::Config;
 use crate::release::ReleaseId;
 use crate::transform::archive::ReleaseArchive;
 use crate::transform::parity::compare_formats;
 
-pub fn run(args: &ValidateArgs) -> anyhow::Result<Outcome> {
-    let path = resolve(args)?;
+pub fn run(args: &ValidateArgs, config: &Config) -> anyhow::Result<Outcome> {
+    let path = resolve(args, config)?;
     let mut archive = ReleaseArchive::open(&path)?;
     let report = compare_formats(&mut archive)?;
     if report.is_empty() {
@@ -70,14 +71,14 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<Outcome> {
 }
 
 /// A path to a zip, or a release id looked up in the cache.
-fn resolve(args: &ValidateArgs) -> anyhow::Result<PathBuf> {
+fn resolve(args: &ValidateArgs, config: &Config) -> anyhow::Result<PathBuf> {
     let as_path = PathBuf::from(&args.target);
     if as_path.is_file() {
         return Ok(as_path);
     }
     match args.target.parse::<ReleaseId>() {
         Ok(id) => {
-            let cached = args.cache.path.join(id.zip_name());
+            let cached = config.cache_dir.join(id.zip_name());
             if cached.is_file() {
                 Ok(cached)
             } else {

@@ -7,7 +7,6 @@
 //! announced (cms-formats.md section 9); a disagreement is reported, not hidden.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
@@ -97,24 +96,16 @@ fn decimal_of(value: f64) -> Decimal {
 
 /// Distinct (release_id, cf_variant, value) of a column across a table's partitions.
 fn distinct_factors(
-    root: &Path,
-    table: &str,
+    table: Option<LazyFrame>,
     column: &str,
 ) -> PolarsResult<Vec<(String, String, Option<f64>)>> {
-    let dir = root.join(table);
-    if !has_parquet_files(&dir) {
+    let Some(table) = table else {
         return Ok(Vec::new());
-    }
-    let frame = LazyFrame::scan_parquet(
-        PlRefPath::new(dir.to_string_lossy().as_ref()),
-        ScanArgsParquet {
-            hive_options: HiveOptions::new_enabled(),
-            ..Default::default()
-        },
-    )?
-    .select([col("release_id"), col("cf_variant"), col(column)])
-    .unique(None, UniqueKeepStrategy::First)
-    .collect()?;
+    };
+    let frame = table
+        .select([col("release_id"), col("cf_variant"), col(column)])
+        .unique(None, UniqueKeepStrategy::First)
+        .collect()?;
     let ids = frame.column("release_id")?.str()?.clone();
     let variants = frame.column("cf_variant")?.str()?.clone();
     let values = frame.column(column)?.f64()?.clone();
@@ -129,25 +120,14 @@ fn distinct_factors(
         .collect())
 }
 
-/// Whether any partition file exists below `dir` (a scan of an empty table fails).
-pub fn has_parquet_files(dir: &Path) -> bool {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return false;
-    };
-    entries.flatten().any(|entry| {
-        let path = entry.path();
-        if path.is_dir() {
-            has_parquet_files(&path)
-        } else {
-            path.extension().is_some_and(|e| e == "parquet")
-        }
-    })
-}
-
-/// The factors of every published release, read back from the warehouse.
-pub fn published_factors(root: &Path) -> PolarsResult<Vec<ReleaseFactors>> {
-    let cfs = distinct_factors(root, "rvu", "conv_factor")?;
-    let anes = distinct_factors(root, "anes_cf", "national_anes_cf")?;
+/// The factors of every published release, read back from scans of the warehouse's `rvu`
+/// and `anes_cf` tables (`None` for a table with no partition yet).
+pub fn published_factors(
+    rvu: Option<LazyFrame>,
+    anes_cf: Option<LazyFrame>,
+) -> PolarsResult<Vec<ReleaseFactors>> {
+    let cfs = distinct_factors(rvu, "conv_factor")?;
+    let anes = distinct_factors(anes_cf, "national_anes_cf")?;
     let mut factors: Vec<ReleaseFactors> = cfs
         .into_iter()
         .filter_map(|(release_id, cf_variant, value)| {

@@ -7,27 +7,12 @@
 //! so they are computed here from the RVUs and the CF with the payment table's exact
 //! arithmetic, rather than read back from millions of payment rows.
 
-use std::path::Path;
-
 use polars::prelude::*;
 
 use crate::decimal::Decimal;
 use crate::load::payment::{Gpcis, fee_cents};
 
-use crate::load::conversion_factor::has_parquet_files;
-use crate::load::releases_table::RELEASES_FILE;
-
 pub const RVU_HISTORY_FILE: &str = "rvu_history/rvu_history.parquet";
-
-fn scan(root: &Path, table: &str) -> PolarsResult<LazyFrame> {
-    LazyFrame::scan_parquet(
-        PlRefPath::new(root.join(table).to_string_lossy().as_ref()),
-        ScanArgsParquet {
-            hive_options: HiveOptions::new_enabled(),
-            ..Default::default()
-        },
-    )
-}
 
 /// The table's columns before the national amounts, in order.
 const COLUMNS: [&str; 19] = [
@@ -52,11 +37,15 @@ const COLUMNS: [&str; 19] = [
     "conv_factor",
 ];
 
-/// Builds the table from the warehouse, or `None` when nothing is built yet.
-pub fn rvu_history_frame(root: &Path) -> PolarsResult<Option<DataFrame>> {
-    if !has_parquet_files(&root.join("rvu")) {
+/// Builds the table from a scan of the warehouse's `rvu` table and its `releases` table, or
+/// `None` when nothing is built yet.
+pub fn rvu_history_frame(
+    rvu: Option<LazyFrame>,
+    releases: &DataFrame,
+) -> PolarsResult<Option<DataFrame>> {
+    let Some(rvu) = rvu else {
         return Ok(None);
-    }
+    };
     // `effective_to` comes from `releases`; every other column from the rvu partitions.
     let from_rvu = COLUMNS
         .iter()
@@ -65,12 +54,11 @@ pub fn rvu_history_frame(root: &Path) -> PolarsResult<Option<DataFrame>> {
             "year" => col("year").cast(DataType::Int32),
             other => col(other),
         });
-    let rvu = scan(root, "rvu")?.select(from_rvu.collect::<Vec<_>>());
-    let releases = LazyFrame::scan_parquet(
-        PlRefPath::new(root.join(RELEASES_FILE).to_string_lossy().as_ref()),
-        ScanArgsParquet::default(),
-    )?
-    .select([col("release_id"), col("effective_to")]);
+    let rvu = rvu.select(from_rvu.collect::<Vec<_>>());
+    let releases = releases
+        .clone()
+        .lazy()
+        .select([col("release_id"), col("effective_to")]);
     rvu.join(
         releases,
         [col("release_id")],

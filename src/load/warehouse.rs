@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use polars::polars_utils::compression::ZstdLevel;
 use polars::prelude::*;
 
+use crate::load::releases_table::{RELEASES_FILE, ReleaseRecord, records_from_frame};
 use crate::release::ReleaseId;
 
 /// Rows per Parquet row group: large enough for good compression and statistics, small
@@ -27,6 +28,8 @@ const ROW_GROUP_SIZE: usize = 256 * 1024;
 const ZSTD_LEVEL: i32 = 1;
 const STAGING_DIR: &str = ".staging";
 const JOURNAL_FILE: &str = "journal.json";
+/// The one file of each partition.
+const PARTITION_FILE: &str = "part-0.parquet";
 
 /// What a publish will do once its files are staged; enough to finish it after a crash.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -56,6 +59,8 @@ pub enum WarehouseError {
         action: &'static str,
         source: PolarsError,
     },
+    #[error("warehouse {path}: {reason}")]
+    Table { path: PathBuf, reason: String },
 }
 
 /// A warehouse rooted at a directory.
@@ -181,7 +186,7 @@ impl Warehouse {
             let mut renames = Vec::new();
             for (table, frame) in tables.iter_mut() {
                 let table: &str = table;
-                let staged_relative = staging_relative.join(table).join("part-0.parquet");
+                let staged_relative = staging_relative.join(table).join(PARTITION_FILE);
                 let started = std::time::Instant::now();
                 write_parquet(&self.root.join(&staged_relative), frame)?;
                 tracing::debug!(
@@ -192,7 +197,7 @@ impl Warehouse {
                 );
                 renames.push((
                     staged_relative,
-                    Self::partition_path(table, release).join("part-0.parquet"),
+                    Self::partition_path(table, release).join(PARTITION_FILE),
                 ));
                 if fault_point("after-staging", table) {
                     return Err(WarehouseError::Io {
@@ -271,23 +276,105 @@ impl Warehouse {
         let _ = fs::remove_dir(self.root.join(STAGING_DIR));
     }
 
-    /// Reads a whole-table file, or `None` when it does not exist yet.
-    pub fn read_table_file(&self, relative: &Path) -> Result<Option<DataFrame>, WarehouseError> {
-        let path = self.root.join(relative);
-        let file = match File::open(&path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_error(&path, "cannot open")(e)),
-        };
-        ParquetReader::new(file)
-            .finish()
-            .map(Some)
-            .map_err(|source| WarehouseError::Polars {
-                path,
-                action: "cannot read Parquet",
-                source,
-            })
+    // Reading. Every module reads the warehouse through these; none opens its files by path.
+
+    /// Reads a whole-table file (such as `releases/releases.parquet`), or `None` when it
+    /// does not exist yet.
+    pub fn table_file(&self, relative: &Path) -> Result<Option<DataFrame>, WarehouseError> {
+        read_parquet_file(&self.root.join(relative))
     }
+
+    /// The `releases` table: every built release, oldest first (empty before the first
+    /// build).
+    pub fn releases(&self) -> Result<Vec<ReleaseRecord>, WarehouseError> {
+        let relative = Path::new(RELEASES_FILE);
+        match self.table_file(relative)? {
+            Some(frame) => {
+                records_from_frame(&frame, &self.root.join(relative)).map_err(|reason| {
+                    WarehouseError::Table {
+                        path: self.root.join(relative),
+                        reason,
+                    }
+                })
+            }
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The file holding one release's partition of a table.
+    fn partition_file(&self, table: &str, release: &ReleaseId) -> PathBuf {
+        self.root
+            .join(Self::partition_path(table, release))
+            .join(PARTITION_FILE)
+    }
+
+    /// Whether a release has a partition of a table.
+    pub fn has_partition(&self, table: &str, release: &ReleaseId) -> bool {
+        self.partition_file(table, release).is_file()
+    }
+
+    /// One release's partition of a table, or `None` when the release has none.
+    pub fn partition(
+        &self,
+        table: &str,
+        release: &ReleaseId,
+    ) -> Result<Option<DataFrame>, WarehouseError> {
+        read_parquet_file(&self.partition_file(table, release))
+    }
+
+    /// A lazy scan of a table across every release, with the hive keys `year` and `release`
+    /// as columns, or `None` when no release has a partition of it yet.
+    pub fn scan(&self, table: &str) -> Result<Option<LazyFrame>, WarehouseError> {
+        let dir = self.root.join(table);
+        if !has_parquet_files(&dir) {
+            return Ok(None);
+        }
+        LazyFrame::scan_parquet(
+            PlRefPath::new(dir.to_string_lossy().as_ref()),
+            ScanArgsParquet {
+                hive_options: HiveOptions::new_enabled(),
+                ..Default::default()
+            },
+        )
+        .map(Some)
+        .map_err(|source| WarehouseError::Polars {
+            path: dir,
+            action: "cannot scan the table",
+            source,
+        })
+    }
+}
+
+/// Reads a Parquet file whole, or `None` when it does not exist.
+fn read_parquet_file(path: &Path) -> Result<Option<DataFrame>, WarehouseError> {
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_error(path, "cannot open")(e)),
+    };
+    ParquetReader::new(file)
+        .finish()
+        .map(Some)
+        .map_err(|source| WarehouseError::Polars {
+            path: path.to_path_buf(),
+            action: "cannot read Parquet",
+            source,
+        })
+}
+
+/// Whether any Parquet file exists below `dir` (a scan of an empty table fails).
+fn has_parquet_files(dir: &Path) -> bool {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let path = entry.path();
+        if path.is_dir() {
+            has_parquet_files(&path)
+        } else {
+            path.extension().is_some_and(|e| e == "parquet")
+        }
+    })
 }
 
 /// Writes a Parquet file (zstd, full statistics) and syncs it to disk.

@@ -7,7 +7,7 @@ use crate::support::*;
 
 /// The 2025A fixture's PPRRVU CSV, as text, to break in known ways.
 fn good_csv() -> String {
-    let release = mpfs::synth::fixture_mirror()
+    let release = mpfs_synth::fixture_mirror()
         .into_iter()
         .find(|r| r.zip_name == "rvu25a.zip")
         .expect("the fixtures have 2025A");
@@ -19,7 +19,7 @@ fn write_zip(dir: &Path, zip_name: &str, members: &[(&str, Vec<u8>)]) {
         .iter()
         .map(|(name, bytes)| (name.to_string(), bytes.clone()))
         .collect();
-    std::fs::write(dir.join(zip_name), mpfs::synth::zip_bytes(&members)).unwrap();
+    std::fs::write(dir.join(zip_name), mpfs_synth::zip_bytes(&members)).unwrap();
 }
 
 /// Builds the fixtures, then a bad mirror of the same release ids into the same warehouse:

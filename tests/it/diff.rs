@@ -348,7 +348,7 @@ fn the_real_release_against_a_copy_edited_in_known_ways() {
     let members = vec![(member.file_name.clone(), edited)];
     std::fs::write(
         mirror.path().join("rvu25c.zip"),
-        mpfs::synth::zip_bytes(&members),
+        mpfs_synth::zip_bytes(&members),
     )
     .unwrap();
     let warehouse = tempfile::tempdir().unwrap();

@@ -8,8 +8,8 @@ use crate::support::*;
 #[test]
 fn committed_fixtures_match_the_generator() {
     let fresh = tempfile::tempdir().unwrap();
-    mpfs::synth::write_mirror(fresh.path(), &mpfs::synth::fixture_mirror()).unwrap();
-    for release in mpfs::synth::fixture_mirror() {
+    mpfs_synth::write_mirror(fresh.path(), &mpfs_synth::fixture_mirror()).unwrap();
+    for release in mpfs_synth::fixture_mirror() {
         let committed = fixture_mirror().join(&release.zip_name);
         let members = |path: &std::path::Path| {
             let mut zip = ::zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();

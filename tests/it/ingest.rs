@@ -133,7 +133,7 @@ fn fetches_every_release_then_finds_them_unchanged_without_rewriting() {
     let catalog = catalog(dir.path(), None);
     let cache = dir.path().join("cache");
 
-    let first = fetch(&server, &catalog, &cache, &["--years", "2024..2025"]);
+    let first = fetch(&server, &catalog, &cache, &["--year-range", "2024..2025"]);
     assert_eq!(first.code, Some(0), "{}", first.text);
     assert_eq!(
         first.text.matches("   downloaded   ").count(),
@@ -177,7 +177,7 @@ fn fetches_every_release_then_finds_them_unchanged_without_rewriting() {
                 .unwrap()
         })
         .collect();
-    let second = fetch(&server, &catalog, &cache, &["--years", "2024..2025"]);
+    let second = fetch(&server, &catalog, &cache, &["--year-range", "2024..2025"]);
     assert_eq!(second.code, Some(0), "{}", second.text);
     assert_eq!(
         second
@@ -264,7 +264,7 @@ fn a_404_fails_that_release_alone_and_is_not_retried() {
         &server,
         &catalog(dir.path(), None),
         &cache,
-        &["--years", "2024..2025"],
+        &["--year-range", "2024..2025"],
     );
     assert_eq!(run.code, Some(3), "partial failure:\n{}", run.text);
     assert_contains(
@@ -517,7 +517,7 @@ fn a_local_mirror_folder_feeds_the_cache_for_air_gapped_sites() {
             path_str(cache),
             "--mirror",
             path_str(&fixture_mirror()),
-            "--years",
+            "--year-range",
             "2024",
         ])
     };

@@ -10,7 +10,7 @@ use crate::support::*;
 /// The fixture 2026A release with 99213's work RVU raised from 1.33 to 1.43 (totals 2.90 /
 /// 2.10), in a mirror of its own.
 fn revised_2026a() -> tempfile::TempDir {
-    let release = mpfs::synth::fixture_mirror()
+    let release = mpfs_synth::fixture_mirror()
         .into_iter()
         .find(|r| r.zip_name == "rvu26a.zip")
         .unwrap();
@@ -34,7 +34,7 @@ fn revised_2026a() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("rvu26a.zip"),
-        mpfs::synth::zip_bytes(&members),
+        mpfs_synth::zip_bytes(&members),
     )
     .unwrap();
     dir
@@ -62,6 +62,10 @@ fn national_99213(warehouse: &Path) -> (f64, f64) {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "fault-injection"),
+    ignore = "needs the fault points: cargo test --features fault-injection (make test)"
+)]
 fn a_failure_between_two_tables_changes_nothing() {
     let warehouse = tempfile::tempdir().unwrap();
     build(&fixture_mirror(), warehouse.path());
@@ -93,6 +97,10 @@ fn a_failure_between_two_tables_changes_nothing() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "fault-injection"),
+    ignore = "needs the fault points: cargo test --features fault-injection (make test)"
+)]
 fn a_kill_in_the_middle_of_publishing_is_finished_by_the_next_run() {
     let warehouse = tempfile::tempdir().unwrap();
     build(&fixture_mirror(), warehouse.path());

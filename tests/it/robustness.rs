@@ -1,9 +1,9 @@
 //! Truncated, reordered and random bytes into every parser: an error or a result, never a
 //! panic. Mutations come from a fixed-seed generator, so a failure reproduces.
 
-use mpfs::synth::Rng;
 use mpfs::transform::archive::{FileFormat, FileKind, ReleaseArchive};
 use mpfs::transform::{TransformOptions, anes, gpci, locco, oppscap, pprrvu, transform_release};
+use mpfs_synth::Rng;
 
 fn mutations(bytes: &[u8], rng: &mut Rng) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
@@ -51,7 +51,7 @@ fn parse_any(kind: FileKind, format: FileFormat, bytes: &[u8]) {
 #[test]
 fn no_parser_panics_on_damaged_input() {
     let mut rng = Rng::new(0x5eed_1234_abcd_0042);
-    let release = mpfs::synth::fixture_mirror()
+    let release = mpfs_synth::fixture_mirror()
         .into_iter()
         .find(|r| r.zip_name == "rvu26a.zip")
         .unwrap();

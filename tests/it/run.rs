@@ -288,6 +288,10 @@ fn a_second_run_waits_for_nobody_and_says_so() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "fault-injection"),
+    ignore = "needs the fault points: cargo test --features fault-injection (make test)"
+)]
 fn a_run_killed_at_any_point_is_completed_by_the_next() {
     for point in [
         "fetch:mid-body",

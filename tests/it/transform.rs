@@ -298,7 +298,7 @@ fn older_and_2023_style_releases() {
 
 /// The 2025A fixture CSV with two rows made bad in ways checks catch.
 fn release_with_bad_rows() -> tempfile::TempDir {
-    let release = mpfs::synth::fixture_mirror()
+    let release = mpfs_synth::fixture_mirror()
         .into_iter()
         .find(|r| r.zip_name == "rvu25a.zip")
         .unwrap();
@@ -315,7 +315,7 @@ fn release_with_bad_rows() -> tempfile::TempDir {
     let members = vec![(release.members[0].0.clone(), edited.concat().into_bytes())];
     std::fs::write(
         dir.path().join("rvu25a.zip"),
-        mpfs::synth::zip_bytes(&members),
+        mpfs_synth::zip_bytes(&members),
     )
     .unwrap();
     dir
@@ -426,7 +426,7 @@ fn a_rebuilt_release_without_a_kind_loses_its_old_partition() {
     );
 
     // The same release re-posted with PPRRVU only.
-    let release = mpfs::synth::fixture_mirror()
+    let release = mpfs_synth::fixture_mirror()
         .into_iter()
         .find(|r| r.zip_name == "rvu26a.zip")
         .unwrap();
@@ -437,7 +437,7 @@ fn a_rebuilt_release_without_a_kind_loses_its_old_partition() {
         .collect();
     std::fs::write(
         mirror.path().join("rvu26a.zip"),
-        mpfs::synth::zip_bytes(&pprrvu_only),
+        mpfs_synth::zip_bytes(&pprrvu_only),
     )
     .unwrap();
     build(mirror.path(), warehouse.path());

@@ -3,11 +3,11 @@
 //! caps, every kind as CSV, TXT and XLSX, four releases a year. Values are generated from a
 //! fixed seed, so the same call writes the same bytes.
 
-use crate::decimal::Decimal;
-use crate::synth::pprrvu::{self, PprrvuStyle};
-use crate::synth::reference::{self, GpciColumns, Locality, OppsCap};
-use crate::synth::{Rng, SyntheticRelease, ascii_order, service, unpriced, with_conversion_factor};
-use crate::transform::pprrvu::{PprrvuLayout, RvuRow};
+use crate::pprrvu::{self, PprrvuStyle};
+use crate::reference::{self, GpciColumns, Locality, OppsCap};
+use crate::{Rng, SyntheticRelease, ascii_order, service, unpriced, with_conversion_factor};
+use mpfs::decimal::Decimal;
+use mpfs::transform::pprrvu::{PprrvuLayout, RvuRow};
 
 fn dec(text: &str) -> Decimal {
     text.parse().expect("synthetic decimal")

@@ -2,9 +2,10 @@
 //!
 //! Real CMS files may not be copied into the project, and CPT descriptors belong to the AMA,
 //! so the fixtures are written here, by code: realistic codes with invented values and
-//! neutral descriptions, laid out byte for byte as CMS lays out its files. `mpfs synth`
-//! (and `make fixtures`) writes them to `fixtures/mirror/`; a test checks that the committed
-//! fixtures are what this code writes.
+//! neutral descriptions, laid out byte for byte as CMS lays out its files. This crate is test
+//! tooling, kept out of the `mpfs` binary: the `mpfs-synth` binary (and `make fixtures`)
+//! writes them to `fixtures/mirror/`, a test checks that the committed fixtures are what this
+//! code writes, and the benchmarks write full-scale mirrors with [`scale`].
 
 pub mod pprrvu;
 pub mod reference;
@@ -14,8 +15,8 @@ pub mod zip_writer;
 
 use std::path::Path;
 
-use crate::decimal::Decimal;
-use crate::transform::pprrvu::{PprrvuLayout, RvuRow};
+use mpfs::decimal::Decimal;
+use mpfs::transform::pprrvu::{PprrvuLayout, RvuRow};
 use pprrvu::PprrvuStyle;
 use reference::GpciColumns;
 pub use zip_writer::zip_bytes;
@@ -711,13 +712,13 @@ pub fn write_mirror(dir: &Path, releases: &[SyntheticRelease]) -> std::io::Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transform::archive::FileFormat;
+    use mpfs::transform::archive::FileFormat;
 
     fn parse(
         name: &str,
         bytes: &[u8],
-    ) -> Result<(PprrvuLayout, Vec<RvuRow>), crate::transform::ParseError> {
-        crate::transform::pprrvu::parse(name, FileFormat::Csv, bytes)
+    ) -> Result<(PprrvuLayout, Vec<RvuRow>), mpfs::transform::ParseError> {
+        mpfs::transform::pprrvu::parse(name, FileFormat::Csv, bytes)
     }
 
     #[test]

@@ -1,14 +1,21 @@
-//! Settings for the scheduled job, and where each value came from.
+//! The one configuration of a process, and where each value came from.
 //!
 //! Every setting resolves in one order: a command-line flag, then its `MPFS_*` environment
 //! variable, then the settings file (`config/mpfs.toml`, or `--config` / `MPFS_CONFIG`),
-//! then the built-in default. `mpfs config` prints each value with its origin, so "why did
-//! the nightly job use that folder" has an answer.
+//! then the built-in default. It is resolved once, in `main`, into a typed [`Config`] that
+//! every command reads, so `MPFS_DATA_DIR=/x` means the same folder to `run`, `diff` and
+//! `status` alike. `mpfs config` prints each value with its origin, so "why did the nightly
+//! job use that folder" has an answer.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::time::Duration;
+
+use crate::ingest::http::HttpSettings;
+use crate::transform::TransformOptions;
+use crate::transform::archive::FileFormat;
 
 /// The settings file read when none is named and it exists.
 pub const DEFAULT_FILE: &str = "config/mpfs.toml";
@@ -38,7 +45,7 @@ const fn key(
     }
 }
 
-/// Every setting `mpfs run` reads.
+/// Every setting, in the order `mpfs config` prints them. The only place defaults live.
 pub const KEYS: [Key; 15] = [
     key(
         "data_dir",
@@ -66,7 +73,7 @@ pub const KEYS: [Key; 15] = [
         "MPFS_YEARS",
         "--years",
         Some("2"),
-        "how many of the catalog's latest years to keep current",
+        "how many of the catalog's latest years run and fetch keep current (a count)",
     ),
     key(
         "catalog",
@@ -171,7 +178,7 @@ impl fmt::Display for Origin {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
+pub enum ConfigError {
     #[error("settings file {path}: {reason}")]
     File { path: PathBuf, reason: String },
     #[error("setting {key} = '{value}' ({origin}): {reason}")]
@@ -183,12 +190,34 @@ pub enum SettingsError {
     },
 }
 
-/// The resolved settings.
+/// The flags a command line gave, keyed by setting name (see [`KEYS`]).
+pub type Flags = BTreeMap<&'static str, String>;
+
+/// The resolved configuration: typed values, parsed once, each with its origin.
 #[derive(Debug, Clone)]
-pub struct Settings {
-    values: BTreeMap<&'static str, (Option<String>, Origin)>,
+pub struct Config {
     /// The settings file read, if any.
     pub file: Option<PathBuf>,
+    pub data_dir: PathBuf,
+    pub cache_dir: PathBuf,
+    pub warehouse_dir: PathBuf,
+    /// How many of the catalog's latest years `run` and `fetch` keep current (a count, never
+    /// a range: ranges are `--year-range`).
+    pub years: u16,
+    /// A release catalog file; `None` is the catalog built into mpfs.
+    pub catalog: Option<PathBuf>,
+    /// Replaces `https://www.cms.gov` in catalog URLs (a mirror server with CMS's paths).
+    pub base_url: Option<String>,
+    /// A local folder of release zips used instead of the network.
+    pub mirror: Option<PathBuf>,
+    pub http: HttpSettings,
+    /// A forced file format; `None` prefers CSV, then TXT, then XLSX.
+    pub format: Option<FileFormat>,
+    pub max_rejects_percent: f64,
+    /// Keep AMA CPT descriptors (false at sites without a CPT licence).
+    pub descriptors: bool,
+    /// Every setting's text and origin, for `mpfs config`.
+    raw: BTreeMap<&'static str, (Option<String>, Origin)>,
 }
 
 fn file_value(value: &toml::Value) -> Option<String> {
@@ -201,19 +230,63 @@ fn file_value(value: &toml::Value) -> Option<String> {
     }
 }
 
-impl Settings {
+/// The settings resolved to text, before typing.
+struct Raw(BTreeMap<&'static str, (Option<String>, Origin)>);
+
+impl Raw {
+    fn invalid(&self, name: &'static str, reason: &str) -> ConfigError {
+        let (value, origin) = &self.0[name];
+        ConfigError::Invalid {
+            key: name,
+            value: value.clone().unwrap_or_default(),
+            origin: origin.clone(),
+            reason: reason.to_string(),
+        }
+    }
+
+    fn text(&self, name: &str) -> Option<String> {
+        self.0.get(name).and_then(|(v, _)| v.clone())
+    }
+
+    fn path(&self, name: &str) -> Option<PathBuf> {
+        self.text(name).map(PathBuf::from)
+    }
+
+    fn number<T: FromStr>(&self, name: &'static str) -> Result<T, ConfigError> {
+        self.text(name)
+            .ok_or_else(|| self.invalid(name, "has no value"))?
+            .trim()
+            .parse()
+            .map_err(|_| self.invalid(name, "is not a number of the right kind"))
+    }
+
+    fn seconds(&self, name: &'static str) -> Result<Duration, ConfigError> {
+        let value: f64 = self.number(name)?;
+        if !value.is_finite() || value < 0.0 {
+            return Err(self.invalid(name, "must be a number of seconds, 0 or more"));
+        }
+        Ok(Duration::from_secs_f64(value.max(0.001)))
+    }
+}
+
+impl Config {
     /// Resolves every setting. `file` is the named settings file (`--config`), else
     /// `MPFS_CONFIG`, else `config/mpfs.toml` when it exists. `flags` maps a key's name to
     /// the value its flag was given. `env` looks a variable up (the process environment in
-    /// production, a map in tests).
+    /// production, a map in tests). Every value is checked here, so a typo fails at start,
+    /// not mid-run.
     pub fn load(
         file: Option<&Path>,
-        flags: &BTreeMap<&'static str, String>,
+        flags: &Flags,
         env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Settings, SettingsError> {
+    ) -> Result<Config, ConfigError> {
         let file = file
             .map(Path::to_path_buf)
-            .or_else(|| env("MPFS_CONFIG").map(PathBuf::from))
+            .or_else(|| {
+                env("MPFS_CONFIG")
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from)
+            })
             .or_else(|| {
                 Path::new(DEFAULT_FILE)
                     .is_file()
@@ -221,11 +294,11 @@ impl Settings {
             });
         let table: toml::Table = match &file {
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| SettingsError::File {
+                let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
                     path: path.clone(),
                     reason: e.to_string(),
                 })?;
-                toml::from_str(&text).map_err(|e| SettingsError::File {
+                toml::from_str(&text).map_err(|e| ConfigError::File {
                     path: path.clone(),
                     reason: e.to_string(),
                 })?
@@ -238,7 +311,7 @@ impl Settings {
                 .filter(|k| !KEYS.iter().any(|key| key.name == k.as_str()))
                 .collect();
             if !unknown.is_empty() {
-                return Err(SettingsError::File {
+                return Err(ConfigError::File {
                     path: path.clone(),
                     reason: format!(
                         "unknown setting(s) {unknown:?}; known: {}",
@@ -263,98 +336,89 @@ impl Settings {
             };
             values.insert(key.name, resolved);
         }
-        let settings = Settings { values, file };
-        settings.validate()?;
-        Ok(settings)
+        Self::typed(Raw(values), file)
     }
 
-    /// Checks that every typed setting parses, so a typo fails at start, not mid-run.
-    fn validate(&self) -> Result<(), SettingsError> {
-        self.years()?;
-        self.number::<f64>("connect_timeout_secs")?;
-        self.number::<f64>("read_timeout_secs")?;
-        self.number::<u32>("attempts")?;
-        self.number::<u64>("backoff_ms")?;
-        self.number::<f64>("max_rejects_percent")?;
-        self.descriptors()?;
-        if let Some(format) = self.text("format")
-            && !matches!(format.as_str(), "csv" | "txt" | "xlsx")
-        {
-            return Err(self.invalid("format", "expected csv, txt or xlsx"));
-        }
-        Ok(())
-    }
-
-    fn invalid(&self, name: &'static str, reason: &str) -> SettingsError {
-        let (value, origin) = &self.values[name];
-        SettingsError::Invalid {
-            key: name,
-            value: value.clone().unwrap_or_default(),
-            origin: origin.clone(),
-            reason: reason.to_string(),
-        }
-    }
-
-    /// A text setting, `None` when unset.
-    pub fn text(&self, name: &str) -> Option<String> {
-        self.values.get(name).and_then(|(v, _)| v.clone())
-    }
-
-    pub fn number<T: FromStr>(&self, name: &'static str) -> Result<T, SettingsError> {
-        self.text(name)
-            .ok_or_else(|| self.invalid(name, "has no value"))?
-            .trim()
-            .parse()
-            .map_err(|_| self.invalid(name, "is not a number of the right kind"))
-    }
-
-    pub fn years(&self) -> Result<u16, SettingsError> {
-        let years: u16 = self.number("years")?;
+    fn typed(raw: Raw, file: Option<PathBuf>) -> Result<Config, ConfigError> {
+        let data_dir = raw
+            .path("data_dir")
+            .unwrap_or_else(|| PathBuf::from("data"));
+        let years: u16 = raw.number("years")?;
         if years == 0 {
-            return Err(self.invalid("years", "must be at least 1"));
+            return Err(raw.invalid("years", "must be at least 1"));
         }
-        Ok(years)
-    }
-
-    pub fn descriptors(&self) -> Result<bool, SettingsError> {
-        match self.text("descriptors").as_deref() {
-            Some("true") | Some("yes") | Some("1") | None => Ok(true),
-            Some("false") | Some("no") | Some("0") => Ok(false),
-            Some(_) => Err(self.invalid("descriptors", "expected true or false")),
+        let defaults = HttpSettings::default();
+        let http = HttpSettings {
+            user_agent: raw.text("user_agent").unwrap_or(defaults.user_agent),
+            connect_timeout: raw.seconds("connect_timeout_secs")?,
+            read_timeout: raw.seconds("read_timeout_secs")?,
+            max_attempts: raw.number::<u32>("attempts")?.max(1),
+            base_backoff: Duration::from_millis(raw.number("backoff_ms")?),
+            ..defaults
+        };
+        let format = match raw.text("format").as_deref() {
+            None => None,
+            Some("csv") => Some(FileFormat::Csv),
+            Some("txt") => Some(FileFormat::Txt),
+            Some("xlsx") => Some(FileFormat::Xlsx),
+            Some(_) => return Err(raw.invalid("format", "expected csv, txt or xlsx")),
+        };
+        let max_rejects_percent: f64 = raw.number("max_rejects_percent")?;
+        if !(0.0..=100.0).contains(&max_rejects_percent) {
+            return Err(raw.invalid("max_rejects_percent", "must be between 0 and 100"));
         }
+        let descriptors = match raw.text("descriptors").as_deref() {
+            Some("true") | Some("yes") | Some("1") | None => true,
+            Some("false") | Some("no") | Some("0") => false,
+            Some(_) => return Err(raw.invalid("descriptors", "expected true or false")),
+        };
+        if raw.text("base_url").is_some() && raw.text("mirror").is_some() {
+            return Err(raw.invalid(
+                "mirror",
+                "base_url is set too; a source is either a folder or a server",
+            ));
+        }
+        Ok(Config {
+            file,
+            cache_dir: raw
+                .path("cache_dir")
+                .unwrap_or_else(|| data_dir.join("cache")),
+            warehouse_dir: raw
+                .path("warehouse_dir")
+                .unwrap_or_else(|| data_dir.join("warehouse")),
+            data_dir,
+            years,
+            catalog: raw.path("catalog"),
+            base_url: raw.text("base_url"),
+            mirror: raw.path("mirror"),
+            http,
+            format,
+            max_rejects_percent,
+            descriptors,
+            raw: raw.0,
+        })
     }
 
-    pub fn path(&self, name: &str) -> Option<PathBuf> {
-        self.text(name).map(PathBuf::from)
-    }
-
-    pub fn data_dir(&self) -> PathBuf {
-        self.path("data_dir")
-            .unwrap_or_else(|| PathBuf::from("data"))
-    }
-
-    pub fn cache_dir(&self) -> PathBuf {
-        self.path("cache_dir")
-            .unwrap_or_else(|| self.data_dir().join("cache"))
-    }
-
-    pub fn warehouse_dir(&self) -> PathBuf {
-        self.path("warehouse_dir")
-            .unwrap_or_else(|| self.data_dir().join("warehouse"))
+    /// How the transform reads each release.
+    pub fn transform_options(&self) -> TransformOptions {
+        TransformOptions {
+            format: self.format,
+            max_reject_share: self.max_rejects_percent / 100.0,
+        }
     }
 
     /// Every setting with its effective value and origin, for `mpfs config`.
     pub fn describe(&self) -> Vec<(&'static str, String, Origin, &'static str)> {
         KEYS.iter()
             .map(|key| {
-                let (value, origin) = &self.values[key.name];
+                let (value, origin) = &self.raw[key.name];
                 let (value, origin) = match (key.name, value) {
                     ("cache_dir", None) => (
-                        self.cache_dir().display().to_string(),
+                        self.cache_dir.display().to_string(),
                         Origin::Derived("data_dir"),
                     ),
                     ("warehouse_dir", None) => (
-                        self.warehouse_dir().display().to_string(),
+                        self.warehouse_dir.display().to_string(),
                         Origin::Derived("data_dir"),
                     ),
                     (_, Some(v)) => (v.clone(), origin.clone()),
@@ -385,12 +449,12 @@ mod tests {
         let file = dir.path().join("mpfs.toml");
         std::fs::write(&file, "years = 5\ndata_dir = \"/srv/mpfs\"\nattempts = 7\n").unwrap();
         let flags = BTreeMap::from([("attempts", "9".to_string())]);
-        let settings = Settings::load(Some(&file), &flags, env_of(&[("MPFS_YEARS", "3")])).unwrap();
-        assert_eq!(settings.years().unwrap(), 3);
-        assert_eq!(settings.number::<u32>("attempts").unwrap(), 9);
-        assert_eq!(settings.data_dir(), PathBuf::from("/srv/mpfs"));
-        assert_eq!(settings.cache_dir(), PathBuf::from("/srv/mpfs/cache"));
-        assert_eq!(settings.number::<u64>("backoff_ms").unwrap(), 2000);
+        let settings = Config::load(Some(&file), &flags, env_of(&[("MPFS_YEARS", "3")])).unwrap();
+        assert_eq!(settings.years, 3);
+        assert_eq!(settings.http.max_attempts, 9);
+        assert_eq!(settings.data_dir, PathBuf::from("/srv/mpfs"));
+        assert_eq!(settings.cache_dir, PathBuf::from("/srv/mpfs/cache"));
+        assert_eq!(settings.http.base_backoff.as_millis(), 2000);
         let described = settings.describe();
         let origin = |name: &str| {
             described
@@ -409,7 +473,7 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_origin() {
-        let err = Settings::load(None, &BTreeMap::new(), env_of(&[("MPFS_YEARS", "two")]))
+        let err = Config::load(None, &BTreeMap::new(), env_of(&[("MPFS_YEARS", "two")]))
             .unwrap_err()
             .to_string();
         assert_eq!(
@@ -419,7 +483,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("mpfs.toml");
         std::fs::write(&file, "yeras = 2\n").unwrap();
-        let err = Settings::load(Some(&file), &BTreeMap::new(), env_of(&[]))
+        let err = Config::load(Some(&file), &BTreeMap::new(), env_of(&[]))
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown setting(s) [\"yeras\"]"), "{err}");

@@ -1,8 +1,8 @@
 //! Synthetic GPCI, LOCCO, ANES and OPPSCAP files in CMS's three formats, over a handful of
 //! real locality ids (facts, not content) with invented values.
 
-use crate::synth::sheet::{Sheet, SheetCell, left, right};
-use crate::transform::text::encode_windows_1252;
+use crate::sheet::{Sheet, SheetCell, left, right};
+use mpfs::transform::text::encode_windows_1252;
 
 /// A payment locality and its invented indices.
 #[derive(Debug, Clone)]
@@ -133,7 +133,7 @@ pub enum GpciColumns {
 }
 
 fn pad3(value: &str) -> String {
-    let decimal: crate::decimal::Decimal = value.parse().expect("synthetic GPCI");
+    let decimal: mpfs::decimal::Decimal = value.parse().expect("synthetic GPCI");
     decimal.format_places(3)
 }
 
@@ -371,7 +371,7 @@ pub fn anes_sheet(national_cf: &str, places: &[Locality], xlsx: bool) -> Sheet {
 pub fn anes_txt(places: &[Locality]) -> Vec<u8> {
     let mut out = String::new();
     for p in places {
-        let cf: crate::decimal::Decimal = p.anes_cf.parse().expect("synthetic CF");
+        let cf: mpfs::decimal::Decimal = p.anes_cf.parse().expect("synthetic CF");
         let implied = cf.format_places(2).replace('.', "");
         out.push_str(&format!(
             "{}{}{}{}\r\n",

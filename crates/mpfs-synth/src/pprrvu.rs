@@ -2,11 +2,11 @@
 //! text in the third cell, five stacked header rows, data rows (and, 2023-2024 style, a
 //! Ctrl-Z trailer row in the CSV). TXT: seven `HDR` lines, then fixed-width records.
 
-use crate::decimal::Decimal;
-use crate::synth::sheet::{Sheet, SheetCell, left, right};
-use crate::transform::pprrvu::fixed_width::{positions, record_length};
-use crate::transform::pprrvu::{PprrvuField, PprrvuLayout, RvuRow};
-use crate::transform::text::encode_windows_1252;
+use crate::sheet::{Sheet, SheetCell, left, right};
+use mpfs::decimal::Decimal;
+use mpfs::transform::pprrvu::fixed_width::{positions, record_length};
+use mpfs::transform::pprrvu::{PprrvuField, PprrvuLayout, RvuRow};
+use mpfs::transform::text::encode_windows_1252;
 
 /// How a synthetic PPRRVU file looks beyond its rows.
 #[derive(Debug, Clone)]

@@ -3,7 +3,7 @@
 
 use rust_xlsxwriter::{DocProperties, Workbook};
 
-use crate::transform::text::encode_windows_1252;
+use mpfs::transform::text::encode_windows_1252;
 
 /// One cell. `Number` keeps the text CMS prints in CSV (`0.10`, `32.3465`) and is stored
 /// as a number in XLSX, as CMS's workbooks store RVUs and codes without leading zeros.

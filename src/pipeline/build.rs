@@ -1,0 +1,142 @@
+//! Build one release: transform its zip, assemble its tables, publish them together.
+
+use std::collections::BTreeMap;
+
+use anyhow::Context;
+
+use crate::catalog::Catalog;
+use crate::ingest::mirror::MirroredRelease;
+use crate::load::payment::payment_frame;
+use crate::load::reference_tables::{
+    anes_cf_frame, gpci_frame, locality_county_frame, opps_cap_frame, quarantine_frame,
+};
+use crate::load::releases_table::ReleaseRecord;
+use crate::load::rvu_table::rvu_frame;
+use crate::load::{RELEASE_TABLES, SCHEMA_VERSION, Warehouse};
+use crate::transform::archive::ReleaseArchive;
+use crate::transform::{TransformOptions, transform_release};
+
+/// Options that shape what a build writes.
+#[derive(Debug, Clone, Copy)]
+pub struct BuildOptions {
+    pub with_descriptors: bool,
+    pub transform: TransformOptions,
+}
+
+impl BuildOptions {
+    pub fn from_config(config: &crate::config::Config) -> BuildOptions {
+        BuildOptions {
+            with_descriptors: config.descriptors,
+            transform: config.transform_options(),
+        }
+    }
+}
+
+/// What publishing one release produced.
+#[derive(Debug, Clone)]
+pub struct BuiltRelease {
+    pub record: ReleaseRecord,
+    /// Rows written per table.
+    pub table_rows: BTreeMap<&'static str, u64>,
+}
+
+/// Transforms one release zip and publishes its tables; returns its `releases` row and the
+/// rows written per table. A failure publishes nothing for the release.
+pub fn build_release(
+    warehouse: &Warehouse,
+    catalog: &Catalog,
+    release: &MirroredRelease,
+    options: BuildOptions,
+) -> anyhow::Result<BuiltRelease> {
+    let mut archive = ReleaseArchive::open(&release.path)?;
+    let transformed = transform_release(&release.id, &mut archive, &options.transform)?;
+    crate::fault::kill_point("build:after-transform");
+    let effective_from = catalog
+        .get(&release.id)
+        .map_or_else(|| release.id.default_effective_from(), |r| r.effective_from);
+    let id = &release.id;
+    let context = |table: &str| {
+        format!(
+            "{}: cannot assemble the {table} table",
+            transformed.zip_file
+        )
+    };
+    let rvu = rvu_frame(
+        id,
+        effective_from,
+        &transformed.pprrvu,
+        options.with_descriptors,
+    )
+    .with_context(|| context("rvu"))?;
+    let rvu_rows = rvu.height() as u64;
+    let mut tables = vec![("rvu", rvu)];
+    if let Some(gpci) = &transformed.gpci {
+        tables.push((
+            "gpci",
+            gpci_frame(id, effective_from, gpci).with_context(|| context("gpci"))?,
+        ));
+    }
+    if let Some(locco) = &transformed.locco {
+        tables.push((
+            "locality_county",
+            locality_county_frame(id, effective_from, locco)
+                .with_context(|| context("locality_county"))?,
+        ));
+    }
+    if !transformed.anes.is_empty() {
+        tables.push((
+            "anes_cf",
+            anes_cf_frame(id, effective_from, &transformed.anes)
+                .with_context(|| context("anes_cf"))?,
+        ));
+    }
+    if let Some(oppscap) = &transformed.oppscap {
+        tables.push((
+            "opps_cap",
+            opps_cap_frame(id, effective_from, oppscap).with_context(|| context("opps_cap"))?,
+        ));
+    }
+    let mut payment_rows: u64 = 0;
+    match &transformed.gpci {
+        Some(gpci) => {
+            let caps = transformed
+                .oppscap
+                .as_ref()
+                .map_or(&[][..], |o| &o.rows[..]);
+            let started = std::time::Instant::now();
+            let payment = payment_frame(id, effective_from, &transformed.pprrvu, &gpci.rows, caps)
+                .with_context(|| context("payment"))?;
+            tracing::debug!(release = %id, rows = payment.height(), ms = started.elapsed().as_millis() as u64, "computed payments");
+            payment_rows = payment.height() as u64;
+            tables.push(("payment", payment));
+        }
+        None => {
+            tracing::warn!(release = %id, "{} has no GPCI, so no payment rows", transformed.zip_file)
+        }
+    }
+    let quarantine_rows = transformed.quarantine.len() as u64;
+    tables.push((
+        "quarantine",
+        quarantine_frame(id, effective_from, &transformed.quarantine)
+            .with_context(|| context("quarantine"))?,
+    ));
+    let table_rows = tables
+        .iter()
+        .map(|(table, frame)| (*table, frame.height() as u64))
+        .collect();
+    warehouse.publish_release(id, &mut tables, &RELEASE_TABLES)?;
+    tracing::info!(release = %id, rvu_rows, payment_rows, quarantine_rows, tables = tables.len(), "published");
+    let record = ReleaseRecord {
+        id: release.id.clone(),
+        effective_from,
+        effective_to: None,
+        zip_file: transformed.zip_file,
+        zip_sha256: transformed.zip_sha256,
+        zip_bytes: transformed.zip_bytes,
+        schema_version: SCHEMA_VERSION,
+        rvu_rows,
+        payment_rows,
+        quarantine_rows,
+    };
+    Ok(BuiltRelease { record, table_rows })
+}

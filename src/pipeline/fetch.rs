@@ -1,0 +1,110 @@
+//! Fetch releases into the cache from the source the configuration names: a local folder,
+//! a server with CMS's paths, or cms.gov. One release failing never stops the others.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::catalog::{CMS_ORIGIN, CatalogRelease};
+use crate::config::Config;
+use crate::ingest::cache::{Cache, CacheError};
+use crate::ingest::fetch::{FetchError, FetchOutcome, Source, fetch_release};
+use crate::ingest::http::{HttpClient, HttpError};
+use crate::release::ReleaseId;
+
+/// Where release zips come from, as the configuration says.
+pub struct ReleaseSource {
+    mirror: Option<PathBuf>,
+    base_url: Option<String>,
+    client: Option<HttpClient>,
+    progress: bool,
+}
+
+impl ReleaseSource {
+    /// The folder of `config.mirror`, else the web (`config.base_url` or cms.gov). The HTTP
+    /// client is only made when the web is used.
+    pub fn from_config(config: &Config, progress: bool) -> Result<ReleaseSource, HttpError> {
+        let client = match &config.mirror {
+            Some(_) => None,
+            None => Some(HttpClient::new(config.http.clone())?),
+        };
+        Ok(ReleaseSource {
+            mirror: config.mirror.clone(),
+            base_url: config.base_url.clone(),
+            client,
+            progress,
+        })
+    }
+
+    fn source(&self) -> Source<'_> {
+        match (&self.mirror, &self.client) {
+            (Some(dir), _) => Source::Folder(dir),
+            (None, Some(client)) => Source::Http {
+                client,
+                base_url: self.base_url.as_deref(),
+                progress: self.progress,
+            },
+            (None, None) => unreachable!("a web source has a client"),
+        }
+    }
+
+    /// For reports: the folder, the server, or cms.gov.
+    pub fn label(&self) -> String {
+        match (&self.mirror, &self.base_url) {
+            (Some(dir), _) => format!("folder {}", dir.display()),
+            (None, Some(url)) => url.clone(),
+            (None, None) => CMS_ORIGIN.to_string(),
+        }
+    }
+}
+
+/// What fetching one release did.
+#[derive(Debug)]
+pub struct Fetched {
+    pub id: ReleaseId,
+    pub result: Result<FetchOutcome, FetchError>,
+    /// The URL the cached copy came from (this time or earlier), when known.
+    pub url: Option<String>,
+    pub ms: u64,
+}
+
+/// Fetches each release in turn, saving the cache's manifest after each, and calls
+/// `on_fetched` as each finishes (so a command can print as it goes).
+pub fn fetch_releases<'a>(
+    source: &ReleaseSource,
+    cache: &Cache,
+    releases: impl IntoIterator<Item = &'a CatalogRelease>,
+    mut on_fetched: impl FnMut(&Fetched),
+) -> Result<Vec<Fetched>, CacheError> {
+    let source = source.source();
+    let mut manifest = cache.manifest()?;
+    let mut all = Vec::new();
+    for release in releases {
+        let started = Instant::now();
+        let result = fetch_release(&source, cache, release, &mut manifest);
+        match &result {
+            Ok(FetchOutcome::Downloaded { .. }) => cache.save_manifest(&manifest)?,
+            Ok(FetchOutcome::Unchanged { .. }) => {
+                if cache.manifest()? != manifest {
+                    cache.save_manifest(&manifest)?;
+                }
+            }
+            Err(error) => tracing::error!(release = %release.id, "fetch failed: {error}"),
+        }
+        let url = match &result {
+            Ok(FetchOutcome::Downloaded { url, .. }) => Some(url.clone()),
+            _ => manifest
+                .releases
+                .get(&release.id.to_string())
+                .map(|e| e.url.clone()),
+        };
+        let fetched = Fetched {
+            id: release.id.clone(),
+            result,
+            url,
+            ms: started.elapsed().as_millis() as u64,
+        };
+        on_fetched(&fetched);
+        all.push(fetched);
+    }
+    Ok(all)
+}

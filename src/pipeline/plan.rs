@@ -1,0 +1,184 @@
+//! What a run will do: which releases it keeps current, and for each whether it must be
+//! fetched and rebuilt. `mpfs run` and `mpfs run --dry-run` use this one plan, so the dry run
+//! cannot drift from what the run does.
+
+use std::collections::HashMap;
+
+use crate::catalog::{Catalog, CatalogRelease};
+use crate::config::Config;
+use crate::ingest::cache::{Cache, sha256_of_file};
+use crate::ingest::mirror;
+use crate::load::releases_table::ReleaseRecord;
+use crate::load::{SCHEMA_VERSION, Warehouse};
+use crate::release::ReleaseId;
+
+/// The releases a run keeps current, with what the warehouse recorded for each.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub releases: Vec<CatalogRelease>,
+    /// The warehouse's `releases` rows, by release.
+    recorded: HashMap<ReleaseId, ReleaseRecord>,
+}
+
+/// What the dry run predicts for one release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prediction {
+    pub release: ReleaseId,
+    pub fetch: &'static str,
+    pub build: String,
+}
+
+impl Plan {
+    /// Selects the releases: explicit ids; else, with a mirror folder, every zip in it; else
+    /// the catalog's latest `config.years` years. Reads the warehouse's `releases` table.
+    pub fn new(
+        config: &Config,
+        catalog: &Catalog,
+        explicit: &[String],
+        warehouse: &Warehouse,
+    ) -> anyhow::Result<Plan> {
+        let releases = select(config, catalog, explicit)?;
+        let recorded = warehouse
+            .releases()?
+            .into_iter()
+            .map(|r| (r.id.clone(), r))
+            .collect();
+        Ok(Plan { releases, recorded })
+    }
+
+    /// Why a release whose cached zip has `sha256` must be rebuilt, or `None` when the
+    /// warehouse already holds that zip, built by this schema.
+    pub fn rebuild_reason(
+        &self,
+        id: &ReleaseId,
+        sha256: &str,
+        warehouse: &Warehouse,
+    ) -> Option<String> {
+        let Some(record) = self.recorded.get(id) else {
+            return Some("not built yet".to_string());
+        };
+        if record.zip_sha256 != sha256 {
+            return Some("its zip changed".to_string());
+        }
+        if record.schema_version != SCHEMA_VERSION {
+            return Some(format!(
+                "built by schema version {}, now {SCHEMA_VERSION}",
+                record.schema_version
+            ));
+        }
+        (!warehouse.has_partition("rvu", id)).then(|| "its rvu partition is missing".to_string())
+    }
+
+    /// What a run would fetch and rebuild, predicted from the cache and the source without
+    /// downloading or writing anything.
+    pub fn predict(
+        &self,
+        config: &Config,
+        cache: &Cache,
+        warehouse: &Warehouse,
+    ) -> anyhow::Result<Vec<Prediction>> {
+        let mirrored: HashMap<ReleaseId, std::path::PathBuf> = match &config.mirror {
+            Some(dir) => mirror::scan(dir)?
+                .into_iter()
+                .map(|r| (r.id, r.path))
+                .collect(),
+            None => HashMap::new(),
+        };
+        let mut predictions = Vec::new();
+        for release in &self.releases {
+            let cached_sha = cache.cached_sha256(&release.id)?;
+            let (fetch, zip_sha) = match (&config.mirror, &cached_sha) {
+                (Some(_), _) => {
+                    let source_sha = match mirrored.get(&release.id) {
+                        Some(path) => sha256_of_file(path)?,
+                        None => None,
+                    };
+                    if source_sha == cached_sha {
+                        ("cached copy matches the mirror", cached_sha.clone())
+                    } else {
+                        ("would copy from the mirror", source_sha)
+                    }
+                }
+                (None, Some(_)) => (
+                    "would ask for an update (conditional GET)",
+                    cached_sha.clone(),
+                ),
+                (None, None) => ("would download (not cached)", None),
+            };
+            let build = match (self.recorded.get(&release.id), zip_sha) {
+                (None, _) => "would build (not built yet)".to_string(),
+                (Some(_), Some(sha)) => match self.rebuild_reason(&release.id, &sha, warehouse) {
+                    Some(reason) => format!("would rebuild ({reason})"),
+                    None => "up to date".to_string(),
+                },
+                (Some(_), None) => "rebuilds if the download differs".to_string(),
+            };
+            predictions.push(Prediction {
+                release: release.id.clone(),
+                fetch,
+                build,
+            });
+        }
+        Ok(predictions)
+    }
+}
+
+/// The releases a run keeps current: explicit ids; else, with a mirror folder, every zip in
+/// it; else the catalog's latest `years` years.
+fn select(
+    config: &Config,
+    catalog: &Catalog,
+    explicit: &[String],
+) -> anyhow::Result<Vec<CatalogRelease>> {
+    let explicit: Vec<ReleaseId> = explicit
+        .iter()
+        .map(|r| r.parse())
+        .collect::<Result<_, _>>()?;
+    let from_catalog_or_default = |id: &ReleaseId| {
+        catalog.get(id).cloned().unwrap_or_else(|| CatalogRelease {
+            id: id.clone(),
+            effective_from: id.default_effective_from(),
+            url: String::new(),
+            alternates: Vec::new(),
+            sha256: None,
+        })
+    };
+    if let Some(dir) = &config.mirror {
+        let found = mirror::scan(dir)?;
+        let ids: Vec<ReleaseId> = if explicit.is_empty() {
+            found.iter().map(|r| r.id.clone()).collect()
+        } else {
+            for id in &explicit {
+                anyhow::ensure!(
+                    found.iter().any(|r| &r.id == id),
+                    "release {id} is not in the mirror folder {}",
+                    dir.display()
+                );
+            }
+            explicit
+        };
+        anyhow::ensure!(
+            !ids.is_empty(),
+            "the mirror folder {} holds no release zips",
+            dir.display()
+        );
+        return Ok(ids.iter().map(from_catalog_or_default).collect());
+    }
+    if !explicit.is_empty() {
+        return explicit
+            .iter()
+            .map(|id| {
+                catalog.get(id).cloned().ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "release {id} is not in the catalog; add it to config/releases.toml"
+                    )
+                })
+            })
+            .collect();
+    }
+    Ok(catalog
+        .latest_years(config.years)
+        .into_iter()
+        .cloned()
+        .collect())
+}

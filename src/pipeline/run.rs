@@ -1,0 +1,191 @@
+//! The scheduled job's steps in order: fetch the planned releases, rebuild those whose zip or
+//! schema changed, derive the whole-warehouse tables, refresh the neighbouring diffs, and
+//! describe it all in a [`RunReport`].
+//!
+//! Every step is crash-safe on its own (cache installs and publishes are atomic, publishes
+//! journaled), so a run killed at any point is completed by the next.
+
+use std::time::Instant;
+
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::ingest::cache::Cache;
+use crate::ingest::fetch::FetchOutcome;
+use crate::ingest::mirror::MirroredRelease;
+use crate::load::Warehouse;
+use crate::outcome::Outcome;
+use crate::pipeline::build::{BuildOptions, BuiltRelease, build_release};
+use crate::pipeline::derive::{FactorCheck, derive_tables, diff_pairs, neighbour_diff, write_diff};
+use crate::pipeline::fetch::{ReleaseSource, fetch_releases};
+use crate::pipeline::plan::Plan;
+use crate::release::ReleaseId;
+use crate::run_report::{ReleaseReport, RunReport};
+
+/// Releases built at once, at most: each holds a few hundred MB at its peak.
+const BUILD_WORKERS: usize = 2;
+
+/// What a run did: its report, and the conversion-factor check when tables were derived.
+pub struct RunResult {
+    pub outcome: Outcome,
+    pub report: RunReport,
+    pub factors: Option<FactorCheck>,
+}
+
+/// Carries out a plan. The caller holds the data folder's lock.
+pub fn execute(
+    plan: &Plan,
+    config: &Config,
+    catalog: &Catalog,
+    source: &ReleaseSource,
+) -> anyhow::Result<RunResult> {
+    let started = Instant::now();
+    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let cache = Cache::open(&config.cache_dir)?;
+
+    // 1. Fetch.
+    let fetched = fetch_releases(source, &cache, &plan.releases, |_| {})?;
+    let mut failed: Vec<ReleaseId> = Vec::new();
+    let mut reports: Vec<ReleaseReport> = fetched
+        .iter()
+        .map(|f| {
+            let fetch = match &f.result {
+                Ok(FetchOutcome::Downloaded { .. }) => "downloaded".to_string(),
+                Ok(FetchOutcome::Unchanged { reason }) => format!("unchanged ({reason})"),
+                Err(error) => {
+                    failed.push(f.id.clone());
+                    format!("failed: {error}")
+                }
+            };
+            ReleaseReport {
+                release: f.id.to_string(),
+                fetch,
+                source_url: f.url.clone(),
+                fetch_ms: f.ms,
+                ..ReleaseReport::default()
+            }
+        })
+        .collect();
+
+    // 2. Rebuild what changed.
+    let warehouse = Warehouse::open(&config.warehouse_dir)?;
+    let options = BuildOptions::from_config(config);
+    let manifest = cache.manifest()?;
+    let mut to_build: Vec<(usize, MirroredRelease, String)> = Vec::new();
+    for (index, (release, report)) in plan.releases.iter().zip(reports.iter_mut()).enumerate() {
+        let Some(sha) = cache.recorded_sha256(&release.id, &manifest)? else {
+            report.status = "not available".to_string();
+            report.error = Some("no cached zip".to_string());
+            if !failed.contains(&release.id) {
+                failed.push(release.id.clone());
+            }
+            continue;
+        };
+        report.sha256 = Some(sha.clone());
+        match plan.rebuild_reason(&release.id, &sha, &warehouse) {
+            Some(reason) => {
+                let mirrored = MirroredRelease {
+                    id: release.id.clone(),
+                    path: cache.zip_path(&release.id),
+                };
+                to_build.push((index, mirrored, reason));
+            }
+            None => report.status = "up to date".to_string(),
+        }
+    }
+    // Releases are independent (their own partitions and staging), so they build in
+    // parallel, two at a time on a 2-core machine.
+    let results = crate::parallel::map(
+        &to_build,
+        crate::parallel::workers(BUILD_WORKERS),
+        |(_, mirrored, reason)| {
+            let build_started = Instant::now();
+            tracing::info!(release = %mirrored.id, reason = reason.as_str(), "building");
+            let result = build_release(&warehouse, catalog, mirrored, options);
+            (result, build_started.elapsed().as_millis() as u64)
+        },
+    );
+    let mut built: Vec<BuiltRelease> = Vec::new();
+    for ((index, mirrored, _), (result, build_ms)) in to_build.iter().zip(results) {
+        let report = &mut reports[*index];
+        report.build_ms = build_ms;
+        match result {
+            Ok(result) => {
+                report.status = "built".to_string();
+                report.rows = result
+                    .table_rows
+                    .iter()
+                    .map(|(t, n)| (t.to_string(), *n))
+                    .collect();
+                report.rejected_rows = result.record.quarantine_rows;
+                built.push(result);
+            }
+            Err(error) => {
+                tracing::error!(release = %mirrored.id, "build failed: {error:#}");
+                report.status = "failed".to_string();
+                report.error = Some(format!("{error:#}"));
+                if !failed.contains(&mirrored.id) {
+                    failed.push(mirrored.id.clone());
+                }
+            }
+        }
+    }
+
+    // 3. Whole-warehouse tables and diffs, only when something was rebuilt.
+    let mut diffs = Vec::new();
+    let mut factors = None;
+    if !built.is_empty() {
+        factors = Some(derive_tables(
+            &warehouse,
+            built.iter().map(|b| b.record.clone()).collect(),
+        )?);
+        let rebuilt: Vec<ReleaseId> = built.iter().map(|b| b.record.id.clone()).collect();
+        diffs = refresh_diffs(&warehouse, &rebuilt)?;
+    }
+    warehouse.tidy();
+
+    let outcome = match (failed.is_empty(), built.is_empty()) {
+        (true, false) => Outcome::Success,
+        (true, true) => Outcome::NothingNew,
+        (false, _) if failed.len() < plan.releases.len() => Outcome::Partial,
+        (false, _) => Outcome::Failure,
+    };
+    let report = RunReport {
+        started_at,
+        finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        duration_ms: started.elapsed().as_millis() as u64,
+        outcome: outcome.label().to_string(),
+        exit_code: outcome.exit_code(),
+        source: source.label(),
+        cache_dir: config.cache_dir.display().to_string(),
+        warehouse_dir: config.warehouse_dir.display().to_string(),
+        releases: reports,
+        diffs,
+    };
+    Ok(RunResult {
+        outcome,
+        report,
+        factors,
+    })
+}
+
+/// Refreshes the diff of each rebuilt release against its neighbours, two at a time.
+fn refresh_diffs(warehouse: &Warehouse, rebuilt: &[ReleaseId]) -> anyhow::Result<Vec<String>> {
+    let pairs = diff_pairs(&warehouse.releases()?, rebuilt);
+    let results = crate::parallel::map(
+        &pairs,
+        crate::parallel::workers(BUILD_WORKERS),
+        |(from, to)| {
+            let result = neighbour_diff(warehouse, from, to)?;
+            write_diff(warehouse, &result)?;
+            anyhow::Ok(format!("{from} -> {to}"))
+        },
+    );
+    let mut done = Vec::new();
+    for ((from, to), result) in pairs.iter().zip(results) {
+        match result {
+            Ok(label) => done.push(label),
+            Err(error) => tracing::warn!(%from, %to, "diff not refreshed: {error:#}"),
+        }
+    }
+    Ok(done)
+}
