@@ -10,11 +10,15 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::cf_variant::CfVariant;
 use crate::decimal::Decimal;
+use crate::transform::SourceFile;
 use crate::transform::archive::{FileFormat, FileKind};
+use crate::transform::checks;
 use crate::transform::error::{ParseError, parse_decimal};
 use crate::transform::fixed_width;
 use crate::transform::grid::{self, Grid, pad_code};
+use crate::transform::kind::{Checks, Keyed, Kind, RowCount, decimal_text as d};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnesRow {
@@ -36,14 +40,7 @@ static NATIONAL_CF: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)CF\s+of\s+\$?(\d+\.\d+)").expect("valid national CF regex"));
 
 pub fn parse(file: &str, format: FileFormat, bytes: &[u8]) -> Result<AnesFile, ParseError> {
-    let parsed = grid::parse_member(file, format, bytes, parse_grid, parse_txt)?;
-    if parsed.rows.is_empty() {
-        return Err(ParseError::BadFile {
-            file: file.to_string(),
-            problem: "no localities".to_string(),
-        });
-    }
-    Ok(parsed)
+    grid::parse_rows(file, format, bytes, parse_grid, parse_txt, "localities")
 }
 
 fn locality_name(text: &str) -> String {
@@ -55,17 +52,9 @@ fn is_code(text: &str) -> bool {
 }
 
 fn parse_grid(file: &str, grid: &Grid) -> Result<AnesFile, ParseError> {
-    let header = grid
-        .rows
-        .iter()
-        .take(30)
-        .position(|r| r.cell(0).eq_ignore_ascii_case("contractor"))
-        .ok_or_else(|| ParseError::HeaderNotFound {
-            file: file.to_string(),
-            kind: FileKind::Anes,
-            marker: "Contractor",
-            scanned: grid.rows.len().min(30),
-        })?;
+    let header = grid.header(file, FileKind::Anes, "Contractor", |r| {
+        r.cell(0).eq_ignore_ascii_case("contractor")
+    })?;
     let header_row = &grid.rows[header];
     let labels: Vec<String> = header_row
         .cells
@@ -163,4 +152,73 @@ fn parse_txt(file: &str, bytes: &[u8]) -> Result<AnesFile, ParseError> {
         national_cf: None,
         rows,
     })
+}
+
+/// What a release keeps of one ANES file (one per conversion-factor variant).
+#[derive(Debug, Clone)]
+pub struct AnesTable {
+    pub source: SourceFile,
+    pub variant: CfVariant,
+    /// From the file's header, or from another format of the same release for TXT copies.
+    pub national_cf: Option<Decimal>,
+    pub rows: Vec<AnesRow>,
+}
+
+/// Width of the locality name in ANES TXT records (columns 19-58): CMS cuts longer names
+/// there, so names compare on that prefix.
+const ANES_TXT_NAME_WIDTH: usize = 40;
+
+impl RowCount for AnesFile {
+    fn row_count(&self) -> usize {
+        self.rows.len()
+    }
+}
+
+/// The ANES kind.
+pub struct Anes;
+
+impl Kind for Anes {
+    const KIND: FileKind = FileKind::Anes;
+    type Parsed = AnesFile;
+    type File = AnesTable;
+
+    const PARSE: fn(&str, FileFormat, &[u8]) -> Result<Self::Parsed, ParseError> = parse;
+
+    fn check(parsed: Self::Parsed, source: SourceFile, checking: Checks<'_, '_>) -> AnesTable {
+        AnesTable {
+            source,
+            variant: checking.variant,
+            national_cf: parsed.national_cf,
+            rows: checks::check_anes(parsed.rows, checking.localities, checking.rejects),
+        }
+    }
+
+    fn keyed(file: &Self::Parsed, format: FileFormat) -> Keyed {
+        let mut keyed: Keyed = file
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    format!("{} {}", r.mac, r.locality),
+                    vec![
+                        (
+                            "locality_name",
+                            r.locality_name
+                                .chars()
+                                .take(ANES_TXT_NAME_WIDTH)
+                                .collect::<String>()
+                                .trim_end()
+                                .to_string(),
+                        ),
+                        ("anes_cf", d(r.anes_cf)),
+                    ],
+                )
+            })
+            .collect();
+        // TXT copies have no header, so no national CF to compare.
+        if let Some(cf) = file.national_cf.filter(|_| format != FileFormat::Txt) {
+            keyed.insert("national".to_string(), vec![("national_anes_cf", d(cf))]);
+        }
+        keyed
+    }
 }

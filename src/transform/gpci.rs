@@ -6,11 +6,14 @@
 //! three header lines, values printed with three decimals.
 
 use crate::decimal::Decimal;
+use crate::transform::SourceFile;
 use crate::transform::archive::{FileFormat, FileKind};
+use crate::transform::checks;
 use crate::transform::error::{ParseError, parse_decimal};
 use crate::transform::fixed_width::{self, is_blank};
 use crate::transform::grid::{self, Grid, pad_code};
 use crate::transform::header_map::HeaderMap;
+use crate::transform::kind::{Checks, Keyed, Kind, decimal_text as d};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct GpciRow {
@@ -75,14 +78,7 @@ pub fn parse(
     format: FileFormat,
     bytes: &[u8],
 ) -> Result<(GpciLayout, Vec<GpciRow>), ParseError> {
-    let (layout, rows) = grid::parse_member(file, format, bytes, parse_grid, parse_txt)?;
-    if rows.is_empty() {
-        return Err(ParseError::BadFile {
-            file: file.to_string(),
-            problem: "no localities".to_string(),
-        });
-    }
-    Ok((layout, rows))
+    grid::parse_rows(file, format, bytes, parse_grid, parse_txt, "localities")
 }
 
 fn locality_name(text: &str) -> String {
@@ -95,22 +91,13 @@ fn is_mac(text: &str) -> bool {
 }
 
 fn parse_grid(file: &str, grid: &Grid) -> Result<(GpciLayout, Vec<GpciRow>), ParseError> {
-    let header = grid
-        .rows
-        .iter()
-        .take(30)
-        .position(|r| {
-            r.cells
-                .iter()
-                .any(|c| c.to_ascii_uppercase().contains("GPCI"))
-                && r.cell(0).to_ascii_lowercase().contains("contractor")
-        })
-        .ok_or_else(|| ParseError::HeaderNotFound {
-            file: file.to_string(),
-            kind: FileKind::Gpci,
-            marker: "Medicare Administrative Contractor",
-            scanned: grid.rows.len().min(30),
-        })?;
+    let marker = "Medicare Administrative Contractor";
+    let header = grid.header(file, FileKind::Gpci, marker, |r| {
+        r.cells
+            .iter()
+            .any(|c| c.to_ascii_uppercase().contains("GPCI"))
+            && r.cell(0).to_ascii_lowercase().contains("contractor")
+    })?;
     use Field::*;
     let map = HeaderMap::build(
         file,
@@ -248,4 +235,56 @@ fn parse_txt(file: &str, bytes: &[u8]) -> Result<(GpciLayout, Vec<GpciRow>), Par
         });
     }
     Ok((layout, rows))
+}
+
+/// What a release keeps of its GPCI file.
+#[derive(Debug, Clone)]
+pub struct GpciFile {
+    pub source: SourceFile,
+    pub layout: GpciLayout,
+    pub rows: Vec<GpciRow>,
+}
+
+/// The GPCI kind.
+pub struct Gpci;
+
+impl Kind for Gpci {
+    const KIND: FileKind = FileKind::Gpci;
+    type Parsed = (GpciLayout, Vec<GpciRow>);
+    type File = GpciFile;
+
+    const PARSE: fn(&str, FileFormat, &[u8]) -> Result<Self::Parsed, ParseError> = parse;
+
+    fn check(
+        (layout, rows): Self::Parsed,
+        source: SourceFile,
+        checking: Checks<'_, '_>,
+    ) -> GpciFile {
+        GpciFile {
+            source,
+            layout,
+            rows: checks::check_gpci(rows, checking.rejects),
+        }
+    }
+
+    fn keyed((_, rows): &Self::Parsed, _format: FileFormat) -> Keyed {
+        rows.iter()
+            .map(|r| {
+                (
+                    format!("{} {}", r.mac, r.locality),
+                    vec![
+                        ("state", r.state.clone()),
+                        ("locality_name", r.locality_name.clone()),
+                        ("work_gpci", d(r.work_gpci)),
+                        (
+                            "work_gpci_unfloored",
+                            r.work_gpci_unfloored.map(d).unwrap_or_default(),
+                        ),
+                        ("pe_gpci", d(r.pe_gpci)),
+                        ("mp_gpci", d(r.mp_gpci)),
+                    ],
+                )
+            })
+            .collect()
+    }
 }

@@ -11,8 +11,9 @@ use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx};
 
-use crate::transform::archive::FileFormat;
+use crate::transform::archive::{FileFormat, FileKind};
 use crate::transform::error::ParseError;
+use crate::transform::kind::RowCount;
 use crate::transform::text::decode_windows_1252;
 
 /// One row and where it came from: the CSV line it starts on, or the XLSX row number.
@@ -39,6 +40,51 @@ impl GridRow {
 #[derive(Debug, Clone, Default)]
 pub struct Grid {
     pub rows: Vec<GridRow>,
+}
+
+/// How many leading rows a header may sit below (titles, notes, blank lines).
+pub const HEADER_SEARCH_ROWS: usize = 30;
+
+impl Grid {
+    /// The index of the header row: the first of the leading rows that `is_header` accepts,
+    /// or an error naming the file, the kind and the `marker` looked for.
+    pub fn header(
+        &self,
+        file: &str,
+        kind: FileKind,
+        marker: &'static str,
+        is_header: impl Fn(&GridRow) -> bool,
+    ) -> Result<usize, ParseError> {
+        self.rows
+            .iter()
+            .take(HEADER_SEARCH_ROWS)
+            .position(is_header)
+            .ok_or_else(|| ParseError::HeaderNotFound {
+                file: file.to_string(),
+                kind,
+                marker,
+                scanned: self.rows.len().min(HEADER_SEARCH_ROWS),
+            })
+    }
+}
+
+/// [`parse_member`], failing with "no `what`" when the member holds no rows.
+pub fn parse_rows<T: RowCount>(
+    file: &str,
+    format: FileFormat,
+    bytes: &[u8],
+    tabular: impl FnOnce(&str, &Grid) -> Result<T, ParseError>,
+    fixed_width: impl FnOnce(&str, &[u8]) -> Result<T, ParseError>,
+    what: &str,
+) -> Result<T, ParseError> {
+    let parsed = parse_member(file, format, bytes, tabular, fixed_width)?;
+    if parsed.row_count() == 0 {
+        return Err(ParseError::BadFile {
+            file: file.to_string(),
+            problem: format!("no {what}"),
+        });
+    }
+    Ok(parsed)
 }
 
 /// Parses a member in any of CMS's formats: CSV and XLSX as a [`Grid`] through `tabular`,

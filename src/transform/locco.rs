@@ -7,11 +7,14 @@
 //! a block whose first row lacks it keeps no state (CMS's TXT copy has such a block).
 //! TXT: MAC at columns 5-9, locality 17-18, state 23-45, area 46-143, counties from 144.
 
+use crate::transform::SourceFile;
 use crate::transform::archive::{FileFormat, FileKind};
+use crate::transform::checks;
 use crate::transform::error::ParseError;
 use crate::transform::fixed_width;
 use crate::transform::grid::{self, Grid, pad_code};
 use crate::transform::header_map::HeaderMap;
+use crate::transform::kind::{Checks, Keyed, Kind};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalityCountyRow {
@@ -55,14 +58,7 @@ pub fn parse(
     format: FileFormat,
     bytes: &[u8],
 ) -> Result<Vec<LocalityCountyRow>, ParseError> {
-    let rows = grid::parse_member(file, format, bytes, parse_grid, parse_txt)?;
-    if rows.is_empty() {
-        return Err(ParseError::BadFile {
-            file: file.to_string(),
-            problem: "no localities".to_string(),
-        });
-    }
-    Ok(rows)
+    grid::parse_rows(file, format, bytes, parse_grid, parse_txt, "localities")
 }
 
 fn is_mac(text: &str) -> bool {
@@ -86,17 +82,10 @@ impl StateCarry {
 }
 
 fn parse_grid(file: &str, grid: &Grid) -> Result<Vec<LocalityCountyRow>, ParseError> {
-    let header = grid
-        .rows
-        .iter()
-        .take(30)
-        .position(|r| r.cell(0).to_ascii_lowercase().contains("contractor"))
-        .ok_or_else(|| ParseError::HeaderNotFound {
-            file: file.to_string(),
-            kind: FileKind::Locco,
-            marker: "Medicare Administrative Contractor",
-            scanned: grid.rows.len().min(30),
-        })?;
+    let marker = "Medicare Administrative Contractor";
+    let header = grid.header(file, FileKind::Locco, marker, |r| {
+        r.cell(0).to_ascii_lowercase().contains("contractor")
+    })?;
     use Field::*;
     let map = HeaderMap::build(
         file,
@@ -172,4 +161,51 @@ fn parse_txt(file: &str, bytes: &[u8]) -> Result<Vec<LocalityCountyRow>, ParseEr
         });
     }
     Ok(rows)
+}
+
+/// What a release keeps of its LOCCO file.
+#[derive(Debug, Clone)]
+pub struct LoccoFile {
+    pub source: SourceFile,
+    pub rows: Vec<LocalityCountyRow>,
+}
+
+/// The LOCCO kind.
+pub struct Locco;
+
+impl Kind for Locco {
+    const KIND: FileKind = FileKind::Locco;
+    type Parsed = Vec<LocalityCountyRow>;
+    type File = LoccoFile;
+
+    const PARSE: fn(&str, FileFormat, &[u8]) -> Result<Self::Parsed, ParseError> = parse;
+
+    fn check(rows: Self::Parsed, source: SourceFile, checking: Checks<'_, '_>) -> LoccoFile {
+        LoccoFile {
+            source,
+            rows: checks::check_locco(rows, checking.rejects),
+        }
+    }
+
+    fn keyed(rows: &Self::Parsed, _format: FileFormat) -> Keyed {
+        let mut keyed = Keyed::new();
+        for r in rows {
+            // A repeated (MAC, locality) is compared as its own row.
+            let mut key = format!("{} {}", r.mac, r.locality);
+            let mut n = 1;
+            while keyed.contains_key(&key) {
+                n += 1;
+                key = format!("{} {} #{n}", r.mac, r.locality);
+            }
+            keyed.insert(
+                key,
+                vec![
+                    ("state", r.state.clone().unwrap_or_default()),
+                    ("fee_schedule_area", r.fee_schedule_area.clone()),
+                    ("counties", r.counties.clone()),
+                ],
+            );
+        }
+        keyed
+    }
 }

@@ -13,6 +13,7 @@ pub mod fixed_width;
 pub mod gpci;
 pub mod grid;
 pub mod header_map;
+pub mod kind;
 pub mod locco;
 pub mod oppscap;
 pub mod parity;
@@ -26,9 +27,14 @@ use sha2::{Digest, Sha256};
 use crate::cf_variant::CfVariant;
 use crate::decimal::Decimal;
 use crate::release::ReleaseId;
+pub use anes::AnesTable;
 use archive::{FileFormat, FileKind, Member, ReleaseArchive};
 use checks::{LocalityIndex, QuarantineRow, Rejects};
 pub use error::{ParseError, TransformError};
+pub use gpci::GpciFile;
+use kind::{Checks, Kind, RowCount};
+pub use locco::LoccoFile;
+pub use oppscap::OppsCapFile;
 use pprrvu::PprrvuFile;
 
 /// Which member of a kind to read when a release ships several formats.
@@ -58,34 +64,6 @@ pub struct SourceFile {
     pub format: FileFormat,
     /// Hex SHA-256 of the member's bytes.
     pub sha256: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct GpciFile {
-    pub source: SourceFile,
-    pub layout: gpci::GpciLayout,
-    pub rows: Vec<gpci::GpciRow>,
-}
-
-#[derive(Debug, Clone)]
-pub struct LoccoFile {
-    pub source: SourceFile,
-    pub rows: Vec<locco::LocalityCountyRow>,
-}
-
-#[derive(Debug, Clone)]
-pub struct AnesTable {
-    pub source: SourceFile,
-    pub variant: CfVariant,
-    /// From the file's header, or from another format of the same release for TXT copies.
-    pub national_cf: Option<Decimal>,
-    pub rows: Vec<anes::AnesRow>,
-}
-
-#[derive(Debug, Clone)]
-pub struct OppsCapFile {
-    pub source: SourceFile,
-    pub rows: Vec<oppscap::OppsCapRow>,
 }
 
 /// What one release zip yields.
@@ -191,6 +169,74 @@ fn enforce_threshold(
     Ok(())
 }
 
+/// Reads one member of a kind: parse, check, enforce the reject threshold, and add its
+/// rejects to the release's quarantine. The same sequence for every kind.
+fn read_kind<K: Kind>(
+    archive: &mut ReleaseArchive,
+    member: &Member,
+    localities: Option<&LocalityIndex>,
+    options: &TransformOptions,
+    quarantine: &mut Vec<QuarantineRow>,
+) -> Result<K::File, TransformError> {
+    let read = read_member(archive, member)?;
+    let parsed = K::PARSE(&read.label, member.format, &read.bytes)?;
+    let total = parsed.row_count();
+    let file_name = read.source.file_name.clone();
+    let mut rejects = Rejects::new(K::KIND, &file_name);
+    let checks = Checks {
+        localities,
+        variant: member.variant,
+        rejects: &mut rejects,
+    };
+    let file = K::check(parsed, read.source, checks);
+    enforce_threshold(&read.label, K::KIND, total, &rejects.rows, options)?;
+    tracing::info!(file = %read.label, rows = total - rejects.rows.len(), "parsed {}", K::KIND);
+    quarantine.extend(rejects.rows);
+    Ok(file)
+}
+
+/// The members of a release, grouped by kind and conversion-factor variant.
+struct MemberIndex {
+    members: Vec<Member>,
+}
+
+impl MemberIndex {
+    fn of(&self, kind: FileKind, variant: Option<CfVariant>) -> Vec<&Member> {
+        self.members
+            .iter()
+            .filter(|m| m.kind == kind && variant.is_none_or(|v| m.variant == v))
+            .collect()
+    }
+
+    fn variants(&self, kind: FileKind) -> Vec<CfVariant> {
+        let mut variants: Vec<CfVariant> = self.of(kind, None).iter().map(|m| m.variant).collect();
+        variants.sort();
+        variants.dedup();
+        variants
+    }
+}
+
+/// Reads a kind's member of each variant the zip has (the preferred format of each).
+fn read_variants<K: Kind>(
+    archive: &mut ReleaseArchive,
+    index: &MemberIndex,
+    localities: Option<&LocalityIndex>,
+    options: &TransformOptions,
+    quarantine: &mut Vec<QuarantineRow>,
+) -> Result<Vec<K::File>, TransformError> {
+    let zip = archive.display_name();
+    let mut files = Vec::new();
+    for variant in index.variants(K::KIND) {
+        let member = choose(&index.of(K::KIND, Some(variant)), options.format, &zip)
+            .expect("a variant has a member")
+            .clone();
+        files.push(read_kind::<K>(
+            archive, &member, localities, options, quarantine,
+        )?);
+    }
+    Ok(files)
+}
+
 /// Reads a release zip and parses, checks and collects every kind it holds.
 pub fn transform_release(
     id: &ReleaseId,
@@ -210,138 +256,35 @@ pub fn transform_release(
             names.join(", ")
         );
     }
-    let members: Vec<Member> = archive.members().to_vec();
-    let of_kind = |kind: FileKind, variant: Option<CfVariant>| -> Vec<&Member> {
-        members
-            .iter()
-            .filter(|m| m.kind == kind && variant.is_none_or(|v| m.variant == v))
-            .collect()
-    };
-    let variants_of = |kind: FileKind| -> Vec<CfVariant> {
-        let mut variants: Vec<CfVariant> = of_kind(kind, None).iter().map(|m| m.variant).collect();
-        variants.sort();
-        variants.dedup();
-        variants
-    };
-    let mut quarantine = Vec::new();
-
-    // PPRRVU, one file per variant.
-    if of_kind(FileKind::Pprrvu, None).is_empty() {
+    if missing_kinds.contains(&FileKind::Pprrvu) {
         return Err(TransformError::MissingMember {
             zip,
             kind: FileKind::Pprrvu,
             entries: archive.entry_names().join(", "),
         });
     }
-    let mut pprrvu = Vec::new();
-    for variant in variants_of(FileKind::Pprrvu) {
-        let member = choose(
-            &of_kind(FileKind::Pprrvu, Some(variant)),
-            options.format,
-            &zip,
-        )
-        .expect("a variant has a member")
-        .clone();
-        let read = read_member(archive, &member)?;
-        let (layout, rows) = pprrvu::parse(&read.label, member.format, &read.bytes)?;
-        let total = rows.len();
-        let mut rejects = Rejects::new(FileKind::Pprrvu, &read.source.file_name);
-        let rows = checks::check_rvu(rows, &mut rejects);
-        enforce_threshold(&read.label, FileKind::Pprrvu, total, &rejects.rows, options)?;
-        quarantine.extend(rejects.rows);
-        tracing::info!(release = %id, file = %read.label, rows = rows.len(), layout = layout.name(), "parsed PPRRVU");
-        pprrvu.push(PprrvuFile {
-            source_file: read.source.file_name,
-            source_sha256: read.source.sha256,
-            layout,
-            variant,
-            rows,
-        });
-    }
-
-    let gpci = match choose(&of_kind(FileKind::Gpci, None), options.format, &zip).cloned() {
-        Some(member) => {
-            let read = read_member(archive, &member)?;
-            let (layout, rows) = gpci::parse(&read.label, member.format, &read.bytes)?;
-            let total = rows.len();
-            let mut rejects = Rejects::new(FileKind::Gpci, &read.source.file_name);
-            let rows = checks::check_gpci(rows, &mut rejects);
-            enforce_threshold(&read.label, FileKind::Gpci, total, &rejects.rows, options)?;
-            quarantine.extend(rejects.rows);
-            Some(GpciFile {
-                source: read.source,
-                layout,
-                rows,
-            })
-        }
-        None => None,
+    let index = MemberIndex {
+        members: archive.members().to_vec(),
     };
+    let mut quarantine = Vec::new();
+    let q = &mut quarantine;
+    let pprrvu = read_variants::<pprrvu::Pprrvu>(archive, &index, None, options, q)?;
+    let gpci = read_variants::<gpci::Gpci>(archive, &index, None, options, q)?
+        .into_iter()
+        .next();
     let localities = gpci.as_ref().map(|g| LocalityIndex::new(&g.rows));
-
-    let locco = match choose(&of_kind(FileKind::Locco, None), options.format, &zip).cloned() {
-        Some(member) => {
-            let read = read_member(archive, &member)?;
-            let rows = locco::parse(&read.label, member.format, &read.bytes)?;
-            let total = rows.len();
-            let mut rejects = Rejects::new(FileKind::Locco, &read.source.file_name);
-            let rows = checks::check_locco(rows, &mut rejects);
-            enforce_threshold(&read.label, FileKind::Locco, total, &rejects.rows, options)?;
-            quarantine.extend(rejects.rows);
-            Some(LoccoFile {
-                source: read.source,
-                rows,
-            })
-        }
-        None => None,
-    };
-
-    let mut anes_tables = Vec::new();
-    for variant in variants_of(FileKind::Anes) {
-        let candidates = of_kind(FileKind::Anes, Some(variant));
-        let member = choose(&candidates, options.format, &zip)
-            .expect("a variant has a member")
-            .clone();
-        let read = read_member(archive, &member)?;
-        let parsed = anes::parse(&read.label, member.format, &read.bytes)?;
-        let national_cf = match parsed.national_cf {
-            Some(cf) => Some(cf),
-            None => national_anes_cf_elsewhere(archive, &candidates, &member)?,
-        };
-        let total = parsed.rows.len();
-        let mut rejects = Rejects::new(FileKind::Anes, &read.source.file_name);
-        let rows = checks::check_anes(parsed.rows, localities.as_ref(), &mut rejects);
-        enforce_threshold(&read.label, FileKind::Anes, total, &rejects.rows, options)?;
-        quarantine.extend(rejects.rows);
-        anes_tables.push(AnesTable {
-            source: read.source,
-            variant,
-            national_cf,
-            rows,
-        });
+    let l = localities.as_ref();
+    let locco = read_variants::<locco::Locco>(archive, &index, l, options, q)?
+        .into_iter()
+        .next();
+    let mut anes = read_variants::<anes::Anes>(archive, &index, l, options, q)?;
+    let oppscap = read_variants::<oppscap::Oppscap>(archive, &index, l, options, q)?
+        .into_iter()
+        .next();
+    for table in anes.iter_mut().filter(|t| t.national_cf.is_none()) {
+        let candidates = index.of(FileKind::Anes, Some(table.variant));
+        table.national_cf = national_anes_cf_elsewhere(archive, &candidates, table.source.format)?;
     }
-
-    let oppscap = match choose(&of_kind(FileKind::Oppscap, None), options.format, &zip).cloned() {
-        Some(member) => {
-            let read = read_member(archive, &member)?;
-            let rows = oppscap::parse(&read.label, member.format, &read.bytes)?;
-            let total = rows.len();
-            let mut rejects = Rejects::new(FileKind::Oppscap, &read.source.file_name);
-            let rows = checks::check_oppscap(rows, localities.as_ref(), &mut rejects);
-            enforce_threshold(
-                &read.label,
-                FileKind::Oppscap,
-                total,
-                &rejects.rows,
-                options,
-            )?;
-            quarantine.extend(rejects.rows);
-            Some(OppsCapFile {
-                source: read.source,
-                rows,
-            })
-        }
-        None => None,
-    };
 
     Ok(TransformedRelease {
         id: id.clone(),
@@ -351,7 +294,7 @@ pub fn transform_release(
         pprrvu,
         gpci,
         locco,
-        anes: anes_tables,
+        anes,
         oppscap,
         missing_kinds,
         quarantine,
@@ -363,9 +306,9 @@ pub fn transform_release(
 fn national_anes_cf_elsewhere(
     archive: &mut ReleaseArchive,
     candidates: &[&Member],
-    chosen: &Member,
+    chosen: FileFormat,
 ) -> Result<Option<Decimal>, TransformError> {
-    for sibling in candidates.iter().filter(|m| m.format != chosen.format) {
+    for sibling in candidates.iter().filter(|m| m.format != chosen) {
         let read = read_member(archive, sibling)?;
         if let Ok(parsed) = anes::parse(&read.label, sibling.format, &read.bytes)
             && parsed.national_cf.is_some()

@@ -6,11 +6,14 @@
 //! non-facility 29-38).
 
 use crate::decimal::Decimal;
+use crate::transform::SourceFile;
 use crate::transform::archive::{FileFormat, FileKind};
+use crate::transform::checks;
 use crate::transform::error::{ParseError, parse_decimal};
 use crate::transform::fixed_width;
 use crate::transform::grid::{self, Grid, pad_code};
 use crate::transform::header_map::HeaderMap;
+use crate::transform::kind::{Checks, Keyed, Kind, decimal_text as d};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OppsCapRow {
@@ -54,28 +57,13 @@ fn recognise(label: &str) -> Option<Field> {
 }
 
 pub fn parse(file: &str, format: FileFormat, bytes: &[u8]) -> Result<Vec<OppsCapRow>, ParseError> {
-    let rows = grid::parse_member(file, format, bytes, parse_grid, parse_txt)?;
-    if rows.is_empty() {
-        return Err(ParseError::BadFile {
-            file: file.to_string(),
-            problem: "no rows".to_string(),
-        });
-    }
-    Ok(rows)
+    grid::parse_rows(file, format, bytes, parse_grid, parse_txt, "rows")
 }
 
 fn parse_grid(file: &str, grid: &Grid) -> Result<Vec<OppsCapRow>, ParseError> {
-    let header = grid
-        .rows
-        .iter()
-        .take(30)
-        .position(|r| r.cell(0).eq_ignore_ascii_case("HCPCS"))
-        .ok_or_else(|| ParseError::HeaderNotFound {
-            file: file.to_string(),
-            kind: FileKind::Oppscap,
-            marker: "HCPCS",
-            scanned: grid.rows.len().min(30),
-        })?;
+    let header = grid.header(file, FileKind::Oppscap, "HCPCS", |r| {
+        r.cell(0).eq_ignore_ascii_case("HCPCS")
+    })?;
     use Field::*;
     let map = HeaderMap::build(
         file,
@@ -156,4 +144,44 @@ fn parse_txt(file: &str, bytes: &[u8]) -> Result<Vec<OppsCapRow>, ParseError> {
         });
     }
     Ok(rows)
+}
+
+/// What a release keeps of its OPPSCAP file.
+#[derive(Debug, Clone)]
+pub struct OppsCapFile {
+    pub source: SourceFile,
+    pub rows: Vec<OppsCapRow>,
+}
+
+/// The OPPSCAP kind.
+pub struct Oppscap;
+
+impl Kind for Oppscap {
+    const KIND: FileKind = FileKind::Oppscap;
+    type Parsed = Vec<OppsCapRow>;
+    type File = OppsCapFile;
+
+    const PARSE: fn(&str, FileFormat, &[u8]) -> Result<Self::Parsed, ParseError> = parse;
+
+    fn check(rows: Self::Parsed, source: SourceFile, checking: Checks<'_, '_>) -> OppsCapFile {
+        OppsCapFile {
+            source,
+            rows: checks::check_oppscap(rows, checking.localities, checking.rejects),
+        }
+    }
+
+    fn keyed(rows: &Self::Parsed, _format: FileFormat) -> Keyed {
+        rows.iter()
+            .map(|r| {
+                (
+                    format!("{} {} {} {}", r.hcpcs, r.modifier, r.mac, r.locality),
+                    vec![
+                        ("proc_status", r.proc_status.clone()),
+                        ("fac_cap", d(r.fac_cap)),
+                        ("nonfac_cap", d(r.nonfac_cap)),
+                    ],
+                )
+            })
+            .collect()
+    }
 }

@@ -11,11 +11,17 @@ pub fn mpfs(args: &[&str]) -> Output {
 }
 
 /// Runs the `mpfs` binary with `args` and extra environment variables.
+/// Every `MPFS_*` variable of the test's own environment is removed first, so a developer's
+/// settings never leak into a test.
 pub fn mpfs_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mpfs"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mpfs"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("MPFS_") {
+            command.env_remove(name);
+        }
+    }
+    command
         .args(args)
-        .env_remove("MPFS_LOG")
-        .env_remove("MPFS_FAULT_INJECT")
         .envs(env.iter().copied())
         .output()
         .expect("mpfs runs")

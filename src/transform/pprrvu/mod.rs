@@ -11,9 +11,12 @@ use std::fmt;
 
 use crate::cf_variant::CfVariant;
 use crate::decimal::Decimal;
-use crate::transform::archive::FileFormat;
+use crate::transform::SourceFile;
+use crate::transform::archive::{FileFormat, FileKind};
+use crate::transform::checks;
 use crate::transform::error::ParseError;
 use crate::transform::grid::{self, pad_code};
+use crate::transform::kind::{Checks, Keyed, Kind, decimal_text as d};
 use crate::transform::stacked_header::compact_label;
 
 /// Parses a PPRRVU member in any format. `file` names it in errors.
@@ -395,6 +398,74 @@ pub struct PprrvuFile {
     pub layout: PprrvuLayout,
     pub variant: CfVariant,
     pub rows: Vec<RvuRow>,
+}
+
+/// The PPRRVU kind: one file per conversion-factor variant (two from 2026).
+pub struct Pprrvu;
+
+impl Kind for Pprrvu {
+    const KIND: FileKind = FileKind::Pprrvu;
+    type Parsed = (PprrvuLayout, Vec<RvuRow>);
+    type File = PprrvuFile;
+
+    const PARSE: fn(&str, FileFormat, &[u8]) -> Result<Self::Parsed, ParseError> = parse;
+
+    fn check(
+        (layout, rows): Self::Parsed,
+        source: SourceFile,
+        checking: Checks<'_, '_>,
+    ) -> PprrvuFile {
+        PprrvuFile {
+            source_file: source.file_name,
+            source_sha256: source.sha256,
+            layout,
+            variant: checking.variant,
+            rows: checks::check_rvu(rows, checking.rejects),
+        }
+    }
+
+    fn keyed((_, rows): &Self::Parsed, _format: FileFormat) -> Keyed {
+        rows.iter()
+            .map(|r| {
+                let values = vec![
+                    ("description", r.description.clone()),
+                    ("status_code", r.status_code.clone()),
+                    ("not_used_for_payment", r.not_used_for_payment.to_string()),
+                    ("work_rvu", d(r.work_rvu)),
+                    ("pe_nonfac_rvu", d(r.pe_nonfac_rvu)),
+                    ("pe_nonfac_na", r.pe_nonfac_na.to_string()),
+                    ("pe_fac_rvu", d(r.pe_fac_rvu)),
+                    ("pe_fac_na", r.pe_fac_na.to_string()),
+                    ("mp_rvu", d(r.mp_rvu)),
+                    ("total_nonfac_rvu", d(r.total_nonfac_rvu)),
+                    ("total_fac_rvu", d(r.total_fac_rvu)),
+                    ("pctc_ind", r.pctc_ind.clone()),
+                    ("global_days", r.global_days.clone()),
+                    ("pre_op", d(r.pre_op)),
+                    ("intra_op", d(r.intra_op)),
+                    ("post_op", d(r.post_op)),
+                    ("mult_proc", r.mult_proc.clone()),
+                    ("bilat_surg", r.bilat_surg.clone()),
+                    ("asst_surg", r.asst_surg.clone()),
+                    ("co_surg", r.co_surg.clone()),
+                    ("team_surg", r.team_surg.clone()),
+                    ("pricing_ind", r.pricing_ind.clone().unwrap_or_default()),
+                    ("endo_base", r.endo_base.clone()),
+                    ("conv_factor", d(r.conv_factor)),
+                    ("phys_supervision", r.phys_supervision.clone()),
+                    ("calc_flag", r.calc_flag.clone()),
+                    ("diag_imaging_family", r.diag_imaging_family.clone()),
+                    ("opps_pe_nonfac_rvu", d(r.opps_pe_nonfac_rvu)),
+                    ("opps_pe_fac_rvu", d(r.opps_pe_fac_rvu)),
+                    ("opps_mp_rvu", d(r.opps_mp_rvu)),
+                ];
+                (
+                    format!("{} {}", r.hcpcs, r.modifier).trim_end().to_string(),
+                    values,
+                )
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
