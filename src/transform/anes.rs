@@ -18,7 +18,7 @@ use crate::transform::checks;
 use crate::transform::error::{ParseError, parse_decimal};
 use crate::transform::fixed_width;
 use crate::transform::grid::{self, Grid, pad_code};
-use crate::transform::kind::{Checks, Keyed, Kind, RowCount, decimal_text as d};
+use crate::transform::kind::{Checks, Keyed, Kind, Parser, RowCount, decimal_text as d};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnesRow {
@@ -182,7 +182,7 @@ impl Kind for Anes {
     type Parsed = AnesFile;
     type File = AnesTable;
 
-    const PARSE: fn(&str, FileFormat, &[u8]) -> Result<Self::Parsed, ParseError> = parse;
+    const PARSE: Parser<Self::Parsed> = parse;
 
     fn check(parsed: Self::Parsed, source: SourceFile, checking: Checks<'_, '_>) -> AnesTable {
         AnesTable {

@@ -13,7 +13,7 @@ use crate::transform::error::{ParseError, parse_decimal};
 use crate::transform::fixed_width::{self, is_blank};
 use crate::transform::grid::{self, Grid, pad_code};
 use crate::transform::header_map::HeaderMap;
-use crate::transform::kind::{Checks, Keyed, Kind, decimal_text as d};
+use crate::transform::kind::{Checks, Keyed, Kind, Parser, decimal_text as d};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct GpciRow {
@@ -253,7 +253,7 @@ impl Kind for Gpci {
     type Parsed = (GpciLayout, Vec<GpciRow>);
     type File = GpciFile;
 
-    const PARSE: fn(&str, FileFormat, &[u8]) -> Result<Self::Parsed, ParseError> = parse;
+    const PARSE: Parser<Self::Parsed> = parse;
 
     fn check(
         (layout, rows): Self::Parsed,

@@ -42,6 +42,9 @@ impl<L, T> RowCount for (L, Vec<T>) {
     }
 }
 
+/// A kind's parser: (the member's label for messages, its format, its bytes) to rows.
+pub type Parser<T> = fn(&str, FileFormat, &[u8]) -> Result<T, ParseError>;
+
 /// One kind of file in a release.
 pub trait Kind {
     const KIND: FileKind;
@@ -50,7 +53,7 @@ pub trait Kind {
     /// What a release keeps of the kind: the rows that passed their checks, and their source.
     type File;
     /// The kind's parser, for any format.
-    const PARSE: fn(&str, FileFormat, &[u8]) -> Result<Self::Parsed, ParseError>;
+    const PARSE: Parser<Self::Parsed>;
 
     /// Checks the rows, sending each failure to the rejects, and keeps the rest.
     fn check(parsed: Self::Parsed, source: SourceFile, checks: Checks<'_, '_>) -> Self::File;

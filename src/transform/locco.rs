@@ -14,7 +14,7 @@ use crate::transform::error::ParseError;
 use crate::transform::fixed_width;
 use crate::transform::grid::{self, Grid, pad_code};
 use crate::transform::header_map::HeaderMap;
-use crate::transform::kind::{Checks, Keyed, Kind};
+use crate::transform::kind::{Checks, Keyed, Kind, Parser};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalityCountyRow {
@@ -178,7 +178,7 @@ impl Kind for Locco {
     type Parsed = Vec<LocalityCountyRow>;
     type File = LoccoFile;
 
-    const PARSE: fn(&str, FileFormat, &[u8]) -> Result<Self::Parsed, ParseError> = parse;
+    const PARSE: Parser<Self::Parsed> = parse;
 
     fn check(rows: Self::Parsed, source: SourceFile, checking: Checks<'_, '_>) -> LoccoFile {
         LoccoFile {

@@ -13,7 +13,7 @@ use crate::transform::error::{ParseError, parse_decimal};
 use crate::transform::fixed_width;
 use crate::transform::grid::{self, Grid, pad_code};
 use crate::transform::header_map::HeaderMap;
-use crate::transform::kind::{Checks, Keyed, Kind, decimal_text as d};
+use crate::transform::kind::{Checks, Keyed, Kind, Parser, decimal_text as d};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OppsCapRow {
@@ -161,7 +161,7 @@ impl Kind for Oppscap {
     type Parsed = Vec<OppsCapRow>;
     type File = OppsCapFile;
 
-    const PARSE: fn(&str, FileFormat, &[u8]) -> Result<Self::Parsed, ParseError> = parse;
+    const PARSE: Parser<Self::Parsed> = parse;
 
     fn check(rows: Self::Parsed, source: SourceFile, checking: Checks<'_, '_>) -> OppsCapFile {
         OppsCapFile {

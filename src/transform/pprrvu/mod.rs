@@ -16,7 +16,7 @@ use crate::transform::archive::{FileFormat, FileKind};
 use crate::transform::checks;
 use crate::transform::error::ParseError;
 use crate::transform::grid::{self, pad_code};
-use crate::transform::kind::{Checks, Keyed, Kind, decimal_text as d};
+use crate::transform::kind::{Checks, Keyed, Kind, Parser, decimal_text as d};
 use crate::transform::stacked_header::compact_label;
 
 /// Parses a PPRRVU member in any format. `file` names it in errors.
@@ -408,7 +408,7 @@ impl Kind for Pprrvu {
     type Parsed = (PprrvuLayout, Vec<RvuRow>);
     type File = PprrvuFile;
 
-    const PARSE: fn(&str, FileFormat, &[u8]) -> Result<Self::Parsed, ParseError> = parse;
+    const PARSE: Parser<Self::Parsed> = parse;
 
     fn check(
         (layout, rows): Self::Parsed,
