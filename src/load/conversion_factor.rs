@@ -4,7 +4,7 @@
 //! authority for the national anesthesia CF; the table is derived from what the warehouse
 //! holds, so it always agrees with the published rows. Consecutive releases of a year with
 //! the same factors form one period. Each period is cross-checked against the factors CMS
-//! announced (cms-formats.md section 9); a disagreement is reported, not hidden.
+//! announced (docs/cms-files.md, "Conversion factors"); a disagreement is reported, not hidden.
 
 use std::collections::BTreeMap;
 
@@ -39,7 +39,7 @@ const fn announced(
     }
 }
 
-/// cms-formats.md section 9.
+/// docs/cms-files.md, "Conversion factors".
 const ANNOUNCED_CF: [Announced; 17] = [
     announced((2013, 1, 1), (2013, 12, 31), "standard", "34.0230"),
     announced((2014, 1, 1), (2014, 12, 31), "standard", "35.8228"),

@@ -1,6 +1,6 @@
 //! The `payment` table: what Medicare pays for each payable service in each locality.
 //!
-//! CMS's definition (cms-formats.md section 8):
+//! CMS's definition (docs/cms-files.md, "Payment arithmetic"):
 //!
 //! ```text
 //! fee = [(work RVU x work GPCI) + (PE RVU x PE GPCI) + (MP RVU x MP GPCI)] x CF

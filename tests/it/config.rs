@@ -226,3 +226,18 @@ fn a_bad_setting_fails_every_command_at_start() {
     );
     assert_contains(&text, "base_url is set too");
 }
+
+#[test]
+fn help_lists_user_commands_only() {
+    let text = expect(0, &["--help"], &[]);
+    for command in ["run", "status", "build", "diff", "reconcile", "validate"] {
+        assert_contains(&text, format!("  {command} "));
+    }
+    assert!(
+        !text.contains("synth"),
+        "test tooling leaked into the product:\n{text}"
+    );
+    // The generator is not a command at all.
+    let output = mpfs_with_env(&["synth"], &[]);
+    assert_eq!(output.status.code(), Some(2));
+}

@@ -657,7 +657,7 @@ pub fn fixture_mirror() -> Vec<SyntheticRelease> {
         ["1.33", "1.36", "0.56", "0.11"],
     );
 
-    // The worked example of cms-formats.md section 8: 76145 in 2025 (facility NA, yet CMS
+    // The worked example of docs/cms-files.md, "Payment arithmetic": 76145 in 2025 (facility NA, yet CMS
     // prints an amount for both settings), priced against Alabama's published GPCI.
     let mut example = service(
         "76145",

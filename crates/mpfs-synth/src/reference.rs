@@ -117,7 +117,7 @@ pub fn localities() -> Vec<Locality> {
 }
 
 /// The 2025 localities: Alabama with CMS's published 2025 GPCI (1 / 0.869 / 0.575, the
-/// worked example of cms-formats.md section 8), the others invented.
+/// worked example of docs/cms-files.md, "Payment arithmetic"), the others invented.
 pub fn localities_2025() -> Vec<Locality> {
     let mut places = localities();
     let alabama = &mut places[0];

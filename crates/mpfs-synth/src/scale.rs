@@ -168,7 +168,7 @@ fn caps(rows: &[RvuRow], places: &[Locality], rng: &mut Rng) -> Vec<OppsCap> {
     caps
 }
 
-/// The conversion factor CMS announced for a release (cms-formats.md section 9).
+/// The conversion factor CMS announced for a release (docs/cms-files.md, "Conversion factors").
 fn conversion_factor(year: u16, letter: char) -> &'static str {
     match (year, letter) {
         (2020, _) => "36.0896",
