@@ -6,7 +6,9 @@
 #
 #   scripts/same-warehouse.sh OLD_MPFS NEW_MPFS
 #
-# Prints each differing file and exits 1, or prints the number of identical files.
+# Prints each differing file and exits 1, or prints the number of identical files. Files
+# only the new warehouse has are listed; with ALLOW_ADDED=1 (a change that adds files on
+# purpose) they do not fail the check, but files that differ or went missing always do.
 set -euo pipefail
 old=$(realpath "$1"); new=$(realpath "$2")
 cd "$(dirname "$0")/.."
@@ -27,9 +29,14 @@ status=0
 for kind in build run; do
   (cd "$work/old-$kind/warehouse" && find . -type f ! -path './_runs/*' | sort) > "$work/old-$kind.files"
   (cd "$work/new-$kind/warehouse" && find . -type f ! -path './_runs/*' | sort) > "$work/new-$kind.files"
-  if ! diff -u "$work/old-$kind.files" "$work/new-$kind.files"; then
-    echo "$kind: the two warehouses hold different files"; status=1; continue
-  fi
+  missing=$(comm -23 "$work/old-$kind.files" "$work/new-$kind.files")
+  added=$(comm -13 "$work/old-$kind.files" "$work/new-$kind.files")
+  for file in $missing; do echo "$kind: $file is missing from the new warehouse"; status=1; done
+  for file in $added; do
+    echo "$kind: $file is new"
+    [ "${ALLOW_ADDED:-0}" = 1 ] || status=1
+  done
+  comm -12 "$work/old-$kind.files" "$work/new-$kind.files" > "$work/common-$kind.files"
   same=0
   while read -r file; do
     if cmp -s "$work/old-$kind/warehouse/$file" "$work/new-$kind/warehouse/$file"; then
@@ -37,7 +44,7 @@ for kind in build run; do
     else
       echo "$kind: $file differs"; status=1
     fi
-  done < "$work/old-$kind.files"
+  done < "$work/common-$kind.files"
   echo "$kind: $same files byte-identical"
 done
 exit $status

@@ -19,7 +19,7 @@ use crate::logging::LogFormat;
     about = "Medicare Physician Fee Schedule pipeline: CMS release zips to a Parquet warehouse",
     after_help = "Exit codes: 0 success (for run: changes published); 1 failure; 2 usage \
                   error; 3 partial failure (some releases failed, the others were done); \
-                  4 run found nothing new (nothing changed); 5 another run holds the lock; \
+                  4 run found nothing new (nothing changed); 5 another writer holds the folder's lock; \
                   10 check-new found releases the catalog lacks."
 )]
 pub struct Cli {
@@ -95,14 +95,22 @@ impl Command {
                 &a.http,
                 &a.transform,
                 &a.years,
+                &a.wait,
             ],
             Command::Status(a) => vec![&a.locations],
-            Command::Build(a) => vec![&a.locations, &a.catalog, &a.folder, &a.transform],
-            Command::Fetch(a) => vec![&a.locations, &a.catalog, &a.source, &a.http, &a.years],
+            Command::Build(a) => vec![&a.locations, &a.catalog, &a.folder, &a.transform, &a.wait],
+            Command::Fetch(a) => vec![
+                &a.locations,
+                &a.catalog,
+                &a.source,
+                &a.http,
+                &a.years,
+                &a.wait,
+            ],
             Command::Releases(a) => vec![&a.locations, &a.catalog],
             Command::CheckNew(a) => vec![&a.catalog, &a.base_url, &a.http],
             Command::Validate(a) => vec![&a.locations],
-            Command::Diff(a) => vec![&a.locations],
+            Command::Diff(a) => vec![&a.locations, &a.wait],
             Command::Reconcile(a) => vec![&a.locations],
         };
         for group in groups {
@@ -150,6 +158,13 @@ pub struct DiffArgs {
     /// How many top movers to print.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
+
+    /// Print (and write --csv) only: leave the warehouse untouched, take no lock.
+    #[arg(long)]
+    pub no_save: bool,
+
+    #[command(flatten)]
+    pub wait: WaitFlag,
 }
 
 #[derive(Debug, Args)]
@@ -363,6 +378,21 @@ impl FlagGroup for TransformFlags {
     }
 }
 
+/// How long a writer waits for another writer.
+#[derive(Debug, Clone, Args)]
+pub struct WaitFlag {
+    /// Wait up to this many seconds for another mpfs writer of the same folder to finish,
+    /// instead of exiting 5 at once [env: MPFS_LOCK_WAIT; default: 0].
+    #[arg(long, value_name = "SECONDS")]
+    pub wait: Option<f64>,
+}
+
+impl FlagGroup for WaitFlag {
+    fn collect(&self, flags: &mut Flags) {
+        put(flags, "lock_wait_secs", self.wait.map(|v| v.to_string()));
+    }
+}
+
 /// How many years to keep current.
 #[derive(Debug, Clone, Args)]
 pub struct YearsFlag {
@@ -392,6 +422,8 @@ pub struct RunArgs {
     pub transform: TransformFlags,
     #[command(flatten)]
     pub years: YearsFlag,
+    #[command(flatten)]
+    pub wait: WaitFlag,
 
     /// Only these releases (for example 2025D); repeatable. Default: the catalog's latest
     /// years (or, with a mirror folder, every zip in it).
@@ -424,6 +456,8 @@ pub struct ConfigArgs {
     pub transform: TransformFlags,
     #[command(flatten)]
     pub years: YearsFlag,
+    #[command(flatten)]
+    pub wait: WaitFlag,
 }
 
 /// A file format, as flags name it.
@@ -468,6 +502,8 @@ pub struct FetchArgs {
     pub source: SourceFlags,
     #[command(flatten)]
     pub http: HttpFlags,
+    #[command(flatten)]
+    pub wait: WaitFlag,
 }
 
 #[derive(Debug, Args)]
@@ -512,6 +548,8 @@ pub struct BuildArgs {
     pub transform: TransformFlags,
     #[command(flatten)]
     pub catalog: CatalogFlag,
+    #[command(flatten)]
+    pub wait: WaitFlag,
 }
 
 #[cfg(test)]

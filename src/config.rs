@@ -46,7 +46,7 @@ const fn key(
 }
 
 /// Every setting, in the order `mpfs config` prints them. The only place defaults live.
-pub const KEYS: [Key; 15] = [
+pub const KEYS: [Key; 16] = [
     key(
         "data_dir",
         "MPFS_DATA_DIR",
@@ -146,6 +146,13 @@ pub const KEYS: [Key; 15] = [
         "fail a release above this share of rejected rows",
     ),
     key(
+        "lock_wait_secs",
+        "MPFS_LOCK_WAIT",
+        "--wait",
+        Some("0"),
+        "seconds a writer waits for another writer's lock before exiting 5",
+    ),
+    key(
         "descriptors",
         "MPFS_DESCRIPTORS",
         "--no-descriptors",
@@ -216,6 +223,8 @@ pub struct Config {
     pub max_rejects_percent: f64,
     /// Keep AMA CPT descriptors (false at sites without a CPT licence).
     pub descriptors: bool,
+    /// How long a writer waits for another writer's lock on a folder (0: not at all).
+    pub lock_wait: Duration,
     /// Every setting's text and origin, for `mpfs config`.
     raw: BTreeMap<&'static str, (Option<String>, Origin)>,
 }
@@ -260,12 +269,18 @@ impl Raw {
             .map_err(|_| self.invalid(name, "is not a number of the right kind"))
     }
 
+    /// A duration in seconds; a timeout of 0 would fail every request, so timeouts get at
+    /// least a millisecond.
     fn seconds(&self, name: &'static str) -> Result<Duration, ConfigError> {
         let value: f64 = self.number(name)?;
-        if !value.is_finite() || value < 0.0 {
-            return Err(self.invalid(name, "must be a number of seconds, 0 or more"));
+        if !value.is_finite() || !(0.0..=86_400.0).contains(&value) {
+            return Err(self.invalid(name, "must be a number of seconds, 0 to 86400"));
         }
-        Ok(Duration::from_secs_f64(value.max(0.001)))
+        Ok(Duration::from_secs_f64(value))
+    }
+
+    fn timeout(&self, name: &'static str) -> Result<Duration, ConfigError> {
+        Ok(self.seconds(name)?.max(Duration::from_millis(1)))
     }
 }
 
@@ -350,8 +365,8 @@ impl Config {
         let defaults = HttpSettings::default();
         let http = HttpSettings {
             user_agent: raw.text("user_agent").unwrap_or(defaults.user_agent),
-            connect_timeout: raw.seconds("connect_timeout_secs")?,
-            read_timeout: raw.seconds("read_timeout_secs")?,
+            connect_timeout: raw.timeout("connect_timeout_secs")?,
+            read_timeout: raw.timeout("read_timeout_secs")?,
             max_attempts: raw.number::<u32>("attempts")?.max(1),
             base_backoff: Duration::from_millis(raw.number("backoff_ms")?),
             ..defaults
@@ -395,6 +410,7 @@ impl Config {
             format,
             max_rejects_percent,
             descriptors,
+            lock_wait: raw.seconds("lock_wait_secs")?,
             raw: raw.0,
         })
     }

@@ -589,6 +589,31 @@ pub fn diff(warehouse: &Warehouse, options: &DiffOptions) -> Result<Diff, DiffEr
     Ok(compare(from, to, held, options.include_unchanged))
 }
 
+/// The diff `run` keeps between two neighbouring releases, given by id (they need not be in
+/// the `releases` table yet): national amounts, changed rows only, `non_qp` from 2026.
+pub fn neighbour_diff(
+    warehouse: &Warehouse,
+    from: &ReleaseId,
+    to: &ReleaseId,
+) -> Result<Diff, DiffError> {
+    let from = load_snapshot(warehouse, from, NEIGHBOUR_CF_VARIANT, None)?;
+    let to = load_snapshot(warehouse, to, NEIGHBOUR_CF_VARIANT, None)?;
+    Ok(compare(from, to, None, false))
+}
+
+/// The variant neighbour diffs compare from 2026 (earlier releases compare `standard`).
+pub const NEIGHBOUR_CF_VARIANT: &str = "non_qp";
+
+impl DiffOptions {
+    /// Whether these options give the diff `run` keeps for the pair ([`neighbour_diff`]).
+    pub fn is_neighbour_diff(&self) -> bool {
+        self.cf_variant == NEIGHBOUR_CF_VARIANT
+            && !self.include_unchanged
+            && self.locality.is_none()
+            && self.hold_rvus_at.is_none()
+    }
+}
+
 fn cents_to_dollars(cents: Option<Cents>) -> Option<f64> {
     cents.map(|c| c as f64 / 100.0)
 }

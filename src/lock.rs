@@ -1,20 +1,45 @@
-//! One `mpfs run` at a time per data folder.
+//! One writer at a time per folder.
 //!
-//! The lock is an OS file lock (`flock`) on `<data_dir>/mpfs.lock`, which the kernel releases
-//! when its process dies however it dies, so a lock left by a killed run is simply free for
-//! the next run to take. The file also records who holds it, for the message a second run
-//! prints.
+//! Every command that writes the warehouse or the cache (`run`, `build`, `fetch`, a `diff`
+//! that saves its table) first takes an OS file lock (`flock`) on a lock file beside the
+//! folder (`/srv/mpfs/.warehouse.mpfs-lock` for `/srv/mpfs/warehouse`), so the folder itself
+//! holds only data and stays byte-identical between identical builds. The kernel releases
+//! the lock when its process dies, however it dies, so a lock left by a killed run is simply
+//! free for the next writer to take. The file also records who holds it, for the message a
+//! second writer prints. Readers take no lock and write nothing; only a lock holder may
+//! recover what a killed writer left (journals, staging, partial downloads).
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-pub const LOCK_FILE: &str = "mpfs.lock";
+/// The suffix of the lock file beside each folder a writer locks.
+pub const LOCK_SUFFIX: &str = ".mpfs-lock";
+
+/// The lock file of a folder: beside it, named after it; inside it only for a folder with
+/// no parent. The folder is named canonically, so two spellings share one lock.
+pub fn lock_path(dir: &Path) -> PathBuf {
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    match (dir.parent(), dir.file_name()) {
+        (Some(parent), Some(name)) => {
+            parent.join(format!(".{}{LOCK_SUFFIX}", name.to_string_lossy()))
+        }
+        _ => dir.join(LOCK_SUFFIX),
+    }
+}
+
+/// How often a waiting writer tries the lock again.
+const RETRY_EVERY: Duration = Duration::from_millis(100);
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
-    #[error("another mpfs run holds {path} ({holder}); this run did nothing")]
-    Held { path: PathBuf, holder: String },
+    #[error("another mpfs writer holds {path} ({holder}); this {command} did nothing")]
+    Held {
+        path: PathBuf,
+        holder: String,
+        command: String,
+    },
     #[error("{path}: cannot lock: {source}")]
     Io {
         path: PathBuf,
@@ -22,21 +47,26 @@ pub enum LockError {
     },
 }
 
-/// A held lock; released when dropped (or when the process ends).
+/// A held lock on one folder; released when dropped (or when the process ends).
 #[derive(Debug)]
-pub struct RunLock {
+pub struct FolderLock {
     file: File,
-    path: PathBuf,
+    dir: PathBuf,
 }
 
-impl RunLock {
-    pub fn acquire(data_dir: &Path) -> Result<RunLock, LockError> {
-        let path = data_dir.join(LOCK_FILE);
+impl FolderLock {
+    /// Locks `dir` (creating it) for `command`, waiting up to `wait` for another writer to
+    /// finish; `Duration::ZERO` gives up at once.
+    pub fn acquire(dir: &Path, command: &str, wait: Duration) -> Result<FolderLock, LockError> {
+        std::fs::create_dir_all(dir).map_err(|source| LockError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let path = lock_path(dir);
         let io = |source| LockError::Io {
             path: path.clone(),
             source,
         };
-        std::fs::create_dir_all(data_dir).map_err(io)?;
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -44,37 +74,74 @@ impl RunLock {
             .truncate(false)
             .open(&path)
             .map_err(io)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
-                let holder = holder.trim();
-                return Err(LockError::Held {
-                    path,
-                    holder: if holder.is_empty() {
-                        "unknown process".to_string()
-                    } else {
-                        holder.to_string()
-                    },
-                });
+        let deadline = Instant::now() + wait;
+        let mut announced = false;
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) => {
+                    let holder = holder(&mut file);
+                    if Instant::now() >= deadline {
+                        return Err(LockError::Held {
+                            path,
+                            holder,
+                            command: command.to_string(),
+                        });
+                    }
+                    if !announced {
+                        tracing::info!(path = %path.display(), holder, "waiting for another mpfs writer");
+                        announced = true;
+                    }
+                    std::thread::sleep(RETRY_EVERY.min(deadline - Instant::now()));
+                }
+                Err(TryLockError::Error(e)) => return Err(io(e)),
             }
-            Err(TryLockError::Error(e)) => return Err(io(e)),
         }
         let stamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         file.set_len(0)
             .and_then(|_| file.seek(SeekFrom::Start(0)))
-            .and_then(|_| writeln!(file, "pid {} since {stamp}", std::process::id()))
+            .and_then(|_| {
+                writeln!(
+                    file,
+                    "pid {}, mpfs {command}, since {stamp}",
+                    std::process::id()
+                )
+            })
             .map_err(io)?;
-        Ok(RunLock { file, path })
+        Ok(FolderLock {
+            file,
+            dir: dir.to_path_buf(),
+        })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The folder this lock holds.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Whether this lock holds `dir` (the same folder, however it is spelled).
+    pub fn holds(&self, dir: &Path) -> bool {
+        match (self.dir.canonicalize(), dir.canonicalize()) {
+            (Ok(held), Ok(wanted)) => held == wanted,
+            _ => self.dir == dir,
+        }
     }
 }
 
-impl Drop for RunLock {
+/// Who holds a lock, as its file says.
+fn holder(file: &mut File) -> String {
+    let mut text = String::new();
+    let _ = file.seek(SeekFrom::Start(0));
+    let _ = file.read_to_string(&mut text);
+    let text = text.trim();
+    if text.is_empty() {
+        "unknown process".to_string()
+    } else {
+        text.to_string()
+    }
+}
+
+impl Drop for FolderLock {
     fn drop(&mut self) {
         let _ = self.file.unlock();
     }
@@ -87,14 +154,43 @@ mod tests {
     #[test]
     fn a_second_lock_is_refused_until_the_first_is_dropped() {
         let dir = tempfile::tempdir().unwrap();
-        let first = RunLock::acquire(dir.path()).unwrap();
-        let err = RunLock::acquire(dir.path()).unwrap_err().to_string();
+        let first = FolderLock::acquire(dir.path(), "run", Duration::ZERO).unwrap();
+        let err = FolderLock::acquire(dir.path(), "build", Duration::ZERO)
+            .unwrap_err()
+            .to_string();
         assert!(
-            err.contains(&format!("pid {} since", std::process::id())),
+            err.contains(&format!("pid {}, mpfs run, since", std::process::id())),
             "{err}"
         );
-        assert!(err.ends_with("this run did nothing"), "{err}");
+        assert!(err.ends_with("this build did nothing"), "{err}");
         drop(first);
-        assert!(RunLock::acquire(dir.path()).is_ok());
+        assert!(FolderLock::acquire(dir.path(), "build", Duration::ZERO).is_ok());
+    }
+
+    #[test]
+    fn a_waiting_writer_gets_the_lock_when_it_is_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = FolderLock::acquire(dir.path(), "run", Duration::ZERO).unwrap();
+        let path = dir.path().to_path_buf();
+        let waiter = std::thread::spawn(move || {
+            let started = Instant::now();
+            let lock = FolderLock::acquire(&path, "build", Duration::from_secs(20));
+            (lock.is_ok(), started.elapsed())
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        drop(first);
+        let (locked, waited) = waiter.join().unwrap();
+        assert!(locked);
+        assert!(waited >= Duration::from_millis(250), "{waited:?}");
+    }
+
+    #[test]
+    fn a_wait_that_runs_out_names_the_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = FolderLock::acquire(dir.path(), "fetch", Duration::ZERO).unwrap();
+        let started = Instant::now();
+        let err = FolderLock::acquire(dir.path(), "run", Duration::from_millis(300)).unwrap_err();
+        assert!(started.elapsed() >= Duration::from_millis(300));
+        assert!(err.to_string().contains("mpfs fetch"), "{err}");
     }
 }

@@ -24,6 +24,12 @@ pub struct RunReport {
     pub releases: Vec<ReleaseReport>,
     /// Diff tables refreshed, as `from -> to`.
     pub diffs: Vec<String>,
+    /// Other derived tables refreshed (`releases`, `conversion_factor`, `rvu_history`).
+    #[serde(default)]
+    pub derived: Vec<String>,
+    /// Steps that failed besides releases (a derived table or diff), with the reason.
+    #[serde(default)]
+    pub errors: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -100,8 +106,14 @@ impl std::fmt::Display for RunReport {
                 writeln!(f, "        {error}")?;
             }
         }
+        if !self.derived.is_empty() {
+            writeln!(f, "derived {}", self.derived.join(", "))?;
+        }
         for d in &self.diffs {
             writeln!(f, "diff    {d}")?;
+        }
+        for error in &self.errors {
+            writeln!(f, "FAILED  {error}")?;
         }
         writeln!(
             f,

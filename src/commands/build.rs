@@ -9,12 +9,12 @@ use anyhow::bail;
 
 use crate::catalog::Catalog;
 use crate::cli::BuildArgs;
-use crate::commands::Outcome;
+use crate::commands::{Outcome, locked};
 use crate::config::Config;
 use crate::ingest::mirror::{self, MirroredRelease};
-use crate::load::Warehouse;
-use crate::pipeline::derive::derive_tables;
-use crate::pipeline::{BuildOptions, BuiltRelease, build_release};
+use crate::load::WarehouseWriter;
+use crate::pipeline::derive::refresh;
+use crate::pipeline::{BuildOptions, BuiltRelease, build_release, lock_folder};
 use crate::release::ReleaseId;
 
 pub fn run(args: &BuildArgs, config: &Config) -> anyhow::Result<Outcome> {
@@ -44,7 +44,10 @@ pub fn run(args: &BuildArgs, config: &Config) -> anyhow::Result<Outcome> {
         );
     }
     let catalog = Catalog::load(config.catalog.as_deref())?;
-    let warehouse = Warehouse::open(&config.warehouse_dir)?;
+    let Some(lock) = locked(lock_folder(&config.warehouse_dir, "build", config))? else {
+        return Ok(Outcome::LockHeld);
+    };
+    let warehouse = WarehouseWriter::open(&config.warehouse_dir, &lock)?;
     let options = BuildOptions::from_config(config);
 
     let mut built = Vec::new();
@@ -69,21 +72,34 @@ pub fn run(args: &BuildArgs, config: &Config) -> anyhow::Result<Outcome> {
             }
         }
     }
-    if !built.is_empty() {
-        let factors = derive_tables(&warehouse, built.clone())?;
+    // Derived tables and neighbouring diffs: those the builds made stale, and any a killed
+    // writer left stale.
+    let (_, derivation) = refresh(&warehouse, built.clone())?;
+    if let Some(factors) = &derivation.factors {
         println!("conversion factors:");
         for line in &factors.lines {
             println!("  {line}");
         }
     }
+    for (derived, error) in &derivation.failed {
+        println!("{derived} FAILED  {error}");
+    }
     warehouse.tidy();
     println!(
-        "{} built, {} failed; warehouse at {}",
+        "{} built, {} failed; {} derived tables refreshed, {} failed; warehouse at {}",
         built.len(),
         failed.len(),
+        derivation.refreshed.len(),
+        derivation.failed.len(),
         warehouse.root().display()
     );
-    Ok(Outcome::of_batch(built.len(), failed.len()))
+    Ok(
+        match Outcome::of_batch(built.len(), failed.len() + derivation.failed.len()) {
+            // Only derived tables failed: the releases are there, the rest is partial.
+            Outcome::Failure if !built.is_empty() => Outcome::Partial,
+            outcome => outcome,
+        },
+    )
 }
 
 fn list_ids(releases: &[MirroredRelease]) -> String {

@@ -7,11 +7,12 @@ use anyhow::Context;
 use polars::prelude::*;
 
 use crate::cli::DiffArgs;
-use crate::commands::Outcome;
+use crate::commands::{Outcome, locked};
 use crate::config::Config;
 use crate::diff::{Diff, DiffOptions, DiffRow, RVU_COLUMNS, diff};
-use crate::load::Warehouse;
-use crate::pipeline::derive::write_diff;
+use crate::load::{Warehouse, WarehouseWriter};
+use crate::pipeline::derive::save_diff;
+use crate::pipeline::lock_folder;
 
 pub fn run(args: &DiffArgs, config: &Config) -> anyhow::Result<Outcome> {
     let options = DiffOptions {
@@ -23,10 +24,24 @@ pub fn run(args: &DiffArgs, config: &Config) -> anyhow::Result<Outcome> {
         hold_rvus_at: args.hold_rvus_at,
     };
     let started = std::time::Instant::now();
-    let result = diff(&Warehouse::at(&config.warehouse_dir), &options)?;
-    let warehouse = Warehouse::open(&config.warehouse_dir)?;
-    let (relative, frame) = write_diff(&warehouse, &result)?;
-    warehouse.tidy();
+    let (result, frame, saved) = if args.no_save {
+        // A reader: no lock, nothing written to the warehouse.
+        let result = diff(&Warehouse::at(&config.warehouse_dir), &options)?;
+        let frame = result
+            .frame()
+            .map_err(|e| anyhow::anyhow!("cannot assemble the diff table: {e}"))?;
+        (result, frame, None)
+    } else {
+        // A writer: computed and saved under the warehouse's lock.
+        let Some(lock) = locked(lock_folder(&config.warehouse_dir, "diff", config))? else {
+            return Ok(Outcome::LockHeld);
+        };
+        let warehouse = WarehouseWriter::open(&config.warehouse_dir, &lock)?;
+        let result = diff(&warehouse, &options)?;
+        let (relative, frame) = save_diff(&warehouse, &result, options.is_neighbour_diff())?;
+        warehouse.tidy();
+        (result, frame, Some(relative))
+    };
     if let Some(csv) = &args.csv {
         write_csv(&frame, csv)?;
     }
@@ -36,7 +51,9 @@ pub fn run(args: &DiffArgs, config: &Config) -> anyhow::Result<Outcome> {
         "diff done"
     );
     print_summary(&result, args.top, &options);
-    println!("wrote {}", config.warehouse_dir.join(&relative).display());
+    if let Some(relative) = saved {
+        println!("wrote {}", config.warehouse_dir.join(&relative).display());
+    }
     if let Some(csv) = &args.csv {
         println!("wrote {}", csv.display());
     }

@@ -5,17 +5,21 @@ use anyhow::bail;
 
 use crate::catalog::{Catalog, CatalogRelease, parse_year_range};
 use crate::cli::FetchArgs;
-use crate::commands::Outcome;
+use crate::commands::{Outcome, locked};
 use crate::config::Config;
 use crate::ingest::cache::Cache;
 use crate::ingest::fetch::FetchOutcome;
 use crate::pipeline::fetch::{ReleaseSource, fetch_releases};
+use crate::pipeline::lock_folder;
 use crate::release::ReleaseId;
 
 pub fn run(args: &FetchArgs, config: &Config, progress: bool) -> anyhow::Result<Outcome> {
     let catalog = Catalog::load(config.catalog.as_deref())?;
     let selected = select(&catalog, args, config)?;
-    let cache = Cache::open(&config.cache_dir)?;
+    let Some(lock) = locked(lock_folder(&config.cache_dir, "fetch", config))? else {
+        return Ok(Outcome::LockHeld);
+    };
+    let cache = Cache::open(&config.cache_dir, &lock)?;
     let source = ReleaseSource::from_config(config, progress)?;
     let fetched = fetch_releases(&source, &cache, selected, |fetched| {
         let id = fetched.id.to_string();

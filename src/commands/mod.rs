@@ -36,6 +36,22 @@ pub fn run(command: &Command, config: &Config, json_logs: bool) -> anyhow::Resul
     }
 }
 
+/// A writer's lock, or `None` when another writer holds it (the message is printed, and the
+/// command ends with [`Outcome::LockHeld`]).
+fn locked(
+    result: Result<crate::lock::FolderLock, crate::lock::LockError>,
+) -> anyhow::Result<Option<crate::lock::FolderLock>> {
+    match result {
+        Ok(lock) => Ok(Some(lock)),
+        Err(error @ crate::lock::LockError::Held { .. }) => {
+            eprintln!("mpfs: {error}");
+            tracing::warn!("{error}");
+            Ok(None)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
 /// Progress bars only for a person watching: stderr is a terminal and logs are not JSON.
 fn show_progress(json_logs: bool) -> bool {
     !json_logs && std::io::stderr().is_terminal()

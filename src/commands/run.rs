@@ -1,36 +1,37 @@
-//! `mpfs run`: the scheduled batch job. Plans, takes the data folder's lock, carries the
-//! plan out ([`crate::pipeline::run`]), saves and prints the run report.
+//! `mpfs run`: the scheduled batch job. Takes the cache's and the warehouse's locks, plans,
+//! carries the plan out ([`crate::pipeline::run`]), saves and prints the run report.
 
 use anyhow::Context;
 
 use crate::catalog::Catalog;
 use crate::cli::RunArgs;
-use crate::commands::Outcome;
+use crate::commands::{Outcome, locked};
 use crate::config::Config;
 use crate::ingest::cache::Cache;
-use crate::load::Warehouse;
-use crate::lock::{LockError, RunLock};
-use crate::pipeline::Plan;
+use crate::load::{Warehouse, WarehouseWriter};
 use crate::pipeline::fetch::ReleaseSource;
+use crate::pipeline::{Plan, lock_folder};
 
 pub fn run(args: &RunArgs, config: &Config, progress: bool) -> anyhow::Result<Outcome> {
     let catalog = Catalog::load(config.catalog.as_deref())?;
-    let reader = Warehouse::at(&config.warehouse_dir);
-    let plan = Plan::new(config, &catalog, &args.releases, &reader)?;
     if args.dry_run {
+        let reader = Warehouse::at(&config.warehouse_dir);
+        let plan = Plan::new(config, &catalog, &args.releases, &reader)?;
         return dry_run(&plan, config, &reader);
     }
-    let _lock = match RunLock::acquire(&config.data_dir) {
-        Ok(lock) => lock,
-        Err(error @ LockError::Held { .. }) => {
-            eprintln!("mpfs run: {error}");
-            tracing::warn!("{error}");
-            return Ok(Outcome::LockHeld);
-        }
-        Err(error) => return Err(error.into()),
+    // The cache first, then the warehouse: every writer locks in this order.
+    let Some(cache_lock) = locked(lock_folder(&config.cache_dir, "run", config))? else {
+        return Ok(Outcome::LockHeld);
     };
+    let Some(warehouse_lock) = locked(lock_folder(&config.warehouse_dir, "run", config))? else {
+        return Ok(Outcome::LockHeld);
+    };
+    let cache = Cache::open(&config.cache_dir, &cache_lock)?;
+    let warehouse = WarehouseWriter::open(&config.warehouse_dir, &warehouse_lock)?;
+    let plan = Plan::new(config, &catalog, &args.releases, &warehouse)?;
     let source = ReleaseSource::from_config(config, progress)?;
-    let result = crate::pipeline::run::execute(&plan, config, &catalog, &source)?;
+    let result =
+        crate::pipeline::run::execute(&plan, config, &catalog, &source, &cache, &warehouse)?;
     if let Some(factors) = &result.factors {
         println!("conversion factors:");
         for line in &factors.lines {
@@ -62,6 +63,13 @@ fn dry_run(plan: &Plan, config: &Config, warehouse: &Warehouse) -> anyhow::Resul
             prediction.release.to_string(),
             prediction.fetch,
             prediction.build
+        );
+    }
+    let stale = crate::pipeline::derive::stale(warehouse, &warehouse.releases()?);
+    if !stale.is_empty() {
+        println!(
+            "would derive again (missing or stale): {}",
+            stale.describe().join(", ")
         );
     }
     Ok(Outcome::Success)

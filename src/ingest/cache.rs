@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::lock::FolderLock;
 use crate::release::ReleaseId;
 
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -47,6 +48,8 @@ pub enum CacheError {
     },
     #[error("cache manifest {path} is damaged ({reason}); move it aside and fetch again")]
     BadManifest { path: PathBuf, reason: String },
+    #[error("cache {dir}: the writer's lock holds {held}, not this folder")]
+    NotLocked { dir: PathBuf, held: PathBuf },
 }
 
 fn io_error(path: &Path, action: &'static str) -> impl FnOnce(std::io::Error) -> CacheError {
@@ -65,9 +68,17 @@ pub struct Cache {
 }
 
 impl Cache {
-    /// Opens (creating) the folder and removes `.part` files left by killed downloads.
-    pub fn open(dir: &Path) -> Result<Cache, CacheError> {
+    /// Opens (creating) the folder for writing and removes `.part` files left by killed
+    /// downloads. Only the holder of the folder's lock may: another process's `.part` file
+    /// may be a download in progress.
+    pub fn open(dir: &Path, lock: &FolderLock) -> Result<Cache, CacheError> {
         fs::create_dir_all(dir).map_err(io_error(dir, "cannot create the cache folder"))?;
+        if !lock.holds(dir) {
+            return Err(CacheError::NotLocked {
+                dir: dir.to_path_buf(),
+                held: lock.dir().to_path_buf(),
+            });
+        }
         for entry in fs::read_dir(dir).map_err(io_error(dir, "cannot list the cache folder"))? {
             let entry = entry.map_err(io_error(dir, "cannot list the cache folder"))?;
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -84,7 +95,8 @@ impl Cache {
         })
     }
 
-    /// The cache at `dir` for reading only: nothing is created or cleaned (`--dry-run`).
+    /// The cache at `dir` for reading only: nothing is created or cleaned (`--dry-run`,
+    /// `releases`, `validate`).
     pub fn peek(dir: &Path) -> Cache {
         Cache {
             dir: dir.to_path_buf(),
@@ -191,16 +203,29 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(".rvu25d.zip.4242.part"), b"PK\x03\x04half").unwrap();
         std::fs::write(dir.path().join("rvu24a.zip"), b"kept").unwrap();
-        let cache = Cache::open(dir.path()).unwrap();
+        let lock = FolderLock::acquire(dir.path(), "fetch", std::time::Duration::ZERO).unwrap();
+        let cache = Cache::open(dir.path(), &lock).unwrap();
         assert!(!dir.path().join(".rvu25d.zip.4242.part").exists());
         assert!(dir.path().join("rvu24a.zip").exists());
         assert_eq!(cache.manifest().unwrap(), Manifest::default());
     }
 
     #[test]
+    fn only_the_folders_lock_holder_may_open_it_for_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let other = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".rvu25d.zip.4242.part"), b"in progress").unwrap();
+        let lock = FolderLock::acquire(other.path(), "fetch", std::time::Duration::ZERO).unwrap();
+        let err = Cache::open(dir.path(), &lock).unwrap_err().to_string();
+        assert!(err.contains("the writer's lock holds"), "{err}");
+        assert!(dir.path().join(".rvu25d.zip.4242.part").exists());
+    }
+
+    #[test]
     fn manifest_round_trips() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::open(dir.path()).unwrap();
+        let lock = FolderLock::acquire(dir.path(), "fetch", std::time::Duration::ZERO).unwrap();
+        let cache = Cache::open(dir.path(), &lock).unwrap();
         let mut manifest = Manifest::default();
         manifest.releases.insert(
             "2025D".to_string(),

@@ -24,4 +24,4 @@ pub const RELEASE_TABLES: [&str; 7] = [
     "quarantine",
 ];
 
-pub use warehouse::{Warehouse, WarehouseError};
+pub use warehouse::{Content, Warehouse, WarehouseError, WarehouseWriter};

@@ -1,14 +1,20 @@
-//! The Parquet warehouse on disk, and publishing into it without ever exposing half a write.
+//! The Parquet warehouse on disk: one reading API, and publishing that never exposes half a
+//! write.
 //!
-//! Every table file of a release is first written and synced under `<root>/.staging/`, on the
-//! same filesystem. Only when all of them exist is a journal written beside them, naming each
-//! staged file's final path (`<table>/year=YYYY/release=X/part-0.parquet`) and the stale
-//! partitions to remove; then the files are renamed into place, and the staging folder with
-//! its journal is removed. A rename replaces a file atomically, so a reader sees either the
-//! old file or the new one. A failure before the journal leaves the warehouse untouched (the
-//! staging folder is discarded); a crash after it is rolled forward by the next
-//! [`Warehouse::open`], which finishes the renames the journal lists. Staging lives outside
-//! every table folder, so a BI glob such as `rvu/**/*.parquet` never sees a staged file.
+//! Reading ([`Warehouse`]) needs nothing and writes nothing: readers (`status`, `releases`,
+//! `validate`, `reconcile`, a `diff` that only prints, BI tools) never create, replay or
+//! clean anything. Writing ([`WarehouseWriter`]) needs the folder's [`FolderLock`], so there
+//! is one writer at a time, and only it recovers what a killed writer left.
+//!
+//! A publish first writes and syncs every file it will place under `<root>/.staging/`, on the
+//! same filesystem. Only when all of them exist is a journal written beside them, naming
+//! each staged file's final path and the stale partitions to remove; then the files are
+//! renamed into place, and the staging folder with its journal is removed. A rename replaces
+//! a file atomically, so a reader sees either the old file or the new one. A failure before
+//! the journal leaves the warehouse untouched (the staging folder is discarded); a crash
+//! after it is rolled forward by the next writer, which finishes the renames the journal
+//! lists before doing anything else. Staging lives outside every table folder, so a BI glob
+//! such as `rvu/**/*.parquet` never sees a staged file.
 
 use std::fs::{self, File};
 use std::io::Write;
@@ -18,6 +24,7 @@ use polars::polars_utils::compression::ZstdLevel;
 use polars::prelude::*;
 
 use crate::load::releases_table::{RELEASES_FILE, ReleaseRecord, records_from_frame};
+use crate::lock::FolderLock;
 use crate::release::ReleaseId;
 
 /// Rows per Parquet row group: large enough for good compression and statistics, small
@@ -45,6 +52,12 @@ fn fault_point(stage: &str, table: &str) -> bool {
     crate::fault::injected(&format!("publish:{stage}:{table}"))
 }
 
+/// What a publish places: a table as Parquet, or a small file as it is (JSON state).
+pub enum Content {
+    Frame(DataFrame),
+    Bytes(Vec<u8>),
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum WarehouseError {
     #[error("warehouse {path}: {action}: {source}")]
@@ -61,6 +74,8 @@ pub enum WarehouseError {
     },
     #[error("warehouse {path}: {reason}")]
     Table { path: PathBuf, reason: String },
+    #[error("warehouse {path}: the writer's lock holds {held}, not this folder")]
+    NotLocked { path: PathBuf, held: PathBuf },
 }
 
 /// A warehouse rooted at a directory.
@@ -78,29 +93,61 @@ fn io_error(path: &Path, action: &'static str) -> impl FnOnce(std::io::Error) ->
     }
 }
 
-impl Warehouse {
-    /// Opens (creating if needed) a warehouse, and clears staging folders left by a run that
-    /// was killed: they were never published, so nothing is lost.
-    pub fn open(root: &Path) -> Result<Self, WarehouseError> {
+/// The warehouse open for writing: holds the folder's lock for as long as it lives. Reads
+/// through [`Warehouse`] (it dereferences to one).
+#[derive(Debug)]
+pub struct WarehouseWriter<'lock> {
+    warehouse: Warehouse,
+    _lock: &'lock FolderLock,
+}
+
+impl std::ops::Deref for WarehouseWriter<'_> {
+    type Target = Warehouse;
+
+    fn deref(&self) -> &Warehouse {
+        &self.warehouse
+    }
+}
+
+impl<'lock> WarehouseWriter<'lock> {
+    /// Opens (creating if needed) the warehouse at `root`, whose folder `lock` holds, and
+    /// completes what a killed writer left: journaled publishes are finished, staging that
+    /// never reached its journal is discarded.
+    pub fn open(root: &Path, lock: &'lock FolderLock) -> Result<Self, WarehouseError> {
         fs::create_dir_all(root).map_err(io_error(root, "cannot create the warehouse folder"))?;
-        let staging = root.join(STAGING_DIR);
-        let warehouse = Warehouse {
-            root: root.to_path_buf(),
-        };
-        if staging.exists() {
-            warehouse.recover(&staging)?;
+        if !lock.holds(root) {
+            return Err(WarehouseError::NotLocked {
+                path: root.to_path_buf(),
+                held: lock.dir().to_path_buf(),
+            });
         }
-        Ok(warehouse)
+        let writer = WarehouseWriter {
+            warehouse: Warehouse::at(root),
+            _lock: lock,
+        };
+        let staging = root.join(STAGING_DIR);
+        if staging.exists() {
+            writer.recover(&staging)?;
+        }
+        Ok(writer)
     }
 
     /// Finishes publishes that a crash interrupted after their journal was written, and
     /// discards staging that never got that far.
     fn recover(&self, staging: &Path) -> Result<(), WarehouseError> {
         let entries = fs::read_dir(staging).map_err(io_error(staging, "cannot list staging"))?;
-        for entry in entries {
-            let dir = entry
-                .map_err(io_error(staging, "cannot list staging"))?
-                .path();
+        let mut dirs: Vec<PathBuf> = entries
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()
+            .map_err(io_error(staging, "cannot list staging"))?;
+        // Journals are replayed in the order they were written, so a later publish of the
+        // same file wins, as it did before the crash.
+        dirs.sort_by_key(|dir| {
+            fs::metadata(dir.join(JOURNAL_FILE))
+                .and_then(|m| m.modified())
+                .ok()
+        });
+        for dir in dirs {
             let journal_path = dir.join(JOURNAL_FILE);
             if let Ok(text) = fs::read_to_string(&journal_path) {
                 match serde_json::from_str::<Journal>(&text) {
@@ -126,11 +173,12 @@ impl Warehouse {
             if !staged.exists() {
                 continue; // renamed before the crash
             }
-            let dir = target.parent().expect("partition file has a folder");
-            fs::create_dir_all(dir).map_err(io_error(dir, "cannot create partition folder"))?;
+            let dir = target.parent().expect("a published file has a folder");
+            fs::create_dir_all(dir).map_err(io_error(dir, "cannot create the table folder"))?;
             fs::rename(&staged, &target)
                 .map_err(io_error(&target, "cannot move the staged file into place"))?;
             sync_dir(dir);
+            crate::fault::counted_kill_point("rename");
             if fault_point("after-rename", table_of(&target)) {
                 tracing::error!("fault injected after renaming {}", target.display());
                 std::process::exit(137);
@@ -150,55 +198,41 @@ impl Warehouse {
         Ok(())
     }
 
-    /// The warehouse at `root` for reading only: nothing is created or recovered
-    /// (`--dry-run`, `mpfs status`).
-    pub fn at(root: &Path) -> Warehouse {
-        Warehouse {
-            root: root.to_path_buf(),
-        }
-    }
-
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
-    /// `<root>/<table>/year=YYYY/release=X`, relative to the root.
-    pub fn partition_path(table: &str, release: &ReleaseId) -> PathBuf {
-        PathBuf::from(table)
-            .join(format!("year={}", release.year()))
-            .join(format!("release={}", release.letter()))
-    }
-
-    /// Publishes one release's tables: all are staged first, then each is renamed into place.
-    /// A table of `all_tables` that the release no longer has (a rebuilt zip without GPCI)
-    /// loses its old partition, so no stale rows outlive their release.
-    pub fn publish_release(
+    /// Publishes files together: all are staged first, then a journal, then each is renamed
+    /// into place; `removals` (partition folders) go last. `label` names the staging folder.
+    pub fn publish(
         &self,
-        release: &ReleaseId,
-        tables: &mut [(&'static str, DataFrame)],
-        all_tables: &[&str],
+        label: &str,
+        files: &mut [(PathBuf, Content)],
+        removals: Vec<PathBuf>,
     ) -> Result<(), WarehouseError> {
+        // One folder per call: releases and diffs are published from several threads.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let staging_relative =
-            PathBuf::from(STAGING_DIR).join(format!("{release}-{}", std::process::id()));
+            PathBuf::from(STAGING_DIR).join(format!("{label}-{}-{call}", std::process::id()));
         let staging = self.root.join(&staging_relative);
         fs::create_dir_all(&staging).map_err(io_error(&staging, "cannot create staging"))?;
         let staged = (|| {
             let mut renames = Vec::new();
-            for (table, frame) in tables.iter_mut() {
-                let table: &str = table;
-                let staged_relative = staging_relative.join(table).join(PARTITION_FILE);
+            for (index, (target, content)) in files.iter_mut().enumerate() {
+                let staged_relative = staging_relative
+                    .join(index.to_string())
+                    .join(target.file_name().expect("a published file has a name"));
                 let started = std::time::Instant::now();
-                write_parquet(&self.root.join(&staged_relative), frame)?;
+                let path = self.root.join(&staged_relative);
+                match content {
+                    Content::Frame(frame) => write_parquet(&path, frame)?,
+                    Content::Bytes(bytes) => write_bytes(&path, bytes)?,
+                }
                 tracing::debug!(
-                    table,
-                    rows = frame.height(),
+                    file = %target.display(),
                     ms = started.elapsed().as_millis() as u64,
                     "staged"
                 );
-                renames.push((
-                    staged_relative,
-                    Self::partition_path(table, release).join(PARTITION_FILE),
-                ));
+                renames.push((staged_relative, target.clone()));
+                crate::fault::counted_kill_point("staged");
+                let table = table_of(target);
                 if fault_point("after-staging", table) {
                     return Err(WarehouseError::Io {
                         path: staging.clone(),
@@ -217,55 +251,43 @@ impl Warehouse {
                 return Err(error);
             }
         };
-        let removals = all_tables
-            .iter()
-            .filter(|table| !tables.iter().any(|(t, _)| t == *table))
-            .map(|table| Self::partition_path(table, release))
-            .collect();
         let journal = Journal { renames, removals };
         let journal_path = staging.join(JOURNAL_FILE);
-        let mut file = File::create(&journal_path)
-            .map_err(io_error(&journal_path, "cannot write the journal"))?;
-        file.write_all(
-            serde_json::to_string(&journal)
-                .expect("journal serialises")
-                .as_bytes(),
-        )
-        .and_then(|_| file.sync_all())
-        .map_err(io_error(&journal_path, "cannot write the journal"))?;
+        let json = serde_json::to_vec(&journal).expect("a journal serialises");
+        write_bytes(&journal_path, &json)?;
         sync_dir(&staging);
         self.apply(&journal)?;
         self.remove_staging(&staging)
     }
 
-    /// Replaces a whole-table file (such as `releases/releases.parquet`) atomically.
-    pub fn replace_table_file(
+    /// Publishes one release's tables together. A table of `all_tables` that the release no
+    /// longer has (a rebuilt zip without GPCI) loses its old partition, so no stale rows
+    /// outlive their release.
+    pub fn publish_release(
         &self,
-        relative: &Path,
-        frame: &mut DataFrame,
+        release: &ReleaseId,
+        tables: Vec<(&'static str, DataFrame)>,
+        all_tables: &[&str],
     ) -> Result<(), WarehouseError> {
-        let final_path = self.root.join(relative);
-        let dir = final_path.parent().expect("table file has a folder");
-        // One folder per call: diffs are written from several threads at once.
-        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let staging = self
-            .root
-            .join(STAGING_DIR)
-            .join(format!("table-{}-{call}", std::process::id()));
-        let staged = staging.join(relative);
-        write_parquet(&staged, frame)?;
-        fs::create_dir_all(dir).map_err(io_error(dir, "cannot create table folder"))?;
-        fs::rename(&staged, &final_path).map_err(io_error(
-            &final_path,
-            "cannot move the staged file into place",
-        ))?;
-        sync_dir(dir);
-        self.remove_staging(&staging)
+        let removals = all_tables
+            .iter()
+            .filter(|table| !tables.iter().any(|(t, _)| t == *table))
+            .map(|table| Warehouse::partition_path(table, release))
+            .collect();
+        let mut files: Vec<(PathBuf, Content)> = tables
+            .into_iter()
+            .map(|(table, frame)| {
+                (
+                    Warehouse::partition_path(table, release).join(PARTITION_FILE),
+                    Content::Frame(frame),
+                )
+            })
+            .collect();
+        self.publish(&release.to_string(), &mut files, removals)
     }
 
     /// Removes one staging folder. `.staging` itself stays (another thread may be staging
-    /// beside it) until [`Warehouse::tidy`].
+    /// beside it) until [`WarehouseWriter::tidy`].
     fn remove_staging(&self, staging: &Path) -> Result<(), WarehouseError> {
         fs::remove_dir_all(staging).map_err(io_error(staging, "cannot remove staging"))
     }
@@ -274,6 +296,26 @@ impl Warehouse {
     /// thread is publishing (at the end of a command).
     pub fn tidy(&self) {
         let _ = fs::remove_dir(self.root.join(STAGING_DIR));
+    }
+}
+
+impl Warehouse {
+    /// The warehouse at `root` for reading: nothing is created, replayed or cleaned.
+    pub fn at(root: &Path) -> Warehouse {
+        Warehouse {
+            root: root.to_path_buf(),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `<root>/<table>/year=YYYY/release=X`, relative to the root.
+    pub fn partition_path(table: &str, release: &ReleaseId) -> PathBuf {
+        PathBuf::from(table)
+            .join(format!("year={}", release.year()))
+            .join(format!("release={}", release.letter()))
     }
 
     // Reading. Every module reads the warehouse through these; none opens its files by path.
@@ -375,6 +417,16 @@ fn has_parquet_files(dir: &Path) -> bool {
             path.extension().is_some_and(|e| e == "parquet")
         }
     })
+}
+
+/// Writes a small file and syncs it to disk.
+fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), WarehouseError> {
+    let dir = path.parent().expect("file has a folder");
+    fs::create_dir_all(dir).map_err(io_error(dir, "cannot create folder"))?;
+    let mut file = File::create(path).map_err(io_error(path, "cannot create file"))?;
+    file.write_all(bytes)
+        .and_then(|_| file.sync_all())
+        .map_err(io_error(path, "cannot write"))
 }
 
 /// Writes a Parquet file (zstd, full statistics) and syncs it to disk.

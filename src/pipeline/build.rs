@@ -12,7 +12,7 @@ use crate::load::reference_tables::{
 };
 use crate::load::releases_table::ReleaseRecord;
 use crate::load::rvu_table::rvu_frame;
-use crate::load::{RELEASE_TABLES, SCHEMA_VERSION, Warehouse};
+use crate::load::{RELEASE_TABLES, SCHEMA_VERSION, WarehouseWriter};
 use crate::transform::archive::ReleaseArchive;
 use crate::transform::{TransformOptions, transform_release};
 
@@ -43,7 +43,7 @@ pub struct BuiltRelease {
 /// Transforms one release zip and publishes its tables; returns its `releases` row and the
 /// rows written per table. A failure publishes nothing for the release.
 pub fn build_release(
-    warehouse: &Warehouse,
+    warehouse: &WarehouseWriter<'_>,
     catalog: &Catalog,
     release: &MirroredRelease,
     options: BuildOptions,
@@ -124,8 +124,9 @@ pub fn build_release(
         .iter()
         .map(|(table, frame)| (*table, frame.height() as u64))
         .collect();
-    warehouse.publish_release(id, &mut tables, &RELEASE_TABLES)?;
-    tracing::info!(release = %id, rvu_rows, payment_rows, quarantine_rows, tables = tables.len(), "published");
+    let table_count = tables.len();
+    warehouse.publish_release(id, tables, &RELEASE_TABLES)?;
+    tracing::info!(release = %id, rvu_rows, payment_rows, quarantine_rows, tables = table_count, "published");
     let record = ReleaseRecord {
         id: release.id.clone(),
         effective_from,

@@ -1,102 +1,93 @@
-//! Derive the whole-warehouse tables from what is published: `releases` (merged with the
-//! releases just built), `conversion_factor`, `rvu_history`, and the diffs between
-//! neighbouring releases.
+//! The whole-warehouse tables derived from the published releases: `releases`,
+//! `conversion_factor`, `rvu_history`, and the diff between each pair of neighbouring
+//! releases.
 //!
-//! Every derived table is computed from the warehouse as it stands, so it always agrees with
-//! the published partitions, and is replaced whole and atomically.
+//! Each derived file records what it was derived from, in `_derived.json`: a fingerprint of
+//! its inputs (the release records it reads). A file that is missing, or whose recorded
+//! fingerprint differs from what the releases now imply, is stale, and the next writer
+//! derives it again; so a run killed between publishing a release and refreshing its derived
+//! tables is completed by the next run, which never reports "nothing new" while a derived
+//! table is stale. Every derived file of one refresh is published together with the new
+//! `_derived.json`, through one journal.
 
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use anyhow::Context;
 use polars::prelude::DataFrame;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
-use crate::diff::{Diff, DiffOptions, Side, diff};
-use crate::load::Warehouse;
+use crate::diff::{Diff, neighbour_diff};
 use crate::load::conversion_factor::{
     CONVERSION_FACTOR_FILE, conversion_factor_frame, cross_check, periods, published_factors,
 };
 use crate::load::history::{RVU_HISTORY_FILE, rvu_history_frame};
 use crate::load::releases_table::{RELEASES_FILE, ReleaseRecord, merge_releases, releases_frame};
+use crate::load::{Content, Warehouse, WarehouseWriter};
 use crate::release::ReleaseId;
 
-/// What [`derive_tables`] found when it cross-checked the conversion factors.
-#[derive(Debug, Clone, Default)]
-pub struct FactorCheck {
-    /// One line per period: the factor, and whether CMS announced the same.
-    pub lines: Vec<String>,
-    /// True when a factor disagrees with the value CMS announced.
-    pub disagrees: bool,
+/// What each derived file was derived from, relative to the warehouse root.
+pub const DERIVED_STATE_FILE: &str = "_derived.json";
+
+/// Diffs computed at once, at most.
+const DIFF_WORKERS: usize = 2;
+
+/// The fingerprint of the inputs of each derived file, by its path.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DerivedState {
+    pub files: BTreeMap<String, String>,
 }
 
-/// Merges freshly built releases into `releases/releases.parquet`, then rebuilds
-/// `conversion_factor` and `rvu_history` from everything published.
-pub fn derive_tables(
-    warehouse: &Warehouse,
-    built: Vec<ReleaseRecord>,
-) -> anyhow::Result<FactorCheck> {
-    let merged = merge_releases(warehouse.releases()?, built);
-    let mut releases = releases_frame(&merged).context("cannot assemble the releases table")?;
-    warehouse.replace_table_file(Path::new(RELEASES_FILE), &mut releases)?;
-
-    let factors = published_factors(warehouse.scan("rvu")?, warehouse.scan("anes_cf")?)
-        .context("cannot read the published conversion factors back")?;
-    let periods = periods(&merged, &factors);
-    let mut frame =
-        conversion_factor_frame(&periods).context("cannot assemble the conversion_factor table")?;
-    warehouse.replace_table_file(Path::new(CONVERSION_FACTOR_FILE), &mut frame)?;
-    if let Some(mut history) = rvu_history_frame(warehouse.scan("rvu")?, &releases)
-        .context("cannot assemble the rvu_history table")?
-    {
-        warehouse.replace_table_file(Path::new(RVU_HISTORY_FILE), &mut history)?;
-    }
-    let (lines, disagrees) = cross_check(&periods);
-    if disagrees {
-        tracing::warn!(
-            "a conversion factor disagrees with the value CMS announced; see the build output"
-        );
-    }
-    warehouse.tidy();
-    Ok(FactorCheck { lines, disagrees })
-}
-
-/// The pairs of neighbouring releases (by effective date) whose diff a rebuild of `rebuilt`
-/// makes stale: each rebuilt release against the one before it and the one after it.
-pub fn diff_pairs(all: &[ReleaseRecord], rebuilt: &[ReleaseId]) -> Vec<(ReleaseId, ReleaseId)> {
-    let mut all: Vec<&ReleaseRecord> = all.iter().collect();
-    all.sort_by(|a, b| (a.effective_from, &a.id).cmp(&(b.effective_from, &b.id)));
-    let mut pairs: Vec<(ReleaseId, ReleaseId)> = Vec::new();
-    for id in rebuilt {
-        let Some(index) = all.iter().position(|r| &r.id == id) else {
-            continue;
-        };
-        if index > 0 {
-            pairs.push((all[index - 1].id.clone(), all[index].id.clone()));
-        }
-        if index + 1 < all.len() {
-            pairs.push((all[index].id.clone(), all[index + 1].id.clone()));
+impl DerivedState {
+    /// The recorded state; empty when there is none yet, or when it cannot be read (then
+    /// every derived file is derived again, which is always safe).
+    pub fn read(warehouse: &Warehouse) -> DerivedState {
+        let path = warehouse.root().join(DERIVED_STATE_FILE);
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                tracing::warn!(path = %path.display(), "unreadable ({e}); deriving every table again");
+                DerivedState::default()
+            }),
+            Err(_) => DerivedState::default(),
         }
     }
-    pairs.sort();
-    pairs.dedup();
-    pairs
 }
 
-/// The diff of two neighbouring releases as `run` keeps it: non-QP from 2026, national
-/// amounts, changed rows only.
-pub fn neighbour_diff(
-    warehouse: &Warehouse,
-    from: &ReleaseId,
-    to: &ReleaseId,
-) -> anyhow::Result<Diff> {
-    let options = DiffOptions {
-        from: Side::Release(from.clone()),
-        to: Side::Release(to.clone()),
-        cf_variant: "non_qp".to_string(),
-        include_unchanged: false,
-        locality: None,
-        hold_rvus_at: None,
-    };
-    Ok(diff(warehouse, &options)?)
+/// A derived file.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Derived {
+    Releases,
+    ConversionFactor,
+    RvuHistory,
+    Diff(ReleaseId, ReleaseId),
+}
+
+impl Derived {
+    /// The file, relative to the warehouse root.
+    pub fn path(&self) -> PathBuf {
+        match self {
+            Derived::Releases => PathBuf::from(RELEASES_FILE),
+            Derived::ConversionFactor => PathBuf::from(CONVERSION_FACTOR_FILE),
+            Derived::RvuHistory => PathBuf::from(RVU_HISTORY_FILE),
+            Derived::Diff(from, to) => diff_file(from, to),
+        }
+    }
+
+    fn key(&self) -> String {
+        self.path().to_string_lossy().into_owned()
+    }
+}
+
+impl std::fmt::Display for Derived {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Derived::Releases => f.write_str("releases"),
+            Derived::ConversionFactor => f.write_str("conversion_factor"),
+            Derived::RvuHistory => f.write_str("rvu_history"),
+            Derived::Diff(from, to) => write!(f, "diff {from} -> {to}"),
+        }
+    }
 }
 
 /// Where a diff's table lives, relative to the warehouse root.
@@ -107,13 +98,278 @@ pub fn diff_file(from: &ReleaseId, to: &ReleaseId) -> PathBuf {
         .join("part-0.parquet")
 }
 
-/// Writes a diff to `diff/from=<id>/to=<id>/part-0.parquet`, replacing an earlier one.
-/// Returns the file's path relative to the root and the frame written.
-pub fn write_diff(warehouse: &Warehouse, result: &Diff) -> anyhow::Result<(PathBuf, DataFrame)> {
-    let mut frame = result
-        .frame()
-        .map_err(|e| anyhow::anyhow!("cannot assemble the diff table: {e}"))?;
-    let relative = diff_file(&result.from.id, &result.to.id);
-    warehouse.replace_table_file(&relative, &mut frame)?;
+fn fingerprint(parts: impl IntoIterator<Item = String>) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update(b"\n");
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// What a diff reads of a release: its partitions, which its zip and schema determine.
+fn partition_inputs(record: &ReleaseRecord) -> String {
+    format!(
+        "{} {} {} {}",
+        record.id, record.zip_sha256, record.schema_version, record.rvu_rows
+    )
+}
+
+/// Every derived file the release records imply, with the fingerprint of its inputs:
+/// the whole-warehouse tables, and the diff of each pair of neighbouring releases.
+pub fn expected(records: &[ReleaseRecord]) -> Vec<(Derived, String)> {
+    let mut sorted: Vec<&ReleaseRecord> = records.iter().collect();
+    sorted.sort_by(|a, b| (a.effective_from, &a.id).cmp(&(b.effective_from, &b.id)));
+    let all = fingerprint(sorted.iter().map(|r| {
+        format!(
+            "{} {:?} {}",
+            partition_inputs(r),
+            (r.effective_from, r.effective_to),
+            r.payment_rows
+        )
+    }));
+    let mut expected = vec![
+        (Derived::Releases, all.clone()),
+        (Derived::ConversionFactor, all.clone()),
+        (Derived::RvuHistory, all),
+    ];
+    for pair in sorted.windows(2) {
+        expected.push((
+            Derived::Diff(pair[0].id.clone(), pair[1].id.clone()),
+            fingerprint([partition_inputs(pair[0]), partition_inputs(pair[1])]),
+        ));
+    }
+    expected
+}
+
+/// What a refresh must do to make the derived files match the release records.
+#[derive(Debug, Default)]
+pub struct Staleness {
+    /// Derived files missing, or derived from other inputs, with their new fingerprint.
+    pub stale: Vec<(Derived, String)>,
+    /// Diffs derived earlier between releases that are no longer neighbours (a release was
+    /// built between them): their folders are removed, so the warehouse is what a clean run
+    /// of the same releases makes. Diffs that `mpfs diff` saved with other options are not
+    /// derived files and stay.
+    pub obsolete: Vec<PathBuf>,
+}
+
+impl Staleness {
+    pub fn is_empty(&self) -> bool {
+        self.stale.is_empty() && self.obsolete.is_empty()
+    }
+
+    /// What a refresh would do, for people.
+    pub fn describe(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self.stale.iter().map(|(d, _)| d.to_string()).collect();
+        lines.extend(
+            self.obsolete
+                .iter()
+                .map(|p| format!("remove {}", p.display())),
+        );
+        lines
+    }
+}
+
+/// The derived files that are missing, stale or obsolete, given the release records now in
+/// force.
+pub fn stale(warehouse: &Warehouse, records: &[ReleaseRecord]) -> Staleness {
+    if records.is_empty() {
+        return Staleness::default();
+    }
+    let state = DerivedState::read(warehouse);
+    let expected = expected(records);
+    let stale = expected
+        .iter()
+        .filter(|(derived, print)| {
+            state.files.get(&derived.key()) != Some(print)
+                || !warehouse.root().join(derived.path()).is_file()
+        })
+        .cloned()
+        .collect();
+    let obsolete = state
+        .files
+        .keys()
+        .filter(|key| key.starts_with("diff/") && !expected.iter().any(|(d, _)| d.key() == **key))
+        .filter_map(|key| PathBuf::from(key).parent().map(PathBuf::from))
+        .collect();
+    Staleness { stale, obsolete }
+}
+
+/// What [`derive`] cross-checked of the conversion factors.
+#[derive(Debug, Clone, Default)]
+pub struct FactorCheck {
+    /// One line per period: the factor, and whether CMS announced the same.
+    pub lines: Vec<String>,
+    /// True when a factor disagrees with the value CMS announced.
+    pub disagrees: bool,
+}
+
+/// What a refresh of the derived tables did.
+#[derive(Debug, Default)]
+pub struct Derivation {
+    /// Files derived and published.
+    pub refreshed: Vec<Derived>,
+    /// Files that could not be derived, with the reason; they stay stale, so the next run
+    /// tries them again.
+    pub failed: Vec<(Derived, String)>,
+    /// Present when `conversion_factor` was derived.
+    pub factors: Option<FactorCheck>,
+    /// Obsolete diff folders removed.
+    pub removed: Vec<PathBuf>,
+}
+
+/// Derives the stale files from the published partitions and `records` (every release now
+/// in force), then publishes them, the removal of obsolete diffs and the updated
+/// `_derived.json` together.
+pub fn derive(
+    writer: &WarehouseWriter<'_>,
+    records: &[ReleaseRecord],
+    work: Staleness,
+) -> anyhow::Result<Derivation> {
+    let mut derivation = Derivation::default();
+    if work.is_empty() {
+        return Ok(derivation);
+    }
+    let Staleness {
+        stale: targets,
+        obsolete,
+    } = work;
+    let releases = releases_frame(records).context("cannot assemble the releases table")?;
+    let (diffs, tables): (Vec<_>, Vec<_>) = targets
+        .into_iter()
+        .partition(|(derived, _)| matches!(derived, Derived::Diff(..)));
+    let mut frames: Vec<(Derived, String, anyhow::Result<DataFrame>)> = Vec::new();
+    for (derived, print) in tables {
+        let frame = match derived {
+            Derived::Releases => Ok(releases.clone()),
+            Derived::ConversionFactor => {
+                conversion_factors(writer, records).map(|(frame, check)| {
+                    derivation.factors = Some(check);
+                    frame
+                })
+            }
+            Derived::RvuHistory => rvu_history(writer, &releases),
+            Derived::Diff(..) => unreachable!("diffs are partitioned out"),
+        };
+        frames.push((derived, print, frame));
+    }
+    let computed = crate::parallel::map(
+        &diffs,
+        crate::parallel::workers(DIFF_WORKERS),
+        |(derived, _)| {
+            let Derived::Diff(from, to) = derived else {
+                unreachable!("only diffs")
+            };
+            neighbour_diff(writer, from, to)
+                .map_err(anyhow::Error::from)
+                .and_then(|diff| diff_frame(&diff))
+        },
+    );
+    for ((derived, print), frame) in diffs.into_iter().zip(computed) {
+        frames.push((derived, print, frame));
+    }
+
+    let mut state = DerivedState::read(writer);
+    for folder in &obsolete {
+        let key = folder.join("part-0.parquet");
+        state.files.remove(&*key.to_string_lossy());
+    }
+    let mut files: Vec<(PathBuf, Content)> = Vec::new();
+    for (derived, print, frame) in frames {
+        match frame {
+            Ok(frame) => {
+                state.files.insert(derived.key(), print);
+                files.push((derived.path(), Content::Frame(frame)));
+                derivation.refreshed.push(derived);
+            }
+            Err(error) => {
+                tracing::error!(table = %derived, "cannot derive: {error:#}");
+                derivation.failed.push((derived, format!("{error:#}")));
+            }
+        }
+    }
+    if !files.is_empty() || !obsolete.is_empty() {
+        files.push((PathBuf::from(DERIVED_STATE_FILE), state_content(&state)));
+        writer.publish("derived", &mut files, obsolete.clone())?;
+    }
+    derivation.removed = obsolete;
+    Ok(derivation)
+}
+
+fn state_content(state: &DerivedState) -> Content {
+    let mut bytes = serde_json::to_vec_pretty(state).expect("the derived state serialises");
+    bytes.push(b'\n');
+    Content::Bytes(bytes)
+}
+
+fn conversion_factors(
+    warehouse: &Warehouse,
+    records: &[ReleaseRecord],
+) -> anyhow::Result<(DataFrame, FactorCheck)> {
+    let factors = published_factors(warehouse.scan("rvu")?, warehouse.scan("anes_cf")?)
+        .context("cannot read the published conversion factors back")?;
+    let periods = periods(records, &factors);
+    let frame =
+        conversion_factor_frame(&periods).context("cannot assemble the conversion_factor table")?;
+    let (lines, disagrees) = cross_check(&periods);
+    if disagrees {
+        tracing::warn!(
+            "a conversion factor disagrees with the value CMS announced; see the build output"
+        );
+    }
+    Ok((frame, FactorCheck { lines, disagrees }))
+}
+
+fn rvu_history(warehouse: &Warehouse, releases: &DataFrame) -> anyhow::Result<DataFrame> {
+    rvu_history_frame(warehouse.scan("rvu")?, releases)
+        .context("cannot assemble the rvu_history table")?
+        .context("no rvu partition is published")
+}
+
+fn diff_frame(diff: &Diff) -> anyhow::Result<DataFrame> {
+    diff.frame()
+        .map_err(|e| anyhow::anyhow!("cannot assemble the diff table: {e}"))
+}
+
+/// Writes a diff that `mpfs diff` computed to `diff/from=<id>/to=<id>/part-0.parquet`,
+/// replacing an earlier one, and records it in `_derived.json`: as the pair's neighbour diff
+/// when `neighbour` (the options `run` uses) and the pair are neighbours, otherwise as no
+/// derived file at all, so that `run` puts the neighbour diff back. Returns the file's path
+/// relative to the root and the frame written.
+pub fn save_diff(
+    writer: &WarehouseWriter<'_>,
+    result: &Diff,
+    neighbour: bool,
+) -> anyhow::Result<(PathBuf, DataFrame)> {
+    let frame = diff_frame(result)?;
+    let derived = Derived::Diff(result.from.id.clone(), result.to.id.clone());
+    let mut state = DerivedState::read(writer);
+    let print = expected(&writer.releases()?)
+        .into_iter()
+        .find(|(d, _)| *d == derived)
+        .map(|(_, print)| print);
+    match print.filter(|_| neighbour) {
+        Some(print) => state.files.insert(derived.key(), print),
+        None => state.files.remove(&derived.key()),
+    };
+    let relative = derived.path();
+    let mut files = vec![
+        (relative.clone(), Content::Frame(frame.clone())),
+        (PathBuf::from(DERIVED_STATE_FILE), state_content(&state)),
+    ];
+    writer.publish("diff", &mut files, Vec::new())?;
     Ok((relative, frame))
+}
+
+/// Merges freshly built release records into the warehouse's, then derives every file that
+/// is missing or stale. Returns the records now in force and what was derived.
+pub fn refresh(
+    writer: &WarehouseWriter<'_>,
+    built: Vec<ReleaseRecord>,
+) -> anyhow::Result<(Vec<ReleaseRecord>, Derivation)> {
+    let records = merge_releases(writer.releases()?, built);
+    let work = stale(writer, &records);
+    let derivation = derive(writer, &records, work)?;
+    Ok((records, derivation))
 }

@@ -10,5 +10,17 @@ pub mod fetch;
 pub mod plan;
 pub mod run;
 
+use std::path::Path;
+
+use crate::config::Config;
+use crate::lock::{FolderLock, LockError};
+
 pub use build::{BuildOptions, BuiltRelease, build_release};
 pub use plan::Plan;
+
+/// Takes the writer's lock on a folder, waiting as long as the configuration allows. A
+/// command that writes both the cache and the warehouse locks the cache first, so two
+/// writers never wait on each other crosswise.
+pub fn lock_folder(dir: &Path, command: &str, config: &Config) -> Result<FolderLock, LockError> {
+    FolderLock::acquire(dir, command, config.lock_wait)
+}

@@ -1,9 +1,10 @@
 //! The scheduled job's steps in order: fetch the planned releases, rebuild those whose zip or
-//! schema changed, derive the whole-warehouse tables, refresh the neighbouring diffs, and
-//! describe it all in a [`RunReport`].
+//! schema changed, derive every whole-warehouse table and neighbouring diff that is missing
+//! or stale, and describe it all in a [`RunReport`].
 //!
 //! Every step is crash-safe on its own (cache installs and publishes are atomic, publishes
-//! journaled), so a run killed at any point is completed by the next.
+//! journaled, derived tables fingerprinted), so a run killed at any point is completed by
+//! the next. Any step that fails is in the report and in the exit code.
 
 use std::time::Instant;
 
@@ -12,10 +13,10 @@ use crate::config::Config;
 use crate::ingest::cache::Cache;
 use crate::ingest::fetch::FetchOutcome;
 use crate::ingest::mirror::MirroredRelease;
-use crate::load::Warehouse;
+use crate::load::WarehouseWriter;
 use crate::outcome::Outcome;
 use crate::pipeline::build::{BuildOptions, BuiltRelease, build_release};
-use crate::pipeline::derive::{FactorCheck, derive_tables, diff_pairs, neighbour_diff, write_diff};
+use crate::pipeline::derive::{Derivation, Derived, FactorCheck, refresh};
 use crate::pipeline::fetch::{ReleaseSource, fetch_releases};
 use crate::pipeline::plan::Plan;
 use crate::release::ReleaseId;
@@ -31,19 +32,21 @@ pub struct RunResult {
     pub factors: Option<FactorCheck>,
 }
 
-/// Carries out a plan. The caller holds the data folder's lock.
+/// Carries out a plan, writing the cache and the warehouse the caller opened under their
+/// locks.
 pub fn execute(
     plan: &Plan,
     config: &Config,
     catalog: &Catalog,
     source: &ReleaseSource,
+    cache: &Cache,
+    warehouse: &WarehouseWriter<'_>,
 ) -> anyhow::Result<RunResult> {
     let started = Instant::now();
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let cache = Cache::open(&config.cache_dir)?;
 
     // 1. Fetch.
-    let fetched = fetch_releases(source, &cache, &plan.releases, |_| {})?;
+    let fetched = fetch_releases(source, cache, &plan.releases, |_| {})?;
     let mut failed: Vec<ReleaseId> = Vec::new();
     let mut reports: Vec<ReleaseReport> = fetched
         .iter()
@@ -67,7 +70,6 @@ pub fn execute(
         .collect();
 
     // 2. Rebuild what changed.
-    let warehouse = Warehouse::open(&config.warehouse_dir)?;
     let options = BuildOptions::from_config(config);
     let manifest = cache.manifest()?;
     let mut to_build: Vec<(usize, MirroredRelease, String)> = Vec::new();
@@ -81,7 +83,7 @@ pub fn execute(
             continue;
         };
         report.sha256 = Some(sha.clone());
-        match plan.rebuild_reason(&release.id, &sha, &warehouse) {
+        match plan.rebuild_reason(&release.id, &sha, warehouse) {
             Some(reason) => {
                 let mirrored = MirroredRelease {
                     id: release.id.clone(),
@@ -100,7 +102,7 @@ pub fn execute(
         |(_, mirrored, reason)| {
             let build_started = Instant::now();
             tracing::info!(release = %mirrored.id, reason = reason.as_str(), "building");
-            let result = build_release(&warehouse, catalog, mirrored, options);
+            let result = build_release(warehouse, catalog, mirrored, options);
             (result, build_started.elapsed().as_millis() as u64)
         },
     );
@@ -130,25 +132,42 @@ pub fn execute(
         }
     }
 
-    // 3. Whole-warehouse tables and diffs, only when something was rebuilt.
-    let mut diffs = Vec::new();
-    let mut factors = None;
-    if !built.is_empty() {
-        factors = Some(derive_tables(
-            &warehouse,
-            built.iter().map(|b| b.record.clone()).collect(),
-        )?);
-        let rebuilt: Vec<ReleaseId> = built.iter().map(|b| b.record.id.clone()).collect();
-        diffs = refresh_diffs(&warehouse, &rebuilt)?;
+    // 3. Every derived table and neighbouring diff that is missing or stale: after a
+    //    rebuild, and after a run that was killed before it derived them.
+    let records: Vec<_> = built.iter().map(|b| b.record.clone()).collect();
+    let mut errors: Vec<String> = Vec::new();
+    let derivation = match refresh(warehouse, records) {
+        Ok((_, derivation)) => derivation,
+        Err(error) => {
+            tracing::error!("derived tables not published: {error:#}");
+            errors.push(format!("derived tables not published: {error:#}"));
+            Derivation::default()
+        }
+    };
+    for (derived, error) in &derivation.failed {
+        errors.push(format!("{derived} not derived: {error}"));
     }
     warehouse.tidy();
 
-    let outcome = match (failed.is_empty(), built.is_empty()) {
-        (true, false) => Outcome::Success,
-        (true, true) => Outcome::NothingNew,
+    let did_something =
+        !built.is_empty() || !derivation.refreshed.is_empty() || !derivation.removed.is_empty();
+    let outcome = match (failed.is_empty() && errors.is_empty(), did_something) {
+        (true, true) => Outcome::Success,
+        (true, false) => Outcome::NothingNew,
         (false, _) if failed.len() < plan.releases.len() => Outcome::Partial,
         (false, _) => Outcome::Failure,
     };
+    let (diffs, derived): (Vec<&Derived>, Vec<&Derived>) = derivation
+        .refreshed
+        .iter()
+        .partition(|d| matches!(d, Derived::Diff(..)));
+    let diffs = diffs
+        .into_iter()
+        .map(|d| match d {
+            Derived::Diff(from, to) => format!("{from} -> {to}"),
+            other => other.to_string(),
+        })
+        .collect();
     let report = RunReport {
         started_at,
         finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -160,32 +179,21 @@ pub fn execute(
         warehouse_dir: config.warehouse_dir.display().to_string(),
         releases: reports,
         diffs,
+        derived: derived
+            .iter()
+            .map(ToString::to_string)
+            .chain(
+                derivation
+                    .removed
+                    .iter()
+                    .map(|p| format!("removed {}", p.display())),
+            )
+            .collect(),
+        errors,
     };
     Ok(RunResult {
         outcome,
         report,
-        factors,
+        factors: derivation.factors,
     })
-}
-
-/// Refreshes the diff of each rebuilt release against its neighbours, two at a time.
-fn refresh_diffs(warehouse: &Warehouse, rebuilt: &[ReleaseId]) -> anyhow::Result<Vec<String>> {
-    let pairs = diff_pairs(&warehouse.releases()?, rebuilt);
-    let results = crate::parallel::map(
-        &pairs,
-        crate::parallel::workers(BUILD_WORKERS),
-        |(from, to)| {
-            let result = neighbour_diff(warehouse, from, to)?;
-            write_diff(warehouse, &result)?;
-            anyhow::Ok(format!("{from} -> {to}"))
-        },
-    );
-    let mut done = Vec::new();
-    for ((from, to), result) in pairs.iter().zip(results) {
-        match result {
-            Ok(label) => done.push(label),
-            Err(error) => tracing::warn!(%from, %to, "diff not refreshed: {error:#}"),
-        }
-    }
-    Ok(done)
 }

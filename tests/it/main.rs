@@ -10,6 +10,7 @@ mod ingest;
 mod load;
 mod publishing;
 mod real_sample;
+mod reliability;
 mod robustness;
 mod run;
 mod support;

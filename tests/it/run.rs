@@ -276,10 +276,16 @@ fn first_run_nothing_new_a_new_release_and_a_404() {
 #[test]
 fn a_second_run_waits_for_nobody_and_says_so() {
     let job = Job::new();
-    let lock = mpfs::lock::RunLock::acquire(&job.data()).unwrap();
+    let lock = mpfs::lock::FolderLock::acquire(
+        &job.data().join("cache"),
+        "fetch",
+        std::time::Duration::ZERO,
+    )
+    .unwrap();
     let (code, text) = job.run(&[], &[]);
     assert_eq!(code, Some(5), "{text}");
-    assert_contains(&text, "another mpfs run holds");
+    assert_contains(&text, "another mpfs writer holds");
+    assert_contains(&text, "mpfs fetch, since");
     assert_contains(&text, "this run did nothing");
     assert!(!job.warehouse().exists());
     drop(lock);
