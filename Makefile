@@ -46,13 +46,18 @@ bi-check:
 	$(CARGO) build --locked -p mpfs
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -c 'import duckdb' 2>/dev/null || $(VENV)/bin/pip install --quiet 'duckdb==2.0.1'
-	rm -rf $(TARGET_DIR)/bi-check && mkdir -p $(TARGET_DIR)/bi-check/mirror
+	rm -rf $(TARGET_DIR)/bi-check && mkdir -p $(TARGET_DIR)/bi-check/mirror $(TARGET_DIR)/bi-check/readers
 	cp $(MIRROR)/*.zip $(TARGET_DIR)/bi-check/mirror/
 	if [ -f $(SAMPLES)/rvu25d.zip ]; then cp $(SAMPLES)/rvu25d.zip $(TARGET_DIR)/bi-check/mirror/; \
 	elif [ "$$CI" = true ]; then echo "missing $(SAMPLES)/rvu25d.zip" >&2; exit 1; fi
 	$(TARGET_DIR)/debug/mpfs -q build --mirror $(TARGET_DIR)/bi-check/mirror --warehouse $(TARGET_DIR)/bi-check/warehouse
 	$(VENV)/bin/python tests/bi/check_warehouse.py $(TARGET_DIR)/bi-check/warehouse \
 	  $$([ -f $(TARGET_DIR)/bi-check/mirror/rvu25d.zip ] && echo --real)
+	# DuckDB in a loop while mpfs run builds the same mirror plus two more releases.
+	cp $(MIRROR)/rvu25a.zip $(TARGET_DIR)/bi-check/mirror/rvu25b.zip
+	cp $(MIRROR)/rvu25a.zip $(TARGET_DIR)/bi-check/mirror/rvu25c.zip
+	$(VENV)/bin/python tests/bi/readers_during_run.py $(TARGET_DIR)/debug/mpfs \
+	  $(TARGET_DIR)/bi-check/mirror $(TARGET_DIR)/bi-check/readers
 
 # Release-profile benchmarks over the real sample and a synthetic 4-year mirror; figures go to
 # stdout (BENCHMARKS.md keeps the latest).
