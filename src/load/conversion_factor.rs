@@ -73,7 +73,8 @@ pub struct ReleaseFactors {
     pub release_id: String,
     pub cf_variant: String,
     pub conv_factor: Decimal,
-    pub anes_conv_factor: Option<Decimal>,
+    /// As the ANES header prints it (2026 prints six decimals).
+    pub anes_conv_factor: Option<f64>,
 }
 
 /// A row of the table.
@@ -84,7 +85,7 @@ pub struct Period {
     pub effective_to: Option<NaiveDate>,
     pub cf_variant: String,
     pub conv_factor: Decimal,
-    pub anes_conv_factor: Option<Decimal>,
+    pub anes_conv_factor: Option<f64>,
     /// The releases the factors come from (`PPRRVU CONV FACTOR and ANES header of 2024B,
     /// 2024C`).
     pub source: String,
@@ -132,8 +133,10 @@ pub fn published_factors(
         .into_iter()
         .filter_map(|(release_id, cf_variant, value)| {
             let value = value?;
-            // ANES files are not split by variant: their national CF applies to the
-            // release's standard or non-QP factor, not to the QP one.
+            // An ANES file with one factor column (before 2026, or a 2026 file in the old
+            // layout) has `standard` rows: their national CF applies to the release's
+            // standard or non-QP factor, never to the QP one. From 2026 the file gives each
+            // variant its own.
             let anes_conv_factor = anes
                 .iter()
                 .find(|(r, v, _)| *r == release_id && *v == cf_variant)
@@ -145,7 +148,7 @@ pub fn published_factors(
                         })
                         .flatten()
                 })
-                .and_then(|(_, _, cf)| cf.map(decimal_of));
+                .and_then(|(_, _, cf)| *cf);
             Some(ReleaseFactors {
                 release_id,
                 cf_variant,
@@ -255,13 +258,17 @@ pub fn cross_check(periods: &[Period]) -> (Vec<String>, bool) {
         let known_anes = ANNOUNCED_ANES_CF
             .iter()
             .find(|(year, variant, _)| *year == period.year && *variant == period.cf_variant);
+        // CMS announces four places; 2026's ANES headers print more, and not always the
+        // announced value rounded (the non-QP header's 20.49754 against the final rule's
+        // 20.4976): a difference within one unit of the announced last place is agreement.
         if let (Some((_, _, cf)), Some(anes)) = (known_anes, period.anes_conv_factor)
-            && cf.parse::<Decimal>() != Ok(anes)
+            && cf
+                .parse::<f64>()
+                .is_ok_and(|announced| (announced - anes).abs() > 0.000_100_1)
         {
             disagree = true;
             lines.push(format!(
-                "{label}: anesthesia CF {} DISAGREES with CMS's announced {cf}",
-                anes.format_places(4)
+                "{label}: anesthesia CF {anes} DISAGREES with CMS's announced {cf}"
             ));
         }
     }
@@ -275,7 +282,7 @@ pub fn conversion_factor_frame(periods: &[Period]) -> PolarsResult<DataFrame> {
         .date("effective_to", |p| p.effective_to)
         .text("cf_variant", |p| &p.cf_variant)
         .number("conv_factor", |p| p.conv_factor)
-        .optional_number("anes_conv_factor", |p| p.anes_conv_factor)
+        .optional_float("anes_conv_factor", |p| p.anes_conv_factor)
         .text("source", |p| &p.source)
         .finish()
 }

@@ -10,8 +10,9 @@ pub mod rvu_table;
 pub mod warehouse;
 
 /// Version of the warehouse's output schema. Bump it when a table's columns or their
-/// meaning change, so that releases built by an older mpfs are rebuilt.
-pub const SCHEMA_VERSION: u32 = 3;
+/// meaning change, so that releases built by an older mpfs are rebuilt. 4: `anes_cf` has a
+/// row per locality and variant from 2026, national anesthesia CFs as printed.
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Every per-release table, in publishing order.
 pub const RELEASE_TABLES: [&str; 7] = [

@@ -60,17 +60,17 @@ pub fn anes_cf_frame(
         .iter()
         .flat_map(|t| t.rows.iter().map(move |r| (t, r)))
         .collect();
-    rows.sort_by(|(ta, a), (tb, b)| {
-        (ta.variant, &a.mac, &a.locality).cmp(&(tb.variant, &b.mac, &b.locality))
+    rows.sort_by(|(_, a), (_, b)| {
+        (a.variant, &a.mac, &a.locality).cmp(&(b.variant, &b.mac, &b.locality))
     });
     FrameBuilder::new(&rows)
         .release(release, effective_from)
-        .text("cf_variant", |(t, _)| t.variant.as_str())
+        .text("cf_variant", |(_, r)| r.variant.as_str())
         .text("mac", |(_, r)| &r.mac)
         .text("locality", |(_, r)| &r.locality)
         .text("locality_name", |(_, r)| &r.locality_name)
         .number("anes_cf", |(_, r)| r.anes_cf)
-        .optional_number("national_anes_cf", |(t, _)| t.national_cf)
+        .optional_float("national_anes_cf", |(t, r)| t.national_cf(r.variant))
         .text("source_file", |(t, _)| &t.source.file_name)
         .text("source_sha256", |(t, _)| &t.source.sha256)
         .finish()

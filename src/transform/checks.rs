@@ -335,13 +335,13 @@ pub fn check_anes(
     let mut seen = HashSet::new();
     let mut kept = Vec::with_capacity(rows.len());
     for row in rows {
-        let key = format!("{} {}", row.mac, row.locality);
+        let key = format!("{} {} {}", row.mac, row.locality, row.variant);
         let problem = if row.anes_cf.raw() <= 0 || row.anes_cf.raw() > 100 * Decimal::SCALE {
             Some(format!("anesthesia CF {} is outside 0 to 100", row.anes_cf))
         } else if let Some(problem) = gpci.and_then(|g| g.problem(&row.mac, &row.locality)) {
             Some(problem)
         } else if !seen.insert(key.clone()) {
-            Some("duplicate (MAC, locality)".to_string())
+            Some("duplicate (MAC, locality, variant)".to_string())
         } else {
             None
         };

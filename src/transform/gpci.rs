@@ -12,7 +12,7 @@ use crate::transform::checks;
 use crate::transform::error::{ParseError, parse_decimal};
 use crate::transform::fixed_width::{self, is_blank};
 use crate::transform::grid::{self, Grid, pad_code};
-use crate::transform::header_map::HeaderMap;
+use crate::transform::header_map::{HeaderMap, normalize_label};
 use crate::transform::kind::{Checks, Keyed, Kind, Parser, decimal_text as d};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -96,7 +96,7 @@ fn parse_grid(file: &str, grid: &Grid) -> Result<(GpciLayout, Vec<GpciRow>), Par
         r.cells
             .iter()
             .any(|c| c.to_ascii_uppercase().contains("GPCI"))
-            && r.cell(0).to_ascii_lowercase().contains("contractor")
+            && normalize_label(r.cell(0)).contains("contractor")
     })?;
     use Field::*;
     let map = HeaderMap::build(

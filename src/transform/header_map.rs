@@ -6,6 +6,25 @@ use std::fmt::Debug;
 use crate::transform::archive::FileKind;
 use crate::transform::error::ParseError;
 
+/// A header label as its meaning is read: lower case, footnote marks and non-breaking
+/// spaces gone, runs of blanks made one, trimmed, and the typos CMS has shipped corrected
+/// (`Adminstrative`, `FACILTY`). Recognisers compare these, so `Locality Number `,
+/// `LOCALITY  NUMBER` and `Locality Number*` are one label.
+pub fn normalize_label(label: &str) -> String {
+    let cleaned: String = label
+        .chars()
+        .map(|c| match c {
+            '*' | '\u{2020}' | '\u{2021}' | '\u{a0}' | '\u{b9}' | '\u{b2}' | '\u{b3}' => ' ',
+            other => other.to_ascii_lowercase(),
+        })
+        .collect();
+    let mut words = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
+    for (typo, word) in [("adminstrative", "administrative"), ("facilty", "facility")] {
+        words = words.replace(typo, word);
+    }
+    words
+}
+
 /// Column index of each recognised field.
 #[derive(Debug, Clone)]
 pub struct HeaderMap<F> {
@@ -31,7 +50,7 @@ impl<F: Copy + PartialEq + Debug> HeaderMap<F> {
             if label.is_empty() {
                 continue;
             }
-            match recognise(label) {
+            match recognise(&normalize_label(label)) {
                 Some(field) if columns.iter().any(|(f, _)| *f == field) => {
                     repeated.push(format!("'{label}'"));
                 }
@@ -78,5 +97,26 @@ impl<F: Copy + PartialEq + Debug> HeaderMap<F> {
 
     pub fn has(&self, field: F) -> bool {
         self.index(field).is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_label;
+
+    #[test]
+    fn labels_are_read_by_meaning() {
+        assert_eq!(normalize_label("  Locality  Number "), "locality number");
+        assert_eq!(normalize_label("STATE "), "state");
+        assert_eq!(
+            normalize_label("Medicare Adminstrative Contractor"),
+            "medicare administrative contractor"
+        );
+        assert_eq!(normalize_label("NON-FACILTY PRICE"), "non-facility price");
+        assert_eq!(normalize_label("Locality Name**"), "locality name");
+        assert_eq!(
+            normalize_label("2025 PW GPCI\u{a0}(with 1.0 Floor)"),
+            "2025 pw gpci (with 1.0 floor)"
+        );
     }
 }

@@ -13,7 +13,7 @@ use crate::transform::checks;
 use crate::transform::error::ParseError;
 use crate::transform::fixed_width;
 use crate::transform::grid::{self, Grid, pad_code};
-use crate::transform::header_map::HeaderMap;
+use crate::transform::header_map::{HeaderMap, normalize_label};
 use crate::transform::kind::{Checks, Keyed, Kind, Parser};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +84,7 @@ impl StateCarry {
 fn parse_grid(file: &str, grid: &Grid) -> Result<Vec<LocalityCountyRow>, ParseError> {
     let marker = "Medicare Administrative Contractor";
     let header = grid.header(file, FileKind::Locco, marker, |r| {
-        r.cell(0).to_ascii_lowercase().contains("contractor")
+        normalize_label(r.cell(0)).contains("contractor")
     })?;
     use Field::*;
     let map = HeaderMap::build(

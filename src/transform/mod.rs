@@ -25,7 +25,6 @@ pub mod text;
 use sha2::{Digest, Sha256};
 
 use crate::cf_variant::CfVariant;
-use crate::decimal::Decimal;
 use crate::release::ReleaseId;
 pub use anes::AnesTable;
 use archive::{FileFormat, FileKind, Member, ReleaseArchive};
@@ -281,9 +280,18 @@ pub fn transform_release(
     let oppscap = read_variants::<oppscap::Oppscap>(archive, &index, l, options, q)?
         .into_iter()
         .next();
-    for table in anes.iter_mut().filter(|t| t.national_cf.is_none()) {
-        let candidates = index.of(FileKind::Anes, Some(table.variant));
-        table.national_cf = national_anes_cf_elsewhere(archive, &candidates, table.source.format)?;
+    for table in anes.iter_mut() {
+        if table.columns.iter().all(|c| c.national_cf.is_some()) {
+            continue;
+        }
+        let candidates = index.of(FileKind::Anes, Some(table.member_variant));
+        let siblings = national_anes_cfs_elsewhere(archive, &candidates, table.source.format)?;
+        for column in table.columns.iter_mut().filter(|c| c.national_cf.is_none()) {
+            column.national_cf = siblings
+                .iter()
+                .find(|s| s.variant == column.variant)
+                .and_then(|s| s.national_cf);
+        }
     }
 
     Ok(TransformedRelease {
@@ -301,20 +309,20 @@ pub fn transform_release(
     })
 }
 
-/// The national anesthesia CF lives only in the CSV/XLSX header; a TXT copy takes it from
-/// a sibling format of the same release.
-fn national_anes_cf_elsewhere(
+/// The national anesthesia CFs live only in the CSV/XLSX header; a TXT copy takes them from
+/// a sibling format of the same release (the first that parses and states any).
+fn national_anes_cfs_elsewhere(
     archive: &mut ReleaseArchive,
     candidates: &[&Member],
     chosen: FileFormat,
-) -> Result<Option<Decimal>, TransformError> {
+) -> Result<Vec<anes::AnesColumn>, TransformError> {
     for sibling in candidates.iter().filter(|m| m.format != chosen) {
         let read = read_member(archive, sibling)?;
         if let Ok(parsed) = anes::parse(&read.label, sibling.format, &read.bytes)
-            && parsed.national_cf.is_some()
+            && parsed.columns.iter().any(|c| c.national_cf.is_some())
         {
-            return Ok(parsed.national_cf);
+            return Ok(parsed.columns);
         }
     }
-    Ok(None)
+    Ok(Vec::new())
 }

@@ -12,7 +12,7 @@ use crate::transform::checks;
 use crate::transform::error::{ParseError, parse_decimal};
 use crate::transform::fixed_width;
 use crate::transform::grid::{self, Grid, pad_code};
-use crate::transform::header_map::HeaderMap;
+use crate::transform::header_map::{HeaderMap, normalize_label};
 use crate::transform::kind::{Checks, Keyed, Kind, Parser, decimal_text as d};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +62,7 @@ pub fn parse(file: &str, format: FileFormat, bytes: &[u8]) -> Result<Vec<OppsCap
 
 fn parse_grid(file: &str, grid: &Grid) -> Result<Vec<OppsCapRow>, ParseError> {
     let header = grid.header(file, FileKind::Oppscap, "HCPCS", |r| {
-        r.cell(0).eq_ignore_ascii_case("HCPCS")
+        normalize_label(r.cell(0)) == "hcpcs"
     })?;
     use Field::*;
     let map = HeaderMap::build(

@@ -127,7 +127,18 @@ fn conversion_factors_are_periods_checked_against_cms() {
         .collect()
         .unwrap();
     assert_eq!(f64_at(&row_2026, "conv_factor"), 33.4009);
-    assert_eq!(f64_at(&row_2026, "anes_conv_factor"), 20.4976);
+    assert_eq!(f64_at(&row_2026, "anes_conv_factor"), 20.49754);
+    let qp_2026 = table
+        .clone()
+        .lazy()
+        .filter(col("cf_variant").eq(lit("qp")))
+        .collect()
+        .unwrap();
+    assert_eq!(
+        f64_at(&qp_2026, "anes_conv_factor"),
+        20.599835,
+        "QP has its own national anesthesia CF from 2026"
+    );
     assert_eq!(
         str_at(&row_2026, "source").as_deref(),
         Some("PPRRVU CONV FACTOR and ANES header of 2026A")

@@ -231,15 +231,32 @@ fn the_2026_pair_and_every_format_of_the_synthetic_release() {
             str_at(&rows_for_locality(&locco, "10112", "00"), "state").as_deref(),
             Some("ALABAMA")
         );
+        // 2026 ANES: a row per locality and variant, QP from the first factor column.
         let anes = read_partition(w, "anes_cf", 2026, "A");
+        let (qp, non_qp) = (
+            filter(&anes, "cf_variant", "qp"),
+            filter(&anes, "cf_variant", "non_qp"),
+        );
+        assert_eq!(count(&qp), count(&non_qp), "{format}");
+        assert_eq!(count(&anes), 2 * count(&non_qp), "{format}");
         assert_eq!(
-            f64_at(&rows_for_locality(&anes, "02102", "01"), "anes_cf"),
+            f64_at(&rows_for_locality(&non_qp, "02102", "01"), "anes_cf"),
             27.74,
             "{format}"
         );
+        assert_eq!(
+            f64_at(&rows_for_locality(&qp, "02102", "01"), "anes_cf"),
+            27.84,
+            "{format}"
+        );
+        // Six decimals, as the header prints them (the TXT copy takes them from the CSV).
         assert!(
-            all(&anes, "national_anes_cf", "20.4976"),
-            "{format}: national CF"
+            all(&non_qp, "national_anes_cf", "20.49754"),
+            "{format}: non-QP national CF"
+        );
+        assert!(
+            all(&qp, "national_anes_cf", "20.599835"),
+            "{format}: QP national CF"
         );
         let caps = read_partition(w, "opps_cap", 2026, "A");
         assert_eq!(count(&caps), 32, "{format}: the 0x1A junk row is not a cap");

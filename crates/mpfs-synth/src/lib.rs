@@ -55,6 +55,13 @@ impl Rng {
     }
 }
 
+/// 2026's ANES layout: a QP and a non-QP column, each header naming its national CF with
+/// the six decimals CMS prints.
+const ANES_2026: reference::AnesStyle<'static> = reference::AnesStyle::TwoVariants {
+    qp: "20.599835",
+    non_qp: "20.49754",
+};
+
 /// A synthetic release: its zip name and members.
 #[derive(Debug, Clone)]
 pub struct SyntheticRelease {
@@ -564,12 +571,12 @@ fn release_2026a(base: &[RvuRow]) -> SyntheticRelease {
         named("26LOCCO.xlsx", locco_xlsx.to_xlsx()),
         named(
             "ANES2026.csv",
-            reference::anes_sheet("20.4976", &places, false).to_csv(),
+            reference::anes_sheet(ANES_2026, &places, false).to_csv(),
         ),
-        named("ANES2026.txt", reference::anes_txt(&places)),
+        named("ANES2026.txt", reference::anes_txt(ANES_2026, &places)),
         named(
             "ANES2026.xlsx",
-            reference::anes_sheet("20.4976", &places, true).to_xlsx(),
+            reference::anes_sheet(ANES_2026, &places, true).to_xlsx(),
         ),
         named(
             "OPPSCAP_Jan.csv",

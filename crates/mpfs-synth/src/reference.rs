@@ -332,17 +332,55 @@ pub fn locco_txt(year: u16, places: &[Locality]) -> Vec<u8> {
     encode_windows_1252(&out).expect("ASCII")
 }
 
+/// How a year's ANES file lays out its factor columns.
+#[derive(Debug, Clone, Copy)]
+pub enum AnesStyle<'a> {
+    /// 2024: `<year> Anesthesia Conversion Factor`, no national CF anywhere.
+    NoNational { year: u16 },
+    /// 2025: `National Anes CF of <cf>`.
+    National(&'a str),
+    /// 2026: a QP column, then a non-QP column, each naming its national CF; a locality's
+    /// QP factor is its non-QP one plus 0.10 (invented, as all fixture values are).
+    TwoVariants { qp: &'a str, non_qp: &'a str },
+}
+
+/// A locality's QP anesthesia CF in the [`AnesStyle::TwoVariants`] fixtures.
+pub fn qp_anes_cf(non_qp: &str) -> String {
+    let cf: mpfs::decimal::Decimal = non_qp.parse().expect("synthetic CF");
+    mpfs::decimal::Decimal::from_raw(cf.raw() + mpfs::decimal::Decimal::SCALE / 10).format_places(2)
+}
+
 /// ANES: contractor and locality stored as numbers in XLSX, padded with trailing blanks in
-/// CSV, and the national CF only in the header text.
-pub fn anes_sheet(national_cf: &str, places: &[Locality], xlsx: bool) -> Sheet {
-    let mut rows = vec![vec![
+/// CSV, and national CFs only in header text (when the year states any).
+pub fn anes_sheet(style: AnesStyle<'_>, places: &[Locality], xlsx: bool) -> Sheet {
+    let mut header = vec![
         SheetCell::text("Contractor"),
         SheetCell::text("Locality"),
         SheetCell::text("Locality Name"),
-        SheetCell::text(format!("National Anes CF of {national_cf}")),
-    ]];
+    ];
+    match style {
+        AnesStyle::NoNational { year } => header.push(SheetCell::text(format!(
+            "{year} Anesthesia Conversion Factor"
+        ))),
+        AnesStyle::National(cf) => {
+            header.push(SheetCell::text(format!("National Anes CF of {cf}")))
+        }
+        AnesStyle::TwoVariants { qp, non_qp } => header.extend([
+            SheetCell::text(format!(
+                "Qualifying APM National Anes CF (with 2.5% statutory increase) of {qp}"
+            )),
+            SheetCell::text(format!(
+                "Non-Qualifying APM National Anes CF (with 2.5% Statutory increase)  of {non_qp}"
+            )),
+        ]),
+    }
+    let mut rows = vec![header];
     for p in places {
-        rows.push(if xlsx {
+        let mut factors = vec![p.anes_cf.clone()];
+        if matches!(style, AnesStyle::TwoVariants { .. }) {
+            factors.insert(0, qp_anes_cf(&p.anes_cf));
+        }
+        let mut row = if xlsx {
             vec![
                 SheetCell::Number(p.mac.trim_start_matches('0').to_string()),
                 SheetCell::Number(match p.locality.trim_start_matches('0') {
@@ -350,16 +388,22 @@ pub fn anes_sheet(national_cf: &str, places: &[Locality], xlsx: bool) -> Sheet {
                     other => other.to_string(),
                 }),
                 SheetCell::text(&p.name),
-                SheetCell::Number(p.anes_cf.to_string()),
             ]
         } else {
             vec![
                 SheetCell::text(format!("{} ", p.mac)),
                 SheetCell::text(format!("{} ", p.locality)),
                 SheetCell::text(&p.name),
-                SheetCell::text(format!("{} ", p.anes_cf)),
             ]
-        });
+        };
+        for factor in factors {
+            row.push(if xlsx {
+                SheetCell::Number(factor)
+            } else {
+                SheetCell::text(format!("{factor} "))
+            });
+        }
+        rows.push(row);
     }
     rows.push(vec![]);
     Sheet {
@@ -368,18 +412,32 @@ pub fn anes_sheet(national_cf: &str, places: &[Locality], xlsx: bool) -> Sheet {
     }
 }
 
-pub fn anes_txt(places: &[Locality]) -> Vec<u8> {
+/// ANES TXT: the factor at 74-77 with implied decimals; with two variants the QP factor
+/// there and the non-QP one at 78-81 (the order of CMS's CSV; a real two-factor TXT has not
+/// been seen, see docs/cms-files.md).
+pub fn anes_txt(style: AnesStyle<'_>, places: &[Locality]) -> Vec<u8> {
+    let implied = |cf: &str| {
+        let cf: mpfs::decimal::Decimal = cf.parse().expect("synthetic CF");
+        right(&cf.format_places(2).replace('.', ""), 4)
+    };
     let mut out = String::new();
     for p in places {
-        let cf: mpfs::decimal::Decimal = p.anes_cf.parse().expect("synthetic CF");
-        let implied = cf.format_places(2).replace('.', "");
+        let factors = match style {
+            AnesStyle::TwoVariants { .. } => {
+                format!(
+                    "{}{}",
+                    implied(&qp_anes_cf(&p.anes_cf)),
+                    implied(&p.anes_cf)
+                )
+            }
+            _ => implied(&p.anes_cf),
+        };
         out.push_str(&format!(
-            "{}{}{}{}\r\n",
+            "{}{}{}{factors}\r\n",
             left(&p.mac, 12),
             left(&p.locality, 6),
             // CMS's ANES TXT cuts names at 40 columns.
             left(&left(&p.name, 40), 55),
-            right(&implied, 4)
         ));
     }
     out.push('\u{1a}');

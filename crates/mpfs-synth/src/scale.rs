@@ -168,6 +168,19 @@ fn caps(rows: &[RvuRow], places: &[Locality], rng: &mut Rng) -> Vec<OppsCap> {
     caps
 }
 
+/// Each year's ANES layout: 2024's without a national CF, 2026's with two variants, the
+/// 2025 layout for the others.
+fn anes_style(year: u16) -> reference::AnesStyle<'static> {
+    match year {
+        2024 => reference::AnesStyle::NoNational { year },
+        2026 => reference::AnesStyle::TwoVariants {
+            qp: "20.599835",
+            non_qp: "20.49754",
+        },
+        _ => reference::AnesStyle::National("20.3178"),
+    }
+}
+
 /// The conversion factor CMS announced for a release (docs/cms-files.md, "Conversion factors").
 fn conversion_factor(year: u16, letter: char) -> &'static str {
     match (year, letter) {
@@ -257,12 +270,15 @@ pub fn scaled_mirror(years: std::ops::RangeInclusive<u16>) -> Vec<SyntheticRelea
                 ),
                 named(
                     format!("ANES{year}.csv"),
-                    reference::anes_sheet("20.3178", &places, false).to_csv(),
+                    reference::anes_sheet(anes_style(year), &places, false).to_csv(),
                 ),
-                named(format!("ANES{year}.txt"), reference::anes_txt(&places)),
+                named(
+                    format!("ANES{year}.txt"),
+                    reference::anes_txt(anes_style(year), &places),
+                ),
                 named(
                     format!("ANES{year}.xlsx"),
-                    reference::anes_sheet("20.3178", &places, true).to_xlsx(),
+                    reference::anes_sheet(anes_style(year), &places, true).to_xlsx(),
                 ),
                 named(
                     format!("OPPSCAP_{month}.csv"),
