@@ -355,6 +355,10 @@ pub struct TransformFlags {
     /// [env: MPFS_DESCRIPTORS=false].
     #[arg(long)]
     pub no_descriptors: bool,
+    /// Fail a release when GPCI, LOCCO, ANES or OPPSCAP cannot be read in any format,
+    /// instead of building it without that kind [env: MPFS_STRICT].
+    #[arg(long)]
+    pub strict: bool,
 }
 
 impl FlagGroup for TransformFlags {
@@ -375,6 +379,7 @@ impl FlagGroup for TransformFlags {
             "descriptors",
             self.no_descriptors.then(|| "false".to_string()),
         );
+        put(flags, "strict", self.strict.then(|| "true".to_string()));
     }
 }
 

@@ -46,7 +46,7 @@ const fn key(
 }
 
 /// Every setting, in the order `mpfs config` prints them. The only place defaults live.
-pub const KEYS: [Key; 16] = [
+pub const KEYS: [Key; 17] = [
     key(
         "data_dir",
         "MPFS_DATA_DIR",
@@ -146,6 +146,13 @@ pub const KEYS: [Key; 16] = [
         "fail a release above this share of rejected rows",
     ),
     key(
+        "strict",
+        "MPFS_STRICT",
+        "--strict",
+        Some("false"),
+        "a kind (GPCI, LOCCO, ANES, OPPSCAP) that cannot be read fails its whole release",
+    ),
+    key(
         "lock_wait_secs",
         "MPFS_LOCK_WAIT",
         "--wait",
@@ -225,6 +232,8 @@ pub struct Config {
     pub descriptors: bool,
     /// How long a writer waits for another writer's lock on a folder (0: not at all).
     pub lock_wait: Duration,
+    /// A kind other than PPRRVU that cannot be read fails its whole release.
+    pub strict: bool,
     /// Every setting's text and origin, for `mpfs config`.
     raw: BTreeMap<&'static str, (Option<String>, Origin)>,
 }
@@ -277,6 +286,15 @@ impl Raw {
             return Err(self.invalid(name, "must be a number of seconds, 0 to 86400"));
         }
         Ok(Duration::from_secs_f64(value))
+    }
+
+    fn flag(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+        match self.text(name).as_deref() {
+            None => Ok(default),
+            Some("true") | Some("yes") | Some("1") => Ok(true),
+            Some("false") | Some("no") | Some("0") => Ok(false),
+            Some(_) => Err(self.invalid(name, "expected true or false")),
+        }
     }
 
     fn timeout(&self, name: &'static str) -> Result<Duration, ConfigError> {
@@ -382,11 +400,8 @@ impl Config {
         if !(0.0..=100.0).contains(&max_rejects_percent) {
             return Err(raw.invalid("max_rejects_percent", "must be between 0 and 100"));
         }
-        let descriptors = match raw.text("descriptors").as_deref() {
-            Some("true") | Some("yes") | Some("1") | None => true,
-            Some("false") | Some("no") | Some("0") => false,
-            Some(_) => return Err(raw.invalid("descriptors", "expected true or false")),
-        };
+        let descriptors = raw.flag("descriptors", true)?;
+        let strict = raw.flag("strict", false)?;
         if raw.text("base_url").is_some() && raw.text("mirror").is_some() {
             return Err(raw.invalid(
                 "mirror",
@@ -411,6 +426,7 @@ impl Config {
             max_rejects_percent,
             descriptors,
             lock_wait: raw.seconds("lock_wait_secs")?,
+            strict,
             raw: raw.0,
         })
     }
@@ -420,6 +436,7 @@ impl Config {
         TransformOptions {
             format: self.format,
             max_reject_share: self.max_rejects_percent / 100.0,
+            strict: self.strict,
         }
     }
 

@@ -39,9 +39,13 @@ pub struct ReleaseReport {
     pub sha256: Option<String>,
     /// `downloaded`, `unchanged (...)`, `failed: ...`.
     pub fetch: String,
-    /// `built`, `up to date`, `failed`, `not available`.
+    /// `built`, `built, partial` (a kind could not be read), `up to date`, `failed`,
+    /// `not available`.
     pub status: String,
     pub error: Option<String>,
+    /// Kinds the release was built without because they could not be read, with why.
+    #[serde(default)]
+    pub failed_kinds: Vec<String>,
     /// Rows written per table (when built).
     pub rows: BTreeMap<String, u64>,
     pub rejected_rows: u64,
@@ -104,6 +108,9 @@ impl std::fmt::Display for RunReport {
             )?;
             if let Some(error) = &r.error {
                 writeln!(f, "        {error}")?;
+            }
+            for failure in &r.failed_kinds {
+                writeln!(f, "        built without {failure}")?;
             }
         }
         if !self.derived.is_empty() {

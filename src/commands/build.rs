@@ -52,6 +52,8 @@ pub fn run(args: &BuildArgs, config: &Config) -> anyhow::Result<Outcome> {
 
     let mut built = Vec::new();
     let mut failed = Vec::new();
+    // Kinds left out of built releases because they could not be read.
+    let mut partial = 0;
     for release in &releases {
         match build_release(&warehouse, &catalog, release, options) {
             Ok(BuiltRelease { record, .. }) => {
@@ -63,6 +65,10 @@ pub fn run(args: &BuildArgs, config: &Config) -> anyhow::Result<Outcome> {
                     record.payment_rows,
                     record.zip_file
                 );
+                for (kind, error) in &record.failed_kinds {
+                    println!("        built without {kind}: {error}");
+                    partial += 1;
+                }
                 built.push(record);
             }
             Err(error) => {
@@ -94,7 +100,10 @@ pub fn run(args: &BuildArgs, config: &Config) -> anyhow::Result<Outcome> {
         warehouse.root().display()
     );
     Ok(
-        match Outcome::of_batch(built.len(), failed.len() + derivation.failed.len()) {
+        match Outcome::of_batch(
+            built.len(),
+            failed.len() + derivation.failed.len() + partial,
+        ) {
             // Only derived tables failed: the releases are there, the rest is partial.
             Outcome::Failure if !built.is_empty() => Outcome::Partial,
             outcome => outcome,

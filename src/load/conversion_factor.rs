@@ -303,6 +303,8 @@ mod tests {
             rvu_rows: 0,
             payment_rows: 0,
             quarantine_rows: 0,
+            missing_kinds: Vec::new(),
+            failed_kinds: Vec::new(),
         }
     }
 

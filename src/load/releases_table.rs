@@ -31,6 +31,18 @@ pub struct ReleaseRecord {
     pub payment_rows: u64,
     /// Source rows that failed checks and went to `quarantine`.
     pub quarantine_rows: u64,
+    /// Kinds the zip lacks (`LOCCO`, ...).
+    pub missing_kinds: Vec<String>,
+    /// Kinds the zip has that could not be read in any format, with why (file, line and
+    /// cause), as `(kind, error)`.
+    pub failed_kinds: Vec<(String, String)>,
+}
+
+impl ReleaseRecord {
+    /// Whether the release was built without a kind its zip has.
+    pub fn is_partial(&self) -> bool {
+        !self.failed_kinds.is_empty()
+    }
 }
 
 /// Merges freshly built releases into the existing records (a rebuilt id replaces its old
@@ -78,6 +90,21 @@ pub fn releases_frame(records: &[ReleaseRecord]) -> PolarsResult<DataFrame> {
         .integer("rvu_rows", |r| r.rvu_rows as i64)
         .integer("payment_rows", |r| r.payment_rows as i64)
         .integer("quarantine_rows", |r| r.quarantine_rows as i64)
+        .owned_text("missing_kinds", |r| r.missing_kinds.join(","))
+        .owned_text("failed_kinds", |r| {
+            r.failed_kinds
+                .iter()
+                .map(|(kind, _)| kind.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .owned_text("kind_errors", |r| {
+            r.failed_kinds
+                .iter()
+                .map(|(kind, error)| format!("{kind}: {error}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
         .finish()
 }
 
@@ -121,6 +148,23 @@ pub fn records_from_frame(frame: &DataFrame, source: &Path) -> Result<Vec<Releas
     let optional_count = |name: &str| frame.column(name).ok().and_then(|c| c.i64().ok().cloned());
     let quarantine_rows = optional_count("quarantine_rows");
     let payment_rows = optional_count("payment_rows");
+    let optional_text = |name: &str| frame.column(name).ok().and_then(|c| c.str().ok().cloned());
+    let missing_kinds = optional_text("missing_kinds");
+    let kind_errors = optional_text("kind_errors");
+    let list = |text: Option<&str>| -> Vec<String> {
+        text.unwrap_or_default()
+            .split(',')
+            .filter(|k| !k.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let errors = |text: Option<&str>| -> Vec<(String, String)> {
+        text.unwrap_or_default()
+            .lines()
+            .filter_map(|line| line.split_once(": "))
+            .map(|(kind, error)| (kind.to_string(), error.to_string()))
+            .collect()
+    };
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid epoch");
     (0..frame.height())
         .map(|i| {
@@ -150,6 +194,8 @@ pub fn records_from_frame(frame: &DataFrame, source: &Path) -> Result<Vec<Releas
                     .as_ref()
                     .and_then(|c| c.get(i))
                     .unwrap_or_default() as u64,
+                missing_kinds: list(missing_kinds.as_ref().and_then(|c| c.get(i))),
+                failed_kinds: errors(kind_errors.as_ref().and_then(|c| c.get(i))),
             })
         })
         .collect()
@@ -171,6 +217,8 @@ mod tests {
             rvu_rows: 5,
             payment_rows: 0,
             quarantine_rows: 0,
+            missing_kinds: Vec::new(),
+            failed_kinds: Vec::new(),
         }
     }
 

@@ -111,7 +111,16 @@ pub fn build_release(
             tables.push(("payment", payment));
         }
         None => {
-            tracing::warn!(release = %id, "{} has no GPCI, so no payment rows", transformed.zip_file)
+            let why = if transformed
+                .failed_kinds
+                .iter()
+                .any(|f| f.kind == crate::transform::archive::FileKind::Gpci)
+            {
+                "its GPCI cannot be read"
+            } else {
+                "it has no GPCI"
+            };
+            tracing::warn!(release = %id, "{}: {why}, so no payment rows", transformed.zip_file)
         }
     }
     let quarantine_rows = transformed.quarantine.len() as u64;
@@ -138,6 +147,16 @@ pub fn build_release(
         rvu_rows,
         payment_rows,
         quarantine_rows,
+        missing_kinds: transformed
+            .missing_kinds
+            .iter()
+            .map(|k| k.name().to_string())
+            .collect(),
+        failed_kinds: transformed
+            .failed_kinds
+            .iter()
+            .map(|f| (f.kind.name().to_string(), f.error.clone()))
+            .collect(),
     };
     Ok(BuiltRelease { record, table_rows })
 }

@@ -107,12 +107,25 @@ pub fn execute(
         },
     );
     let mut built: Vec<BuiltRelease> = Vec::new();
+    // Releases built without a kind that could not be read.
+    let mut partial: Vec<ReleaseId> = Vec::new();
     for ((index, mirrored, _), (result, build_ms)) in to_build.iter().zip(results) {
         let report = &mut reports[*index];
         report.build_ms = build_ms;
         match result {
             Ok(result) => {
                 report.status = "built".to_string();
+                if result.record.is_partial() {
+                    // Built without a kind its zip has: published, but the run is partial.
+                    report.status = "built, partial".to_string();
+                    report.failed_kinds = result
+                        .record
+                        .failed_kinds
+                        .iter()
+                        .map(|(kind, error)| format!("{kind}: {error}"))
+                        .collect();
+                    partial.push(result.record.id.clone());
+                }
                 report.rows = result
                     .table_rows
                     .iter()
@@ -151,7 +164,10 @@ pub fn execute(
 
     let did_something =
         !built.is_empty() || !derivation.refreshed.is_empty() || !derivation.removed.is_empty();
-    let outcome = match (failed.is_empty() && errors.is_empty(), did_something) {
+    let outcome = match (
+        failed.is_empty() && errors.is_empty() && partial.is_empty(),
+        did_something,
+    ) {
         (true, true) => Outcome::Success,
         (true, false) => Outcome::NothingNew,
         (false, _) if failed.len() < plan.releases.len() => Outcome::Partial,

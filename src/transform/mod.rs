@@ -36,14 +36,18 @@ pub use locco::LoccoFile;
 pub use oppscap::OppsCapFile;
 use pprrvu::PprrvuFile;
 
-/// Which member of a kind to read when a release ships several formats.
+/// Which member of a kind to read when a release ships several formats, and what a failure
+/// costs.
 #[derive(Debug, Clone, Copy)]
 pub struct TransformOptions {
     /// Forced format; `None` prefers CSV, then TXT, then XLSX. A release lacking the forced
     /// format falls back to another, with a warning.
     pub format: Option<FileFormat>,
-    /// A file whose quarantined rows exceed this share of its rows fails the release.
+    /// A file whose quarantined rows exceed this share of its rows fails its kind.
     pub max_reject_share: f64,
+    /// A kind other than PPRRVU that cannot be read in any format fails the whole release
+    /// (otherwise the release is built without it, and the failure recorded).
+    pub strict: bool,
 }
 
 impl Default for TransformOptions {
@@ -51,8 +55,17 @@ impl Default for TransformOptions {
         TransformOptions {
             format: None,
             max_reject_share: 0.01,
+            strict: false,
         }
     }
+}
+
+/// A kind of a release that could not be read in any of its formats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KindFailure {
+    pub kind: FileKind,
+    /// Why, per member tried (file, line and cause).
+    pub error: String,
 }
 
 /// Where a table's rows came from.
@@ -80,6 +93,9 @@ pub struct TransformedRelease {
     pub oppscap: Option<OppsCapFile>,
     /// Kinds the zip lacks.
     pub missing_kinds: Vec<FileKind>,
+    /// Kinds the zip has but that could not be read in any format (never PPRRVU: its
+    /// failure fails the release).
+    pub failed_kinds: Vec<KindFailure>,
     pub quarantine: Vec<QuarantineRow>,
 }
 
@@ -215,23 +231,92 @@ impl MemberIndex {
     }
 }
 
-/// Reads a kind's member of each variant the zip has (the preferred format of each).
+/// The members of one kind and variant in the order to try them: the forced format (or
+/// CSV, TXT, XLSX), then the others.
+fn in_preference<'a>(
+    candidates: &[&'a Member],
+    forced: Option<FileFormat>,
+    zip: &str,
+) -> Vec<&'a Member> {
+    let first = choose(candidates, forced, zip);
+    let mut ordered: Vec<&Member> = first.into_iter().collect();
+    for format in PREFERENCE {
+        for member in candidates.iter().filter(|m| m.format == format) {
+            if !ordered.iter().any(|o| o.path == member.path) {
+                ordered.push(member);
+            }
+        }
+    }
+    ordered
+}
+
+/// Reads a kind's member of each variant the zip has. PPRRVU (`tolerant` false) reads the
+/// preferred format and fails the release on error. Other kinds try each format in turn;
+/// when none can be read, the kind is recorded in `failed` and left out (or, with
+/// `options.strict`, fails the release).
 fn read_variants<K: Kind>(
     archive: &mut ReleaseArchive,
     index: &MemberIndex,
     localities: Option<&LocalityIndex>,
     options: &TransformOptions,
     quarantine: &mut Vec<QuarantineRow>,
+    failed: Option<&mut Vec<KindFailure>>,
 ) -> Result<Vec<K::File>, TransformError> {
     let zip = archive.display_name();
     let mut files = Vec::new();
+    let Some(failed) = failed else {
+        for variant in index.variants(K::KIND) {
+            let member = choose(&index.of(K::KIND, Some(variant)), options.format, &zip)
+                .expect("a variant has a member")
+                .clone();
+            files.push(read_kind::<K>(
+                archive, &member, localities, options, quarantine,
+            )?);
+        }
+        return Ok(files);
+    };
     for variant in index.variants(K::KIND) {
-        let member = choose(&index.of(K::KIND, Some(variant)), options.format, &zip)
-            .expect("a variant has a member")
-            .clone();
-        files.push(read_kind::<K>(
-            archive, &member, localities, options, quarantine,
-        )?);
+        let candidates = index.of(K::KIND, Some(variant));
+        let mut errors: Vec<TransformError> = Vec::new();
+        for member in in_preference(&candidates, options.format, &zip) {
+            match read_kind::<K>(archive, member, localities, options, quarantine) {
+                Ok(file) => {
+                    if !errors.is_empty() {
+                        tracing::warn!(
+                            zip,
+                            "{} read from {} after another format failed: {}",
+                            K::KIND,
+                            member.file_name,
+                            errors
+                                .iter()
+                                .map(ToString::to_string)
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        );
+                    }
+                    files.push(file);
+                    errors.clear();
+                    break;
+                }
+                Err(error) => errors.push(error),
+            }
+        }
+        if errors.is_empty() {
+            continue;
+        }
+        if options.strict {
+            return Err(errors.remove(0));
+        }
+        let error = errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        tracing::error!(zip, kind = %K::KIND, "{} cannot be read in any format; the release is built without it: {error}", K::KIND);
+        failed.push(KindFailure {
+            kind: K::KIND,
+            error,
+        });
     }
     Ok(files)
 }
@@ -266,18 +351,23 @@ pub fn transform_release(
         members: archive.members().to_vec(),
     };
     let mut quarantine = Vec::new();
+    let mut failed = Vec::new();
     let q = &mut quarantine;
-    let pprrvu = read_variants::<pprrvu::Pprrvu>(archive, &index, None, options, q)?;
-    let gpci = read_variants::<gpci::Gpci>(archive, &index, None, options, q)?
+    let pprrvu = read_variants::<pprrvu::Pprrvu>(archive, &index, None, options, q, None)?;
+    let f = Some(&mut failed);
+    let gpci = read_variants::<gpci::Gpci>(archive, &index, None, options, q, f)?
         .into_iter()
         .next();
     let localities = gpci.as_ref().map(|g| LocalityIndex::new(&g.rows));
     let l = localities.as_ref();
-    let locco = read_variants::<locco::Locco>(archive, &index, l, options, q)?
+    let f = Some(&mut failed);
+    let locco = read_variants::<locco::Locco>(archive, &index, l, options, q, f)?
         .into_iter()
         .next();
-    let mut anes = read_variants::<anes::Anes>(archive, &index, l, options, q)?;
-    let oppscap = read_variants::<oppscap::Oppscap>(archive, &index, l, options, q)?
+    let f = Some(&mut failed);
+    let mut anes = read_variants::<anes::Anes>(archive, &index, l, options, q, f)?;
+    let f = Some(&mut failed);
+    let oppscap = read_variants::<oppscap::Oppscap>(archive, &index, l, options, q, f)?
         .into_iter()
         .next();
     for table in anes.iter_mut() {
@@ -305,6 +395,7 @@ pub fn transform_release(
         anes,
         oppscap,
         missing_kinds,
+        failed_kinds: failed,
         quarantine,
     })
 }

@@ -7,6 +7,7 @@ mod diff;
 mod fixtures;
 mod http_server;
 mod ingest;
+mod layouts;
 mod load;
 mod publishing;
 mod real_sample;

@@ -1,0 +1,224 @@
+//! Every year's layouts, and one kind that cannot be read never sinks its release.
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::support::*;
+
+/// The fixture 2026A release (every kind in every format) with some members replaced.
+fn release_2026a_with(replace: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let release = mpfs_synth::fixture_mirror()
+        .into_iter()
+        .find(|r| r.zip_name == "rvu26a.zip")
+        .unwrap();
+    let members: Vec<(String, Vec<u8>)> = release
+        .members
+        .into_iter()
+        .map(
+            |(name, bytes)| match replace.iter().find(|(n, _)| *n == name) {
+                Some((_, new)) => (name, new.to_vec()),
+                None => (name, bytes),
+            },
+        )
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rvu26a.zip"),
+        mpfs_synth::zip_bytes(&members),
+    )
+    .unwrap();
+    dir
+}
+
+fn releases_row(warehouse: &Path) -> DataFrame {
+    read_table(warehouse, "releases/releases.parquet")
+        .lazy()
+        .filter(col("release_id").eq(lit("2026A")))
+        .collect()
+        .unwrap()
+}
+
+const GARBAGE: &[u8] = b"\x00\x01garbage that is no GPCI file\xff\r\n";
+
+#[test]
+fn a_kind_read_from_another_format_when_its_first_fails() {
+    let mirror = release_2026a_with(&[("GPCI2026.csv", GARBAGE)]);
+    let warehouse = tempfile::tempdir().unwrap();
+    let output = build_output(mirror.path(), warehouse.path());
+    let text = all_output(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert_contains(
+        &text,
+        "GPCI read from GPCI2026.txt after another format failed",
+    );
+    let gpci = read_partition(warehouse.path(), "gpci", 2026, "A");
+    assert_eq!(gpci.height(), 7);
+    assert_eq!(
+        str_at(&rows_for_locality(&gpci, "02102", "01"), "source_file").as_deref(),
+        Some("GPCI2026.txt")
+    );
+    assert_eq!(
+        str_at(&releases_row(warehouse.path()), "failed_kinds").as_deref(),
+        Some("")
+    );
+}
+
+fn rows_for_locality(frame: &DataFrame, mac: &str, locality: &str) -> DataFrame {
+    frame
+        .clone()
+        .lazy()
+        .filter(
+            col("mac")
+                .eq(lit(mac))
+                .and(col("locality").eq(lit(locality))),
+        )
+        .collect()
+        .unwrap()
+}
+
+#[test]
+fn a_kind_unreadable_in_every_format_leaves_the_release_built_without_it() {
+    let mirror = release_2026a_with(&[
+        ("GPCI2026.csv", GARBAGE),
+        ("GPCI2026.txt", GARBAGE),
+        ("GPCI2026.xlsx", GARBAGE),
+    ]);
+    let warehouse = tempfile::tempdir().unwrap();
+    let output = build_output(mirror.path(), warehouse.path());
+    let text = all_output(&output);
+    assert_eq!(output.status.code(), Some(3), "partial:\n{text}");
+    assert_contains(&text, "built without GPCI: ");
+    assert_contains(&text, "GPCI2026.csv");
+    assert_contains(&text, "its GPCI cannot be read, so no payment rows");
+    // The kinds that parsed are published; GPCI and the payments it prices are not.
+    let root = warehouse.path();
+    assert_eq!(read_partition(root, "rvu", 2026, "A").height(), 55);
+    assert_eq!(read_partition(root, "opps_cap", 2026, "A").height(), 32);
+    assert!(!root.join("gpci/year=2026").exists());
+    assert!(!root.join("payment/year=2026").exists());
+    let row = releases_row(root);
+    assert_eq!(str_at(&row, "failed_kinds").as_deref(), Some("GPCI"));
+    assert_eq!(str_at(&row, "missing_kinds").as_deref(), Some(""));
+    let errors = str_at(&row, "kind_errors").unwrap();
+    assert!(errors.starts_with("GPCI: "), "{errors}");
+    for member in ["GPCI2026.csv", "GPCI2026.txt", "GPCI2026.xlsx"] {
+        assert!(errors.contains(member), "{member} in {errors}");
+    }
+
+    // The run reports it too, and exits 3.
+    let data = tempfile::tempdir().unwrap();
+    let output = mpfs(&[
+        "run",
+        "--mirror",
+        path_str(mirror.path()),
+        "--data-dir",
+        path_str(data.path()),
+    ]);
+    let text = all_output(&output);
+    assert_eq!(output.status.code(), Some(3), "{text}");
+    assert_contains(&text, "built, partial");
+    assert_contains(&text, "built without GPCI: ");
+
+    // --strict makes the kind's failure the release's.
+    let strict = tempfile::tempdir().unwrap();
+    let output = mpfs(&[
+        "build",
+        "--mirror",
+        path_str(mirror.path()),
+        "--warehouse",
+        path_str(strict.path()),
+        "--strict",
+    ]);
+    let text = all_output(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert_contains(&text, "2026A   FAILED  ");
+    assert_contains(&text, "GPCI2026.csv");
+}
+
+#[test]
+fn a_garbage_anes_file_costs_only_anes() {
+    let mirror = release_2026a_with(&[
+        ("ANES2026.csv", GARBAGE),
+        ("ANES2026.txt", GARBAGE),
+        ("ANES2026.xlsx", GARBAGE),
+    ]);
+    let warehouse = tempfile::tempdir().unwrap();
+    let output = build_output(mirror.path(), warehouse.path());
+    let text = all_output(&output);
+    assert_eq!(output.status.code(), Some(3), "{text}");
+    let root = warehouse.path();
+    assert!(
+        root.join("payment/year=2026/release=A/part-0.parquet")
+            .is_file()
+    );
+    assert!(!root.join("anes_cf/year=2026").exists());
+    assert_eq!(
+        str_at(&releases_row(root), "failed_kinds").as_deref(),
+        Some("ANES")
+    );
+}
+
+#[test]
+fn headers_with_odd_case_and_trailing_blanks_still_read() {
+    let release = mpfs_synth::fixture_mirror()
+        .into_iter()
+        .find(|r| r.zip_name == "rvu26a.zip")
+        .unwrap();
+    let csv = |name: &str| {
+        String::from_utf8(
+            release
+                .members
+                .iter()
+                .find(|(n, _)| n == name)
+                .unwrap()
+                .1
+                .clone(),
+        )
+        .unwrap()
+    };
+    // Upper-case every header label and pad it with blanks; break no data row.
+    let shout = |text: String, header_starts: &str| -> Vec<u8> {
+        text.lines()
+            .map(|line| {
+                if line.starts_with(header_starts) {
+                    line.split(',')
+                        .map(|cell| format!("{}  ", cell.to_uppercase()))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                } else {
+                    line.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\r\n")
+            .into_bytes()
+    };
+    let gpci = shout(csv("GPCI2026.csv"), "Medicare");
+    let anes = shout(csv("ANES2026.csv"), "Contractor");
+    let opps = shout(csv("OPPSCAP_Jan.csv"), "HCPCS");
+    let mirror = release_2026a_with(&[
+        ("GPCI2026.csv", &gpci),
+        ("ANES2026.csv", &anes),
+        ("OPPSCAP_Jan.csv", &opps),
+    ]);
+    let warehouse = tempfile::tempdir().unwrap();
+    let output = build_output(mirror.path(), warehouse.path());
+    let text = all_output(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(!text.contains("after another format failed"), "{text}");
+    let root = warehouse.path();
+    for (table, source) in [
+        ("gpci", "GPCI2026.csv"),
+        ("anes_cf", "ANES2026.csv"),
+        ("opps_cap", "OPPSCAP_Jan.csv"),
+    ] {
+        let frame = read_partition(root, table, 2026, "A");
+        let sources = frame.column("source_file").unwrap().str().unwrap().clone();
+        assert!(
+            sources.iter().all(|s| s == Some(source)),
+            "{table} read from its CSV"
+        );
+    }
+    assert_eq!(read_partition(root, "anes_cf", 2026, "A").height(), 14);
+}
