@@ -198,9 +198,13 @@ pub struct ValidateArgs {
     #[command(flatten)]
     pub locations: LocationFlags,
 
-    /// How many differences to print per kind.
+    /// How many differences, and how many notes, to print per kind.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub show: usize,
+
+    /// Print the verdicts, every difference and every note as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// A group of setting flags that a command flattens into its arguments.

@@ -357,6 +357,7 @@ impl Kind for Anes {
     type File = AnesTable;
 
     const PARSE: Parser<Self::Parsed> = parse;
+    const NAME_COLUMNS: &'static [&'static str] = &["locality_name"];
 
     fn check(parsed: Self::Parsed, source: SourceFile, checking: Checks<'_, '_>) -> AnesTable {
         let AnesFile {

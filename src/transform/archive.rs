@@ -56,7 +56,8 @@ impl fmt::Display for FileKind {
 }
 
 /// The three formats CMS ships each file in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum FileFormat {
     Csv,
     Txt,

@@ -254,6 +254,7 @@ impl Kind for Gpci {
     type File = GpciFile;
 
     const PARSE: Parser<Self::Parsed> = parse;
+    const NAME_COLUMNS: &'static [&'static str] = &["locality_name"];
 
     fn check(
         (layout, rows): Self::Parsed,

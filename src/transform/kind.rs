@@ -54,6 +54,9 @@ pub trait Kind {
     type File;
     /// The kind's parser, for any format.
     const PARSE: Parser<Self::Parsed>;
+    /// Columns of [`Kind::keyed`] that only name things (names, descriptions): formats that
+    /// disagree there are noted by `validate`, not failed.
+    const NAME_COLUMNS: &'static [&'static str] = &[];
 
     /// Checks the rows, sending each failure to the rejects, and keeps the rest.
     fn check(parsed: Self::Parsed, source: SourceFile, checks: Checks<'_, '_>) -> Self::File;

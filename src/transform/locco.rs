@@ -179,6 +179,7 @@ impl Kind for Locco {
     type File = LoccoFile;
 
     const PARSE: Parser<Self::Parsed> = parse;
+    const NAME_COLUMNS: &'static [&'static str] = &["state", "fee_schedule_area", "counties"];
 
     fn check(rows: Self::Parsed, source: SourceFile, checking: Checks<'_, '_>) -> LoccoFile {
         LoccoFile {

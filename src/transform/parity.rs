@@ -4,6 +4,15 @@
 //! text values, and compared with the first format present (CSV when there is one): rows
 //! that only one side has, and cells that differ. Numbers compare as exact decimals, so
 //! `0.10` (CSV) and `.10` (TXT) agree.
+//!
+//! A disagreement is a **difference** when it is about a value (a number, a code, an
+//! indicator, a row one format lacks, a format that cannot be read) and a **note** when it
+//! is only about text that names things (locality, state and area names, counties,
+//! descriptors; each kind says which columns those are) or only about case and blanks.
+//! CMS's own copies disagree in notes (its LOCCO TXT leaves California's state blank and
+//! cuts long county lists), so only differences make `validate` fail.
+
+use serde::Serialize;
 
 use crate::cf_variant::CfVariant;
 use crate::transform::archive::{FileFormat, FileKind, Member, ReleaseArchive};
@@ -19,31 +28,57 @@ pub struct KindParity {
     pub formats: Vec<(FileFormat, String, Result<usize, String>)>,
     /// Keys present in some formats only.
     pub only_in: Vec<PartialRow>,
-    /// Cells that differ.
+    /// Cells that differ, each a difference or a note.
     pub differing: Vec<CellDifference>,
 }
 
 /// A row that only some formats have.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PartialRow {
     pub key: String,
     pub present_in: Vec<FileFormat>,
 }
 
 /// One cell whose value differs between formats.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CellDifference {
     pub key: String,
     pub column: &'static str,
     pub values: Vec<(FileFormat, String)>,
+    /// Only a name or description differs, or only case and blanks: a note, not a
+    /// difference.
+    pub note: bool,
 }
 
 impl KindParity {
-    pub fn agrees(&self) -> bool {
-        self.only_in.is_empty()
-            && self.differing.is_empty()
-            && self.formats.iter().all(|(_, _, r)| r.is_ok())
+    /// Disagreements about values: rows one format lacks, cells that are not notes, and
+    /// formats that cannot be read.
+    pub fn differences(&self) -> usize {
+        self.only_in.len()
+            + self.differing.iter().filter(|c| !c.note).count()
+            + self.formats.iter().filter(|(_, _, r)| r.is_err()).count()
     }
+
+    /// Disagreements that only name things differently.
+    pub fn notes(&self) -> usize {
+        self.differing.iter().filter(|c| c.note).count()
+    }
+
+    /// The formats agree on every value (notes aside).
+    pub fn agrees(&self) -> bool {
+        self.differences() == 0
+    }
+}
+
+/// Text that agrees but for case and blanks.
+fn same_but_case_and_blanks(values: &[(FileFormat, String)]) -> bool {
+    let plain = |v: &str| {
+        v.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_uppercase()
+    };
+    values.windows(2).all(|w| plain(&w[0].1) == plain(&w[1].1))
 }
 
 fn parse_keyed(
@@ -62,6 +97,17 @@ fn parse_keyed(
         FileKind::Locco => keyed::<locco::Locco>(label, format, bytes),
         FileKind::Anes => keyed::<anes::Anes>(label, format, bytes),
         FileKind::Oppscap => keyed::<oppscap::Oppscap>(label, format, bytes),
+    }
+}
+
+/// The columns of a kind that only name things.
+fn name_columns(kind: FileKind) -> &'static [&'static str] {
+    match kind {
+        FileKind::Pprrvu => pprrvu::Pprrvu::NAME_COLUMNS,
+        FileKind::Gpci => gpci::Gpci::NAME_COLUMNS,
+        FileKind::Locco => locco::Locco::NAME_COLUMNS,
+        FileKind::Anes => anes::Anes::NAME_COLUMNS,
+        FileKind::Oppscap => oppscap::Oppscap::NAME_COLUMNS,
     }
 }
 
@@ -119,13 +165,16 @@ pub fn compare_formats(archive: &mut ReleaseArchive) -> Result<Vec<KindParity>, 
             let (_, reference) = present[0];
             for (column, (name, value)) in reference.iter().enumerate() {
                 if present.iter().any(|(_, values)| values[column].1 != *value) {
+                    let values: Vec<(FileFormat, String)> = present
+                        .iter()
+                        .map(|(f, values)| (*f, values[column].1.clone()))
+                        .collect();
                     differing.push(CellDifference {
                         key: key.clone(),
                         column: name,
-                        values: present
-                            .iter()
-                            .map(|(f, values)| (*f, values[column].1.clone()))
-                            .collect(),
+                        note: name_columns(kind).contains(name)
+                            || same_but_case_and_blanks(&values),
+                        values,
                     });
                 }
             }

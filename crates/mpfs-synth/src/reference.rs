@@ -307,7 +307,8 @@ pub fn locco_txt(year: u16, places: &[Locality]) -> Vec<u8> {
         if p.state_name != previous_state && !previous_state.is_empty() {
             out.push_str("\r\n");
         }
-        let state = if p.state_name == previous_state {
+        // CMS's LOCCO TXT prints no state for California's block, as its CSV does.
+        let state = if p.state_name == previous_state || p.state_code == "CA" {
             ""
         } else {
             p.state_name.as_str()

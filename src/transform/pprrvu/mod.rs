@@ -409,6 +409,7 @@ impl Kind for Pprrvu {
     type File = PprrvuFile;
 
     const PARSE: Parser<Self::Parsed> = parse;
+    const NAME_COLUMNS: &'static [&'static str] = &["description"];
 
     fn check(
         (layout, rows): Self::Parsed,
