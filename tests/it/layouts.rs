@@ -222,3 +222,166 @@ fn headers_with_odd_case_and_trailing_blanks_still_read() {
     }
     assert_eq!(read_partition(root, "anes_cf", 2026, "A").height(), 14);
 }
+
+/// A 2022A release: the fixture 2025A's PPRRVU CSV under 2022's name, and GPCI in 2022's
+/// layout (112 localities, no `(MAC)`, a CSV without leading or trailing zeros).
+fn release_2022a() -> tempfile::TempDir {
+    let base = mpfs_synth::fixture_mirror()
+        .into_iter()
+        .find(|r| r.zip_name == "rvu25a.zip")
+        .unwrap();
+    let places = mpfs_synth::scale::localities_2022();
+    let members = vec![
+        ("PPRRVU22_JAN.csv".to_string(), base.members[0].1.clone()),
+        (
+            "GPCI2022.csv".to_string(),
+            mpfs_synth::reference::gpci_sheet_2022(&places, true).to_csv(),
+        ),
+        (
+            "GPCI2022.xlsx".to_string(),
+            mpfs_synth::reference::gpci_sheet_2022(&places, false).to_xlsx(),
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rvu22a.zip"),
+        mpfs_synth::zip_bytes(&members),
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn the_2022_gpci_layout_reads_the_same_from_csv_and_xlsx() {
+    let mirror = release_2022a();
+    let zip = mirror.path().join("rvu22a.zip");
+    let csv = String::from_utf8_lossy(
+        &mpfs_synth::reference::gpci_sheet_2022(&mpfs_synth::scale::localities_2022(), true)
+            .to_csv(),
+    )
+    .into_owned();
+    assert!(
+        csv.contains("\r\n2102,AK,1,ALASKA*,1.5,1.081,0.592\r\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("Medicare Administrative Contractor,State,"),
+        "no (MAC)"
+    );
+
+    let output = mpfs(&["validate", path_str(&zip)]);
+    let text = all_output(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert_contains(
+        &text,
+        "GPCI: agree: csv (GPCI2022.csv, 112 rows), xlsx (GPCI2022.xlsx, 112 rows)",
+    );
+    for format in ["csv", "xlsx"] {
+        let warehouse = tempfile::tempdir().unwrap();
+        let output = mpfs(&[
+            "build",
+            "--mirror",
+            path_str(mirror.path()),
+            "--warehouse",
+            path_str(warehouse.path()),
+            "--format",
+            format,
+        ]);
+        let text = all_output(&output);
+        assert_eq!(output.status.code(), Some(0), "{format}: {text}");
+        let gpci = read_partition(warehouse.path(), "gpci", 2022, "A");
+        assert_eq!(gpci.height(), 112, "{format}");
+        let alaska = rows_for_locality(&gpci, "02102", "01");
+        assert_eq!(str_at(&alaska, "state").as_deref(), Some("AK"));
+        assert_eq!(str_at(&alaska, "locality_name").as_deref(), Some("ALASKA"));
+        assert_eq!(
+            [
+                f64_at(&alaska, "work_gpci"),
+                f64_at(&alaska, "pe_gpci"),
+                f64_at(&alaska, "mp_gpci")
+            ],
+            [1.5, 1.081, 0.592],
+            "{format}"
+        );
+        let retired = rows_for_locality(&gpci, "01182", "99");
+        assert_eq!(f64_at(&retired, "work_gpci"), 1.02, "{format}");
+        // 2022 has no unfloored work GPCI column.
+        assert!(gpci.column("work_gpci_unfloored").unwrap().null_count() == 112);
+        // Payments are priced at every one of the 112 localities plus the national row.
+        let payment = read_partition(warehouse.path(), "payment", 2022, "A");
+        let macs = payment.column("mac").unwrap().str().unwrap().clone();
+        let codes = payment.column("locality").unwrap().str().unwrap().clone();
+        let places: std::collections::HashSet<(Option<&str>, Option<&str>)> =
+            macs.iter().zip(codes.iter()).collect();
+        assert_eq!(
+            places.len(),
+            113,
+            "{format}: 112 localities and the national row"
+        );
+    }
+}
+
+#[test]
+fn an_april_2024_release_with_its_anes_layout_builds_whole() {
+    // 2024's ANES: no title row, '2024 Anesthesia Conversion Factor', no national CF.
+    let base = mpfs_synth::fixture_mirror()
+        .into_iter()
+        .find(|r| r.zip_name == "rvu25a.zip")
+        .unwrap();
+    let places = mpfs_synth::reference::localities();
+    let style = mpfs_synth::reference::AnesStyle::NoNational { year: 2024 };
+    let members = vec![
+        ("PPRRVU24_APR.csv".to_string(), base.members[0].1.clone()),
+        ("GPCI2024.csv".to_string(), base.members[1].1.clone()),
+        (
+            "ANES2024.csv".to_string(),
+            mpfs_synth::reference::anes_sheet(style, &places, false).to_csv(),
+        ),
+        (
+            "ANES2024.xlsx".to_string(),
+            mpfs_synth::reference::anes_sheet(style, &places, true).to_xlsx(),
+        ),
+    ];
+    let mirror = tempfile::tempdir().unwrap();
+    std::fs::write(
+        mirror.path().join("rvu24b.zip"),
+        mpfs_synth::zip_bytes(&members),
+    )
+    .unwrap();
+    let csv = String::from_utf8(members[2].1.clone()).unwrap();
+    assert!(
+        csv.starts_with("Contractor,Locality,Locality Name,2024 Anesthesia Conversion Factor\r\n")
+    );
+    for format in ["csv", "xlsx"] {
+        let warehouse = tempfile::tempdir().unwrap();
+        let output = mpfs(&[
+            "build",
+            "--mirror",
+            path_str(mirror.path()),
+            "--warehouse",
+            path_str(warehouse.path()),
+            "--format",
+            format,
+        ]);
+        let text = all_output(&output);
+        assert_eq!(output.status.code(), Some(0), "{format}: {text}");
+        let anes = read_partition(warehouse.path(), "anes_cf", 2024, "B");
+        assert_eq!(anes.height(), places.len(), "{format}");
+        assert_eq!(
+            anes.column("national_anes_cf").unwrap().null_count(),
+            anes.height()
+        );
+        let alaska = rows_for_locality(&anes, "02102", "01");
+        assert_eq!(str_at(&alaska, "cf_variant").as_deref(), Some("standard"));
+        assert_eq!(f64_at(&alaska, "anes_cf"), 27.74, "{format}");
+        // No national anesthesia CF is invented for the conversion_factor table either.
+        let factors = read_table(
+            warehouse.path(),
+            "conversion_factor/conversion_factor.parquet",
+        );
+        assert_eq!(
+            factors.column("anes_conv_factor").unwrap().null_count(),
+            factors.height()
+        );
+    }
+}

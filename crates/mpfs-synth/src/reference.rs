@@ -333,6 +333,60 @@ pub fn locco_txt(year: u16, places: &[Locality]) -> Vec<u8> {
     encode_windows_1252(&out).expect("ASCII")
 }
 
+/// GPCI as 2022 shipped it: the MAC column without its `(MAC)` suffix, and a CSV that drops
+/// leading zeros from codes and trailing zeros from numbers (`2102,AK,1,...,1.5`) while the
+/// XLSX keeps them.
+pub fn gpci_sheet_2022(places: &[Locality], csv: bool) -> Sheet {
+    let code = |text: &str| {
+        let trimmed = text.trim_start_matches('0');
+        match (csv, trimmed.is_empty()) {
+            (true, true) => "0".to_string(),
+            (true, false) => trimmed.to_string(),
+            (false, _) => text.to_string(),
+        }
+    };
+    let number = |text: &str| {
+        if csv && text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            text.to_string()
+        }
+    };
+    let mut rows = vec![
+        vec![SheetCell::text(
+            "ADDENDUM E. SYNTHETIC CY 2022 GEOGRAPHIC PRACTICE COST INDICES (GPCIs) BY STATE AND MEDICARE LOCALITY",
+        )],
+        vec![],
+        vec![
+            SheetCell::text("Medicare Administrative Contractor"),
+            SheetCell::text("State"),
+            SheetCell::text("Locality Number"),
+            SheetCell::text("Locality Name"),
+            SheetCell::text("2022 PW GPCI (with 1.0 Floor)"),
+            SheetCell::text("2022 PE GPCI"),
+            SheetCell::text("2022 MP GPCI"),
+        ],
+    ];
+    for p in places {
+        rows.push(vec![
+            SheetCell::text(code(&p.mac)),
+            SheetCell::text(&p.state_code),
+            SheetCell::text(code(&p.locality)),
+            SheetCell::text(&p.name),
+            SheetCell::Number(number(&p.work)),
+            SheetCell::Number(number(&p.pe)),
+            SheetCell::Number(number(&p.mp)),
+        ]);
+    }
+    rows.push(vec![SheetCell::text(
+        "*Work GPCI reflects a 1.5 floor in Alaska.",
+    )]);
+    Sheet {
+        name: "Addendum E. GPCIs".to_string(),
+        rows,
+    }
+}
+
 /// How a year's ANES file lays out its factor columns.
 #[derive(Debug, Clone, Copy)]
 pub enum AnesStyle<'a> {

@@ -132,6 +132,43 @@ fn localities(rng: &mut Rng) -> Vec<Locality> {
         .collect()
 }
 
+/// 2022's 112 localities: the 109 of later years and three more (California localities CMS
+/// retired in 2024, and an Alaska-like locality with a leading-zero MAC and the 1.5 work
+/// floor), to read 2022-style GPCI files.
+pub fn localities_2022() -> Vec<Locality> {
+    let mut places = localities(&mut Rng::new(2022));
+    places.extend([
+        reference::locality(
+            "02102",
+            ("AK", "ALASKA"),
+            "01",
+            "ALASKA*",
+            ["1.500", "1.500", "1.081", "0.592"],
+            "27.64",
+            "ALL COUNTIES",
+        ),
+        reference::locality(
+            "01182",
+            ("CA", "CALIFORNIA"),
+            "26",
+            "CALIFORNIA RETIRED AREA 26",
+            ["1.000", "1.000", "1.100", "0.600"],
+            "21.10",
+            "SYNTHETIC COUNTIES",
+        ),
+        reference::locality(
+            "01182",
+            ("CA", "CALIFORNIA"),
+            "99",
+            "CALIFORNIA RETIRED AREA 99",
+            ["1.020", "1.020", "0.990", "0.410"],
+            "20.90",
+            "SYNTHETIC COUNTIES",
+        ),
+    ]);
+    places
+}
+
 /// OPPS caps for 140 imaging services at every locality, plus six localities listed again
 /// under a second MAC of the same jurisdiction, as CMS lists two-carrier localities.
 fn caps(rows: &[RvuRow], places: &[Locality], rng: &mut Rng) -> Vec<OppsCap> {
