@@ -25,7 +25,7 @@ use polars::prelude::*;
 
 use crate::decimal::Decimal;
 use crate::load::Warehouse;
-use crate::load::frame::FrameBuilder;
+use crate::load::frame::{FrameBuilder, Places, decimals};
 use crate::load::payment::{Cents, Gpcis, fee_cents};
 use crate::load::releases_table::ReleaseRecord;
 use crate::release::ReleaseId;
@@ -176,12 +176,6 @@ pub struct Snapshot {
     pub gpcis: Gpcis,
 }
 
-fn decimal_of(value: Option<f64>) -> Decimal {
-    value.map_or(Decimal::ZERO, |v| {
-        format!("{v:.4}").parse().expect("finite")
-    })
-}
-
 fn read_partition(
     warehouse: &Warehouse,
     table: &str,
@@ -301,11 +295,8 @@ pub fn load_snapshot(
             .and_then(|c| c.str().cloned())
             .map_err(bad)
     };
-    let number = |name: &str| -> Result<Float64Chunked, DiffError> {
-        frame
-            .column(name)
-            .and_then(|c| c.f64().cloned())
-            .map_err(bad)
+    let number = |name: &str| -> Result<Vec<Option<Decimal>>, DiffError> {
+        decimals(&frame, name).map_err(bad)
     };
     let (hcpcs, modifiers, descriptions, statuses) = (
         text("hcpcs")?,
@@ -313,7 +304,7 @@ pub fn load_snapshot(
         text("description")?,
         text("status_code")?,
     );
-    let rvus: Vec<Float64Chunked> = RVU_COLUMNS
+    let rvus: Vec<Vec<Option<Decimal>>> = RVU_COLUMNS
         .iter()
         .map(|c| number(c))
         .collect::<Result<_, _>>()?;
@@ -333,11 +324,11 @@ pub fn load_snapshot(
             Service {
                 description: descriptions.get(i).map(str::to_string),
                 status: statuses.get(i).unwrap_or_default().to_string(),
-                rvus: std::array::from_fn(|c| decimal_of(rvus[c].get(i))),
+                rvus: std::array::from_fn(|c| rvus[c][i].unwrap_or_default()),
                 indicators: std::array::from_fn(|c| {
                     indicators[c].get(i).unwrap_or_default().to_string()
                 }),
-                conv_factor: decimal_of(cf.get(i)),
+                conv_factor: cf[i].unwrap_or_default(),
             },
         );
     }
@@ -361,7 +352,7 @@ pub fn load_snapshot(
                 });
             }
             let value = |name: &str| -> Result<Decimal, DiffError> {
-                Ok(decimal_of(number_of(&gpci, name).map_err(bad)?))
+                Ok(decimals(&gpci, name).map_err(bad)?[0].unwrap_or_default())
             };
             Gpcis {
                 work: value("work_gpci")?,
@@ -376,10 +367,6 @@ pub fn load_snapshot(
         services,
         gpcis,
     })
-}
-
-fn number_of(frame: &DataFrame, name: &str) -> PolarsResult<Option<f64>> {
-    Ok(frame.column(name)?.f64()?.get(0))
 }
 
 /// The change class of a row.
@@ -614,13 +601,14 @@ impl DiffOptions {
     }
 }
 
-fn cents_to_dollars(cents: Option<Cents>) -> Option<f64> {
-    cents.map(|c| c as f64 / 100.0)
-}
-
-fn percent(old: Option<f64>, new: Option<f64>) -> Option<f64> {
+/// The change in percent of the old value, two places: a ratio, not a CMS number, so a
+/// double.
+fn percent(old: Option<Decimal>, new: Option<Decimal>) -> Option<f64> {
     match (old, new) {
-        (Some(o), Some(n)) if o != 0.0 => Some(((n - o) / o * 100.0 * 100.0).round() / 100.0),
+        (Some(o), Some(n)) if o.raw() != 0 => {
+            let pct = (n.raw() - o.raw()) as f64 / o.raw() as f64 * 100.0;
+            Some((pct * 100.0).round() / 100.0)
+        }
         _ => None,
     }
 }
@@ -628,9 +616,9 @@ fn percent(old: Option<f64>, new: Option<f64>) -> Option<f64> {
 impl Diff {
     /// The `diff` table: one row per compared (HCPCS, modifier).
     pub fn frame(&self) -> PolarsResult<DataFrame> {
-        let rvu = |row: &DiffRow, side: bool, c: usize| -> Option<f64> {
+        let rvu = |row: &DiffRow, side: bool, c: usize| -> Option<Decimal> {
             let service = if side { &row.new } else { &row.old };
-            service.as_ref().map(|s| s.rvus[c].to_f64())
+            service.as_ref().map(|s| s.rvus[c])
         };
         let mut builder = FrameBuilder::new(&self.rows)
             .owned_text("from_release", |_| self.from.id.to_string())
@@ -648,10 +636,12 @@ impl Diff {
             .optional_text("status_new", |r| r.new.as_ref().map(|s| s.status.as_str()));
         for (c, name) in RVU_COLUMNS.iter().enumerate() {
             builder = builder
-                .optional_float(&format!("{name}_old"), |r| rvu(r, false, c))
-                .optional_float(&format!("{name}_new"), |r| rvu(r, true, c))
-                .optional_float(&format!("{name}_delta"), |r| {
-                    Some(((rvu(r, true, c)? - rvu(r, false, c)?) * 100.0).round() / 100.0)
+                .optional_number(&format!("{name}_old"), Places::Rvu, |r| rvu(r, false, c))
+                .optional_number(&format!("{name}_new"), Places::Rvu, |r| rvu(r, true, c))
+                .optional_number(&format!("{name}_delta"), Places::Rvu, |r| {
+                    Some(Decimal::from_raw(
+                        rvu(r, true, c)?.raw() - rvu(r, false, c)?.raw(),
+                    ))
                 })
                 .optional_float(&format!("{name}_pct"), |r| {
                     percent(rvu(r, false, c), rvu(r, true, c))
@@ -671,34 +661,22 @@ impl Diff {
             ("fac", |r: &DiffRow| r.fac),
         ] {
             builder = builder
-                .optional_float(&format!("{setting}_fee_old"), move |r| {
-                    cents_to_dollars(pick(r).old)
+                .money(&format!("{setting}_fee_old"), move |r| pick(r).old)
+                .money(&format!("{setting}_fee_new"), move |r| pick(r).new)
+                .money(&format!("{setting}_fee_delta"), move |r| pick(r).delta())
+                .money(&format!("{setting}_rvu_effect"), move |r| {
+                    pick(r).rvu_effect
                 })
-                .optional_float(&format!("{setting}_fee_new"), move |r| {
-                    cents_to_dollars(pick(r).new)
+                .money(&format!("{setting}_gpci_effect"), move |r| {
+                    pick(r).gpci_effect
                 })
-                .optional_float(&format!("{setting}_fee_delta"), move |r| {
-                    cents_to_dollars(pick(r).delta())
-                })
-                .optional_float(&format!("{setting}_rvu_effect"), move |r| {
-                    cents_to_dollars(pick(r).rvu_effect)
-                })
-                .optional_float(&format!("{setting}_gpci_effect"), move |r| {
-                    cents_to_dollars(pick(r).gpci_effect)
-                })
-                .optional_float(&format!("{setting}_cf_effect"), move |r| {
-                    cents_to_dollars(pick(r).cf_effect)
-                });
+                .money(&format!("{setting}_cf_effect"), move |r| pick(r).cf_effect);
         }
         if self.held.is_some() {
             builder = builder
-                .optional_float("held_work_rvu", |r| r.held_work_rvu.map(Decimal::to_f64))
-                .optional_float("nonfac_fee_at_held_work", |r| {
-                    cents_to_dollars(r.held_fees.map(|f| f.0))
-                })
-                .optional_float("fac_fee_at_held_work", |r| {
-                    cents_to_dollars(r.held_fees.map(|f| f.1))
-                });
+                .optional_number("held_work_rvu", Places::Rvu, |r| r.held_work_rvu)
+                .money("nonfac_fee_at_held_work", |r| r.held_fees.map(|f| f.0))
+                .money("fac_fee_at_held_work", |r| r.held_fees.map(|f| f.1));
         }
         builder.finish()
     }

@@ -15,13 +15,9 @@ use crate::commands::Outcome;
 use crate::config::Config;
 use crate::decimal::Decimal;
 use crate::load::Warehouse;
+use crate::load::frame::cents as stored_cents;
 use crate::release::ReleaseId;
 use crate::transform::pfall;
-
-/// Cents from a stored amount (already rounded to cents, stored as the nearest double).
-fn cents_of(value: f64) -> i64 {
-    (value * 100.0).round() as i64
-}
 
 fn cents(value: Decimal) -> i64 {
     value.raw() / 100
@@ -86,8 +82,8 @@ pub fn run(args: &ReconcileArgs, config: &Config) -> anyhow::Result<Outcome> {
         text("hcpcs")?,
         text("modifier")?,
     );
-    let nonfac = frame.column("nonfac_fee")?.f64()?.clone();
-    let fac = frame.column("fac_fee")?.f64()?.clone();
+    let nonfac = stored_cents(&frame, "nonfac_fee")?;
+    let fac = stored_cents(&frame, "fac_fee")?;
     let mut ours: HashMap<(String, String, String, String), (i64, i64)> =
         HashMap::with_capacity(frame.height());
     for i in 0..frame.height() {
@@ -99,10 +95,7 @@ pub fn run(args: &ReconcileArgs, config: &Config) -> anyhow::Result<Outcome> {
         );
         ours.insert(
             key,
-            (
-                cents_of(nonfac.get(i).unwrap_or_default()),
-                cents_of(fac.get(i).unwrap_or_default()),
-            ),
+            (nonfac[i].unwrap_or_default(), fac[i].unwrap_or_default()),
         );
     }
 

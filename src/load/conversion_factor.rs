@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::decimal::Decimal;
-use crate::load::frame::FrameBuilder;
+use crate::load::frame::{FrameBuilder, Places, decimal_f64s, decimals};
 use crate::load::releases_table::ReleaseRecord;
 
 pub const CONVERSION_FACTOR_FILE: &str = "conversion_factor/conversion_factor.parquet";
@@ -91,31 +91,29 @@ pub struct Period {
     pub source: String,
 }
 
-fn decimal_of(value: f64) -> Decimal {
-    Decimal::from_f64(value)
-}
-
-/// Distinct (release_id, cf_variant, value) of a column across a table's partitions.
-fn distinct_factors(
-    table: Option<LazyFrame>,
-    column: &str,
-) -> PolarsResult<Vec<(String, String, Option<f64>)>> {
+/// Distinct (release_id, cf_variant, value) rows of a column across a table's partitions.
+fn distinct_factors(table: Option<LazyFrame>, column: &str) -> PolarsResult<Option<DataFrame>> {
     let Some(table) = table else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
-    let frame = table
+    table
         .select([col("release_id"), col("cf_variant"), col(column)])
         .unique(None, UniqueKeepStrategy::First)
-        .collect()?;
+        .collect()
+        .map(Some)
+}
+
+/// (release_id, cf_variant) of each row of a [`distinct_factors`] frame.
+fn keys(frame: &DataFrame) -> PolarsResult<Vec<(String, String)>> {
     let ids = frame.column("release_id")?.str()?.clone();
     let variants = frame.column("cf_variant")?.str()?.clone();
-    let values = frame.column(column)?.f64()?.clone();
-    Ok((0..frame.height())
-        .map(|i| {
+    Ok(ids
+        .iter()
+        .zip(variants.iter())
+        .map(|(id, variant)| {
             (
-                ids.get(i).unwrap_or_default().to_string(),
-                variants.get(i).unwrap_or_default().to_string(),
-                values.get(i),
+                id.unwrap_or_default().to_string(),
+                variant.unwrap_or_default().to_string(),
             )
         })
         .collect())
@@ -127,8 +125,23 @@ pub fn published_factors(
     rvu: Option<LazyFrame>,
     anes_cf: Option<LazyFrame>,
 ) -> PolarsResult<Vec<ReleaseFactors>> {
-    let cfs = distinct_factors(rvu, "conv_factor")?;
-    let anes = distinct_factors(anes_cf, "national_anes_cf")?;
+    let cfs: Vec<(String, String, Option<Decimal>)> = match distinct_factors(rvu, "conv_factor")? {
+        Some(frame) => keys(&frame)?
+            .into_iter()
+            .zip(decimals(&frame, "conv_factor")?)
+            .map(|((id, variant), cf)| (id, variant, cf))
+            .collect(),
+        None => Vec::new(),
+    };
+    let anes: Vec<(String, String, Option<f64>)> =
+        match distinct_factors(anes_cf, "national_anes_cf")? {
+            Some(frame) => keys(&frame)?
+                .into_iter()
+                .zip(decimal_f64s(&frame, "national_anes_cf")?)
+                .map(|((id, variant), cf)| (id, variant, cf))
+                .collect(),
+            None => Vec::new(),
+        };
     let mut factors: Vec<ReleaseFactors> = cfs
         .into_iter()
         .filter_map(|(release_id, cf_variant, value)| {
@@ -152,7 +165,7 @@ pub fn published_factors(
             Some(ReleaseFactors {
                 release_id,
                 cf_variant,
-                conv_factor: decimal_of(value),
+                conv_factor: value,
                 anes_conv_factor,
             })
         })
@@ -281,8 +294,8 @@ pub fn conversion_factor_frame(periods: &[Period]) -> PolarsResult<DataFrame> {
         .date("effective_from", |p| Some(p.effective_from))
         .date("effective_to", |p| p.effective_to)
         .text("cf_variant", |p| &p.cf_variant)
-        .number("conv_factor", |p| p.conv_factor)
-        .optional_float("anes_conv_factor", |p| p.anes_conv_factor)
+        .number("conv_factor", Places::ConvFactor, |p| p.conv_factor)
+        .national_anes_cf("anes_conv_factor", |p| p.anes_conv_factor)
         .text("source", |p| &p.source)
         .finish()
 }

@@ -1,6 +1,7 @@
 //! Building a table's frame column by column, with the warehouse's conventions in one
-//! place: exact decimals stored as the nearest double, blank indicators as null, and the
-//! release columns every per-release table starts with.
+//! place: CMS's numbers stored as Parquet `DECIMAL` with the places CMS uses (so DuckDB,
+//! Spark and Power BI sum them exactly), blank indicators as null, and the release columns
+//! every per-release table starts with; and the one way numbers come back out of a frame.
 
 use chrono::NaiveDate;
 use polars::prelude::*;
@@ -22,10 +23,137 @@ pub fn date_column(name: &str, dates: impl Iterator<Item = Option<NaiveDate>>) -
         .into_column()
 }
 
+/// The places a decimal column keeps, by what it holds: CMS's own precision. Precision is
+/// what the largest real value needs with room, and at most 18 digits so that Parquet
+/// stores the column as a plain 64-bit integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Places {
+    /// RVUs and the operative shares: 2 places (`1.30`, `0.10`), up to 9,999,999.99.
+    Rvu,
+    /// GPCIs: 3 places (`0.869`).
+    Gpci,
+    /// Conversion factors, and locality anesthesia CFs: 4 places (`32.3465`).
+    ConvFactor,
+    /// Dollars and cents: fees, caps, limiting charges, diff amounts.
+    Money,
+    /// National anesthesia CFs as ANES headers print them: up to 6 places (`20.599835`).
+    NationalAnesCf,
+}
+
+impl Places {
+    pub const fn scale(self) -> usize {
+        match self {
+            Places::Rvu | Places::Money => 2,
+            Places::Gpci => 3,
+            Places::ConvFactor => 4,
+            Places::NationalAnesCf => 6,
+        }
+    }
+
+    pub const fn precision(self) -> usize {
+        match self {
+            Places::Rvu | Places::Gpci | Places::ConvFactor => 9,
+            Places::NationalAnesCf => 12,
+            Places::Money => 18,
+        }
+    }
+
+    pub fn dtype(self) -> DataType {
+        DataType::Decimal(self.precision(), self.scale())
+    }
+
+    /// A [`Decimal`] as an integer at this scale, or an error when it has more places.
+    fn scaled(self, name: &str, value: Decimal) -> PolarsResult<i128> {
+        let raw = i128::from(value.raw());
+        let scale = self.scale() as u32;
+        if scale >= Decimal::PLACES {
+            return Ok(raw * 10_i128.pow(scale - Decimal::PLACES));
+        }
+        let divisor = 10_i128.pow(Decimal::PLACES - scale);
+        polars_ensure!(
+            raw % divisor == 0,
+            ComputeError: "column {name}: {value} has more than {scale} decimal places"
+        );
+        Ok(raw / divisor)
+    }
+}
+
+/// A decimal column from integers already at the column's scale (cents for money).
+pub fn decimal_column(
+    name: &str,
+    places: Places,
+    values: impl IntoIterator<Item = Option<i128>>,
+) -> PolarsResult<Column> {
+    Ok(
+        Int128Chunked::from_iter_options(name.into(), values.into_iter())
+            .into_decimal(places.precision(), places.scale())?
+            .into_series()
+            .into_column(),
+    )
+}
+
+/// A money column from cents.
+pub fn money_column(
+    name: &str,
+    cents: impl IntoIterator<Item = Option<i64>>,
+) -> PolarsResult<Column> {
+    decimal_column(
+        name,
+        Places::Money,
+        cents.into_iter().map(|c| c.map(i128::from)),
+    )
+}
+
+/// The values of a decimal column (scale at most 4) as [`Decimal`]s: the one way numbers
+/// come back out of the warehouse.
+pub fn decimals(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<Decimal>>> {
+    let column = frame.column(name)?.decimal()?;
+    let scale = column.scale() as u32;
+    polars_ensure!(
+        scale <= Decimal::PLACES,
+        ComputeError: "column {name} has {scale} decimal places, more than {} kept in memory",
+        Decimal::PLACES
+    );
+    let factor = 10_i128.pow(Decimal::PLACES - scale);
+    Ok(column
+        .physical()
+        .iter()
+        .map(|v| v.map(|v| Decimal::from_raw((v * factor) as i64)))
+        .collect())
+}
+
+/// The values of a money column as cents.
+pub fn cents(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i64>>> {
+    let column = frame.column(name)?.decimal()?;
+    polars_ensure!(
+        column.scale() == 2,
+        ComputeError: "column {name} is not money (scale {})", column.scale()
+    );
+    Ok(column
+        .physical()
+        .iter()
+        .map(|v| v.map(|v| v as i64))
+        .collect())
+}
+
+/// The values of a decimal column of any scale as the nearest doubles (for national
+/// anesthesia CFs, which carry up to six places).
+pub fn decimal_f64s(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<f64>>> {
+    let column = frame.column(name)?.decimal()?;
+    let divisor = 10_f64.powi(column.scale() as i32);
+    Ok(column
+        .physical()
+        .iter()
+        .map(|v| v.map(|v| v as f64 / divisor))
+        .collect())
+}
+
 /// Accumulates the columns of one table over rows of type `R`.
 pub struct FrameBuilder<'a, R> {
     rows: &'a [R],
     columns: Vec<Column>,
+    /// The first value that did not fit its column, reported by [`FrameBuilder::finish`].
+    error: Option<PolarsError>,
 }
 
 impl<'a, R> FrameBuilder<'a, R> {
@@ -33,6 +161,7 @@ impl<'a, R> FrameBuilder<'a, R> {
         FrameBuilder {
             rows,
             columns: Vec::new(),
+            error: None,
         }
     }
 
@@ -93,20 +222,52 @@ impl<'a, R> FrameBuilder<'a, R> {
         self
     }
 
-    pub fn number(mut self, name: &str, get: impl Fn(&R) -> Decimal) -> Self {
-        let values: Vec<f64> = self.rows.iter().map(|r| get(r).to_f64()).collect();
-        self.columns.push(Column::new(name.into(), values));
+    /// An exact decimal with the places its kind of number has.
+    pub fn number(self, name: &str, places: Places, get: impl Fn(&R) -> Decimal) -> Self {
+        self.optional_number(name, places, |r| Some(get(r)))
+    }
+
+    pub fn optional_number(
+        mut self,
+        name: &str,
+        places: Places,
+        get: impl Fn(&R) -> Option<Decimal>,
+    ) -> Self {
+        let values: PolarsResult<Vec<Option<i128>>> = self
+            .rows
+            .iter()
+            .map(|r| get(r).map(|v| places.scaled(name, v)).transpose())
+            .collect();
+        self.push(values.and_then(|v| decimal_column(name, places, v)));
         self
     }
 
-    pub fn optional_number(mut self, name: &str, get: impl Fn(&R) -> Option<Decimal>) -> Self {
-        let values: Vec<Option<f64>> = self
+    /// Money from cents.
+    pub fn money(mut self, name: &str, get: impl Fn(&R) -> Option<i64>) -> Self {
+        let column = money_column(name, self.rows.iter().map(get));
+        self.push(column);
+        self
+    }
+
+    /// A national anesthesia CF as printed (a double holding at most six places).
+    pub fn national_anes_cf(mut self, name: &str, get: impl Fn(&R) -> Option<f64>) -> Self {
+        let scale = 10_f64.powi(Places::NationalAnesCf.scale() as i32);
+        let values: Vec<Option<i128>> = self
             .rows
             .iter()
-            .map(|r| get(r).map(Decimal::to_f64))
+            .map(|r| get(r).map(|v| (v * scale).round() as i128))
             .collect();
-        self.columns.push(Column::new(name.into(), values));
+        self.push(decimal_column(name, Places::NationalAnesCf, values));
         self
+    }
+
+    fn push(&mut self, column: PolarsResult<Column>) {
+        match column {
+            Ok(column) => self.columns.push(column),
+            Err(error) => {
+                self.error.get_or_insert(error);
+            }
+        }
     }
 
     /// A double computed per row (money already rounded to cents).
@@ -135,6 +296,9 @@ impl<'a, R> FrameBuilder<'a, R> {
     }
 
     pub fn finish(self) -> PolarsResult<DataFrame> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
         DataFrame::new(self.rows.len(), self.columns)
     }
 }

@@ -10,6 +10,7 @@
 use polars::prelude::*;
 
 use crate::decimal::Decimal;
+use crate::load::frame::{decimals, money_column};
 use crate::load::payment::{Gpcis, fee_cents};
 
 pub const RVU_HISTORY_FILE: &str = "rvu_history/rvu_history.parquet";
@@ -77,18 +78,16 @@ pub fn rvu_history_frame(
 
 /// Adds `national_nonfac_fee` and `national_fac_fee` for payable rows.
 fn with_national_amounts(mut frame: DataFrame) -> PolarsResult<DataFrame> {
-    let number =
-        |name: &str| -> PolarsResult<Float64Chunked> { Ok(frame.column(name)?.f64()?.clone()) };
     let (work, pe_nonfac, pe_fac, mp, cf) = (
-        number("work_rvu")?,
-        number("pe_nonfac_rvu")?,
-        number("pe_fac_rvu")?,
-        number("mp_rvu")?,
-        number("conv_factor")?,
+        decimals(&frame, "work_rvu")?,
+        decimals(&frame, "pe_nonfac_rvu")?,
+        decimals(&frame, "pe_fac_rvu")?,
+        decimals(&frame, "mp_rvu")?,
+        decimals(&frame, "conv_factor")?,
     );
     let status = frame.column("status_code")?.str()?.clone();
     let not_used = frame.column("not_used_for_payment")?.bool()?.clone();
-    let value = |c: &Float64Chunked, i: usize| Decimal::from_f64(c.get(i).unwrap_or_default());
+    let value = |c: &[Option<Decimal>], i: usize| c[i].unwrap_or_default();
     let mut nonfac = Vec::with_capacity(frame.height());
     let mut fac = Vec::with_capacity(frame.height());
     for i in 0..frame.height() {
@@ -99,20 +98,19 @@ fn with_national_amounts(mut frame: DataFrame) -> PolarsResult<DataFrame> {
             fac.push(None);
             continue;
         }
-        let fee = |pe: &Float64Chunked| {
+        let fee = |pe: &[Option<Decimal>]| {
             fee_cents(
                 value(&work, i),
                 value(pe, i),
                 value(&mp, i),
                 Gpcis::NATIONAL,
                 value(&cf, i),
-            ) as f64
-                / 100.0
+            )
         };
         nonfac.push(Some(fee(&pe_nonfac)));
         fac.push(Some(fee(&pe_fac)));
     }
-    frame.with_column(Column::new("national_nonfac_fee".into(), nonfac))?;
-    frame.with_column(Column::new("national_fac_fee".into(), fac))?;
+    frame.with_column(money_column("national_nonfac_fee", nonfac)?)?;
+    frame.with_column(money_column("national_fac_fee", fac)?)?;
     Ok(frame)
 }

@@ -11,8 +11,9 @@ pub mod warehouse;
 
 /// Version of the warehouse's output schema. Bump it when a table's columns or their
 /// meaning change, so that releases built by an older mpfs are rebuilt. 4: `anes_cf` has a
-/// row per locality and variant from 2026, national anesthesia CFs as printed.
-pub const SCHEMA_VERSION: u32 = 4;
+/// row per locality and variant from 2026, national anesthesia CFs as printed. 5: CMS's
+/// numbers and money as Parquet `DECIMAL` (RVU 2 places, GPCI 3, CF 4, money 2).
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Every per-release table, in publishing order.
 pub const RELEASE_TABLES: [&str; 7] = [

@@ -23,7 +23,7 @@ use polars::prelude::*;
 
 use crate::cf_variant::CfVariant;
 use crate::decimal::Decimal;
-use crate::load::frame::FrameBuilder;
+use crate::load::frame::{FrameBuilder, money_column};
 use crate::release::ReleaseId;
 use crate::transform::gpci::GpciRow;
 use crate::transform::oppscap::OppsCapRow;
@@ -76,11 +76,6 @@ pub fn fee_cents(work: Decimal, pe: Decimal, mp: Decimal, gpci: Gpcis, cf: Decim
 /// 109.25% of a fee (115% of the 95% non-participating amount), rounded half up.
 pub fn limiting_charge_cents(fee: Cents) -> Cents {
     round_to_cents(i128::from(fee) * 10_925, 4 + 2)
-}
-
-/// Cents as the nearest double of the dollar amount (`82549` is `825.49`).
-fn dollars(cents: Cents) -> f64 {
-    cents as f64 / 100.0
 }
 
 /// Only status A, R and T are paid under the fee schedule, and never a row marked `+`.
@@ -190,12 +185,12 @@ pub fn payment_frame(
             }
             service_of_row.push(service as IdxSize);
             locality_of_row.push(index as IdxSize);
-            nonfac_fee.push(dollars(nonfac));
-            fac_fee.push(dollars(fac));
+            nonfac_fee.push(Some(nonfac));
+            fac_fee.push(Some(fac));
             nonfac_capped.push(nonfac_cap_bit);
             fac_capped.push(fac_cap_bit);
-            nonfac_limiting.push(dollars(limiting_charge_cents(nonfac)));
-            fac_limiting.push(dollars(limiting_charge_cents(fac)));
+            nonfac_limiting.push(Some(limiting_charge_cents(nonfac)));
+            fac_limiting.push(Some(limiting_charge_cents(fac)));
         }
     }
 
@@ -232,17 +227,14 @@ pub fn payment_frame(
     }
     columns.push(gather(&per_locality, "mac", &locality_rows)?);
     columns.push(gather(&per_locality, "locality", &locality_rows)?);
-    columns.push(Column::new("nonfac_fee".into(), nonfac_fee));
-    columns.push(Column::new("fac_fee".into(), fac_fee));
+    columns.push(money_column("nonfac_fee", nonfac_fee)?);
+    columns.push(money_column("fac_fee", fac_fee)?);
     columns.push(gather(&per_service, "nonfac_na", &service_rows)?);
     columns.push(gather(&per_service, "fac_na", &service_rows)?);
     columns.push(Column::new("nonfac_opps_capped".into(), nonfac_capped));
     columns.push(Column::new("fac_opps_capped".into(), fac_capped));
-    columns.push(Column::new(
-        "nonfac_limiting_charge".into(),
-        nonfac_limiting,
-    ));
-    columns.push(Column::new("fac_limiting_charge".into(), fac_limiting));
+    columns.push(money_column("nonfac_limiting_charge", nonfac_limiting)?);
+    columns.push(money_column("fac_limiting_charge", fac_limiting)?);
     DataFrame::new(height, columns)
 }
 

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use crate::load::frame::FrameBuilder;
+use crate::load::frame::{FrameBuilder, Places};
 use crate::release::ReleaseId;
 use crate::transform::checks::QuarantineRow;
 use crate::transform::{AnesTable, GpciFile, LoccoFile, OppsCapFile};
@@ -23,10 +23,12 @@ pub fn gpci_frame(
         .text("state", |r| &r.state)
         .text("locality", |r| &r.locality)
         .text("locality_name", |r| &r.locality_name)
-        .number("work_gpci", |r| r.work_gpci)
-        .optional_number("work_gpci_unfloored", |r| r.work_gpci_unfloored)
-        .number("pe_gpci", |r| r.pe_gpci)
-        .number("mp_gpci", |r| r.mp_gpci)
+        .number("work_gpci", Places::Gpci, |r| r.work_gpci)
+        .optional_number("work_gpci_unfloored", Places::Gpci, |r| {
+            r.work_gpci_unfloored
+        })
+        .number("pe_gpci", Places::Gpci, |r| r.pe_gpci)
+        .number("mp_gpci", Places::Gpci, |r| r.mp_gpci)
         .text("source_file", |_| &file.source.file_name)
         .text("source_sha256", |_| &file.source.sha256)
         .finish()
@@ -69,8 +71,8 @@ pub fn anes_cf_frame(
         .text("mac", |(_, r)| &r.mac)
         .text("locality", |(_, r)| &r.locality)
         .text("locality_name", |(_, r)| &r.locality_name)
-        .number("anes_cf", |(_, r)| r.anes_cf)
-        .optional_float("national_anes_cf", |(t, r)| t.national_cf(r.variant))
+        .number("anes_cf", Places::ConvFactor, |(_, r)| r.anes_cf)
+        .national_anes_cf("national_anes_cf", |(t, r)| t.national_cf(r.variant))
         .text("source_file", |(t, _)| &t.source.file_name)
         .text("source_sha256", |(t, _)| &t.source.sha256)
         .finish()
@@ -97,8 +99,8 @@ pub fn opps_cap_frame(
         .text("proc_status", |r| &r.proc_status)
         .text("mac", |r| &r.mac)
         .text("locality", |r| &r.locality)
-        .number("fac_cap", |r| r.fac_cap)
-        .number("nonfac_cap", |r| r.nonfac_cap)
+        .number("fac_cap", Places::Money, |r| r.fac_cap)
+        .number("nonfac_cap", Places::Money, |r| r.nonfac_cap)
         .text("source_file", |_| &file.source.file_name)
         .text("source_sha256", |_| &file.source.sha256)
         .finish()

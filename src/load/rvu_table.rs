@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use crate::load::frame::FrameBuilder;
+use crate::load::frame::{FrameBuilder, Places};
 use crate::release::ReleaseId;
 use crate::transform::pprrvu::{PprrvuFile, RvuRow};
 
@@ -34,19 +34,19 @@ pub fn rvu_frame(
         })
         .text("status_code", |(_, r)| &r.status_code)
         .flag("not_used_for_payment", |(_, r)| r.not_used_for_payment)
-        .number("work_rvu", |(_, r)| r.work_rvu)
-        .number("pe_nonfac_rvu", |(_, r)| r.pe_nonfac_rvu)
+        .number("work_rvu", Places::Rvu, |(_, r)| r.work_rvu)
+        .number("pe_nonfac_rvu", Places::Rvu, |(_, r)| r.pe_nonfac_rvu)
         .flag("pe_nonfac_na", |(_, r)| r.pe_nonfac_na)
-        .number("pe_fac_rvu", |(_, r)| r.pe_fac_rvu)
+        .number("pe_fac_rvu", Places::Rvu, |(_, r)| r.pe_fac_rvu)
         .flag("pe_fac_na", |(_, r)| r.pe_fac_na)
-        .number("mp_rvu", |(_, r)| r.mp_rvu)
-        .number("total_nonfac_rvu", |(_, r)| r.total_nonfac_rvu)
-        .number("total_fac_rvu", |(_, r)| r.total_fac_rvu)
+        .number("mp_rvu", Places::Rvu, |(_, r)| r.mp_rvu)
+        .number("total_nonfac_rvu", Places::Rvu, |(_, r)| r.total_nonfac_rvu)
+        .number("total_fac_rvu", Places::Rvu, |(_, r)| r.total_fac_rvu)
         .indicator("pctc_ind", |(_, r)| &r.pctc_ind)
         .indicator("global_days", |(_, r)| &r.global_days)
-        .number("pre_op", |(_, r)| r.pre_op)
-        .number("intra_op", |(_, r)| r.intra_op)
-        .number("post_op", |(_, r)| r.post_op)
+        .number("pre_op", Places::Rvu, |(_, r)| r.pre_op)
+        .number("intra_op", Places::Rvu, |(_, r)| r.intra_op)
+        .number("post_op", Places::Rvu, |(_, r)| r.post_op)
         .indicator("mult_proc", |(_, r)| &r.mult_proc)
         .indicator("bilat_surg", |(_, r)| &r.bilat_surg)
         .indicator("asst_surg", |(_, r)| &r.asst_surg)
@@ -56,13 +56,15 @@ pub fn rvu_frame(
             r.pricing_ind.as_deref().unwrap_or("")
         })
         .indicator("endo_base", |(_, r)| &r.endo_base)
-        .number("conv_factor", |(_, r)| r.conv_factor)
+        .number("conv_factor", Places::ConvFactor, |(_, r)| r.conv_factor)
         .indicator("phys_supervision", |(_, r)| &r.phys_supervision)
         .indicator("calc_flag", |(_, r)| &r.calc_flag)
         .indicator("diag_imaging_family", |(_, r)| &r.diag_imaging_family)
-        .number("opps_pe_nonfac_rvu", |(_, r)| r.opps_pe_nonfac_rvu)
-        .number("opps_pe_fac_rvu", |(_, r)| r.opps_pe_fac_rvu)
-        .number("opps_mp_rvu", |(_, r)| r.opps_mp_rvu)
+        .number("opps_pe_nonfac_rvu", Places::Rvu, |(_, r)| {
+            r.opps_pe_nonfac_rvu
+        })
+        .number("opps_pe_fac_rvu", Places::Rvu, |(_, r)| r.opps_pe_fac_rvu)
+        .number("opps_mp_rvu", Places::Rvu, |(_, r)| r.opps_mp_rvu)
         .text("source_file", |(f, _)| &f.source_file)
         .text("source_sha256", |(f, _)| &f.source_sha256)
         .finish()

@@ -7,6 +7,7 @@ Usage: check_warehouse.py WAREHOUSE [--real]
 Exits non-zero with a message on the first mismatch.
 """
 import sys
+from decimal import Decimal as D
 
 import duckdb
 
@@ -42,8 +43,10 @@ def main():
     check(sorted(names[-2:]) == ["release", "year"], f"hive keys {names[-2:]}")
     for column in ["hcpcs", "modifier", "global_days", "phys_supervision"]:
         check(types[column] == "VARCHAR", f"{column} is {types[column]}, expected VARCHAR")
-    for column in ["work_rvu", "pe_nonfac_rvu", "conv_factor"]:
-        check(types[column] == "DOUBLE", f"{column} is {types[column]}, expected DOUBLE")
+    # CMS's numbers are exact decimals with CMS's places: RVU 2, conversion factor 4.
+    for column, expected in [("work_rvu", "DECIMAL(9,2)"), ("pe_nonfac_rvu", "DECIMAL(9,2)"),
+                             ("total_fac_rvu", "DECIMAL(9,2)"), ("conv_factor", "DECIMAL(9,4)")]:
+        check(types[column] == expected, f"{column} is {types[column]}, expected {expected}")
     check(types["effective_from"] == "DATE", f"effective_from is {types['effective_from']}")
     check(types["pe_fac_na"] == "BOOLEAN", f"pe_fac_na is {types['pe_fac_na']}")
 
@@ -59,7 +62,8 @@ def main():
         f"SELECT work_rvu, pe_nonfac_rvu, pe_fac_rvu, mp_rvu, conv_factor FROM {rvu} "
         "WHERE release_id = '2024B' AND hcpcs = '99213' AND modifier = ''"
     ).fetchall()
-    check(row == [(1.31, 1.36, 0.56, 0.11, 33.2875)], f"fixture 2024B 99213: {row}")
+    check(row == [(D("1.31"), D("1.36"), D("0.56"), D("0.11"), D("33.2875"))],
+          f"fixture 2024B 99213: {row}")
 
     if real:
         check(counts.get((2025, "D")) == 19090, f"2025D rows {counts.get((2025, 'D'))}")
@@ -68,7 +72,8 @@ def main():
             f"total_fac_rvu, global_days FROM {rvu} "
             "WHERE year = 2025 AND release = 'D' AND hcpcs = '99213' AND modifier = ''"
         ).fetchall()
-        check(row == [(1.30, 1.35, 0.57, 0.10, 2.75, 1.97, "XXX")], f"2025D 99213: {row}")
+        check(row == [(D("1.30"), D("1.35"), D("0.57"), D("0.10"), D("2.75"), D("1.97"), "XXX")],
+              f"2025D 99213: {row}")
         n26 = con.sql(
             f"SELECT count(*) FROM {rvu} WHERE release_id = '2025D' AND modifier = '26'"
         ).fetchall()[0][0]
@@ -92,7 +97,20 @@ def main():
     qp = con.sql(
         f"SELECT cf_variant, count(*), min(conv_factor), min(pricing_ind) FROM {rvu} "
         "WHERE release_id = '2026A' GROUP BY ALL ORDER BY ALL").fetchall()
-    check(qp == [("non_qp", 31, 33.4009, "9"), ("qp", 24, 33.5675, "1")], f"2026A variants {qp}")
+    check(qp == [("non_qp", 31, D("33.4009"), "9"), ("qp", 24, D("33.5675"), "1")],
+          f"2026A variants {qp}")
+    # Money: DECIMAL with cents; sums are exact, not float sums.
+    payment = f"read_parquet('{warehouse}/payment/**/*.parquet', hive_partitioning = true)"
+    ptypes = dict((r[0], r[1]) for r in con.sql(f"DESCRIBE SELECT * FROM {payment}").fetchall())
+    for column in ["nonfac_fee", "fac_fee", "nonfac_limiting_charge", "fac_limiting_charge"]:
+        check(ptypes[column] == "DECIMAL(18,2)", f"payment {column} is {ptypes[column]}")
+    gtypes = dict((r[0], r[1]) for r in con.sql(
+        f"DESCRIBE SELECT * FROM read_parquet('{warehouse}/gpci/**/*.parquet')").fetchall())
+    check(gtypes["pe_gpci"] == "DECIMAL(9,3)", f"pe_gpci is {gtypes['pe_gpci']}")
+    total, cents = con.sql(
+        f"SELECT sum(nonfac_fee), sum(CAST(round(nonfac_fee * 100) AS BIGINT)) FROM {payment}"
+    ).fetchall()[0]
+    check(isinstance(total, D) and total == D(cents) / 100, f"sum(nonfac_fee) {total} vs {cents} cents")
     # The views in sql/views.sql load and answer.
     import pathlib
     views = (pathlib.Path(__file__).resolve().parents[2] / "sql" / "views.sql").read_text()
@@ -101,11 +119,12 @@ def main():
     national = con.sql(
         "SELECT nonfac_fee, fac_fee, description IS NOT NULL FROM payment_national "
         "WHERE release_id = '2025A' AND hcpcs = '99213' AND modifier = ''").fetchall()
-    check(national == [(89.92, 64.05, True)], f"payment_national 2025A 99213: {national}")
+    check(national == [(D("89.92"), D("64.05"), True)], f"payment_national 2025A 99213: {national}")
     alabama = con.sql(
         "SELECT nonfac_fee, state, locality_name FROM payment_by_locality "
         "WHERE release_id = '2025A' AND hcpcs = '76145' AND mac = '10112'").fetchall()
-    check(alabama == [(825.49, "AL", "ALABAMA")], f"payment_by_locality 76145 Alabama: {alabama}")
+    check(alabama == [(D("825.49"), "AL", "ALABAMA")],
+          f"payment_by_locality 76145 Alabama: {alabama}")
     current = con.sql("SELECT DISTINCT release_id FROM rvu_current").fetchall()
     check(current == [("2026A",)], f"rvu_current releases {current}")
     year_end = con.sql("SELECT DISTINCT release_id FROM rvu_year_end ORDER BY 1").fetchall()
@@ -114,14 +133,19 @@ def main():
     history = con.sql(
         "SELECT release_id, work_rvu FROM rvu_history WHERE hcpcs = '99214' AND modifier = '' "
         "AND cf_variant IN ('standard', 'non_qp') AND release_id <> '2025D' ORDER BY effective_from").fetchall()
-    check([w for _, w in history][-3:] == [1.93, 1.97, 1.97], f"rvu_history 99214: {history}")
+    check([w for _, w in history][-3:] == [D("1.93"), D("1.97"), D("1.97")],
+          f"rvu_history 99214: {history}")
     cf = con.sql("SELECT count(*) FROM conversion_factor").fetchall()[0][0]
     check(cf == (8 if real else 7), f"conversion_factor rows {cf}")
     if real:
         sf = con.sql(
             "SELECT nonfac_fee FROM payment_by_locality WHERE release_id = '2025D' "
             "AND hcpcs = '76145' AND mac = '01112' AND locality = '05'").fetchall()
-        check(sf == [(1339.81,)], f"2025D 76145 01112 05: {sf}")
+        check(sf == [(D("1339.81"),)], f"2025D 76145 01112 05: {sf}")
+        al = con.sql(
+            "SELECT nonfac_fee, fac_fee FROM payment_by_locality WHERE release_id = '2025D' "
+            "AND hcpcs = '76145' AND mac = '10112' AND locality = '00'").fetchall()
+        check(al == [(D("825.49"), D("825.49"))], f"2025D 76145 Alabama, exactly: {al}")
 
     print(f"BI check passed: DuckDB {duckdb.__version__} read {sum(counts.values())} rvu rows "
           f"from {len(counts)} partitions with the contract's columns")

@@ -128,15 +128,16 @@ fn every_change_class_and_an_exact_decomposition() {
     let deleted = row(&frame, "99358", "");
     assert_eq!(deleted.column("work_rvu_new").unwrap().null_count(), 1);
     // Effects always add up to the delta.
-    let column = |name: &str| frame.column(name).unwrap().f64().unwrap().clone();
+    // Exactly, in cents, as stored.
+    let column = |name: &str| mpfs::load::frame::cents(&frame, name).unwrap();
     let (delta, rvu, cf) = (
         column("nonfac_fee_delta"),
         column("nonfac_rvu_effect"),
         column("nonfac_cf_effect"),
     );
     for i in 0..frame.height() {
-        if let (Some(d), Some(r), Some(c)) = (delta.get(i), rvu.get(i), cf.get(i)) {
-            assert!((r + c - d).abs() < 0.005, "row {i}: {r} + {c} != {d}");
+        if let (Some(d), Some(r), Some(c)) = (delta[i], rvu[i], cf[i]) {
+            assert_eq!(r + c, d, "row {i}: {r} + {c} != {d} cents");
         }
     }
 
@@ -278,22 +279,9 @@ fn rvu_history_charts_a_code_without_joins() {
             "2015A", "2023D", "2024A", "2024B", "2025A", "2026A", "2026A"
         ]
     );
-    let work: Vec<f64> = visit
-        .column("work_rvu")
-        .unwrap()
-        .f64()
-        .unwrap()
-        .iter()
-        .flatten()
-        .collect();
+    let work: Vec<f64> = numbers(&visit, "work_rvu").into_iter().flatten().collect();
     assert_eq!(work, [1.93, 1.93, 1.93, 1.93, 1.97, 1.97, 1.97]);
-    let national: Vec<Option<f64>> = visit
-        .column("national_nonfac_fee")
-        .unwrap()
-        .f64()
-        .unwrap()
-        .iter()
-        .collect();
+    let national: Vec<Option<f64>> = numbers(&visit, "national_nonfac_fee");
     assert_eq!(national[4], Some(125.83));
     assert_eq!(
         national[0],

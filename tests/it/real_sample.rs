@@ -53,9 +53,15 @@ fn builds_the_real_2025d_release_into_the_rvu_table() {
         "blank modifier is \"\", never null"
     );
 
-    let cf = rvu.column("conv_factor").unwrap().f64().unwrap();
+    assert_eq!(
+        rvu.column("conv_factor").unwrap().dtype(),
+        &DataType::Decimal(9, 4),
+        "conversion factors are exact decimals with CMS's 4 places"
+    );
     assert!(
-        cf.iter().all(|v| v == Some(32.3465)),
+        numbers(&rvu, "conv_factor")
+            .iter()
+            .all(|v| *v == Some(32.3465)),
         "CF 32.3465 on every row"
     );
     let ids = rvu.column("release_id").unwrap().str().unwrap();

@@ -136,9 +136,24 @@ pub fn rows_for(frame: &DataFrame, hcpcs: &str, modifier: &str) -> DataFrame {
         .unwrap()
 }
 
+/// A numeric cell as the nearest double (decimal columns are exact; `825.49` compares equal
+/// to the literal).
 pub fn f64_at(frame: &DataFrame, column: &str) -> f64 {
     assert_eq!(frame.height(), 1, "expected exactly one row");
-    frame.column(column).unwrap().f64().unwrap().get(0).unwrap()
+    numbers(frame, column)[0].unwrap()
+}
+
+/// A numeric column (decimal or double) as the nearest doubles.
+pub fn numbers(frame: &DataFrame, column: &str) -> Vec<Option<f64>> {
+    frame
+        .column(column)
+        .unwrap()
+        .cast(&DataType::Float64)
+        .unwrap()
+        .f64()
+        .unwrap()
+        .iter()
+        .collect()
 }
 
 pub fn str_at(frame: &DataFrame, column: &str) -> Option<String> {
