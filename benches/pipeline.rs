@@ -243,7 +243,7 @@ fn run_scenario(name: &str) {
                 let options = mpfs::diff::DiffOptions {
                     from: mpfs::diff::Side::Year(2024),
                     to: mpfs::diff::Side::Year(2025),
-                    cf_variant: "non_qp".to_string(),
+                    cf_variant: mpfs::cf_variant::CfVariant::NonQp,
                     include_unchanged: true,
                     locality: None,
                     hold_rvus_at: None,

@@ -6,13 +6,16 @@
 
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum)]
 pub enum CfVariant {
     /// The single conversion factor of releases before 2026.
+    #[value(name = "standard")]
     Standard,
     /// Non-qualifying APM participants (2026+ `_nonQPP` files).
+    #[value(name = "non_qp")]
     NonQp,
     /// Qualifying APM participants (2026+ `_QPP` files).
+    #[value(name = "qp")]
     Qp,
 }
 
@@ -23,6 +26,18 @@ impl CfVariant {
             CfVariant::Standard => "standard",
             CfVariant::NonQp => "non_qp",
             CfVariant::Qp => "qp",
+        }
+    }
+}
+
+impl CfVariant {
+    /// The variant a release of `year` prices with when `wanted` is asked for: before 2026
+    /// every release has only `standard`, which stands in for either 2026 variant.
+    pub fn in_year(wanted: CfVariant, year: u16) -> CfVariant {
+        if year < 2026 {
+            CfVariant::Standard
+        } else {
+            wanted
         }
     }
 }

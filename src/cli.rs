@@ -133,10 +133,10 @@ pub struct DiffArgs {
     #[command(flatten)]
     pub locations: LocationFlags,
 
-    /// From 2026 the variant to compare (non_qp or qp); releases before 2026 compare their
-    /// single (standard) conversion factor.
-    #[arg(long, value_name = "VARIANT", default_value = "non_qp")]
-    pub cf_variant: String,
+    /// From 2026 the variant to compare; releases before 2026 compare their single
+    /// (standard) conversion factor.
+    #[arg(long, value_enum, value_name = "VARIANT", default_value = "non_qp")]
+    pub cf_variant: crate::cf_variant::CfVariant,
 
     /// Keep unchanged rows in the table and the CSV.
     #[arg(long)]
@@ -181,8 +181,8 @@ pub struct ReconcileArgs {
     pub locations: LocationFlags,
 
     /// Conversion-factor variant to compare (default: standard before 2026, non_qp after).
-    #[arg(long, value_name = "VARIANT")]
-    pub cf_variant: Option<String>,
+    #[arg(long, value_enum, value_name = "VARIANT")]
+    pub cf_variant: Option<crate::cf_variant::CfVariant>,
 
     /// How many differences to print.
     #[arg(long, value_name = "N", default_value_t = 20)]

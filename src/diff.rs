@@ -23,6 +23,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use polars::prelude::*;
 
+use crate::cf_variant::CfVariant;
 use crate::decimal::Decimal;
 use crate::load::Warehouse;
 use crate::load::frame::{FrameBuilder, Places, decimals};
@@ -108,7 +109,7 @@ pub struct DiffOptions {
     pub to: Side,
     /// From 2026 the variant to compare (`non_qp` or `qp`); releases before 2026 have only
     /// `standard`, which stands in for it.
-    pub cf_variant: String,
+    pub cf_variant: CfVariant,
     /// Keep unchanged rows in the output.
     pub include_unchanged: bool,
     /// Measure payments in this locality (GPCI effect included) instead of nationally.
@@ -249,9 +250,10 @@ pub fn resolve(side: &Side, releases: &[ReleaseRecord]) -> Result<ReleaseId, Dif
 pub fn load_snapshot(
     warehouse: &Warehouse,
     id: &ReleaseId,
-    cf_variant: &str,
+    cf_variant: CfVariant,
     locality: Option<&Locality>,
 ) -> Result<Snapshot, DiffError> {
+    let cf_variant = cf_variant.as_str();
     let frame = read_partition(warehouse, "rvu", id)?;
     let path = || {
         warehouse
@@ -564,12 +566,12 @@ pub fn diff(warehouse: &Warehouse, options: &DiffOptions) -> Result<Diff, DiffEr
     let from_id = resolve(&options.from, &releases)?;
     let to_id = resolve(&options.to, &releases)?;
     let locality = options.locality.as_ref();
-    let from = load_snapshot(warehouse, &from_id, &options.cf_variant, locality)?;
-    let to = load_snapshot(warehouse, &to_id, &options.cf_variant, locality)?;
+    let from = load_snapshot(warehouse, &from_id, options.cf_variant, locality)?;
+    let to = load_snapshot(warehouse, &to_id, options.cf_variant, locality)?;
     let held = match options.hold_rvus_at {
         Some(year) => {
             let id = resolve(&Side::Year(year), &releases)?;
-            Some(load_snapshot(warehouse, &id, &options.cf_variant, None)?)
+            Some(load_snapshot(warehouse, &id, options.cf_variant, None)?)
         }
         None => None,
     };
@@ -589,7 +591,7 @@ pub fn neighbour_diff(
 }
 
 /// The variant neighbour diffs compare from 2026 (earlier releases compare `standard`).
-pub const NEIGHBOUR_CF_VARIANT: &str = "non_qp";
+pub const NEIGHBOUR_CF_VARIANT: CfVariant = CfVariant::NonQp;
 
 impl DiffOptions {
     /// Whether these options give the diff `run` keeps for the pair ([`neighbour_diff`]).

@@ -31,16 +31,6 @@ impl Outcome {
         }
     }
 
-    /// The words a run report uses for a run's outcome.
-    pub fn label(self) -> &'static str {
-        match self {
-            Outcome::Success => "changes published",
-            Outcome::NothingNew => "nothing new",
-            Outcome::Partial => "partial failure",
-            _ => "failure",
-        }
-    }
-
     /// The outcome of a batch with `done` successes and `failed` failures.
     pub fn of_batch(done: usize, failed: usize) -> Outcome {
         match (done, failed) {

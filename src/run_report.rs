@@ -14,8 +14,7 @@ pub struct RunReport {
     pub started_at: String,
     pub finished_at: String,
     pub duration_ms: u64,
-    /// `changes published`, `nothing new`, `partial failure`, `failure`.
-    pub outcome: String,
+    pub outcome: RunOutcome,
     pub exit_code: u8,
     /// Where releases came from: cms.gov, a mirror server or a folder.
     pub source: String,
@@ -39,9 +38,7 @@ pub struct ReleaseReport {
     pub sha256: Option<String>,
     /// `downloaded`, `unchanged (...)`, `failed: ...`.
     pub fetch: String,
-    /// `built`, `built, partial` (a kind could not be read), `up to date`, `failed`,
-    /// `not available`.
-    pub status: String,
+    pub status: ReleaseStatus,
     pub error: Option<String>,
     /// Kinds the release was built without because they could not be read, with why.
     #[serde(default)]
@@ -51,6 +48,90 @@ pub struct ReleaseReport {
     pub rejected_rows: u64,
     pub fetch_ms: u64,
     pub build_ms: u64,
+}
+
+/// How a run ended, as its report says it (the exit code says the same for machines).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RunOutcome {
+    #[serde(rename = "changes published")]
+    ChangesPublished,
+    #[default]
+    #[serde(rename = "nothing new")]
+    NothingNew,
+    #[serde(rename = "partial failure")]
+    PartialFailure,
+    #[serde(rename = "failure")]
+    Failure,
+}
+
+impl RunOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunOutcome::ChangesPublished => "changes published",
+            RunOutcome::NothingNew => "nothing new",
+            RunOutcome::PartialFailure => "partial failure",
+            RunOutcome::Failure => "failure",
+        }
+    }
+}
+
+impl From<crate::outcome::Outcome> for RunOutcome {
+    fn from(outcome: crate::outcome::Outcome) -> Self {
+        use crate::outcome::Outcome;
+        match outcome {
+            Outcome::Success => RunOutcome::ChangesPublished,
+            Outcome::NothingNew => RunOutcome::NothingNew,
+            Outcome::Partial => RunOutcome::PartialFailure,
+            _ => RunOutcome::Failure,
+        }
+    }
+}
+
+impl std::fmt::Display for RunOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a run did with one release.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReleaseStatus {
+    /// Not decided yet (a report being filled in).
+    #[default]
+    #[serde(rename = "")]
+    Pending,
+    #[serde(rename = "built")]
+    Built,
+    /// Built without a kind that could not be read.
+    #[serde(rename = "built, partial")]
+    BuiltPartial,
+    #[serde(rename = "up to date")]
+    UpToDate,
+    #[serde(rename = "failed")]
+    Failed,
+    /// No cached zip to build from.
+    #[serde(rename = "not available")]
+    NotAvailable,
+}
+
+impl ReleaseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReleaseStatus::Pending => "",
+            ReleaseStatus::Built => "built",
+            ReleaseStatus::BuiltPartial => "built, partial",
+            ReleaseStatus::UpToDate => "up to date",
+            ReleaseStatus::Failed => "failed",
+            ReleaseStatus::NotAvailable => "not available",
+        }
+    }
+}
+
+impl std::fmt::Display for ReleaseStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Padded by the table that prints it.
+        f.pad(self.as_str())
+    }
 }
 
 impl RunReport {
@@ -138,5 +219,38 @@ fn truncate(text: &str, width: usize) -> String {
     } else {
         let cut: String = text.chars().take(width - 3).collect();
         format!("{cut}...")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_and_statuses_serialise_to_the_reports_words() {
+        let report = RunReport {
+            outcome: RunOutcome::PartialFailure,
+            releases: vec![ReleaseReport {
+                status: ReleaseStatus::BuiltPartial,
+                ..ReleaseReport::default()
+            }],
+            ..RunReport::default()
+        };
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["outcome"], "partial failure");
+        assert_eq!(json["releases"][0]["status"], "built, partial");
+        let back: RunReport = serde_json::from_value(json).unwrap();
+        assert_eq!(back, report);
+        for status in [
+            ReleaseStatus::Built,
+            ReleaseStatus::UpToDate,
+            ReleaseStatus::Failed,
+            ReleaseStatus::NotAvailable,
+        ] {
+            assert_eq!(
+                serde_json::to_value(status).unwrap(),
+                serde_json::Value::from(status.as_str())
+            );
+        }
     }
 }

@@ -18,7 +18,7 @@ pub fn run(args: &DiffArgs, config: &Config) -> anyhow::Result<Outcome> {
     let options = DiffOptions {
         from: args.from.parse()?,
         to: args.to.parse()?,
-        cf_variant: args.cf_variant.clone(),
+        cf_variant: args.cf_variant,
         include_unchanged: args.all,
         locality: args.locality.as_deref().map(str::parse).transpose()?,
         hold_rvus_at: args.hold_rvus_at,

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use anyhow::{Context, bail};
 use polars::prelude::*;
 
+use crate::cf_variant::CfVariant;
 use crate::cli::ReconcileArgs;
 use crate::commands::Outcome;
 use crate::config::Config;
@@ -44,14 +45,10 @@ impl Difference {
 
 pub fn run(args: &ReconcileArgs, config: &Config) -> anyhow::Result<Outcome> {
     let release: ReleaseId = args.release.parse()?;
-    let variant = args.cf_variant.clone().unwrap_or_else(|| {
-        if release.year() >= 2026 {
-            "non_qp"
-        } else {
-            "standard"
-        }
-        .to_string()
-    });
+    let variant = args
+        .cf_variant
+        .unwrap_or_else(|| CfVariant::in_year(CfVariant::NonQp, release.year()))
+        .as_str();
     let bytes = std::fs::read(&args.payment_file)
         .with_context(|| format!("cannot read {}", args.payment_file.display()))?;
     let file_name = args.payment_file.display().to_string();
@@ -69,7 +66,7 @@ pub fn run(args: &ReconcileArgs, config: &Config) -> anyhow::Result<Outcome> {
     };
     let frame = frame
         .lazy()
-        .filter(col("cf_variant").eq(lit(variant.as_str())))
+        .filter(col("cf_variant").eq(lit(variant)))
         .collect()?;
     if frame.height() == 0 {
         bail!("release {release} has no payment rows for cf_variant '{variant}'");

@@ -20,7 +20,7 @@ use crate::pipeline::derive::{Derivation, Derived, FactorCheck, refresh};
 use crate::pipeline::fetch::{ReleaseSource, fetch_releases};
 use crate::pipeline::plan::Plan;
 use crate::release::ReleaseId;
-use crate::run_report::{ReleaseReport, RunReport};
+use crate::run_report::{ReleaseReport, ReleaseStatus, RunReport};
 
 /// Releases built at once, at most: each holds a few hundred MB at its peak.
 const BUILD_WORKERS: usize = 2;
@@ -75,7 +75,7 @@ pub fn execute(
     let mut to_build: Vec<(usize, MirroredRelease, String)> = Vec::new();
     for (index, (release, report)) in plan.releases.iter().zip(reports.iter_mut()).enumerate() {
         let Some(sha) = cache.recorded_sha256(&release.id, &manifest)? else {
-            report.status = "not available".to_string();
+            report.status = ReleaseStatus::NotAvailable;
             report.error = Some("no cached zip".to_string());
             if !failed.contains(&release.id) {
                 failed.push(release.id.clone());
@@ -91,7 +91,7 @@ pub fn execute(
                 };
                 to_build.push((index, mirrored, reason));
             }
-            None => report.status = "up to date".to_string(),
+            None => report.status = ReleaseStatus::UpToDate,
         }
     }
     // Releases are independent (their own partitions and staging), so they build in
@@ -114,10 +114,10 @@ pub fn execute(
         report.build_ms = build_ms;
         match result {
             Ok(result) => {
-                report.status = "built".to_string();
+                report.status = ReleaseStatus::Built;
                 if result.record.is_partial() {
                     // Built without a kind its zip has: published, but the run is partial.
-                    report.status = "built, partial".to_string();
+                    report.status = ReleaseStatus::BuiltPartial;
                     report.failed_kinds = result
                         .record
                         .failed_kinds
@@ -136,7 +136,7 @@ pub fn execute(
             }
             Err(error) => {
                 tracing::error!(release = %mirrored.id, "build failed: {error:#}");
-                report.status = "failed".to_string();
+                report.status = ReleaseStatus::Failed;
                 report.error = Some(format!("{error:#}"));
                 if !failed.contains(&mirrored.id) {
                     failed.push(mirrored.id.clone());
@@ -188,7 +188,7 @@ pub fn execute(
         started_at,
         finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         duration_ms: started.elapsed().as_millis() as u64,
-        outcome: outcome.label().to_string(),
+        outcome: outcome.into(),
         exit_code: outcome.exit_code(),
         source: source.label(),
         cache_dir: config.cache_dir.display().to_string(),

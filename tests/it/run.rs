@@ -217,7 +217,7 @@ fn first_run_nothing_new_a_new_release_and_a_404() {
     let built: Vec<&str> = report
         .releases
         .iter()
-        .filter(|r| r.status == "built")
+        .filter(|r| r.status == mpfs::run_report::ReleaseStatus::Built)
         .map(|r| r.release.as_str())
         .collect();
     assert_eq!(built, ["2026A"], "only the new release is built:\n{text}");
