@@ -83,6 +83,105 @@ pub fn is_payable(row: &RvuRow) -> bool {
     matches!(row.status_code.as_str(), "A" | "R" | "T") && !row.not_used_for_payment
 }
 
+/// Services priced per thread at a time.
+const PRICING_CHUNK: usize = 2_048;
+
+/// The payment rows of some services at every locality, as columns.
+#[derive(Default)]
+struct Priced {
+    service_of_row: Vec<IdxSize>,
+    locality_of_row: Vec<IdxSize>,
+    nonfac_fee: Vec<Option<Cents>>,
+    fac_fee: Vec<Option<Cents>>,
+    nonfac_capped: Vec<bool>,
+    fac_capped: Vec<bool>,
+    nonfac_limiting: Vec<Option<Cents>>,
+    fac_limiting: Vec<Option<Cents>>,
+}
+
+impl Priced {
+    fn with_capacity(rows: usize) -> Priced {
+        Priced {
+            service_of_row: Vec::with_capacity(rows),
+            locality_of_row: Vec::with_capacity(rows),
+            nonfac_fee: Vec::with_capacity(rows),
+            fac_fee: Vec::with_capacity(rows),
+            nonfac_capped: Vec::with_capacity(rows),
+            fac_capped: Vec::with_capacity(rows),
+            nonfac_limiting: Vec::with_capacity(rows),
+            fac_limiting: Vec::with_capacity(rows),
+        }
+    }
+
+    fn append(&mut self, mut other: Priced) {
+        self.service_of_row.append(&mut other.service_of_row);
+        self.locality_of_row.append(&mut other.locality_of_row);
+        self.nonfac_fee.append(&mut other.nonfac_fee);
+        self.fac_fee.append(&mut other.fac_fee);
+        self.nonfac_capped.append(&mut other.nonfac_capped);
+        self.fac_capped.append(&mut other.fac_capped);
+        self.nonfac_limiting.append(&mut other.nonfac_limiting);
+        self.fac_limiting.append(&mut other.fac_limiting);
+    }
+}
+
+/// Prices the services in `range` at every locality, OPPS caps applied.
+fn price(
+    services: &[(CfVariant, &RvuRow)],
+    range: std::ops::Range<usize>,
+    localities: &[(&str, &str, Gpcis)],
+    caps_of: &HashMap<(&str, &str), Vec<(usize, &OppsCapRow)>>,
+) -> Priced {
+    let mut priced = Priced::with_capacity(range.len() * localities.len());
+    let mut cap_at: Vec<Option<&OppsCapRow>> = vec![None; localities.len()];
+    for service in range {
+        let (_, rvu) = services[service];
+        cap_at.iter_mut().for_each(|c| *c = None);
+        if let Some(list) = caps_of.get(&(rvu.hcpcs.as_str(), rvu.modifier.as_str())) {
+            for (index, cap) in list {
+                cap_at[*index] = Some(cap);
+            }
+        }
+        for (index, (_, _, gpcis)) in localities.iter().enumerate() {
+            let mut nonfac = fee_cents(
+                rvu.work_rvu,
+                rvu.pe_nonfac_rvu,
+                rvu.mp_rvu,
+                *gpcis,
+                rvu.conv_factor,
+            );
+            let mut fac = fee_cents(
+                rvu.work_rvu,
+                rvu.pe_fac_rvu,
+                rvu.mp_rvu,
+                *gpcis,
+                rvu.conv_factor,
+            );
+            let (mut nonfac_cap_bit, mut fac_cap_bit) = (false, false);
+            if let Some(cap) = cap_at[index] {
+                let (nonfac_cap, fac_cap) = (cap.nonfac_cap.raw() / 100, cap.fac_cap.raw() / 100);
+                if nonfac_cap < nonfac {
+                    (nonfac, nonfac_cap_bit) = (nonfac_cap, true);
+                }
+                if fac_cap < fac {
+                    (fac, fac_cap_bit) = (fac_cap, true);
+                }
+            }
+            priced.service_of_row.push(service as IdxSize);
+            priced.locality_of_row.push(index as IdxSize);
+            priced.nonfac_fee.push(Some(nonfac));
+            priced.fac_fee.push(Some(fac));
+            priced.nonfac_capped.push(nonfac_cap_bit);
+            priced.fac_capped.push(fac_cap_bit);
+            priced
+                .nonfac_limiting
+                .push(Some(limiting_charge_cents(nonfac)));
+            priced.fac_limiting.push(Some(limiting_charge_cents(fac)));
+        }
+    }
+    priced
+}
+
 /// Payment rows for every payable row of every variant, at every locality of `gpci` plus the
 /// national row, sorted by variant, HCPCS, modifier, MAC and locality.
 ///
@@ -141,58 +240,30 @@ pub fn payment_frame(
     services
         .sort_by(|(va, a), (vb, b)| (va, &a.hcpcs, &a.modifier).cmp(&(vb, &b.hcpcs, &b.modifier)));
 
+    // Priced in chunks of services on both cores; the chunks keep the services' order, so
+    // the table is the same whatever the number of threads.
+    let chunks: Vec<std::ops::Range<usize>> = (0..services.len())
+        .step_by(PRICING_CHUNK)
+        .map(|start| start..(start + PRICING_CHUNK).min(services.len()))
+        .collect();
+    let priced = crate::parallel::map(&chunks, crate::parallel::workers(2), |range| {
+        price(&services, range.clone(), &localities, &caps_of)
+    });
     let height = services.len() * localities.len();
-    let mut service_of_row: Vec<IdxSize> = Vec::with_capacity(height);
-    let mut locality_of_row: Vec<IdxSize> = Vec::with_capacity(height);
-    let mut nonfac_fee = Vec::with_capacity(height);
-    let mut fac_fee = Vec::with_capacity(height);
-    let mut nonfac_capped = Vec::with_capacity(height);
-    let mut fac_capped = Vec::with_capacity(height);
-    let mut nonfac_limiting = Vec::with_capacity(height);
-    let mut fac_limiting = Vec::with_capacity(height);
-    let mut cap_at: Vec<Option<&OppsCapRow>> = vec![None; localities.len()];
-    for (service, (_, rvu)) in services.iter().enumerate() {
-        cap_at.iter_mut().for_each(|c| *c = None);
-        if let Some(list) = caps_of.get(&(rvu.hcpcs.as_str(), rvu.modifier.as_str())) {
-            for (index, cap) in list {
-                cap_at[*index] = Some(cap);
-            }
-        }
-        for (index, (_, _, gpcis)) in localities.iter().enumerate() {
-            let mut nonfac = fee_cents(
-                rvu.work_rvu,
-                rvu.pe_nonfac_rvu,
-                rvu.mp_rvu,
-                *gpcis,
-                rvu.conv_factor,
-            );
-            let mut fac = fee_cents(
-                rvu.work_rvu,
-                rvu.pe_fac_rvu,
-                rvu.mp_rvu,
-                *gpcis,
-                rvu.conv_factor,
-            );
-            let (mut nonfac_cap_bit, mut fac_cap_bit) = (false, false);
-            if let Some(cap) = cap_at[index] {
-                let (nonfac_cap, fac_cap) = (cap.nonfac_cap.raw() / 100, cap.fac_cap.raw() / 100);
-                if nonfac_cap < nonfac {
-                    (nonfac, nonfac_cap_bit) = (nonfac_cap, true);
-                }
-                if fac_cap < fac {
-                    (fac, fac_cap_bit) = (fac_cap, true);
-                }
-            }
-            service_of_row.push(service as IdxSize);
-            locality_of_row.push(index as IdxSize);
-            nonfac_fee.push(Some(nonfac));
-            fac_fee.push(Some(fac));
-            nonfac_capped.push(nonfac_cap_bit);
-            fac_capped.push(fac_cap_bit);
-            nonfac_limiting.push(Some(limiting_charge_cents(nonfac)));
-            fac_limiting.push(Some(limiting_charge_cents(fac)));
-        }
+    let mut all = Priced::with_capacity(height);
+    for chunk in priced {
+        all.append(chunk);
     }
+    let Priced {
+        service_of_row,
+        locality_of_row,
+        nonfac_fee,
+        fac_fee,
+        nonfac_capped,
+        fac_capped,
+        nonfac_limiting,
+        fac_limiting,
+    } = all;
 
     let per_service = FrameBuilder::new(&services)
         .release(release, effective_from)
