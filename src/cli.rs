@@ -80,23 +80,8 @@ impl Command {
     pub fn flags(&self) -> Flags {
         let mut flags = Flags::new();
         let groups: Vec<&dyn FlagGroup> = match self {
-            Command::Run(a) => vec![
-                &a.locations,
-                &a.catalog,
-                &a.source,
-                &a.http,
-                &a.transform,
-                &a.years,
-            ],
-            Command::Config(a) => vec![
-                &a.locations,
-                &a.catalog,
-                &a.source,
-                &a.http,
-                &a.transform,
-                &a.years,
-                &a.wait,
-            ],
+            Command::Run(a) => vec![&a.settings],
+            Command::Config(a) => vec![&a.settings],
             Command::Status(a) => vec![&a.locations],
             Command::Build(a) => vec![&a.locations, &a.catalog, &a.folder, &a.transform, &a.wait],
             Command::Fetch(a) => vec![
@@ -417,8 +402,9 @@ impl FlagGroup for YearsFlag {
     }
 }
 
-#[derive(Debug, Args)]
-pub struct RunArgs {
+/// Every setting flag: what `run` takes, and what `config` shows the effect of.
+#[derive(Debug, Clone, Args)]
+pub struct SettingFlags {
     #[command(flatten)]
     pub locations: LocationFlags,
     #[command(flatten)]
@@ -433,6 +419,24 @@ pub struct RunArgs {
     pub years: YearsFlag,
     #[command(flatten)]
     pub wait: WaitFlag,
+}
+
+impl FlagGroup for SettingFlags {
+    fn collect(&self, flags: &mut Flags) {
+        self.locations.collect(flags);
+        self.catalog.collect(flags);
+        self.source.collect(flags);
+        self.http.collect(flags);
+        self.transform.collect(flags);
+        self.years.collect(flags);
+        self.wait.collect(flags);
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub settings: SettingFlags,
 
     /// Only these releases (for example 2025D); repeatable. Default: the catalog's latest
     /// years (or, with a mirror folder, every zip in it).
@@ -454,19 +458,7 @@ pub struct StatusArgs {
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
     #[command(flatten)]
-    pub locations: LocationFlags,
-    #[command(flatten)]
-    pub catalog: CatalogFlag,
-    #[command(flatten)]
-    pub source: SourceFlags,
-    #[command(flatten)]
-    pub http: HttpFlags,
-    #[command(flatten)]
-    pub transform: TransformFlags,
-    #[command(flatten)]
-    pub years: YearsFlag,
-    #[command(flatten)]
-    pub wait: WaitFlag,
+    pub settings: SettingFlags,
 }
 
 /// A file format, as flags name it.

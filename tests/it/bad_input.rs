@@ -7,10 +7,7 @@ use crate::support::*;
 
 /// The 2025A fixture's PPRRVU CSV, as text, to break in known ways.
 fn good_csv() -> String {
-    let release = mpfs_synth::fixture_mirror()
-        .into_iter()
-        .find(|r| r.zip_name == "rvu25a.zip")
-        .expect("the fixtures have 2025A");
+    let release = fixture_release("rvu25a.zip");
     String::from_utf8(release.members[0].1.clone()).expect("fixture is ASCII but for 0x92")
 }
 

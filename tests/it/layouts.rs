@@ -8,10 +8,7 @@ use crate::support::*;
 
 /// The fixture 2026A release (every kind in every format) with some members replaced.
 fn release_2026a_with(replace: &[(&str, &[u8])]) -> tempfile::TempDir {
-    let release = mpfs_synth::fixture_mirror()
-        .into_iter()
-        .find(|r| r.zip_name == "rvu26a.zip")
-        .unwrap();
+    let release = fixture_release("rvu26a.zip");
     let members: Vec<(String, Vec<u8>)> = release
         .members
         .into_iter()
@@ -22,13 +19,7 @@ fn release_2026a_with(replace: &[(&str, &[u8])]) -> tempfile::TempDir {
             },
         )
         .collect();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("rvu26a.zip"),
-        mpfs_synth::zip_bytes(&members),
-    )
-    .unwrap();
-    dir
+    mirror_of_members("rvu26a.zip", &members)
 }
 
 fn releases_row(warehouse: &Path) -> DataFrame {
@@ -122,14 +113,7 @@ fn a_kind_unreadable_in_every_format_leaves_the_release_built_without_it() {
 
     // --strict makes the kind's failure the release's.
     let strict = tempfile::tempdir().unwrap();
-    let output = mpfs(&[
-        "build",
-        "--mirror",
-        path_str(mirror.path()),
-        "--warehouse",
-        path_str(strict.path()),
-        "--strict",
-    ]);
+    let output = build_output_with(mirror.path(), strict.path(), &["--strict"]);
     let text = all_output(&output);
     assert_eq!(output.status.code(), Some(1), "{text}");
     assert_contains(&text, "2026A   FAILED  ");
@@ -161,10 +145,7 @@ fn a_garbage_anes_file_costs_only_anes() {
 
 #[test]
 fn headers_with_odd_case_and_trailing_blanks_still_read() {
-    let release = mpfs_synth::fixture_mirror()
-        .into_iter()
-        .find(|r| r.zip_name == "rvu26a.zip")
-        .unwrap();
+    let release = fixture_release("rvu26a.zip");
     let csv = |name: &str| {
         String::from_utf8(
             release
@@ -226,10 +207,7 @@ fn headers_with_odd_case_and_trailing_blanks_still_read() {
 /// A 2022A release: the fixture 2025A's PPRRVU CSV under 2022's name, and GPCI in 2022's
 /// layout (112 localities, no `(MAC)`, a CSV without leading or trailing zeros).
 fn release_2022a() -> tempfile::TempDir {
-    let base = mpfs_synth::fixture_mirror()
-        .into_iter()
-        .find(|r| r.zip_name == "rvu25a.zip")
-        .unwrap();
+    let base = fixture_release("rvu25a.zip");
     let places = mpfs_synth::scale::localities_2022();
     let members = vec![
         ("PPRRVU22_JAN.csv".to_string(), base.members[0].1.clone()),
@@ -242,13 +220,7 @@ fn release_2022a() -> tempfile::TempDir {
             mpfs_synth::reference::gpci_sheet_2022(&places, false).to_xlsx(),
         ),
     ];
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("rvu22a.zip"),
-        mpfs_synth::zip_bytes(&members),
-    )
-    .unwrap();
-    dir
+    mirror_of_members("rvu22a.zip", &members)
 }
 
 #[test]
@@ -278,15 +250,7 @@ fn the_2022_gpci_layout_reads_the_same_from_csv_and_xlsx() {
     );
     for format in ["csv", "xlsx"] {
         let warehouse = tempfile::tempdir().unwrap();
-        let output = mpfs(&[
-            "build",
-            "--mirror",
-            path_str(mirror.path()),
-            "--warehouse",
-            path_str(warehouse.path()),
-            "--format",
-            format,
-        ]);
+        let output = build_output_with(mirror.path(), warehouse.path(), &["--format", format]);
         let text = all_output(&output);
         assert_eq!(output.status.code(), Some(0), "{format}: {text}");
         let gpci = read_partition(warehouse.path(), "gpci", 2022, "A");
@@ -324,10 +288,7 @@ fn the_2022_gpci_layout_reads_the_same_from_csv_and_xlsx() {
 #[test]
 fn an_april_2024_release_with_its_anes_layout_builds_whole() {
     // 2024's ANES: no title row, '2024 Anesthesia Conversion Factor', no national CF.
-    let base = mpfs_synth::fixture_mirror()
-        .into_iter()
-        .find(|r| r.zip_name == "rvu25a.zip")
-        .unwrap();
+    let base = fixture_release("rvu25a.zip");
     let places = mpfs_synth::reference::localities();
     let style = mpfs_synth::reference::AnesStyle::NoNational { year: 2024 };
     let members = vec![
@@ -342,27 +303,14 @@ fn an_april_2024_release_with_its_anes_layout_builds_whole() {
             mpfs_synth::reference::anes_sheet(style, &places, true).to_xlsx(),
         ),
     ];
-    let mirror = tempfile::tempdir().unwrap();
-    std::fs::write(
-        mirror.path().join("rvu24b.zip"),
-        mpfs_synth::zip_bytes(&members),
-    )
-    .unwrap();
+    let mirror = mirror_of_members("rvu24b.zip", &members);
     let csv = String::from_utf8(members[2].1.clone()).unwrap();
     assert!(
         csv.starts_with("Contractor,Locality,Locality Name,2024 Anesthesia Conversion Factor\r\n")
     );
     for format in ["csv", "xlsx"] {
         let warehouse = tempfile::tempdir().unwrap();
-        let output = mpfs(&[
-            "build",
-            "--mirror",
-            path_str(mirror.path()),
-            "--warehouse",
-            path_str(warehouse.path()),
-            "--format",
-            format,
-        ]);
+        let output = build_output_with(mirror.path(), warehouse.path(), &["--format", format]);
         let text = all_output(&output);
         assert_eq!(output.status.code(), Some(0), "{format}: {text}");
         let anes = read_partition(warehouse.path(), "anes_cf", 2024, "B");

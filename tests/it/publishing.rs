@@ -10,10 +10,7 @@ use crate::support::*;
 /// The fixture 2026A release with 99213's work RVU raised from 1.33 to 1.43 (totals 2.90 /
 /// 2.10), in a mirror of its own.
 fn revised_2026a() -> tempfile::TempDir {
-    let release = mpfs_synth::fixture_mirror()
-        .into_iter()
-        .find(|r| r.zip_name == "rvu26a.zip")
-        .unwrap();
+    let release = fixture_release("rvu26a.zip");
     let members: Vec<(String, Vec<u8>)> = release
         .members
         .into_iter()

@@ -5,6 +5,8 @@ use mpfs::transform::archive::{FileFormat, FileKind, ReleaseArchive};
 use mpfs::transform::{TransformOptions, anes, gpci, locco, oppscap, pprrvu, transform_release};
 use mpfs_synth::Rng;
 
+use crate::support::fixture_release;
+
 fn mutations(bytes: &[u8], rng: &mut Rng) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for i in 0..=20 {
@@ -51,10 +53,7 @@ fn parse_any(kind: FileKind, format: FileFormat, bytes: &[u8]) {
 #[test]
 fn no_parser_panics_on_damaged_input() {
     let mut rng = Rng::new(0x5eed_1234_abcd_0042);
-    let release = mpfs_synth::fixture_mirror()
-        .into_iter()
-        .find(|r| r.zip_name == "rvu26a.zip")
-        .unwrap();
+    let release = fixture_release("rvu26a.zip");
     let zip = release.zip();
     let archive =
         ReleaseArchive::from_bytes(std::path::Path::new("rvu26a.zip"), zip.clone()).unwrap();

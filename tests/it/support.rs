@@ -69,6 +69,34 @@ pub fn build(mirror: &Path, warehouse: &Path) -> Output {
     output
 }
 
+/// Runs `mpfs build` over a mirror into a warehouse with `extra` flags, whatever the outcome.
+pub fn build_output_with(mirror: &Path, warehouse: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "build",
+        "--mirror",
+        path_str(mirror),
+        "--warehouse",
+        path_str(warehouse),
+    ];
+    args.extend_from_slice(extra);
+    mpfs(&args)
+}
+
+/// One release of the fixture mirror, as the generator writes it.
+pub fn fixture_release(zip_name: &str) -> mpfs_synth::SyntheticRelease {
+    mpfs_synth::fixture_mirror()
+        .into_iter()
+        .find(|r| r.zip_name == zip_name)
+        .unwrap_or_else(|| panic!("the fixtures have no {zip_name}"))
+}
+
+/// A temporary mirror holding one release zip made of `members`.
+pub fn mirror_of_members(zip_name: &str, members: &[(String, Vec<u8>)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(zip_name), mpfs_synth::zip_bytes(members)).unwrap();
+    dir
+}
+
 /// The repository's fixture mirror.
 pub fn fixture_mirror() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mirror")

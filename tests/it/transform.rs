@@ -23,15 +23,7 @@ fn build_with(
     warehouse: &std::path::Path,
     extra: &[&str],
 ) -> std::process::Output {
-    let mut args = vec![
-        "build",
-        "--mirror",
-        path_str(mirror),
-        "--warehouse",
-        path_str(warehouse),
-    ];
-    args.extend_from_slice(extra);
-    let output = mpfs(&args);
+    let output = build_output_with(mirror, warehouse, extra);
     assert!(output.status.success(), "{}", all_output(&output));
     output
 }
@@ -179,10 +171,7 @@ fn validate_reports_agreement_and_cms_own_locco_differences() {
 
 #[test]
 fn validate_fails_on_a_value_and_notes_a_name() {
-    let release = mpfs_synth::fixture_mirror()
-        .into_iter()
-        .find(|r| r.zip_name == "rvu26a.zip")
-        .unwrap();
+    let release = fixture_release("rvu26a.zip");
     // The TXT copy of GPCI gives Alaska another PE GPCI, and one locality another name.
     let members: Vec<(String, Vec<u8>)> = release
         .members
@@ -408,10 +397,7 @@ fn older_and_2023_style_releases() {
 
 /// The 2025A fixture CSV with two rows made bad in ways checks catch.
 fn release_with_bad_rows() -> tempfile::TempDir {
-    let release = mpfs_synth::fixture_mirror()
-        .into_iter()
-        .find(|r| r.zip_name == "rvu25a.zip")
-        .unwrap();
+    let release = fixture_release("rvu25a.zip");
     let text = String::from_utf8(release.members[0].1.clone()).unwrap();
     let lines: Vec<&str> = text.split_inclusive("\r\n").collect();
     let g2211 = lines.iter().position(|l| l.starts_with("G2211,")).unwrap();
@@ -536,10 +522,7 @@ fn a_rebuilt_release_without_a_kind_loses_its_old_partition() {
     );
 
     // The same release re-posted with PPRRVU only.
-    let release = mpfs_synth::fixture_mirror()
-        .into_iter()
-        .find(|r| r.zip_name == "rvu26a.zip")
-        .unwrap();
+    let release = fixture_release("rvu26a.zip");
     let pprrvu_only: Vec<(String, Vec<u8>)> = release
         .members
         .into_iter()
