@@ -54,6 +54,7 @@ pub fn run(args: &BuildArgs, config: &Config) -> anyhow::Result<Outcome> {
     let mut failed = Vec::new();
     // Kinds left out of built releases because they could not be read.
     let mut partial = 0;
+    let mut derive_error = false;
     for release in &releases {
         match build_release(&warehouse, &catalog, release, options) {
             Ok(BuiltRelease { record, .. }) => {
@@ -80,7 +81,15 @@ pub fn run(args: &BuildArgs, config: &Config) -> anyhow::Result<Outcome> {
     }
     // Derived tables and neighbouring diffs: those the builds made stale, and any a killed
     // writer left stale.
-    let (_, derivation) = refresh(&warehouse, built.clone())?;
+    let derivation = match refresh(&warehouse, built.clone()) {
+        Ok((_, derivation)) => derivation,
+        Err(error) => {
+            println!("derived tables FAILED  {error:#}");
+            tracing::error!("derived tables not refreshed: {error:#}");
+            derive_error = true;
+            Default::default()
+        }
+    };
     if let Some(factors) = &derivation.factors {
         println!("conversion factors:");
         for line in &factors.lines {
@@ -102,7 +111,7 @@ pub fn run(args: &BuildArgs, config: &Config) -> anyhow::Result<Outcome> {
     Ok(
         match Outcome::of_batch(
             built.len(),
-            failed.len() + derivation.failed.len() + partial,
+            failed.len() + derivation.failed.len() + partial + usize::from(derive_error),
         ) {
             // Only derived tables failed: the releases are there, the rest is partial.
             Outcome::Failure if !built.is_empty() => Outcome::Partial,

@@ -24,7 +24,7 @@ use crate::load::conversion_factor::{
 };
 use crate::load::history::{RVU_HISTORY_FILE, rvu_history_frame};
 use crate::load::releases_table::{RELEASES_FILE, ReleaseRecord, merge_releases, releases_frame};
-use crate::load::{Content, Warehouse, WarehouseWriter};
+use crate::load::{Content, SCHEMA_VERSION, Warehouse, WarehouseWriter};
 use crate::release::ReleaseId;
 
 /// What each derived file was derived from, relative to the warehouse root.
@@ -368,8 +368,29 @@ pub fn refresh(
     writer: &WarehouseWriter<'_>,
     built: Vec<ReleaseRecord>,
 ) -> anyhow::Result<(Vec<ReleaseRecord>, Derivation)> {
-    let records = merge_releases(writer.releases()?, built);
-    let work = stale(writer, &records);
+    let published = writer.releases()?;
+    let records = merge_releases(published.clone(), built);
+    let outdated: Vec<String> = records
+        .iter()
+        .filter(|r| r.schema_version != SCHEMA_VERSION)
+        .map(|r| format!("{} (schema {})", r.id, r.schema_version))
+        .collect();
+    anyhow::ensure!(
+        outdated.is_empty(),
+        "the derived tables read every release, and {} were built by an older schema than {SCHEMA_VERSION}: rebuild them (mpfs run, or mpfs build --release ID) first",
+        outdated.join(", ")
+    );
+    let mut work = stale(writer, &records);
+    // The releases table is rewritten whenever the records differ from what it holds, even
+    // if its recorded inputs look the same.
+    if records != published
+        && !work.stale.iter().any(|(d, _)| *d == Derived::Releases)
+        && let Some(releases) = expected(&records)
+            .into_iter()
+            .find(|(d, _)| *d == Derived::Releases)
+    {
+        work.stale.push(releases);
+    }
     let derivation = derive(writer, &records, work)?;
     Ok((records, derivation))
 }

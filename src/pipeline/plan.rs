@@ -16,6 +16,10 @@ use crate::release::ReleaseId;
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub releases: Vec<CatalogRelease>,
+    /// Releases outside the selection that the warehouse holds as built by an older
+    /// schema: rebuilt from their cached zips (not fetched), so that every partition has
+    /// the current schema and the derived tables, which read them all, can be refreshed.
+    pub upgrades: Vec<CatalogRelease>,
     /// The warehouse's `releases` rows, by release.
     recorded: HashMap<ReleaseId, ReleaseRecord>,
 }
@@ -38,12 +42,34 @@ impl Plan {
         warehouse: &Warehouse,
     ) -> anyhow::Result<Plan> {
         let releases = select(config, catalog, explicit)?;
-        let recorded = warehouse
+        let recorded: HashMap<ReleaseId, ReleaseRecord> = warehouse
             .releases()?
             .into_iter()
             .map(|r| (r.id.clone(), r))
             .collect();
-        Ok(Plan { releases, recorded })
+        let mut upgrades: Vec<CatalogRelease> = recorded
+            .values()
+            .filter(|r| r.schema_version != SCHEMA_VERSION)
+            .filter(|r| !releases.iter().any(|s| s.id == r.id))
+            .map(|r| {
+                catalog
+                    .get(&r.id)
+                    .cloned()
+                    .unwrap_or_else(|| CatalogRelease {
+                        id: r.id.clone(),
+                        effective_from: r.effective_from,
+                        url: String::new(),
+                        alternates: Vec::new(),
+                        sha256: None,
+                    })
+            })
+            .collect();
+        upgrades.sort_by(|a, b| (a.effective_from, &a.id).cmp(&(b.effective_from, &b.id)));
+        Ok(Plan {
+            releases,
+            upgrades,
+            recorded,
+        })
     }
 
     /// Why a release whose cached zip has `sha256` must be rebuilt, or `None` when the
@@ -116,6 +142,20 @@ impl Plan {
             predictions.push(Prediction {
                 release: release.id.clone(),
                 fetch,
+                build,
+            });
+        }
+        for release in &self.upgrades {
+            let build = match self.recorded.get(&release.id) {
+                Some(record) if cache.zip_path(&release.id).is_file() => format!(
+                    "would rebuild from the cache (built by schema version {}, now {SCHEMA_VERSION})",
+                    record.schema_version
+                ),
+                _ => "cannot rebuild: built by an older schema and not cached".to_string(),
+            };
+            predictions.push(Prediction {
+                release: release.id.clone(),
+                fetch: "not fetched (outside the selection)",
                 build,
             });
         }

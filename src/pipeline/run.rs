@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::ingest::cache::Cache;
 use crate::ingest::fetch::FetchOutcome;
 use crate::ingest::mirror::MirroredRelease;
-use crate::load::WarehouseWriter;
+use crate::load::{SCHEMA_VERSION, WarehouseWriter};
 use crate::outcome::Outcome;
 use crate::pipeline::build::{BuildOptions, BuiltRelease, build_release};
 use crate::pipeline::derive::{Derivation, Derived, FactorCheck, refresh};
@@ -69,14 +69,28 @@ pub fn execute(
         })
         .collect();
 
+    // Releases outside the selection built by an older schema are rebuilt from the cache.
+    reports.extend(plan.upgrades.iter().map(|release| ReleaseReport {
+        release: release.id.to_string(),
+        fetch: "not fetched (schema upgrade)".to_string(),
+        ..ReleaseReport::default()
+    }));
+
     // 2. Rebuild what changed.
     let options = BuildOptions::from_config(config);
     let manifest = cache.manifest()?;
     let mut to_build: Vec<(usize, MirroredRelease, String)> = Vec::new();
-    for (index, (release, report)) in plan.releases.iter().zip(reports.iter_mut()).enumerate() {
+    let planned = plan.releases.iter().chain(&plan.upgrades);
+    for (index, (release, report)) in planned.zip(reports.iter_mut()).enumerate() {
         let Some(sha) = cache.recorded_sha256(&release.id, &manifest)? else {
             report.status = ReleaseStatus::NotAvailable;
-            report.error = Some("no cached zip".to_string());
+            report.error = Some(if plan.upgrades.iter().any(|u| u.id == release.id) {
+                format!(
+                    "built by an older schema than {SCHEMA_VERSION} and its zip is not in the cache to rebuild it"
+                )
+            } else {
+                "no cached zip".to_string()
+            });
             if !failed.contains(&release.id) {
                 failed.push(release.id.clone());
             }
@@ -170,7 +184,7 @@ pub fn execute(
     ) {
         (true, true) => Outcome::Success,
         (true, false) => Outcome::NothingNew,
-        (false, _) if failed.len() < plan.releases.len() => Outcome::Partial,
+        (false, _) if failed.len() < plan.releases.len() + plan.upgrades.len() => Outcome::Partial,
         (false, _) => Outcome::Failure,
     };
     let (diffs, derived): (Vec<&Derived>, Vec<&Derived>) = derivation

@@ -492,3 +492,84 @@ fn a_deleted_derived_table_is_derived_again() {
     let (code, _) = run(mirror.path(), data.path(), &[]);
     assert_eq!(code, Some(4));
 }
+
+/// Marks every release but `keep` as built by schema version 1 in the `releases` table, as
+/// a warehouse built by an older mpfs is.
+fn mark_old_schema(warehouse: &Path, keep: &str) {
+    let path = warehouse.join("releases/releases.parquet");
+    let mut frame = read_table(warehouse, "releases/releases.parquet");
+    let ids = frame.column("release_id").unwrap().str().unwrap().clone();
+    let versions: Vec<i32> = ids
+        .iter()
+        .map(|id| {
+            if id == Some(keep) {
+                mpfs::load::SCHEMA_VERSION as i32
+            } else {
+                1
+            }
+        })
+        .collect();
+    frame
+        .with_column(Column::new("schema_version".into(), versions))
+        .unwrap();
+    let mut file = std::fs::File::create(&path).unwrap();
+    ParquetWriter::new(&mut file).finish(&mut frame).unwrap();
+}
+
+#[test]
+fn a_run_outside_the_releases_it_selects_upgrades_an_older_schema() {
+    let mirror = mirror_of(&["rvu24a.zip", "rvu25a.zip", "rvu26a.zip"], &[]);
+    let data = tempfile::tempdir().unwrap();
+    let (code, text) = run(mirror.path(), data.path(), &[]);
+    assert_eq!(code, Some(0), "{text}");
+    let warehouse = data.path().join("warehouse");
+    let clean = warehouse_files(&warehouse);
+    mark_old_schema(&warehouse, "2025A");
+
+    // A run that selects only 2025A still rebuilds the others from the cache.
+    let output = mpfs(&[
+        "run",
+        "--mirror",
+        path_str(mirror.path()),
+        "--data-dir",
+        path_str(data.path()),
+        "--release",
+        "2025A",
+    ]);
+    let text = all_output(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert_contains(&text, "not fetched (schema upgrade)");
+    let versions = read_table(&warehouse, "releases/releases.parquet");
+    let versions: Vec<Option<i32>> = versions
+        .column("schema_version")
+        .unwrap()
+        .i32()
+        .unwrap()
+        .iter()
+        .collect();
+    assert!(
+        versions
+            .iter()
+            .all(|v| *v == Some(mpfs::load::SCHEMA_VERSION as i32)),
+        "{versions:?}"
+    );
+    let after = warehouse_files(&warehouse);
+    assert!(after == clean, "the upgrade ends in the clean warehouse");
+
+    // Without the zip to rebuild from, the run says so and fails partially.
+    mark_old_schema(&warehouse, "2025A");
+    std::fs::remove_file(data.path().join("cache/rvu24a.zip")).unwrap();
+    let output = mpfs(&[
+        "run",
+        "--mirror",
+        path_str(mirror.path()),
+        "--data-dir",
+        path_str(data.path()),
+        "--release",
+        "2025A",
+    ]);
+    let text = all_output(&output);
+    assert_eq!(output.status.code(), Some(3), "{text}");
+    assert_contains(&text, "its zip is not in the cache to rebuild it");
+    assert_contains(&text, "built by an older schema than");
+}
