@@ -101,7 +101,9 @@ pub fn releases_frame(records: &[ReleaseRecord]) -> PolarsResult<DataFrame> {
         .owned_text("kind_errors", |r| {
             r.failed_kinds
                 .iter()
-                .map(|(kind, error)| format!("{kind}: {error}"))
+                // One line per kind, read back by `records_from_frame`: an error's own
+                // line breaks become blanks.
+                .map(|(kind, error)| format!("{kind}: {}", error.replace(['\r', '\n'], " ")))
                 .collect::<Vec<_>>()
                 .join("\n")
         })

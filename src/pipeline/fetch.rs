@@ -12,47 +12,55 @@ use crate::ingest::http::{HttpClient, HttpError};
 use crate::release::ReleaseId;
 
 /// Where release zips come from, as the configuration says.
-pub struct ReleaseSource {
-    mirror: Option<PathBuf>,
-    base_url: Option<String>,
-    client: Option<HttpClient>,
-    progress: bool,
+pub enum ReleaseSource {
+    /// A local folder of zips named by release id.
+    Folder(PathBuf),
+    /// cms.gov, or a server with its paths.
+    Web {
+        client: HttpClient,
+        base_url: Option<String>,
+        progress: bool,
+    },
 }
 
 impl ReleaseSource {
     /// The folder of `config.mirror`, else the web (`config.base_url` or cms.gov). The HTTP
     /// client is only made when the web is used.
     pub fn from_config(config: &Config, progress: bool) -> Result<ReleaseSource, HttpError> {
-        let client = match &config.mirror {
-            Some(_) => None,
-            None => Some(HttpClient::new(config.http.clone())?),
-        };
-        Ok(ReleaseSource {
-            mirror: config.mirror.clone(),
-            base_url: config.base_url.clone(),
-            client,
-            progress,
+        Ok(match &config.mirror {
+            Some(dir) => ReleaseSource::Folder(dir.clone()),
+            None => ReleaseSource::Web {
+                client: HttpClient::new(config.http.clone())?,
+                base_url: config.base_url.clone(),
+                progress,
+            },
         })
     }
 
     fn source(&self) -> Source<'_> {
-        match (&self.mirror, &self.client) {
-            (Some(dir), _) => Source::Folder(dir),
-            (None, Some(client)) => Source::Http {
+        match self {
+            ReleaseSource::Folder(dir) => Source::Folder(dir),
+            ReleaseSource::Web {
                 client,
-                base_url: self.base_url.as_deref(),
-                progress: self.progress,
+                base_url,
+                progress,
+            } => Source::Http {
+                client,
+                base_url: base_url.as_deref(),
+                progress: *progress,
             },
-            (None, None) => unreachable!("a web source has a client"),
         }
     }
 
     /// For reports: the folder, the server, or cms.gov.
     pub fn label(&self) -> String {
-        match (&self.mirror, &self.base_url) {
-            (Some(dir), _) => format!("folder {}", dir.display()),
-            (None, Some(url)) => url.clone(),
-            (None, None) => CMS_ORIGIN.to_string(),
+        match self {
+            ReleaseSource::Folder(dir) => format!("folder {}", dir.display()),
+            ReleaseSource::Web {
+                base_url: Some(url),
+                ..
+            } => url.clone(),
+            ReleaseSource::Web { base_url: None, .. } => CMS_ORIGIN.to_string(),
         }
     }
 }

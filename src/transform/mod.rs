@@ -250,31 +250,38 @@ fn in_preference<'a>(
     ordered
 }
 
-/// Reads a kind's member of each variant the zip has. PPRRVU (`tolerant` false) reads the
-/// preferred format and fails the release on error. Other kinds try each format in turn;
-/// when none can be read, the kind is recorded in `failed` and left out (or, with
-/// `options.strict`, fails the release).
-fn read_variants<K: Kind>(
+/// Reads a kind's member of each variant the zip has, in the preferred format; any failure
+/// fails the release (PPRRVU).
+fn read_required<K: Kind>(
+    archive: &mut ReleaseArchive,
+    index: &MemberIndex,
+    options: &TransformOptions,
+    quarantine: &mut Vec<QuarantineRow>,
+) -> Result<Vec<K::File>, TransformError> {
+    let zip = archive.display_name();
+    let mut files = Vec::new();
+    for variant in index.variants(K::KIND) {
+        let member = choose(&index.of(K::KIND, Some(variant)), options.format, &zip)
+            .expect("a variant has a member")
+            .clone();
+        files.push(read_kind::<K>(archive, &member, None, options, quarantine)?);
+    }
+    Ok(files)
+}
+
+/// Reads a kind's member of each variant the zip has, trying each format in turn; when none
+/// can be read, the kind is recorded in `failed` and left out (or, with `options.strict`,
+/// fails the release).
+fn read_tolerant<K: Kind>(
     archive: &mut ReleaseArchive,
     index: &MemberIndex,
     localities: Option<&LocalityIndex>,
     options: &TransformOptions,
     quarantine: &mut Vec<QuarantineRow>,
-    failed: Option<&mut Vec<KindFailure>>,
+    failed: &mut Vec<KindFailure>,
 ) -> Result<Vec<K::File>, TransformError> {
     let zip = archive.display_name();
     let mut files = Vec::new();
-    let Some(failed) = failed else {
-        for variant in index.variants(K::KIND) {
-            let member = choose(&index.of(K::KIND, Some(variant)), options.format, &zip)
-                .expect("a variant has a member")
-                .clone();
-            files.push(read_kind::<K>(
-                archive, &member, localities, options, quarantine,
-            )?);
-        }
-        return Ok(files);
-    };
     for variant in index.variants(K::KIND) {
         let candidates = index.of(K::KIND, Some(variant));
         let mut errors: Vec<TransformError> = Vec::new();
@@ -353,21 +360,18 @@ pub fn transform_release(
     let mut quarantine = Vec::new();
     let mut failed = Vec::new();
     let q = &mut quarantine;
-    let pprrvu = read_variants::<pprrvu::Pprrvu>(archive, &index, None, options, q, None)?;
-    let f = Some(&mut failed);
-    let gpci = read_variants::<gpci::Gpci>(archive, &index, None, options, q, f)?
+    let f = &mut failed;
+    let pprrvu = read_required::<pprrvu::Pprrvu>(archive, &index, options, q)?;
+    let gpci = read_tolerant::<gpci::Gpci>(archive, &index, None, options, q, f)?
         .into_iter()
         .next();
     let localities = gpci.as_ref().map(|g| LocalityIndex::new(&g.rows));
     let l = localities.as_ref();
-    let f = Some(&mut failed);
-    let locco = read_variants::<locco::Locco>(archive, &index, l, options, q, f)?
+    let locco = read_tolerant::<locco::Locco>(archive, &index, l, options, q, f)?
         .into_iter()
         .next();
-    let f = Some(&mut failed);
-    let mut anes = read_variants::<anes::Anes>(archive, &index, l, options, q, f)?;
-    let f = Some(&mut failed);
-    let oppscap = read_variants::<oppscap::Oppscap>(archive, &index, l, options, q, f)?
+    let mut anes = read_tolerant::<anes::Anes>(archive, &index, l, options, q, f)?;
+    let oppscap = read_tolerant::<oppscap::Oppscap>(archive, &index, l, options, q, f)?
         .into_iter()
         .next();
     for table in anes.iter_mut() {

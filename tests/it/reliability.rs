@@ -59,6 +59,20 @@ fn run(mirror: &Path, data: &Path, env: &[(&str, &str)]) -> (Option<i32>, String
     (output.status.code(), all_output(&output))
 }
 
+/// A run limited to one release.
+fn run_only(mirror: &Path, data: &Path, release: &str) -> (Option<i32>, String) {
+    let output = mpfs(&[
+        "run",
+        "--mirror",
+        path_str(mirror),
+        "--data-dir",
+        path_str(data),
+        "--release",
+        release,
+    ]);
+    (output.status.code(), all_output(&output))
+}
+
 /// Kills a run at the Nth occurrence of `step`, for N = 1, 2, ... until a run passes every
 /// step, and after each kill lets one normal run finish the work.
 fn kill_at_every(step: &str, mirror: &Path, reference: &Path) -> usize {
@@ -527,17 +541,8 @@ fn a_run_outside_the_releases_it_selects_upgrades_an_older_schema() {
     mark_old_schema(&warehouse, "2025A");
 
     // A run that selects only 2025A still rebuilds the others from the cache.
-    let output = mpfs(&[
-        "run",
-        "--mirror",
-        path_str(mirror.path()),
-        "--data-dir",
-        path_str(data.path()),
-        "--release",
-        "2025A",
-    ]);
-    let text = all_output(&output);
-    assert_eq!(output.status.code(), Some(0), "{text}");
+    let (code, text) = run_only(mirror.path(), data.path(), "2025A");
+    assert_eq!(code, Some(0), "{text}");
     assert_contains(&text, "not fetched (schema upgrade)");
     let versions = read_table(&warehouse, "releases/releases.parquet");
     let versions: Vec<Option<i32>> = versions
@@ -559,17 +564,8 @@ fn a_run_outside_the_releases_it_selects_upgrades_an_older_schema() {
     // Without the zip to rebuild from, the run says so and fails partially.
     mark_old_schema(&warehouse, "2025A");
     std::fs::remove_file(data.path().join("cache/rvu24a.zip")).unwrap();
-    let output = mpfs(&[
-        "run",
-        "--mirror",
-        path_str(mirror.path()),
-        "--data-dir",
-        path_str(data.path()),
-        "--release",
-        "2025A",
-    ]);
-    let text = all_output(&output);
-    assert_eq!(output.status.code(), Some(3), "{text}");
+    let (code, text) = run_only(mirror.path(), data.path(), "2025A");
+    assert_eq!(code, Some(3), "{text}");
     assert_contains(&text, "its zip is not in the cache to rebuild it");
     assert_contains(&text, "built by an older schema than");
 }
