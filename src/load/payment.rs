@@ -23,7 +23,7 @@ use polars::prelude::*;
 
 use crate::cf_variant::CfVariant;
 use crate::decimal::Decimal;
-use crate::load::frame::{FrameBuilder, money_column};
+use crate::load::frame::{FrameBuilder, Places};
 use crate::release::ReleaseId;
 use crate::transform::gpci::GpciRow;
 use crate::transform::oppscap::OppsCapRow;
@@ -64,8 +64,36 @@ fn round_to_cents(amount: i128, scale_digits: u32) -> Cents {
     rounded as Cents
 }
 
+/// [`round_to_cents`] of an amount in 10^-12 dollars that fits 64 bits: a division by a
+/// constant, which the compiler turns into a multiplication (128-bit division is a library
+/// call, and it was the largest cost of pricing 1.1 million rows).
+fn round_picodollars_to_cents(amount: i64) -> Cents {
+    const DIVISOR: i64 = 10_000_000_000;
+    const HALF: i64 = DIVISOR / 2;
+    if amount >= 0 {
+        (amount + HALF) / DIVISOR
+    } else {
+        (amount - HALF) / DIVISOR
+    }
+}
+
 /// CMS's fee for one setting: `pe` is the facility or non-facility PE RVU.
+///
+/// RVUs, GPCIs and the CF are integers of 10^-4, so the sum of products times the CF is an
+/// exact integer of 10^-12 dollars. Real values fit 64 bits by four orders of magnitude
+/// (an RVU of 100 at GPCI 2 and CF 40 is 8 x 10^16); anything larger is computed in 128.
 pub fn fee_cents(work: Decimal, pe: Decimal, mp: Decimal, gpci: Gpcis, cf: Decimal) -> Cents {
+    let narrow = work
+        .raw()
+        .checked_mul(gpci.work.raw())
+        .and_then(|w| Some((w, pe.raw().checked_mul(gpci.pe.raw())?)))
+        .and_then(|(w, p)| Some((w, p, mp.raw().checked_mul(gpci.mp.raw())?)))
+        .and_then(|(w, p, m)| w.checked_add(p)?.checked_add(m))
+        .and_then(|adjusted| adjusted.checked_mul(cf.raw()))
+        .filter(|amount| amount.checked_abs().is_some_and(|a| a < i64::MAX / 2));
+    if let Some(amount) = narrow {
+        return round_picodollars_to_cents(amount);
+    }
     let adjusted = i128::from(work.raw()) * i128::from(gpci.work.raw())
         + i128::from(pe.raw()) * i128::from(gpci.pe.raw())
         + i128::from(mp.raw()) * i128::from(gpci.mp.raw());
@@ -75,7 +103,11 @@ pub fn fee_cents(work: Decimal, pe: Decimal, mp: Decimal, gpci: Gpcis, cf: Decim
 
 /// 109.25% of a fee (115% of the 95% non-participating amount), rounded half up.
 pub fn limiting_charge_cents(fee: Cents) -> Cents {
-    round_to_cents(i128::from(fee) * 10_925, 4 + 2)
+    match fee.checked_mul(10_925) {
+        Some(scaled) if scaled >= 0 => (scaled + 5_000) / 10_000,
+        Some(scaled) => (scaled - 5_000) / 10_000,
+        None => round_to_cents(i128::from(fee) * 10_925, 4 + 2),
+    }
 }
 
 /// Only status A, R and T are paid under the fee schedule, and never a row marked `+`.
@@ -83,66 +115,88 @@ pub fn is_payable(row: &RvuRow) -> bool {
     matches!(row.status_code.as_str(), "A" | "R" | "T") && !row.not_used_for_payment
 }
 
-/// Services priced per thread at a time.
-const PRICING_CHUNK: usize = 2_048;
-
-/// The payment rows of some services at every locality, as columns.
-#[derive(Default)]
-struct Priced {
-    service_of_row: Vec<IdxSize>,
-    locality_of_row: Vec<IdxSize>,
-    nonfac_fee: Vec<Option<Cents>>,
-    fac_fee: Vec<Option<Cents>>,
+/// The amounts of payment rows, one column each, in cents (as the 128-bit integers a polars
+/// DECIMAL column holds, so the columns move into the frame without a copy).
+struct Amounts {
+    nonfac_fee: Vec<i128>,
+    fac_fee: Vec<i128>,
     nonfac_capped: Vec<bool>,
     fac_capped: Vec<bool>,
-    nonfac_limiting: Vec<Option<Cents>>,
-    fac_limiting: Vec<Option<Cents>>,
+    nonfac_limiting: Vec<i128>,
+    fac_limiting: Vec<i128>,
 }
 
-impl Priced {
-    fn with_capacity(rows: usize) -> Priced {
-        Priced {
-            service_of_row: Vec::with_capacity(rows),
-            locality_of_row: Vec::with_capacity(rows),
-            nonfac_fee: Vec::with_capacity(rows),
-            fac_fee: Vec::with_capacity(rows),
-            nonfac_capped: Vec::with_capacity(rows),
-            fac_capped: Vec::with_capacity(rows),
-            nonfac_limiting: Vec::with_capacity(rows),
-            fac_limiting: Vec::with_capacity(rows),
+/// The rows of one run of services, each a mutable slice of a column of [`Amounts`].
+struct AmountsSlice<'a> {
+    nonfac_fee: &'a mut [i128],
+    fac_fee: &'a mut [i128],
+    nonfac_capped: &'a mut [bool],
+    fac_capped: &'a mut [bool],
+    nonfac_limiting: &'a mut [i128],
+    fac_limiting: &'a mut [i128],
+}
+
+impl Amounts {
+    fn zeroed(rows: usize) -> Amounts {
+        Amounts {
+            nonfac_fee: vec![0; rows],
+            fac_fee: vec![0; rows],
+            nonfac_capped: vec![false; rows],
+            fac_capped: vec![false; rows],
+            nonfac_limiting: vec![0; rows],
+            fac_limiting: vec![0; rows],
         }
     }
 
-    fn append(&mut self, mut other: Priced) {
-        self.service_of_row.append(&mut other.service_of_row);
-        self.locality_of_row.append(&mut other.locality_of_row);
-        self.nonfac_fee.append(&mut other.nonfac_fee);
-        self.fac_fee.append(&mut other.fac_fee);
-        self.nonfac_capped.append(&mut other.nonfac_capped);
-        self.fac_capped.append(&mut other.fac_capped);
-        self.nonfac_limiting.append(&mut other.nonfac_limiting);
-        self.fac_limiting.append(&mut other.fac_limiting);
+    /// Splits the rows into consecutive parts of at most `rows` rows.
+    fn parts(&mut self, rows: usize) -> Vec<AmountsSlice<'_>> {
+        let Amounts {
+            nonfac_fee,
+            fac_fee,
+            nonfac_capped,
+            fac_capped,
+            nonfac_limiting,
+            fac_limiting,
+        } = self;
+        let mut columns = (
+            nonfac_fee.chunks_mut(rows),
+            fac_fee.chunks_mut(rows),
+            nonfac_capped.chunks_mut(rows),
+            fac_capped.chunks_mut(rows),
+            nonfac_limiting.chunks_mut(rows),
+            fac_limiting.chunks_mut(rows),
+        );
+        std::iter::from_fn(|| {
+            Some(AmountsSlice {
+                nonfac_fee: columns.0.next()?,
+                fac_fee: columns.1.next()?,
+                nonfac_capped: columns.2.next()?,
+                fac_capped: columns.3.next()?,
+                nonfac_limiting: columns.4.next()?,
+                fac_limiting: columns.5.next()?,
+            })
+        })
+        .collect()
     }
 }
 
-/// Prices the services in `range` at every locality, OPPS caps applied.
+/// Prices `services` at every locality into `out` (rows service-major), OPPS caps applied.
 fn price(
     services: &[(CfVariant, &RvuRow)],
-    range: std::ops::Range<usize>,
     localities: &[(&str, &str, Gpcis)],
     caps_of: &HashMap<(&str, &str), Vec<(usize, &OppsCapRow)>>,
-) -> Priced {
-    let mut priced = Priced::with_capacity(range.len() * localities.len());
+    out: AmountsSlice<'_>,
+) {
     let mut cap_at: Vec<Option<&OppsCapRow>> = vec![None; localities.len()];
-    for service in range {
-        let (_, rvu) = services[service];
+    let mut row = 0;
+    for (_, rvu) in services {
         cap_at.iter_mut().for_each(|c| *c = None);
         if let Some(list) = caps_of.get(&(rvu.hcpcs.as_str(), rvu.modifier.as_str())) {
             for (index, cap) in list {
                 cap_at[*index] = Some(cap);
             }
         }
-        for (index, (_, _, gpcis)) in localities.iter().enumerate() {
+        for ((_, _, gpcis), cap) in localities.iter().zip(&cap_at) {
             let mut nonfac = fee_cents(
                 rvu.work_rvu,
                 rvu.pe_nonfac_rvu,
@@ -157,29 +211,24 @@ fn price(
                 *gpcis,
                 rvu.conv_factor,
             );
-            let (mut nonfac_cap_bit, mut fac_cap_bit) = (false, false);
-            if let Some(cap) = cap_at[index] {
+            if let Some(cap) = cap {
                 let (nonfac_cap, fac_cap) = (cap.nonfac_cap.raw() / 100, cap.fac_cap.raw() / 100);
                 if nonfac_cap < nonfac {
-                    (nonfac, nonfac_cap_bit) = (nonfac_cap, true);
+                    nonfac = nonfac_cap;
+                    out.nonfac_capped[row] = true;
                 }
                 if fac_cap < fac {
-                    (fac, fac_cap_bit) = (fac_cap, true);
+                    fac = fac_cap;
+                    out.fac_capped[row] = true;
                 }
             }
-            priced.service_of_row.push(service as IdxSize);
-            priced.locality_of_row.push(index as IdxSize);
-            priced.nonfac_fee.push(Some(nonfac));
-            priced.fac_fee.push(Some(fac));
-            priced.nonfac_capped.push(nonfac_cap_bit);
-            priced.fac_capped.push(fac_cap_bit);
-            priced
-                .nonfac_limiting
-                .push(Some(limiting_charge_cents(nonfac)));
-            priced.fac_limiting.push(Some(limiting_charge_cents(fac)));
+            out.nonfac_fee[row] = i128::from(nonfac);
+            out.fac_fee[row] = i128::from(fac);
+            out.nonfac_limiting[row] = i128::from(limiting_charge_cents(nonfac));
+            out.fac_limiting[row] = i128::from(limiting_charge_cents(fac));
+            row += 1;
         }
     }
-    priced
 }
 
 /// Payment rows for every payable row of every variant, at every locality of `gpci` plus the
@@ -240,30 +289,32 @@ pub fn payment_frame(
     services
         .sort_by(|(va, a), (vb, b)| (va, &a.hcpcs, &a.modifier).cmp(&(vb, &b.hcpcs, &b.modifier)));
 
-    // Priced in chunks of services on both cores; the chunks keep the services' order, so
+    // Priced on both cores, each thread filling its own consecutive rows of the columns, so
     // the table is the same whatever the number of threads.
-    let chunks: Vec<std::ops::Range<usize>> = (0..services.len())
-        .step_by(PRICING_CHUNK)
-        .map(|start| start..(start + PRICING_CHUNK).min(services.len()))
-        .collect();
-    let priced = crate::parallel::map(&chunks, crate::parallel::workers(2), |range| {
-        price(&services, range.clone(), &localities, &caps_of)
-    });
     let height = services.len() * localities.len();
-    let mut all = Priced::with_capacity(height);
-    for chunk in priced {
-        all.append(chunk);
-    }
-    let Priced {
-        service_of_row,
-        locality_of_row,
+    let mut amounts = Amounts::zeroed(height);
+    let workers = crate::parallel::workers(2);
+    let services_per_part = services.len().div_ceil(workers).max(1);
+    std::thread::scope(|scope| {
+        for (part, out) in services
+            .chunks(services_per_part)
+            .zip(amounts.parts(services_per_part * localities.len()))
+        {
+            let (localities, caps_of) = (&localities, &caps_of);
+            scope.spawn(move || price(part, localities, caps_of, out));
+        }
+    });
+    let nloc = localities.len();
+    let service_of_row: Vec<IdxSize> = (0..height).map(|r| (r / nloc) as IdxSize).collect();
+    let locality_of_row: Vec<IdxSize> = (0..height).map(|r| (r % nloc) as IdxSize).collect();
+    let Amounts {
         nonfac_fee,
         fac_fee,
         nonfac_capped,
         fac_capped,
         nonfac_limiting,
         fac_limiting,
-    } = all;
+    } = amounts;
 
     let per_service = FrameBuilder::new(&services)
         .release(release, effective_from)
@@ -298,15 +349,23 @@ pub fn payment_frame(
     }
     columns.push(gather(&per_locality, "mac", &locality_rows)?);
     columns.push(gather(&per_locality, "locality", &locality_rows)?);
-    columns.push(money_column("nonfac_fee", nonfac_fee)?);
-    columns.push(money_column("fac_fee", fac_fee)?);
+    columns.push(cents_column("nonfac_fee", nonfac_fee)?);
+    columns.push(cents_column("fac_fee", fac_fee)?);
     columns.push(gather(&per_service, "nonfac_na", &service_rows)?);
     columns.push(gather(&per_service, "fac_na", &service_rows)?);
     columns.push(Column::new("nonfac_opps_capped".into(), nonfac_capped));
     columns.push(Column::new("fac_opps_capped".into(), fac_capped));
-    columns.push(money_column("nonfac_limiting_charge", nonfac_limiting)?);
-    columns.push(money_column("fac_limiting_charge", fac_limiting)?);
+    columns.push(cents_column("nonfac_limiting_charge", nonfac_limiting)?);
+    columns.push(cents_column("fac_limiting_charge", fac_limiting)?);
     DataFrame::new(height, columns)
+}
+
+/// A money column without nulls from cents, moved into the frame without a copy.
+fn cents_column(name: &str, cents: Vec<i128>) -> PolarsResult<Column> {
+    Ok(Int128Chunked::from_vec(name.into(), cents)
+        .into_decimal(Places::Money.precision(), Places::Money.scale())?
+        .into_series()
+        .into_column())
 }
 
 #[cfg(test)]
@@ -358,6 +417,33 @@ mod tests {
             1
         );
         assert_eq!(round_to_cents(-5, 3), -1);
+    }
+
+    #[test]
+    fn amounts_beyond_64_bits_are_computed_in_128() {
+        // 9,999,999.99 RVUs x GPCI 2 x CF 99.9999 = 1,999,997,998.000002 dollars: the exact
+        // product in 10^-12 dollars is about 2 x 10^21, beyond i64.
+        let huge = d("9999999.99");
+        let gpci = Gpcis {
+            work: d("2"),
+            pe: d("0"),
+            mp: d("0"),
+        };
+        assert_eq!(
+            fee_cents(huge, d("0"), d("0"), gpci, d("99.9999")),
+            199_999_799_800
+        );
+        // The narrow and wide paths agree where both apply, half-cents included.
+        for (work, cf) in [("0.50", "0.01"), ("12.34", "32.3465"), ("-0.50", "0.01")] {
+            let (work, cf) = (d(work), d(cf));
+            let wide = round_to_cents(i128::from(work.raw()) * 10_000 * i128::from(cf.raw()), 12);
+            assert_eq!(fee_cents(work, d("0"), d("0"), Gpcis::NATIONAL, cf), wide);
+        }
+        assert_eq!(
+            limiting_charge_cents(i64::MAX / 100),
+            100_765_339_502_638_426
+        );
+        assert_eq!(limiting_charge_cents(-10_000), -10_925);
     }
 
     #[test]
