@@ -331,11 +331,13 @@ pub fn payment_frame(
     let service_rows = IdxCa::from_vec("service".into(), service_of_row);
     let locality_rows = IdxCa::from_vec("locality".into(), locality_of_row);
     let gather = |frame: &DataFrame, name: &str, rows: &IdxCa| -> PolarsResult<Column> {
-        Ok(frame
-            .column(name)?
-            .as_materialized_series()
-            .take(rows)?
-            .into_column())
+        let column = frame.column(name)?.as_materialized_series();
+        let column = if column.dtype() == &DataType::String {
+            dictionary_encoded(column)?
+        } else {
+            column.clone()
+        };
+        Ok(column.take(rows)?.into_column())
     };
     let mut columns = Vec::with_capacity(15);
     for name in [
@@ -358,6 +360,14 @@ pub fn payment_frame(
     columns.push(cents_column("nonfac_limiting_charge", nonfac_limiting)?);
     columns.push(cents_column("fac_limiting_charge", fac_limiting)?);
     DataFrame::new(height, columns)
+}
+
+/// A text column as a categorical (polars' global categories, so every partition's file has
+/// the same type and a scan across releases reads as one column): the Parquet writer then
+/// writes each column's keys and dictionary as they are instead of hashing a million
+/// repeated codes. Readers see text: DuckDB and Spark a VARCHAR, Polars a categorical.
+fn dictionary_encoded(column: &Series) -> PolarsResult<Series> {
+    column.cast(&DataType::from_categories(Categories::global()))
 }
 
 /// A money column without nulls from cents, moved into the frame without a copy.

@@ -396,12 +396,34 @@ fn read_parquet_file(path: &Path) -> Result<Option<DataFrame>, WarehouseError> {
     };
     ParquetReader::new(file)
         .finish()
+        .and_then(as_plain_text)
         .map(Some)
         .map_err(|source| WarehouseError::Polars {
             path: path.to_path_buf(),
             action: "cannot read Parquet",
             source,
         })
+}
+
+/// The frame with dictionary-typed text columns (the payment table writes its repeated
+/// codes as enums, see `load::payment`) as plain strings, which is what every reader here
+/// works with.
+pub fn as_plain_text(frame: DataFrame) -> PolarsResult<DataFrame> {
+    let dictionary_typed: Vec<PlSmallStr> = frame
+        .columns()
+        .iter()
+        .filter(|c| matches!(c.dtype(), DataType::Enum(..) | DataType::Categorical(..)))
+        .map(|c| c.name().clone())
+        .collect();
+    if dictionary_typed.is_empty() {
+        return Ok(frame);
+    }
+    let mut frame = frame;
+    for name in dictionary_typed {
+        let text = frame.column(&name)?.cast(&DataType::String)?;
+        frame.with_column(text)?;
+    }
+    Ok(frame)
 }
 
 /// Whether any Parquet file exists below `dir` (a scan of an empty table fails).

@@ -139,7 +139,7 @@ pub fn read_partition(warehouse: &Path, table: &str, year: u16, release: &str) -
         .join("part-0.parquet");
     let file = std::fs::File::open(&path)
         .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
-    ParquetReader::new(file).finish().unwrap()
+    mpfs::load::warehouse::as_plain_text(ParquetReader::new(file).finish().unwrap()).unwrap()
 }
 
 /// Reads a whole-table file such as `releases/releases.parquet`.
