@@ -12,16 +12,18 @@ use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
 use crate::release::ReleaseId;
+use crate::zip_locality::ZipReleaseId;
 
 /// The catalog shipped with mpfs.
 pub const BUILTIN_CATALOG: &str = include_str!("../config/releases.toml");
 /// The prefix that `--base-url` replaces in every catalog URL.
 pub const CMS_ORIGIN: &str = "https://www.cms.gov";
 
-/// One release as the catalog describes it.
+/// One zip as the catalog pins it: a PFS release ([`CatalogRelease`]) or a ZIP-locality
+/// quarter ([`CatalogZipRelease`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CatalogRelease {
-    pub id: ReleaseId,
+pub struct Pinned<Id> {
+    pub id: Id,
     pub effective_from: NaiveDate,
     pub url: String,
     pub alternates: Vec<String>,
@@ -29,7 +31,12 @@ pub struct CatalogRelease {
     pub sha256: Option<String>,
 }
 
-impl CatalogRelease {
+/// A PFS release as the catalog describes it.
+pub type CatalogRelease = Pinned<ReleaseId>;
+/// A ZIP-locality quarter as the catalog describes it.
+pub type CatalogZipRelease = Pinned<ZipReleaseId>;
+
+impl<Id> Pinned<Id> {
     /// The primary URL, then the alternates.
     pub fn urls(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.url.as_str()).chain(self.alternates.iter().map(String::as_str))
@@ -40,6 +47,7 @@ impl CatalogRelease {
 #[derive(Debug, Clone)]
 pub struct Catalog {
     releases: Vec<CatalogRelease>,
+    zip_releases: Vec<CatalogZipRelease>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +74,20 @@ pub enum CatalogError {
 struct CatalogFile {
     #[serde(default)]
     release: Vec<ReleaseEntry>,
+    #[serde(default)]
+    zip_release: Vec<ZipReleaseEntry>,
+}
+
+/// A ZIP-locality quarter: CMS's "Zip Code to Carrier Locality File". It takes effect on
+/// the quarter's first day.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ZipReleaseEntry {
+    id: String,
+    url: String,
+    #[serde(default)]
+    alternates: Vec<String>,
+    sha256: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -186,6 +208,38 @@ impl Catalog {
                 });
             }
         }
+        let mut zip_releases: Vec<CatalogZipRelease> = Vec::new();
+        for entry in file.zip_release {
+            let id: ZipReleaseId = match entry.id.parse() {
+                Ok(id) => id,
+                Err(e) => {
+                    problems.push(format!("zip_release: {e}"));
+                    continue;
+                }
+            };
+            if zip_releases.iter().any(|z| z.id == id) {
+                problems.push(format!("zip_release {id} is listed twice"));
+            }
+            for url in std::iter::once(&entry.url).chain(&entry.alternates) {
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    problems.push(format!("zip_release {id}: '{url}' is not an http(s) URL"));
+                }
+            }
+            let sha256 = entry.sha256.map(|s| s.to_ascii_lowercase());
+            if let Some(sha) = &sha256
+                && (sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()))
+            {
+                problems.push(format!("zip_release {id}: sha256 '{sha}' is not 64 hex digits"));
+            }
+            zip_releases.push(CatalogZipRelease {
+                id,
+                effective_from: id.effective_from(),
+                url: entry.url,
+                alternates: entry.alternates,
+                sha256,
+            });
+        }
+        zip_releases.sort_by_key(|z| z.id);
         if !problems.is_empty() {
             return Err(CatalogError::Invalid {
                 source_name: source_name.to_string(),
@@ -193,11 +247,27 @@ impl Catalog {
             });
         }
         releases.sort_by(|a, b| (a.effective_from, &a.id).cmp(&(b.effective_from, &b.id)));
-        Ok(Catalog { releases })
+        Ok(Catalog {
+            releases,
+            zip_releases,
+        })
     }
 
     pub fn releases(&self) -> &[CatalogRelease] {
         &self.releases
+    }
+
+    /// The ZIP-locality quarters, oldest first.
+    pub fn zip_releases(&self) -> &[CatalogZipRelease] {
+        &self.zip_releases
+    }
+
+    /// The ZIP-locality quarters of the given years, inclusive.
+    pub fn zip_releases_in_years(&self, first: u16, last: u16) -> Vec<&CatalogZipRelease> {
+        self.zip_releases
+            .iter()
+            .filter(|z| (first..=last).contains(&z.id.year()))
+            .collect()
     }
 
     pub fn get(&self, id: &ReleaseId) -> Option<&CatalogRelease> {

@@ -22,3 +22,4 @@ pub mod pipeline;
 pub mod release;
 pub mod run_report;
 pub mod transform;
+pub mod zip_locality;

@@ -15,17 +15,25 @@ use crate::ingest::mirror::{self, MirroredRelease};
 use crate::load::WarehouseWriter;
 use crate::pipeline::derive::refresh;
 use crate::pipeline::{BuildOptions, BuiltRelease, build_release, lock_folder};
+use crate::pipeline::zip_build::{ZipQuarterStatus, build_zip_quarters};
 use crate::release::ReleaseId;
+use crate::zip_locality::ZipReleaseId;
+use crate::zip_locality::archive::zips_in_folder;
 
 pub fn run(args: &BuildArgs, config: &Config) -> anyhow::Result<Outcome> {
     let folder = config.mirror.as_ref().unwrap_or(&config.cache_dir);
     let mut releases = mirror::scan(folder)?;
+    let mut quarters = zips_in_folder(folder).map_err(anyhow::Error::msg)?;
     if !args.releases.is_empty() {
-        let wanted: Vec<ReleaseId> = args
-            .releases
-            .iter()
-            .map(|r| r.parse())
-            .collect::<Result<_, _>>()?;
+        let mut wanted: Vec<ReleaseId> = Vec::new();
+        let mut wanted_quarters: Vec<ZipReleaseId> = Vec::new();
+        for text in &args.releases {
+            match (text.parse::<ReleaseId>(), text.parse::<ZipReleaseId>()) {
+                (Ok(id), _) => wanted.push(id),
+                (_, Ok(id)) => wanted_quarters.push(id),
+                (Err(e), Err(_)) => bail!("{e} (or a ZIP-locality quarter such as 2025Q4)"),
+            }
+        }
         for id in &wanted {
             if !releases.iter().any(|r| &r.id == id) {
                 bail!(
@@ -35,11 +43,21 @@ pub fn run(args: &BuildArgs, config: &Config) -> anyhow::Result<Outcome> {
                 );
             }
         }
+        for id in &wanted_quarters {
+            if !quarters.contains_key(id) {
+                bail!(
+                    "ZIP-locality quarter {id} is not in mirror {} (it has: {})",
+                    folder.display(),
+                    quarters.keys().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                );
+            }
+        }
         releases.retain(|r| wanted.contains(&r.id));
+        quarters.retain(|id, _| wanted_quarters.contains(id));
     }
-    if releases.is_empty() {
+    if releases.is_empty() && quarters.is_empty() {
         bail!(
-            "mirror {} holds no release zips (expected names such as rvu25d.zip or RVU24AR.zip)",
+            "mirror {} holds no release zips (expected names such as rvu25d.zip or RVU24AR.zip) and no ZIP-locality zips (with a ZIP5_*.txt member)",
             folder.display()
         );
     }
@@ -55,6 +73,7 @@ pub fn run(args: &BuildArgs, config: &Config) -> anyhow::Result<Outcome> {
     // Kinds left out of built releases because they could not be read.
     let mut partial = 0;
     let mut derive_error = false;
+    let (mut built_quarters, mut failed_quarters) = (0usize, 0usize);
     for release in &releases {
         match build_release(&warehouse, &catalog, release, options) {
             Ok(BuiltRelease { record, .. }) => {
@@ -99,7 +118,46 @@ pub fn run(args: &BuildArgs, config: &Config) -> anyhow::Result<Outcome> {
     for (derived, error) in &derivation.failed {
         println!("{derived} FAILED  {error}");
     }
+    // ZIP-locality quarters after the releases: their MAC/locality pairs are checked
+    // against the GPCI in force, which the releases just built may provide.
+    let (zip_outcomes, changes) =
+        build_zip_quarters(&warehouse, &quarters, config.max_rejects_percent, true);
+    for outcome in &zip_outcomes {
+        match &outcome.status {
+            ZipQuarterStatus::Built(record) => {
+                built_quarters += 1;
+                println!(
+                    "{:<7} built   {:>7} ZIP5 rows {:>7} ZIP9 rows  {:>5} quarantined  GPCI of {}  from {}",
+                    record.id.to_string(),
+                    record.zip5_rows,
+                    record.zip9_rows,
+                    record.quarantine_rows,
+                    record.gpci_release.as_deref().unwrap_or("none (not checked)"),
+                    record.zip_file
+                );
+            }
+            ZipQuarterStatus::UpToDate => {}
+            ZipQuarterStatus::Failed(error) => {
+                println!("{:<7} FAILED  {error}", outcome.id.to_string());
+                failed_quarters += 1;
+            }
+        }
+    }
+    match &changes {
+        Ok(changes) => {
+            for (from, to, n) in &changes.written {
+                println!("ZIP changes {from} -> {to}: {n} ZIPs added, removed, moved or with another rural indicator");
+            }
+        }
+        Err(error) => {
+            println!("ZIP changes FAILED  {error:#}");
+            failed_quarters += 1;
+        }
+    }
     warehouse.tidy();
+    if !zip_outcomes.is_empty() {
+        println!("{built_quarters} ZIP-locality quarters built, {failed_quarters} failed");
+    }
     println!(
         "{} built, {} failed; {} derived tables refreshed, {} failed; warehouse at {}",
         built.len(),
@@ -110,11 +168,15 @@ pub fn run(args: &BuildArgs, config: &Config) -> anyhow::Result<Outcome> {
     );
     Ok(
         match Outcome::of_batch(
-            built.len(),
-            failed.len() + derivation.failed.len() + partial + usize::from(derive_error),
+            built.len() + built_quarters,
+            failed.len()
+                + derivation.failed.len()
+                + partial
+                + usize::from(derive_error)
+                + failed_quarters,
         ) {
             // Only derived tables failed: the releases are there, the rest is partial.
-            Outcome::Failure if !built.is_empty() => Outcome::Partial,
+            Outcome::Failure if !built.is_empty() || built_quarters > 0 => Outcome::Partial,
             outcome => outcome,
         },
     )

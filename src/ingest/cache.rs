@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::lock::FolderLock;
-use crate::release::ReleaseId;
+use crate::ingest::artifact::Artifact;
 
 pub const MANIFEST_FILE: &str = "manifest.json";
 const PART_SUFFIX: &str = ".part";
@@ -108,16 +108,16 @@ impl Cache {
     }
 
     /// Where a release's zip lives once cached.
-    pub fn zip_path(&self, id: &ReleaseId) -> PathBuf {
-        self.dir.join(id.zip_name())
+    pub fn zip_path(&self, id: &impl Artifact) -> PathBuf {
+        self.dir.join(id.cache_name())
     }
 
     /// A fresh temporary path for a download of `id`, in the cache folder (same filesystem,
     /// so the final rename is atomic).
-    pub fn part_path(&self, id: &ReleaseId) -> PathBuf {
+    pub fn part_path(&self, id: &impl Artifact) -> PathBuf {
         self.dir.join(format!(
             ".{}.{}{PART_SUFFIX}",
-            id.zip_name(),
+            id.cache_name(),
             std::process::id()
         ))
     }
@@ -150,7 +150,7 @@ impl Cache {
     }
 
     /// Moves a checked download into place under the release's name.
-    pub fn install(&self, part: &Path, id: &ReleaseId) -> Result<PathBuf, CacheError> {
+    pub fn install(&self, part: &Path, id: &impl Artifact) -> Result<PathBuf, CacheError> {
         let target = self.zip_path(id);
         fs::rename(part, &target)
             .map_err(io_error(&target, "cannot move the download into place"))?;
@@ -161,7 +161,7 @@ impl Cache {
     }
 
     /// SHA-256 of the cached zip of `id`, or `None` when it is not cached.
-    pub fn cached_sha256(&self, id: &ReleaseId) -> Result<Option<String>, CacheError> {
+    pub fn cached_sha256(&self, id: &impl Artifact) -> Result<Option<String>, CacheError> {
         sha256_of_file(&self.zip_path(id))
     }
 
@@ -171,7 +171,7 @@ impl Cache {
     /// a run with nothing new need not hash every zip again.
     pub fn recorded_sha256(
         &self,
-        id: &ReleaseId,
+        id: &impl Artifact,
         manifest: &Manifest,
     ) -> Result<Option<String>, CacheError> {
         let path = self.zip_path(id);

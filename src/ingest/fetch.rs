@@ -18,10 +18,11 @@ use reqwest::header::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::catalog::{CatalogRelease, rebase_url};
+use crate::catalog::{Pinned, rebase_url};
 use crate::ingest::cache::{Cache, CacheError, Manifest, ManifestEntry, sha256_of_file};
 use crate::ingest::http::{HttpClient, HttpError, error_chain};
-use crate::transform::archive::{ReleaseArchive, Sniffed, sniff};
+use crate::ingest::artifact::Artifact;
+use crate::transform::archive::{Sniffed, sniff};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -114,10 +115,10 @@ pub enum Source<'a> {
 }
 
 /// Fetches one release into the cache, updating `manifest` in memory.
-pub fn fetch_release(
+pub fn fetch_release<Id: Artifact>(
     source: &Source<'_>,
     cache: &Cache,
-    release: &CatalogRelease,
+    release: &Pinned<Id>,
     manifest: &mut Manifest,
 ) -> Result<FetchOutcome, FetchError> {
     match source {
@@ -130,12 +131,12 @@ pub fn fetch_release(
     }
 }
 
-fn fetch_http(
+fn fetch_http<Id: Artifact>(
     client: &HttpClient,
     base_url: Option<&str>,
     progress: bool,
     cache: &Cache,
-    release: &CatalogRelease,
+    release: &Pinned<Id>,
     manifest: &mut Manifest,
 ) -> Result<FetchOutcome, FetchError> {
     let id = &release.id;
@@ -407,37 +408,35 @@ fn progress_bar(enabled: bool, length: Option<u64>, url: &str) -> ProgressBar {
 
 /// Copies a release from a local folder of zips named by release id, after checking that it
 /// is a zip that opens.
-fn copy_from_folder(
+fn copy_from_folder<Id: Artifact>(
     dir: &Path,
     cache: &Cache,
-    release: &CatalogRelease,
+    release: &Pinned<Id>,
     manifest: &mut Manifest,
 ) -> Result<FetchOutcome, FetchError> {
     let id = &release.id;
-    let found = crate::ingest::mirror::scan(dir)
-        .map_err(|e| FetchError::Local {
+    let found_path = id
+        .find_in_folder(dir)
+        .map_err(|reason| FetchError::Local {
             path: dir.to_path_buf(),
-            reason: e.to_string(),
+            reason,
         })?
-        .into_iter()
-        .find(|r| &r.id == id)
         .ok_or_else(|| FetchError::Local {
             path: dir.to_path_buf(),
             reason: format!(
-                "no zip for release {id} (expected a name such as {})",
-                id.zip_name()
+                "no zip for {id} (expected a name such as {})",
+                id.cache_name()
             ),
         })?;
     let source_url = format!(
         "file://{}",
-        found
-            .path
+        found_path
             .canonicalize()
-            .unwrap_or(found.path.clone())
+            .unwrap_or(found_path.clone())
             .display()
     );
-    let sha256 = sha256_of_file(&found.path)?.ok_or_else(|| FetchError::Local {
-        path: found.path.clone(),
+    let sha256 = sha256_of_file(&found_path)?.ok_or_else(|| FetchError::Local {
+        path: found_path.clone(),
         reason: "vanished while being read".to_string(),
     })?;
     if let Some(pinned) = &release.sha256
@@ -455,21 +454,21 @@ fn copy_from_folder(
         });
     }
     // A new or changed zip: check it is a zip that opens before it enters the cache.
-    let archive = ReleaseArchive::open(&found.path).map_err(|e| FetchError::Local {
-        path: found.path.clone(),
-        reason: e.to_string(),
+    id.check_zip(&found_path).map_err(|reason| FetchError::Local {
+        path: found_path.clone(),
+        reason,
     })?;
     let mut part = PartFile {
         path: cache.part_path(id),
         installed: false,
     };
-    std::fs::copy(&found.path, &part.path).map_err(|e| FetchError::Local {
+    std::fs::copy(&found_path, &part.path).map_err(|e| FetchError::Local {
         path: part.path.clone(),
-        reason: format!("cannot copy from {}: {e}", found.path.display()),
+        reason: format!("cannot copy from {}: {e}", found_path.display()),
     })?;
     cache.install(&part.path, id)?;
     part.installed = true;
-    let bytes = archive.size_bytes();
+    let bytes = std::fs::metadata(&part.path).map_or(0, |m| m.len());
     manifest.releases.insert(
         id.to_string(),
         ManifestEntry {

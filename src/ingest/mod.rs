@@ -2,6 +2,7 @@
 //! mirror server, [`fetch`] checks and caches each zip in the [`cache`], [`mirror`] reads a
 //! local folder of zips, and [`discovery`] notices releases the catalog does not know.
 
+pub mod artifact;
 pub mod cache;
 pub mod discovery;
 pub mod fetch;

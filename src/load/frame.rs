@@ -7,7 +7,6 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::decimal::Decimal;
-use crate::release::ReleaseId;
 
 /// Days from 1970-01-01, Arrow's date representation.
 pub fn date_to_days(date: NaiveDate) -> i32 {
@@ -167,7 +166,7 @@ impl<'a, R> FrameBuilder<'a, R> {
 
     /// `release_id` and `effective_from`, the same on every row. (`year` and `release` are
     /// hive keys in the path, never columns in the file.)
-    pub fn release(mut self, release: &ReleaseId, effective_from: NaiveDate) -> Self {
+    pub fn release(mut self, release: &impl std::fmt::Display, effective_from: NaiveDate) -> Self {
         let height = self.rows.len();
         self.columns.push(Column::new(
             "release_id".into(),

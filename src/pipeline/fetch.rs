@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::catalog::{CMS_ORIGIN, CatalogRelease};
+use crate::catalog::{CMS_ORIGIN, Pinned};
+use crate::ingest::artifact::Artifact;
 use crate::config::Config;
 use crate::ingest::cache::{Cache, CacheError};
 use crate::ingest::fetch::{FetchError, FetchOutcome, Source, fetch_release};
@@ -67,8 +68,8 @@ impl ReleaseSource {
 
 /// What fetching one release did.
 #[derive(Debug)]
-pub struct Fetched {
-    pub id: ReleaseId,
+pub struct Fetched<Id = ReleaseId> {
+    pub id: Id,
     pub result: Result<FetchOutcome, FetchError>,
     /// The URL the cached copy came from (this time or earlier), when known.
     pub url: Option<String>,
@@ -77,12 +78,12 @@ pub struct Fetched {
 
 /// Fetches each release in turn, saving the cache's manifest after each, and calls
 /// `on_fetched` as each finishes (so a command can print as it goes).
-pub fn fetch_releases<'a>(
+pub fn fetch_releases<'a, Id: Artifact + 'a>(
     source: &ReleaseSource,
     cache: &Cache,
-    releases: impl IntoIterator<Item = &'a CatalogRelease>,
-    mut on_fetched: impl FnMut(&Fetched),
-) -> Result<Vec<Fetched>, CacheError> {
+    releases: impl IntoIterator<Item = &'a Pinned<Id>>,
+    mut on_fetched: impl FnMut(&Fetched<Id>),
+) -> Result<Vec<Fetched<Id>>, CacheError> {
     let source = source.source();
     let mut manifest = cache.manifest()?;
     let mut all = Vec::new();

@@ -9,6 +9,7 @@ pub mod derive;
 pub mod fetch;
 pub mod plan;
 pub mod run;
+pub mod zip_build;
 
 use std::path::Path;
 

@@ -223,12 +223,27 @@ impl ReleaseArchive {
 
     /// Decompresses one member, refusing anything larger than a release could hold.
     pub fn read(&mut self, member: &Member) -> Result<Vec<u8>, ArchiveError> {
+        self.read_index(member.index, &member.path)
+    }
+
+    /// Decompresses the entry stored under `name` (one of [`ReleaseArchive::entry_names`]),
+    /// with the same cap: for zips whose members are not a release's kinds.
+    pub fn read_entry(&mut self, name: &str) -> Result<Vec<u8>, ArchiveError> {
+        let index = self.zip.index_for_name(name).ok_or_else(|| ArchiveError::Member {
+            path: self.path.clone(),
+            member: name.to_string(),
+            reason: "no such entry".to_string(),
+        })?;
+        self.read_index(index, name)
+    }
+
+    fn read_index(&mut self, index: usize, name: &str) -> Result<Vec<u8>, ArchiveError> {
         let member_error = |reason: String| ArchiveError::Member {
             path: self.path.clone(),
-            member: member.path.clone(),
+            member: name.to_string(),
             reason,
         };
-        let mut entry = match self.zip.by_index(member.index) {
+        let mut entry = match self.zip.by_index(index) {
             Ok(entry) => entry,
             Err(e) => return Err(member_error(e.to_string())),
         };
