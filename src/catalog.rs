@@ -229,7 +229,9 @@ impl Catalog {
             if let Some(sha) = &sha256
                 && (sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()))
             {
-                problems.push(format!("zip_release {id}: sha256 '{sha}' is not 64 hex digits"));
+                problems.push(format!(
+                    "zip_release {id}: sha256 '{sha}' is not 64 hex digits"
+                ));
             }
             zip_releases.push(CatalogZipRelease {
                 id,

@@ -73,6 +73,9 @@ pub enum Command {
     Diff(DiffArgs),
     /// Compare the warehouse's payments with CMS's National Payment Amount File (PFALL).
     Reconcile(ReconcileArgs),
+    /// Where a ZIP code is priced on a date: its MAC and locality, the locality's GPCIs and
+    /// the conversion factors in force, and the files that say so.
+    Locate(LocateArgs),
 }
 
 impl Command {
@@ -97,6 +100,7 @@ impl Command {
             Command::Validate(a) => vec![&a.locations],
             Command::Diff(a) => vec![&a.locations, &a.wait],
             Command::Reconcile(a) => vec![&a.locations],
+            Command::Locate(a) => vec![&a.locations],
         };
         for group in groups {
             group.collect(&mut flags);
@@ -107,11 +111,12 @@ impl Command {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The earlier side: a year (its last built release) or a release id.
+    /// The earlier side: a year (its last built release), a release id, or a ZIP-locality
+    /// quarter (2025Q3) to list the ZIPs that moved.
     #[arg(long, value_name = "YEAR_OR_ID")]
     pub from: String,
 
-    /// The later side: a year (its last built release) or a release id.
+    /// The later side: a year, a release id, or a ZIP-locality quarter (2025Q4).
     #[arg(long, value_name = "YEAR_OR_ID")]
     pub to: String,
 
@@ -150,6 +155,24 @@ pub struct DiffArgs {
 
     #[command(flatten)]
     pub wait: WaitFlag,
+}
+
+#[derive(Debug, Args)]
+pub struct LocateArgs {
+    /// The ZIP code: 12345, or 12345-6789 for a ZIP split between localities.
+    #[arg(value_name = "ZIP[-PLUS4]")]
+    pub zip: String,
+
+    /// The date of service (YYYY-MM-DD); default today.
+    #[arg(long, value_name = "DATE")]
+    pub date: Option<chrono::NaiveDate>,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub locations: LocationFlags,
 }
 
 #[derive(Debug, Args)]

@@ -172,13 +172,16 @@ impl RunReport {
 impl std::fmt::Display for RunReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         for r in &self.releases {
-            let rows = match r.rows.get("rvu") {
-                Some(rvu) => format!(
+            let rows = match (r.rows.get("rvu"), r.rows.get("zip_locality")) {
+                (Some(rvu), _) => format!(
                     "  {rvu} rvu, {} payment, {} rejected",
                     r.rows.get("payment").copied().unwrap_or(0),
                     r.rejected_rows
                 ),
-                None => String::new(),
+                (None, Some(zips)) => {
+                    format!("  {zips} zip_locality, {} rejected", r.rejected_rows)
+                }
+                (None, None) => String::new(),
             };
             writeln!(
                 f,

@@ -14,8 +14,8 @@ use crate::config::Config;
 use crate::ingest::mirror::{self, MirroredRelease};
 use crate::load::WarehouseWriter;
 use crate::pipeline::derive::refresh;
-use crate::pipeline::{BuildOptions, BuiltRelease, build_release, lock_folder};
 use crate::pipeline::zip_build::{ZipQuarterStatus, build_zip_quarters};
+use crate::pipeline::{BuildOptions, BuiltRelease, build_release, lock_folder};
 use crate::release::ReleaseId;
 use crate::zip_locality::ZipReleaseId;
 use crate::zip_locality::archive::zips_in_folder;
@@ -48,7 +48,11 @@ pub fn run(args: &BuildArgs, config: &Config) -> anyhow::Result<Outcome> {
                 bail!(
                     "ZIP-locality quarter {id} is not in mirror {} (it has: {})",
                     folder.display(),
-                    quarters.keys().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                    quarters
+                        .keys()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
             }
         }
@@ -132,7 +136,10 @@ pub fn run(args: &BuildArgs, config: &Config) -> anyhow::Result<Outcome> {
                     record.zip5_rows,
                     record.zip9_rows,
                     record.quarantine_rows,
-                    record.gpci_release.as_deref().unwrap_or("none (not checked)"),
+                    record
+                        .gpci_release
+                        .as_deref()
+                        .unwrap_or("none (not checked)"),
                     record.zip_file
                 );
             }
@@ -146,7 +153,9 @@ pub fn run(args: &BuildArgs, config: &Config) -> anyhow::Result<Outcome> {
     match &changes {
         Ok(changes) => {
             for (from, to, n) in &changes.written {
-                println!("ZIP changes {from} -> {to}: {n} ZIPs added, removed, moved or with another rural indicator");
+                println!(
+                    "ZIP changes {from} -> {to}: {n} ZIPs added, removed, moved or with another rural indicator"
+                );
             }
         }
         Err(error) => {

@@ -13,8 +13,85 @@ use crate::diff::{Diff, DiffOptions, DiffRow, RVU_COLUMNS, diff};
 use crate::load::{Warehouse, WarehouseWriter};
 use crate::pipeline::derive::save_diff;
 use crate::pipeline::lock_folder;
+use crate::pipeline::zip_build::changes_between;
+use crate::zip_locality::ZipReleaseId;
+use crate::zip_locality::changes::{ChangeKind, change_frame};
+
+/// `mpfs diff --from 2025Q3 --to 2025Q4`: the ZIPs whose MAC, locality or rural indicator
+/// changed between two ZIP-locality quarters (a reader: `run` keeps the neighbouring ones
+/// saved in `zip_locality_change`).
+fn zip_diff(
+    args: &DiffArgs,
+    config: &Config,
+    from: ZipReleaseId,
+    to: ZipReleaseId,
+) -> anyhow::Result<Outcome> {
+    let warehouse = Warehouse::at(&config.warehouse_dir);
+    let changes = changes_between(&warehouse, from, to)?;
+    let count = |kind| changes.iter().filter(|c| c.kind == kind).count();
+    println!(
+        "ZIP-locality {from} -> {to}: {} moved to another MAC or locality, {} with another rural indicator, {} added, {} removed",
+        count(ChangeKind::Moved),
+        count(ChangeKind::RuralChanged),
+        count(ChangeKind::Added),
+        count(ChangeKind::Removed)
+    );
+    let shown = if args.all {
+        changes.len()
+    } else {
+        args.top.min(changes.len())
+    };
+    if shown > 0 {
+        println!(
+            "{:<11} {:<5} {:<14} {:<9} {:<9} {:<12} {:<12}",
+            "zip", "state", "change", "old", "new", "old rural", "new rural"
+        );
+    }
+    for change in changes.iter().take(shown) {
+        let at = |p: &Option<crate::zip_locality::changes::Placement>| {
+            p.as_ref()
+                .map_or("-".to_string(), |p| format!("{}-{}", p.mac, p.locality))
+        };
+        let rural = |p: &Option<crate::zip_locality::changes::Placement>| {
+            p.as_ref()
+                .map_or("-".to_string(), |p| p.rural_indicator.clone())
+        };
+        let state = change
+            .new
+            .as_ref()
+            .or(change.old.as_ref())
+            .map_or("", |p| p.state.as_str());
+        println!(
+            "{:<11} {:<5} {:<14} {:<9} {:<9} {:<12} {:<12}",
+            change.key(),
+            state,
+            change.kind.as_str(),
+            at(&change.old),
+            at(&change.new),
+            rural(&change.old),
+            rural(&change.new)
+        );
+    }
+    if shown < changes.len() {
+        println!(
+            "... {} more (--all lists every one, --csv writes them)",
+            changes.len() - shown
+        );
+    }
+    if let Some(csv) = &args.csv {
+        write_csv(&change_frame(from, to, &changes)?, csv)?;
+        println!("wrote {}", csv.display());
+    }
+    Ok(Outcome::Success)
+}
 
 pub fn run(args: &DiffArgs, config: &Config) -> anyhow::Result<Outcome> {
+    if let (Ok(from), Ok(to)) = (
+        args.from.parse::<ZipReleaseId>(),
+        args.to.parse::<ZipReleaseId>(),
+    ) {
+        return zip_diff(args, config, from, to);
+    }
     let options = DiffOptions {
         from: args.from.parse()?,
         to: args.to.parse()?,

@@ -7,6 +7,7 @@ pub mod check_new;
 pub mod config;
 pub mod diff;
 pub mod fetch;
+pub mod locate;
 pub mod reconcile;
 pub mod releases;
 pub mod run;
@@ -33,6 +34,7 @@ pub fn run(command: &Command, config: &Config, json_logs: bool) -> anyhow::Resul
         Command::Validate(args) => validate::run(args, config),
         Command::Diff(args) => diff::run(args, config),
         Command::Reconcile(args) => reconcile::run(args, config),
+        Command::Locate(args) => locate::run(args, config),
     }
 }
 

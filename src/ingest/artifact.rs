@@ -34,7 +34,9 @@ impl Artifact for ReleaseId {
     }
 
     fn check_zip(&self, path: &Path) -> Result<(), String> {
-        ReleaseArchive::open(path).map(|_| ()).map_err(|e| e.to_string())
+        ReleaseArchive::open(path)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 }
 

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::lock::FolderLock;
 use crate::ingest::artifact::Artifact;
+use crate::lock::FolderLock;
 
 pub const MANIFEST_FILE: &str = "manifest.json";
 const PART_SUFFIX: &str = ".part";

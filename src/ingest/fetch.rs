@@ -19,9 +19,9 @@ use reqwest::header::{
 use sha2::{Digest, Sha256};
 
 use crate::catalog::{Pinned, rebase_url};
+use crate::ingest::artifact::Artifact;
 use crate::ingest::cache::{Cache, CacheError, Manifest, ManifestEntry, sha256_of_file};
 use crate::ingest::http::{HttpClient, HttpError, error_chain};
-use crate::ingest::artifact::Artifact;
 use crate::transform::archive::{Sniffed, sniff};
 
 #[derive(Debug, thiserror::Error)]
@@ -454,10 +454,11 @@ fn copy_from_folder<Id: Artifact>(
         });
     }
     // A new or changed zip: check it is a zip that opens before it enters the cache.
-    id.check_zip(&found_path).map_err(|reason| FetchError::Local {
-        path: found_path.clone(),
-        reason,
-    })?;
+    id.check_zip(&found_path)
+        .map_err(|reason| FetchError::Local {
+            path: found_path.clone(),
+            reason,
+        })?;
     let mut part = PartFile {
         path: cache.part_path(id),
         installed: false,

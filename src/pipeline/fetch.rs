@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::catalog::{CMS_ORIGIN, Pinned};
-use crate::ingest::artifact::Artifact;
 use crate::config::Config;
+use crate::ingest::artifact::Artifact;
 use crate::ingest::cache::{Cache, CacheError};
 use crate::ingest::fetch::{FetchError, FetchOutcome, Source, fetch_release};
 use crate::ingest::http::{HttpClient, HttpError};

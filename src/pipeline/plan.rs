@@ -4,13 +4,15 @@
 
 use std::collections::HashMap;
 
-use crate::catalog::{Catalog, CatalogRelease};
+use crate::catalog::{Catalog, CatalogRelease, CatalogZipRelease};
 use crate::config::Config;
 use crate::ingest::cache::{Cache, sha256_of_file};
 use crate::ingest::mirror;
 use crate::load::releases_table::ReleaseRecord;
 use crate::load::{SCHEMA_VERSION, Warehouse};
 use crate::release::ReleaseId;
+use crate::zip_locality::ZipReleaseId;
+use crate::zip_locality::archive::zips_in_folder;
 
 /// The releases a run keeps current, with what the warehouse recorded for each.
 #[derive(Debug, Clone)]
@@ -20,6 +22,9 @@ pub struct Plan {
     /// schema: rebuilt from their cached zips (not fetched), so that every partition has
     /// the current schema and the derived tables, which read them all, can be refreshed.
     pub upgrades: Vec<CatalogRelease>,
+    /// The ZIP-locality quarters the run keeps current: every one in a mirror folder, else
+    /// the catalog's quarters in the years of `releases`.
+    pub zip_releases: Vec<CatalogZipRelease>,
     /// The warehouse's `releases` rows, by release.
     recorded: HashMap<ReleaseId, ReleaseRecord>,
 }
@@ -41,7 +46,16 @@ impl Plan {
         explicit: &[String],
         warehouse: &Warehouse,
     ) -> anyhow::Result<Plan> {
-        let releases = select(config, catalog, explicit)?;
+        // Explicit ids name releases (2025D) or ZIP-locality quarters (2025Q4).
+        let (explicit_quarters, explicit): (Vec<String>, Vec<String>) = explicit
+            .iter()
+            .cloned()
+            .partition(|id| id.parse::<ZipReleaseId>().is_ok());
+        let releases = if explicit.is_empty() && !explicit_quarters.is_empty() {
+            Vec::new()
+        } else {
+            select(config, catalog, &explicit)?
+        };
         let recorded: HashMap<ReleaseId, ReleaseRecord> = warehouse
             .releases()?
             .into_iter()
@@ -65,9 +79,30 @@ impl Plan {
             })
             .collect();
         upgrades.sort_by(|a, b| (a.effective_from, &a.id).cmp(&(b.effective_from, &b.id)));
+        let mut zip_releases = select_zip_releases(config, catalog, &releases)?;
+        if !explicit.is_empty() || !explicit_quarters.is_empty() {
+            let wanted: Vec<ZipReleaseId> = explicit_quarters
+                .iter()
+                .map(|q| q.parse().expect("partitioned by parsing"))
+                .collect();
+            for id in &wanted {
+                if !zip_releases.iter().any(|z| z.id == *id) {
+                    match catalog.zip_releases().iter().find(|z| z.id == *id) {
+                        Some(pinned) if config.mirror.is_none() => {
+                            zip_releases.push(pinned.clone())
+                        }
+                        _ => anyhow::bail!(
+                            "ZIP-locality quarter {id} is in neither the catalog nor the mirror folder"
+                        ),
+                    }
+                }
+            }
+            zip_releases.retain(|z| wanted.contains(&z.id));
+        }
         Ok(Plan {
             releases,
             upgrades,
+            zip_releases,
             recorded,
         })
     }
@@ -163,6 +198,45 @@ impl Plan {
     }
 }
 
+/// The ZIP-locality quarters a run keeps current: every one in a mirror folder (the
+/// catalog's pin, when it has one, still checks the hash); else the catalog's quarters in
+/// the years the selected releases span.
+fn select_zip_releases(
+    config: &Config,
+    catalog: &Catalog,
+    releases: &[CatalogRelease],
+) -> anyhow::Result<Vec<CatalogZipRelease>> {
+    if let Some(dir) = &config.mirror {
+        return Ok(zips_in_folder(dir)
+            .map_err(anyhow::Error::msg)?
+            .into_keys()
+            .map(|id| {
+                catalog
+                    .zip_releases()
+                    .iter()
+                    .find(|z| z.id == id)
+                    .cloned()
+                    .unwrap_or_else(|| CatalogZipRelease {
+                        id,
+                        effective_from: id.effective_from(),
+                        url: String::new(),
+                        alternates: Vec::new(),
+                        sha256: None,
+                    })
+            })
+            .collect());
+    }
+    let years = releases.iter().map(|r| r.id.year());
+    let (Some(first), Some(last)) = (years.clone().min(), years.max()) else {
+        return Ok(Vec::new());
+    };
+    Ok(catalog
+        .zip_releases_in_years(first, last)
+        .into_iter()
+        .cloned()
+        .collect())
+}
+
 /// The releases a run keeps current: explicit ids; else, with a mirror folder, every zip in
 /// it; else the catalog's latest `years` years.
 fn select(
@@ -198,8 +272,8 @@ fn select(
             explicit
         };
         anyhow::ensure!(
-            !ids.is_empty(),
-            "the mirror folder {} holds no release zips",
+            !ids.is_empty() || !zips_in_folder(dir).map_err(anyhow::Error::msg)?.is_empty(),
+            "the mirror folder {} holds no release zips and no ZIP-locality zips",
             dir.display()
         );
         return Ok(ids.iter().map(from_catalog_or_default).collect());

@@ -11,7 +11,8 @@ use std::time::Instant;
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::ingest::cache::Cache;
-use crate::ingest::fetch::FetchOutcome;
+use crate::ingest::fetch::{FetchError, FetchOutcome};
+use crate::ingest::http::HttpError;
 use crate::ingest::mirror::MirroredRelease;
 use crate::load::{SCHEMA_VERSION, WarehouseWriter};
 use crate::outcome::Outcome;
@@ -19,8 +20,10 @@ use crate::pipeline::build::{BuildOptions, BuiltRelease, build_release};
 use crate::pipeline::derive::{Derivation, Derived, FactorCheck, refresh};
 use crate::pipeline::fetch::{ReleaseSource, fetch_releases};
 use crate::pipeline::plan::Plan;
+use crate::pipeline::zip_build::{ZipQuarterStatus, build_zip_quarters};
 use crate::release::ReleaseId;
 use crate::run_report::{ReleaseReport, ReleaseStatus, RunReport};
+use reqwest::StatusCode;
 
 /// Releases built at once, at most: each holds a few hundred MB at its peak.
 const BUILD_WORKERS: usize = 2;
@@ -163,6 +166,7 @@ pub fn execute(
     //    rebuild, and after a run that was killed before it derived them.
     let records: Vec<_> = built.iter().map(|b| b.record.clone()).collect();
     let mut errors: Vec<String> = Vec::new();
+    let mut failed_quarters = 0;
     let derivation = match refresh(warehouse, records) {
         Ok((_, derivation)) => derivation,
         Err(error) => {
@@ -174,17 +178,31 @@ pub fn execute(
     for (derived, error) in &derivation.failed {
         errors.push(format!("{derived} not derived: {error}"));
     }
+
+    // 4. ZIP-locality quarters, after the releases whose GPCI they are checked against.
+    let zip = zip_step(plan, config, source, cache, warehouse)?;
+    reports.extend(zip.reports);
+    failed_quarters += zip.failed;
+    errors.extend(zip.errors);
     warehouse.tidy();
 
-    let did_something =
-        !built.is_empty() || !derivation.refreshed.is_empty() || !derivation.removed.is_empty();
+    let did_something = !built.is_empty()
+        || !derivation.refreshed.is_empty()
+        || !derivation.removed.is_empty()
+        || zip.built > 0
+        || zip.changes_written > 0;
     let outcome = match (
-        failed.is_empty() && errors.is_empty() && partial.is_empty(),
+        failed.is_empty() && errors.is_empty() && partial.is_empty() && failed_quarters == 0,
         did_something,
     ) {
         (true, true) => Outcome::Success,
         (true, false) => Outcome::NothingNew,
-        (false, _) if failed.len() < plan.releases.len() + plan.upgrades.len() => Outcome::Partial,
+        (false, _)
+            if failed.len() + failed_quarters
+                < plan.releases.len() + plan.upgrades.len() + plan.zip_releases.len() =>
+        {
+            Outcome::Partial
+        }
         (false, _) => Outcome::Failure,
     };
     let (diffs, derived): (Vec<&Derived>, Vec<&Derived>) = derivation
@@ -197,6 +215,7 @@ pub fn execute(
             Derived::Diff(from, to) => format!("{from} -> {to}"),
             other => other.to_string(),
         })
+        .chain(zip.diffs)
         .collect();
     let report = RunReport {
         started_at,
@@ -225,5 +244,125 @@ pub fn execute(
         outcome,
         report,
         factors: derivation.factors,
+    })
+}
+
+/// What the ZIP-locality step of a run did.
+struct ZipStep {
+    reports: Vec<ReleaseReport>,
+    built: usize,
+    failed: usize,
+    changes_written: usize,
+    diffs: Vec<String>,
+    errors: Vec<String>,
+}
+
+/// Fetches the plan's ZIP-locality quarters into the cache, builds those new or changed,
+/// and refreshes the changes between neighbouring quarters.
+fn zip_step(
+    plan: &Plan,
+    config: &Config,
+    source: &ReleaseSource,
+    cache: &Cache,
+    warehouse: &WarehouseWriter<'_>,
+) -> anyhow::Result<ZipStep> {
+    let fetched = fetch_releases(source, cache, &plan.zip_releases, |_| {})?;
+    let mut reports = Vec::new();
+    let mut paths = std::collections::BTreeMap::new();
+    let mut failed = 0;
+    for f in &fetched {
+        let mut report = ReleaseReport {
+            release: f.id.to_string(),
+            source_url: f.url.clone(),
+            fetch_ms: f.ms,
+            ..ReleaseReport::default()
+        };
+        // CMS keeps only the current quarter online: a quarter whose every URL answers 404
+        // or 410 is withdrawn, which is news but not a failure of the run.
+        let withdrawn = matches!(
+            &f.result,
+            Err(FetchError::Http(HttpError::Refused { status, .. }))
+                if matches!(*status, StatusCode::NOT_FOUND | StatusCode::GONE)
+        );
+        report.fetch = match &f.result {
+            Ok(FetchOutcome::Downloaded { .. }) => "downloaded".to_string(),
+            Ok(FetchOutcome::Unchanged { reason }) => format!("unchanged ({reason})"),
+            Err(_) if withdrawn => {
+                "not online any more (CMS keeps only the current quarter)".to_string()
+            }
+            Err(error) => format!("failed: {error}"),
+        };
+        let cached = cache.zip_path(&f.id);
+        if cached.is_file() {
+            paths.insert(f.id, cached);
+            if f.result.is_err() && !withdrawn {
+                // Failed this time, but an earlier copy is cached: build what we have,
+                // and still say the fetch failed.
+                failed += 1;
+            }
+        } else {
+            report.status = ReleaseStatus::NotAvailable;
+            report.error = Some(if withdrawn {
+                "withdrawn by CMS before mpfs cached it".to_string()
+            } else {
+                "no cached zip".to_string()
+            });
+            if !withdrawn {
+                failed += 1;
+            }
+        }
+        reports.push(report);
+    }
+    let (outcomes, refresh) =
+        build_zip_quarters(warehouse, &paths, config.max_rejects_percent, false);
+    let mut built = 0;
+    for outcome in outcomes {
+        let Some(report) = reports
+            .iter_mut()
+            .find(|r| r.release == outcome.id.to_string())
+        else {
+            continue;
+        };
+        report.build_ms = outcome.ms;
+        match outcome.status {
+            ZipQuarterStatus::Built(record) => {
+                built += 1;
+                report.status = ReleaseStatus::Built;
+                report.sha256 = Some(record.zip_sha256.clone());
+                report.rows = [(
+                    "zip_locality".to_string(),
+                    record.zip5_rows + record.zip9_rows,
+                )]
+                .into();
+                report.rejected_rows = record.quarantine_rows;
+            }
+            ZipQuarterStatus::UpToDate => report.status = ReleaseStatus::UpToDate,
+            ZipQuarterStatus::Failed(error) => {
+                report.status = ReleaseStatus::Failed;
+                report.error = Some(error);
+                failed += 1;
+            }
+        }
+    }
+    let mut errors = Vec::new();
+    let (mut diffs, mut changes_written) = (Vec::new(), 0);
+    match refresh {
+        Ok(refresh) => {
+            changes_written = refresh.written.len() + refresh.removed.len();
+            diffs = refresh
+                .written
+                .iter()
+                .map(|(from, to, n)| format!("ZIP {from} -> {to} ({n} changed)"))
+                .collect();
+        }
+        Err(error) => errors.push(format!("ZIP-locality changes not refreshed: {error:#}")),
+    }
+    Ok(ZipStep {
+        reports,
+        built,
+        failed,
+        changes_written,
+        diffs,
+        errors,
     })
 }

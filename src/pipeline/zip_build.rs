@@ -19,9 +19,9 @@ use crate::zip_locality::archive::{ZipLocalityFiles, read};
 use crate::zip_locality::changes::{change_frame, compare, placements};
 use crate::zip_locality::record::{ZipRecord, ZipReject};
 use crate::zip_locality::table::{
-    ZIP_CHANGE_TABLE, ZIP_LOCALITY_TABLE, ZIP_RELEASES_FILE, ZIP_SCHEMA_VERSION,
-    ZipReleaseRecord, change_file, partition_file, zip_locality_frame, zip_quarantine_frame,
-    zip_records_from_frame, zip_releases_frame,
+    ZIP_CHANGE_TABLE, ZIP_LOCALITY_TABLE, ZIP_RELEASES_FILE, ZIP_SCHEMA_VERSION, ZipReleaseRecord,
+    change_file, partition_file, zip_locality_frame, zip_quarantine_frame, zip_records_from_frame,
+    zip_releases_frame,
 };
 
 /// The `zip_releases` table as the warehouse holds it (empty before the first quarter).
@@ -89,7 +89,9 @@ pub fn zip_rebuild_reason(
             record.gpci_release.as_deref().unwrap_or("none")
         ));
     }
-    let partition = warehouse.root().join(partition_file(ZIP_LOCALITY_TABLE, id));
+    let partition = warehouse
+        .root()
+        .join(partition_file(ZIP_LOCALITY_TABLE, id));
     (!partition.is_file()).then(|| "its zip_locality partition is missing".to_string())
 }
 
@@ -109,9 +111,7 @@ pub fn build_zip_release(
     let gpci = gpci_in_force(warehouse, id.effective_from())?;
     let source_of = |file: crate::zip_locality::record::ZipFile| match file {
         crate::zip_locality::record::ZipFile::Zip5 => files.zip5_member.clone(),
-        crate::zip_locality::record::ZipFile::Zip9 => {
-            files.zip9_member.clone().unwrap_or_default()
-        }
+        crate::zip_locality::record::ZipFile::Zip9 => files.zip9_member.clone().unwrap_or_default(),
     };
     let mut rejects: Vec<ZipReject> = files
         .zip5
@@ -186,7 +186,10 @@ pub fn build_zip_release(
     records.push(record.clone());
     let releases = zip_releases_frame(&mut records)?;
     let mut files: Vec<(PathBuf, Content)> = vec![
-        (partition_file(ZIP_LOCALITY_TABLE, id), Content::Frame(table)),
+        (
+            partition_file(ZIP_LOCALITY_TABLE, id),
+            Content::Frame(table),
+        ),
         (partition_file("quarantine", id), Content::Frame(quarantine)),
         (PathBuf::from(ZIP_RELEASES_FILE), Content::Frame(releases)),
     ];
@@ -205,6 +208,34 @@ fn placements_of(
     Ok(placements(&frame)?)
 }
 
+/// The changes between any two built quarters.
+pub fn changes_between(
+    warehouse: &Warehouse,
+    from: ZipReleaseId,
+    to: ZipReleaseId,
+) -> anyhow::Result<Vec<crate::zip_locality::changes::ZipChange>> {
+    let built: Vec<ZipReleaseId> = zip_releases(warehouse)?.iter().map(|r| r.id).collect();
+    for id in [from, to] {
+        anyhow::ensure!(
+            built.contains(&id),
+            "ZIP-locality quarter {id} is not built (built: {})",
+            if built.is_empty() {
+                "none".to_string()
+            } else {
+                built
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        );
+    }
+    Ok(compare(
+        &placements_of(warehouse, from)?,
+        &placements_of(warehouse, to)?,
+    ))
+}
+
 /// The changes saved between neighbouring quarters, as (from, to).
 fn saved_changes(warehouse: &Warehouse) -> Vec<(ZipReleaseId, ZipReleaseId)> {
     let dir = warehouse.root().join(ZIP_CHANGE_TABLE);
@@ -214,7 +245,11 @@ fn saved_changes(warehouse: &Warehouse) -> Vec<(ZipReleaseId, ZipReleaseId)> {
         let Some(from_id) = from_name.strip_prefix("from=").and_then(|s| s.parse().ok()) else {
             continue;
         };
-        for to in std::fs::read_dir(from.path()).into_iter().flatten().flatten() {
+        for to in std::fs::read_dir(from.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             let to_name = to.file_name().to_string_lossy().into_owned();
             if let Some(to_id) = to_name.strip_prefix("to=").and_then(|s| s.parse().ok()) {
                 found.push((from_id, to_id));
@@ -250,9 +285,15 @@ pub fn refresh_changes(
         if saved.contains(&(from, to)) && !rebuilt.contains(&from) && !rebuilt.contains(&to) {
             continue;
         }
-        let changes = compare(&placements_of(warehouse, from)?, &placements_of(warehouse, to)?);
+        let changes = compare(
+            &placements_of(warehouse, from)?,
+            &placements_of(warehouse, to)?,
+        );
         refresh.written.push((from, to, changes.len()));
-        files.push((change_file(from, to), Content::Frame(change_frame(from, to, &changes)?)));
+        files.push((
+            change_file(from, to),
+            Content::Frame(change_frame(from, to, &changes)?),
+        ));
     }
     let removals: Vec<PathBuf> = saved
         .into_iter()

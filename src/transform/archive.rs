@@ -229,11 +229,14 @@ impl ReleaseArchive {
     /// Decompresses the entry stored under `name` (one of [`ReleaseArchive::entry_names`]),
     /// with the same cap: for zips whose members are not a release's kinds.
     pub fn read_entry(&mut self, name: &str) -> Result<Vec<u8>, ArchiveError> {
-        let index = self.zip.index_for_name(name).ok_or_else(|| ArchiveError::Member {
-            path: self.path.clone(),
-            member: name.to_string(),
-            reason: "no such entry".to_string(),
-        })?;
+        let index = self
+            .zip
+            .index_for_name(name)
+            .ok_or_else(|| ArchiveError::Member {
+                path: self.path.clone(),
+                member: name.to_string(),
+                reason: "no such entry".to_string(),
+            })?;
         self.read_index(index, name)
     }
 

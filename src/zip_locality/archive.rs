@@ -27,7 +27,9 @@ pub enum ZipArchiveError {
         "{path}: {member}: no record carries a valid year/quarter (columns 76-80), and the name does not say the quarter"
     )]
     NoQuarter { path: PathBuf, member: String },
-    #[error("{path}: {member}: every one of its {rejected} records was rejected; first: line {line}: {reason}")]
+    #[error(
+        "{path}: {member}: every one of its {rejected} records was rejected; first: line {line}: {reason}"
+    )]
     Unreadable {
         path: PathBuf,
         member: String,
@@ -82,7 +84,11 @@ pub fn read(path: &Path) -> Result<ZipLocalityFiles, ZipArchiveError> {
                 path: path.to_path_buf(),
                 file,
                 count,
-                names: found.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+                names: found
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             }),
         }
     };

@@ -75,7 +75,10 @@ pub struct ZipChange {
 
 impl ZipChange {
     fn either(&self) -> &Placement {
-        self.new.as_ref().or(self.old.as_ref()).expect("a change has a side")
+        self.new
+            .as_ref()
+            .or(self.old.as_ref())
+            .expect("a change has a side")
     }
 
     pub fn key(&self) -> String {
@@ -145,8 +148,14 @@ pub fn change_frame(
         col("old_locality", texts(&|c| side(c, false, |p| &p.locality))),
         col("new_mac", texts(&|c| side(c, true, |p| &p.mac))),
         col("new_locality", texts(&|c| side(c, true, |p| &p.locality))),
-        col("old_rural_indicator", texts(&|c| side(c, false, |p| &p.rural_indicator))),
-        col("new_rural_indicator", texts(&|c| side(c, true, |p| &p.rural_indicator))),
+        col(
+            "old_rural_indicator",
+            texts(&|c| side(c, false, |p| &p.rural_indicator)),
+        ),
+        col(
+            "new_rural_indicator",
+            texts(&|c| side(c, true, |p| &p.rural_indicator)),
+        ),
     ];
     DataFrame::new(changes.len(), columns)
 }
@@ -181,10 +190,8 @@ mod tests {
             place("15004", None, "12502", "99", "urban"),
         ];
         let changes = compare(&old, &new);
-        let listed: Vec<(String, &str)> = changes
-            .iter()
-            .map(|c| (c.key(), c.kind.as_str()))
-            .collect();
+        let listed: Vec<(String, &str)> =
+            changes.iter().map(|c| (c.key(), c.kind.as_str())).collect();
         assert_eq!(
             listed,
             [

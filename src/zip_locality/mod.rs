@@ -9,6 +9,7 @@
 
 pub mod archive;
 pub mod changes;
+pub mod locate;
 pub mod record;
 pub mod table;
 
@@ -62,7 +63,10 @@ impl ZipReleaseId {
 
     /// The quarter holding `date`.
     pub fn of_date(date: NaiveDate) -> Option<ZipReleaseId> {
-        ZipReleaseId::new(u16::try_from(date.year()).ok()?, (date.month0() / 3 + 1) as u8)
+        ZipReleaseId::new(
+            u16::try_from(date.year()).ok()?,
+            (date.month0() / 3 + 1) as u8,
+        )
     }
 
     /// The name of its zip in the cache (and in a mirror the cache makes).
@@ -133,7 +137,10 @@ mod tests {
         assert!("2025D".parse::<ZipReleaseId>().is_err());
         assert_eq!(q4.to_string(), "2025Q4");
         assert_eq!(q4.letter(), "Q4");
-        assert_eq!(q4.effective_from(), NaiveDate::from_ymd_opt(2025, 10, 1).unwrap());
+        assert_eq!(
+            q4.effective_from(),
+            NaiveDate::from_ymd_opt(2025, 10, 1).unwrap()
+        );
         assert_eq!(ZipReleaseId::from_member_name("ZIP5_OCT2025.txt"), Some(q4));
         assert_eq!(
             ZipReleaseId::from_member_name("folder/zip9_apr2026.TXT"),

@@ -177,20 +177,28 @@ fn parse_record(file: ZipFile, line: u64, raw: &str) -> Result<ZipRecord, (Strin
     };
     let fail = |reason: String| (key.clone(), reason);
     if !digits(&zip5, 5) {
-        return Err(fail(format!("ZIP code '{zip5}' (columns 3-7) is not five digits")));
+        return Err(fail(format!(
+            "ZIP code '{zip5}' (columns 3-7) is not five digits"
+        )));
     }
     if let Some(plus4) = &plus4
         && !digits(plus4, 4)
     {
-        return Err(fail(format!("+4 '{plus4}' (columns 22-25) is not four digits")));
+        return Err(fail(format!(
+            "+4 '{plus4}' (columns 22-25) is not four digits"
+        )));
     }
     let state = field(&chars, 1, 2);
     if !state.chars().all(|c| c.is_ascii_uppercase()) {
-        return Err(fail(format!("state '{state}' (columns 1-2) is not two letters")));
+        return Err(fail(format!(
+            "state '{state}' (columns 1-2) is not two letters"
+        )));
     }
     let mac = field(&chars, 8, 12);
     if !digits(&mac, 5) {
-        return Err(fail(format!("carrier '{mac}' (columns 8-12) is not five digits")));
+        return Err(fail(format!(
+            "carrier '{mac}' (columns 8-12) is not five digits"
+        )));
     }
     let locality = field(&chars, 13, 14);
     if !digits(&locality, 2) {
@@ -244,13 +252,30 @@ pub(crate) mod tests {
     use super::*;
 
     /// A ZIP5 record in CMS's layout, written here field by field.
-    pub fn zip5_line(state: &str, zip: &str, mac: &str, loc: &str, rural: char, flag: char) -> String {
+    pub fn zip5_line(
+        state: &str,
+        zip: &str,
+        mac: &str,
+        loc: &str,
+        rural: char,
+        flag: char,
+    ) -> String {
         format!("{state}{zip}{mac}{loc}{rural}Z9   {flag} A{:52}20254", "")
     }
 
     /// A ZIP9 record in CMS's layout.
-    pub fn zip9_line(state: &str, zip: &str, mac: &str, loc: &str, rural: char, plus4: &str) -> String {
-        format!("{state}{zip}{mac}{loc}{rural}     1{plus4}      A{:43}20254", "")
+    pub fn zip9_line(
+        state: &str,
+        zip: &str,
+        mac: &str,
+        loc: &str,
+        rural: char,
+        plus4: &str,
+    ) -> String {
+        format!(
+            "{state}{zip}{mac}{loc}{rural}     1{plus4}      A{:43}20254",
+            ""
+        )
     }
 
     #[test]
@@ -261,7 +286,11 @@ pub(crate) mod tests {
         assert!(parsed.rejects.is_empty(), "{:?}", parsed.rejects);
         let record = &parsed.records[0];
         assert_eq!(
-            (record.state.as_str(), record.zip5.as_str(), record.mac.as_str()),
+            (
+                record.state.as_str(),
+                record.zip5.as_str(),
+                record.mac.as_str()
+            ),
             ("AK", "99501", "02102")
         );
         assert_eq!(record.locality, "01");
@@ -306,10 +335,19 @@ pub(crate) mod tests {
             .collect();
         assert_eq!(reasons.len(), 3);
         assert!(reasons[0].0 == 2 && reasons[0].1.starts_with("truncated record: 40 characters"));
-        assert!(reasons[1].0 == 3 && reasons[1].1.contains("'3500A' (columns 3-7) is not five digits"));
+        assert!(
+            reasons[1].0 == 3
+                && reasons[1]
+                    .1
+                    .contains("'3500A' (columns 3-7) is not five digits")
+        );
         assert!(reasons[2].1.contains("rural indicator 'X'"));
         let bad_plus4 = zip9_line("PA", "15001", "12502", "99", ' ', "12a4");
         let parsed = parse(ZipFile::Zip9, bad_plus4.as_bytes());
-        assert!(parsed.rejects[0].reason.contains("+4 '12a4'"), "{:?}", parsed.rejects);
+        assert!(
+            parsed.rejects[0].reason.contains("+4 '12a4'"),
+            "{:?}",
+            parsed.rejects
+        );
     }
 }

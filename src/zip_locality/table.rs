@@ -148,7 +148,11 @@ pub fn zip_records_from_frame(
             .map_err(|e| bad(format!("column {name}: {e}")))?
             .cast(&DataType::Int64)
             .map_err(|e| bad(format!("column {name}: {e}")))?;
-        Ok(column.i64().map_err(|e| bad(e.to_string()))?.iter().collect())
+        Ok(column
+            .i64()
+            .map_err(|e| bad(e.to_string()))?
+            .iter()
+            .collect())
     };
     let date = |name: &str| -> Result<Vec<Option<NaiveDate>>, String> {
         Ok(text(name)?
@@ -156,7 +160,11 @@ pub fn zip_records_from_frame(
             .map(|v| v.and_then(|v| NaiveDate::parse_from_str(&v, "%Y-%m-%d").ok()))
             .collect())
     };
-    let (ids, from, to) = (text("release_id")?, date("effective_from")?, date("effective_to")?);
+    let (ids, from, to) = (
+        text("release_id")?,
+        date("effective_from")?,
+        date("effective_to")?,
+    );
     let (files, shas, gpci, built) = (
         text("zip_file")?,
         text("zip_sha256")?,

@@ -11,6 +11,7 @@ pub mod pprrvu;
 pub mod reference;
 pub mod scale;
 pub mod sheet;
+pub mod zip_locality;
 pub mod zip_writer;
 
 use std::path::Path;
@@ -608,6 +609,7 @@ fn release_2026a(base: &[RvuRow]) -> SyntheticRelease {
 ///   99214 work RVU revalued, 20610's bilateral indicator and 99215's descriptor revised;
 ///   2025A also has a GPCI (Alabama as CMS published it).
 /// * 2026A: every kind in CSV, TXT and XLSX (see [`release_2026a`]).
+/// * ZIP-locality quarters 2025Q3 and 2025Q4 (see [`zip_locality::fixture_quarters`]).
 pub fn fixture_mirror() -> Vec<SyntheticRelease> {
     let style_2024 = |month: &str, released: &str, sheet: &str| {
         style(
@@ -697,6 +699,9 @@ pub fn fixture_mirror() -> Vec<SyntheticRelease> {
         release_2025a(&a25),
         release_2026a(&base_26),
     ]
+    .into_iter()
+    .chain(zip_locality::fixture_quarters())
+    .collect()
 }
 
 /// Writes releases into `dir` (temp file then rename, so a reader never sees half a zip).
