@@ -48,6 +48,9 @@ bi-check:
 	$(VENV)/bin/python -c 'import duckdb' 2>/dev/null || $(VENV)/bin/pip install --quiet 'duckdb==2.0.1'
 	rm -rf $(TARGET_DIR)/bi-check && mkdir -p $(TARGET_DIR)/bi-check/mirror $(TARGET_DIR)/bi-check/readers
 	cp $(MIRROR)/*.zip $(TARGET_DIR)/bi-check/mirror/
+	# With the real samples, the real October 2025 ZIP5 file stands in for the synthetic 2025Q4.
+	if [ -f $(SAMPLES)/zip5-oct2025.zip ]; then rm $(TARGET_DIR)/bi-check/mirror/zip-code-carrier-locality-file-oct2025.zip; \
+	  cp $(SAMPLES)/zip5-oct2025.zip $(TARGET_DIR)/bi-check/mirror/; fi
 	if [ -f $(SAMPLES)/rvu25d.zip ]; then cp $(SAMPLES)/rvu25d.zip $(TARGET_DIR)/bi-check/mirror/; \
 	elif [ "$$CI" = true ]; then echo "missing $(SAMPLES)/rvu25d.zip" >&2; exit 1; fi
 	$(TARGET_DIR)/debug/mpfs -q build --mirror $(TARGET_DIR)/bi-check/mirror --warehouse $(TARGET_DIR)/bi-check/warehouse

@@ -173,7 +173,6 @@ pub fn build_zip_release(
         zip9_rows: kept.len() as u64 - zip5_rows,
         quarantine_rows: rejects.len() as u64,
         gpci_release: gpci.as_ref().map(|(r, _)| r.to_string()),
-        built_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         schema_version: ZIP_SCHEMA_VERSION,
     };
     rejects.sort_by_key(|r| (r.file, r.line));

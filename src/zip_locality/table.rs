@@ -94,7 +94,6 @@ pub struct ZipReleaseRecord {
     /// The RVU release whose GPCI the (MAC, locality) pairs were checked against; `None`
     /// when the warehouse held no release in force on the quarter's first day.
     pub gpci_release: Option<String>,
-    pub built_at: String,
     pub schema_version: i32,
 }
 
@@ -118,7 +117,6 @@ pub fn zip_releases_frame(records: &mut [ZipReleaseRecord]) -> PolarsResult<Data
         .integer("zip9_rows", |r| r.zip9_rows as i64)
         .integer("quarantine_rows", |r| r.quarantine_rows as i64)
         .optional_text("gpci_release", |r| r.gpci_release.as_deref())
-        .text("built_at", |r| &r.built_at)
         .int32("schema_version", |r| r.schema_version)
         .finish()
 }
@@ -165,11 +163,10 @@ pub fn zip_records_from_frame(
         date("effective_from")?,
         date("effective_to")?,
     );
-    let (files, shas, gpci, built) = (
+    let (files, shas, gpci) = (
         text("zip_file")?,
         text("zip_sha256")?,
         text("gpci_release")?,
-        text("built_at")?,
     );
     let (zip5, zip9, rejected, schema) = (
         int("zip5_rows")?,
@@ -194,7 +191,6 @@ pub fn zip_records_from_frame(
             zip9_rows: zip9[row].unwrap_or(0) as u64,
             quarantine_rows: rejected[row].unwrap_or(0) as u64,
             gpci_release: gpci[row].clone(),
-            built_at: built[row].clone().unwrap_or_default(),
             schema_version: schema[row].unwrap_or(0) as i32,
         });
     }

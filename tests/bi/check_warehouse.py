@@ -147,6 +147,34 @@ def main():
             "AND hcpcs = '76145' AND mac = '10112' AND locality = '00'").fetchall()
         check(al == [(D("825.49"), D("825.49"))], f"2025D 76145 Alabama, exactly: {al}")
 
+    # ZIP-locality: the views in sql/zip_views.sql, DuckDB joining ZIPs to GPCIs by date.
+    zip_views = (pathlib.Path(__file__).resolve().parents[2] / "sql" / "zip_views.sql").read_text()
+    con.execute(zip_views)
+    ztypes = dict((r[0], r[1]) for r in con.sql("DESCRIBE SELECT * FROM zip_locality").fetchall())
+    check(ztypes["zip5"] == "VARCHAR" and ztypes["plus_four_flag"] == "BOOLEAN", f"zip_locality types {ztypes}")
+    quarters = con.sql("SELECT release_id, effective_from, effective_to FROM zip_releases ORDER BY 1").fetchall()
+    check([q[0] for q in quarters] == ["2025Q3", "2025Q4"], f"zip_releases {quarters}")
+    check(str(quarters[0][2]) == "2025-09-30" and quarters[1][2] is None, f"zip_releases dates {quarters}")
+    calendar = con.sql("SELECT count(*) FROM release_calendar WHERE dataset = 'zip_locality'").fetchall()[0][0]
+    check(calendar == 2, f"release_calendar ZIP quarters {calendar}")
+    def gpci_on(zip5, day):
+        return con.sql(
+            "SELECT mac, locality, pe_gpci, pfs_release_id FROM zip_locality_gpci "
+            f"WHERE zip5 = '{zip5}' AND plus4 IS NULL AND DATE '{day}' BETWEEN valid_from "
+            "AND coalesce(valid_to, DATE '9999-12-31')").fetchall()
+    # The synthetic 2025Q3 puts 90001 in Los Angeles, priced by the 2025A GPCI.
+    la = gpci_on("90001", "2025-08-01")
+    check(la == [("01182", "18", D("1.192"), "2025A")], f"90001 on 2025-08-01: {la}")
+    if real:
+        rows = con.sql("SELECT count(*), count(*) FILTER (WHERE plus_four_flag) FROM zip_locality "
+                       "WHERE release_id = '2025Q4'").fetchall()[0]
+        check(rows == (42956, 580), f"real ZIP5 2025Q4 rows {rows}")
+        sf = gpci_on("94110", "2025-11-15")
+        check(sf == [("01112", "05", D("1.419"), "2025D")], f"94110 on 2025-11-15: {sf}")
+    else:
+        sf = gpci_on("90001", "2025-10-15")
+        check(sf == [("01112", "05", D("1.403"), "2025A")], f"90001 on 2025-10-15: {sf}")
+
     print(f"BI check passed: DuckDB {duckdb.__version__} read {sum(counts.values())} rvu rows "
           f"from {len(counts)} partitions with the contract's columns")
 

@@ -16,3 +16,4 @@ mod robustness;
 mod run;
 mod support;
 mod transform;
+mod zip_locality;

@@ -396,3 +396,49 @@ fn settings_come_from_flags_then_env_then_file() {
         "setting attempts = 'many' (env MPFS_ATTEMPTS)",
     );
 }
+
+#[test]
+fn zip_locality_quarters_are_fetched_built_and_kept_when_cms_withdraws_them() {
+    let job = Job::new();
+    job.publish(
+        "/files/zip/zip-code-carrier-locality-file-jul2025.zip",
+        fixture("zip-code-carrier-locality-file-jul2025.zip"),
+    );
+    job.publish(
+        "/files/zip/zip-code-carrier-locality-file-revised-08/14/2025.zip",
+        fixture("zip-code-carrier-locality-file-oct2025.zip"),
+    );
+    let catalog = job.dir.path().join("releases.toml");
+    let mut text = std::fs::read_to_string(&catalog).unwrap();
+    text.push_str(
+        "[[zip_release]]\nid = \"2025Q3\"\nurl = \"https://www.cms.gov/files/zip/zip-code-carrier-locality-file-jul2025.zip\"\n\n\
+         [[zip_release]]\nid = \"2025Q4\"\nurl = \"https://www.cms.gov/files/zip/zip-code-carrier-locality-file-revised-08/14/2025.zip\"\n\n\
+         [[zip_release]]\nid = \"2025Q2\"\nurl = \"https://www.cms.gov/files/zip/zip-code-carrier-locality-file-apr2025.zip\"\n",
+    );
+    std::fs::write(&catalog, text).unwrap();
+
+    let (code, text) = job.run(&[], &[]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_contains(&text, "2025Q3  downloaded");
+    assert_contains(&text, "built          10 zip_locality, 0 rejected");
+    assert_contains(&text, "diff    ZIP 2025Q3 -> 2025Q4 (5 changed)");
+    // A quarter CMS took down before mpfs saw it is news, not a failed run.
+    assert_contains(&text, "2025Q2  not online any more");
+    assert_contains(&text, "withdrawn by CMS before mpfs cached it");
+    assert!(job.data().join("cache/zip-locality-2025q4.zip").is_file());
+    let zips = read_partition(&job.warehouse(), "zip_locality", 2025, "Q4");
+    assert_eq!(zips.height(), 10);
+
+    // CMS replaces 2025Q3 with a newer quarter: the cached copy stays, nothing is rebuilt.
+    job.site
+        .lock()
+        .unwrap()
+        .gone
+        .push("/files/zip/zip-code-carrier-locality-file-jul2025.zip".to_string());
+    let before = tables(&job.warehouse());
+    let (code, text) = job.run(&[], &[]);
+    assert_eq!(code, Some(4), "{text}");
+    assert_contains(&text, "2025Q3  not online any more");
+    assert_eq!(text.matches("up to date").count(), 5, "{text}");
+    assert!(tables(&job.warehouse()) == before);
+}
