@@ -34,12 +34,15 @@ pub fn zip_releases(warehouse: &Warehouse) -> anyhow::Result<Vec<ZipReleaseRecor
     }
 }
 
+/// The (MAC, locality) pairs of a GPCI.
+pub type LocalityPairs = HashSet<(String, String)>;
+
 /// The RVU release in force on `date` (the latest built whose effective date is not after
 /// it) that has a GPCI, with its (MAC, locality) pairs.
 pub fn gpci_in_force(
     warehouse: &Warehouse,
     date: NaiveDate,
-) -> anyhow::Result<Option<(ReleaseId, HashSet<(String, String)>)>> {
+) -> anyhow::Result<Option<(ReleaseId, LocalityPairs)>> {
     let mut releases = warehouse.releases()?;
     releases.retain(|r| r.effective_from <= date);
     releases.sort_by(|a, b| (a.effective_from, &a.id).cmp(&(b.effective_from, &b.id)));

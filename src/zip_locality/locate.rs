@@ -331,7 +331,7 @@ fn factors_in_force(warehouse: &Warehouse, date: NaiveDate) -> anyhow::Result<Ve
                 .and_then(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok()))
         };
     let mut found = Vec::new();
-    for row in 0..frame.height() {
+    for (row, factor) in factors.iter().enumerate() {
         let (Some(from), to) = (
             date_at("effective_from", row)?,
             date_at("effective_to", row)?,
@@ -345,7 +345,7 @@ fn factors_in_force(warehouse: &Warehouse, date: NaiveDate) -> anyhow::Result<Ve
         if to.is_none() && from.year() != date.year() {
             continue;
         }
-        let Some(factor) = factors[row] else { continue };
+        let Some(factor) = *factor else { continue };
         found.push(FactorInForce {
             cf_variant: text_at(&frame, "cf_variant", row)?.unwrap_or_default(),
             conv_factor: factor.format_places(4),

@@ -68,7 +68,7 @@ pub fn zip_quarantine_frame(
     source_of: impl Fn(&ZipReject) -> String,
 ) -> PolarsResult<DataFrame> {
     let mut rows: Vec<&ZipReject> = rejects.iter().collect();
-    rows.sort_by(|a, b| (a.file, a.line).cmp(&(b.file, b.line)));
+    rows.sort_by_key(|r| (r.file, r.line));
     FrameBuilder::new(&rows)
         .release(&id, id.effective_from())
         .text("kind", |r| r.file.name())

@@ -134,7 +134,7 @@ fn the_real_zip5_file_builds_joins_the_gpci_and_locates() {
         assert_eq!(gpci["release_id"], "2025D");
         assert_eq!(
             [&gpci["work_gpci"], &gpci["pe_gpci"], &gpci["mp_gpci"]],
-            gpcis.map(|g| serde_json::Value::from(g)).each_ref()
+            gpcis.map(serde_json::Value::from).each_ref()
         );
         assert_eq!(found["conversion_factors"][0]["conv_factor"], "32.3465");
     }
