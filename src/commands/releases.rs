@@ -1,4 +1,5 @@
-//! `mpfs releases`: the catalog as a table (or JSON), with what is cached and built.
+//! `mpfs releases`: the catalog as a table (or JSON), with what is cached and built: the
+//! PFS releases, then the ZIP-locality quarters.
 
 use serde::Serialize;
 
@@ -10,6 +11,8 @@ use crate::load::Warehouse;
 
 #[derive(Debug, Serialize)]
 struct Row {
+    /// `pfs` (a PFS Relative Value Files release) or `zip_locality` (a ZIP-locality quarter).
+    dataset: &'static str,
     id: String,
     year: u16,
     letter: String,
@@ -32,6 +35,7 @@ pub fn run(args: &ReleasesArgs, config: &Config) -> anyhow::Result<Outcome> {
         .releases()
         .iter()
         .map(|r| Row {
+            dataset: "pfs",
             id: r.id.to_string(),
             year: r.id.year(),
             letter: r.id.letter(),
@@ -43,6 +47,24 @@ pub fn run(args: &ReleasesArgs, config: &Config) -> anyhow::Result<Outcome> {
             built: built.contains(&r.id.to_string()),
         })
         .collect();
+    let warehouse = Warehouse::at(&config.warehouse_dir);
+    let built_quarters: Vec<_> = crate::pipeline::zip_build::zip_releases(&warehouse)?
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    let mut rows = rows;
+    rows.extend(catalog.zip_releases().iter().map(|z| Row {
+        dataset: "zip_locality",
+        id: z.id.to_string(),
+        year: z.id.year(),
+        letter: z.id.letter(),
+        effective_from: z.effective_from.to_string(),
+        url: z.url.clone(),
+        alternates: z.alternates.clone(),
+        sha256_pinned: z.sha256.clone(),
+        cached: config.cache_dir.join(z.id.zip_name()).is_file(),
+        built: built_quarters.contains(&z.id),
+    }));
     if args.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(Outcome::Success);

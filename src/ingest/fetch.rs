@@ -469,7 +469,7 @@ fn copy_from_folder<Id: Artifact>(
     })?;
     cache.install(&part.path, id)?;
     part.installed = true;
-    let bytes = std::fs::metadata(&part.path).map_or(0, |m| m.len());
+    let bytes = std::fs::metadata(&found_path).map_or(0, |m| m.len());
     manifest.releases.insert(
         id.to_string(),
         ManifestEntry {

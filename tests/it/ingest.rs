@@ -617,7 +617,14 @@ fn releases_lists_the_catalog_with_cache_and_warehouse_state() {
     ]);
     assert!(output.status.success(), "{}", all_output(&output));
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(rows.len(), 29, "2020A..2026D with 2024AR");
+    let pfs = rows.iter().filter(|r| r["dataset"] == "pfs").count();
+    assert_eq!(pfs, 29, "2020A..2026D with 2024AR");
+    let quarters: Vec<&str> = rows
+        .iter()
+        .filter(|r| r["dataset"] == "zip_locality")
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(quarters, ["2025Q4", "2026Q2", "2026Q3"]);
     let a24 = rows.iter().find(|r| r["id"] == "2024A").unwrap();
     assert_eq!(a24["cached"], true);
     assert_eq!(a24["built"], false);

@@ -405,3 +405,43 @@ fn bad_records_are_quarantined_and_a_broken_zip_loses_nothing() {
         assert_eq!(after, before, "a failed quarter changed the warehouse");
     }
 }
+
+#[test]
+fn fetch_caches_quarters_from_a_mirror_with_their_size_and_hash() {
+    let cache = tempfile::tempdir().unwrap();
+    let mirror = fixture_mirror();
+    let fetch = |extra: &[&str]| {
+        let mut args = vec![
+            "fetch",
+            "--mirror",
+            path_str(&mirror),
+            "--cache",
+            path_str(cache.path()),
+        ];
+        args.extend_from_slice(extra);
+        mpfs(&args)
+    };
+    let output = fetch(&["--release", "2025Q4", "--release", "2025A"]);
+    let text = all_output(&output);
+    assert!(output.status.success(), "{text}");
+    assert_contains(&text, "2025Q4  downloaded");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(cache.path().join("manifest.json")).unwrap())
+            .unwrap();
+    for (key, file) in [
+        ("2025Q4", "zip-locality-2025q4.zip"),
+        ("2025A", "rvu25a.zip"),
+    ] {
+        let size = std::fs::metadata(cache.path().join(file)).unwrap().len();
+        assert_eq!(manifest["releases"][key]["bytes"], size, "{manifest}");
+    }
+    let again = all_output(&fetch(&["--release", "2025Q4"]));
+    assert_contains(&again, "2025Q4  unchanged   (same bytes as cached)");
+    // A quarter the catalog does not list is a clear error.
+    let unknown = fetch(&["--release", "2019Q1"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert_contains(
+        &all_output(&unknown),
+        "ZIP-locality quarter 2019Q1 is not in the catalog",
+    );
+}
