@@ -52,17 +52,16 @@ pub fn run(args: &RunArgs, config: &Config, progress: bool) -> anyhow::Result<Ou
 fn dry_run(plan: &Plan, config: &Config, warehouse: &Warehouse) -> anyhow::Result<Outcome> {
     let cache = Cache::peek(&config.cache_dir);
     println!(
-        "dry run: {} release(s); cache {}, warehouse {}; nothing will be written",
+        "dry run: {} release(s), {} ZIP-locality quarter(s); cache {}, warehouse {}; nothing will be written",
         plan.releases.len(),
+        plan.zip_releases.len(),
         cache.dir().display(),
         warehouse.root().display()
     );
     for prediction in plan.predict(config, &cache, warehouse)? {
         println!(
             "{:<7} {:<44} {}",
-            prediction.release.to_string(),
-            prediction.fetch,
-            prediction.build
+            prediction.release, prediction.fetch, prediction.build
         );
     }
     let stale = crate::pipeline::derive::stale(warehouse, &warehouse.releases()?);

@@ -10,6 +10,7 @@ use crate::ingest::cache::{Cache, sha256_of_file};
 use crate::ingest::mirror;
 use crate::load::releases_table::ReleaseRecord;
 use crate::load::{SCHEMA_VERSION, Warehouse};
+use crate::pipeline::zip_build::{gpci_in_force, zip_rebuild_reason, zip_releases};
 use crate::release::ReleaseId;
 use crate::zip_locality::ZipReleaseId;
 use crate::zip_locality::archive::zips_in_folder;
@@ -29,10 +30,11 @@ pub struct Plan {
     recorded: HashMap<ReleaseId, ReleaseRecord>,
 }
 
-/// What the dry run predicts for one release.
+/// What the dry run predicts for one release or ZIP-locality quarter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prediction {
-    pub release: ReleaseId,
+    /// `2025D` or `2025Q4`.
+    pub release: String,
     pub fetch: &'static str,
     pub build: String,
 }
@@ -175,7 +177,7 @@ impl Plan {
                 (Some(_), None) => "rebuilds if the download differs".to_string(),
             };
             predictions.push(Prediction {
-                release: release.id.clone(),
+                release: release.id.to_string(),
                 fetch,
                 build,
             });
@@ -189,8 +191,62 @@ impl Plan {
                 _ => "cannot rebuild: built by an older schema and not cached".to_string(),
             };
             predictions.push(Prediction {
-                release: release.id.clone(),
+                release: release.id.to_string(),
                 fetch: "not fetched (outside the selection)",
+                build,
+            });
+        }
+        predictions.extend(self.predict_quarters(config, cache, warehouse)?);
+        Ok(predictions)
+    }
+
+    /// The same for the ZIP-locality quarters.
+    fn predict_quarters(
+        &self,
+        config: &Config,
+        cache: &Cache,
+        warehouse: &Warehouse,
+    ) -> anyhow::Result<Vec<Prediction>> {
+        let mirrored = match &config.mirror {
+            Some(dir) => zips_in_folder(dir).map_err(anyhow::Error::msg)?,
+            None => Default::default(),
+        };
+        let recorded = zip_releases(warehouse)?;
+        let mut predictions = Vec::new();
+        for quarter in &self.zip_releases {
+            let cached_sha = cache.cached_sha256(&quarter.id)?;
+            let (fetch, zip_sha) = match (&config.mirror, &cached_sha) {
+                (Some(_), _) => {
+                    let source_sha = match mirrored.get(&quarter.id) {
+                        Some(path) => sha256_of_file(path)?,
+                        None => None,
+                    };
+                    if source_sha == cached_sha {
+                        ("cached copy matches the mirror", cached_sha.clone())
+                    } else {
+                        ("would copy from the mirror", source_sha)
+                    }
+                }
+                (None, Some(_)) => (
+                    "would ask for an update (conditional GET)",
+                    cached_sha.clone(),
+                ),
+                (None, None) => ("would download (not cached)", None),
+            };
+            let build = match zip_sha {
+                Some(sha) => {
+                    let gpci = gpci_in_force(warehouse, quarter.id.effective_from())?;
+                    let gpci_release = gpci.as_ref().map(|(id, _)| id);
+                    match zip_rebuild_reason(&recorded, quarter.id, &sha, gpci_release, warehouse) {
+                        Some(reason) => format!("would build ({reason})"),
+                        None => "up to date".to_string(),
+                    }
+                }
+                None => "builds if the download is new".to_string(),
+            };
+            predictions.push(Prediction {
+                release: quarter.id.to_string(),
+                fetch,
                 build,
             });
         }
