@@ -76,6 +76,12 @@ pub enum Command {
     /// Where a ZIP code is priced on a date: its MAC and locality, the locality's GPCIs and
     /// the conversion factors in force, and the files that say so.
     Locate(LocateArgs),
+    /// Price claim lines as a Medicare contractor does: release in force, locality, setting,
+    /// modifiers and multiple-procedure rules.
+    Price(PriceArgs),
+    /// Reprice a practice's utilization under another release and split the change into
+    /// RVU, GPCI, conversion-factor and payment-policy effects.
+    Impact(ImpactArgs),
 }
 
 impl Command {
@@ -101,6 +107,8 @@ impl Command {
             Command::Diff(a) => vec![&a.locations, &a.wait],
             Command::Reconcile(a) => vec![&a.locations],
             Command::Locate(a) => vec![&a.locations],
+            Command::Price(a) => vec![&a.locations],
+            Command::Impact(a) => vec![&a.locations, &a.wait],
         };
         for group in groups {
             group.collect(&mut flags);
@@ -152,6 +160,55 @@ pub struct DiffArgs {
     /// Print (and write --csv) only: leave the warehouse untouched, take no lock.
     #[arg(long)]
     pub no_save: bool,
+
+    #[command(flatten)]
+    pub wait: WaitFlag,
+}
+
+#[derive(Debug, Args)]
+pub struct PriceArgs {
+    /// Claim lines, CSV or Parquet: date_of_service, hcpcs, place_of_service, and zip or mac
+    /// and locality; optional claim_id, modifiers, units, participating, qp.
+    #[arg(long, value_name = "FILE")]
+    pub lines: PathBuf,
+
+    /// Write here instead of stdout: Parquet when the name ends in .parquet, else CSV.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub locations: LocationFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct ImpactArgs {
+    /// Utilization, CSV or Parquet: the columns of `price --lines`, with units as volume and
+    /// dates optional.
+    #[arg(long, value_name = "FILE")]
+    pub utilization: PathBuf,
+
+    /// The schedule paid now: a year (its last built release) or a release id.
+    #[arg(long, value_name = "YEAR_OR_ID")]
+    pub from: String,
+
+    /// The schedule to compare with: a year or a release id.
+    #[arg(long, value_name = "YEAR_OR_ID")]
+    pub to: String,
+
+    /// Totals per value of this column too (default: `group`, when the file has one).
+    #[arg(long, value_name = "COLUMN")]
+    pub group_by: Option<String>,
+
+    /// Also write every line's result here (CSV, or Parquet when it ends in .parquet).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Print only: do not save impact/from=/to=/ in the warehouse (and take no lock).
+    #[arg(long)]
+    pub no_save: bool,
+
+    #[command(flatten)]
+    pub locations: LocationFlags,
 
     #[command(flatten)]
     pub wait: WaitFlag,

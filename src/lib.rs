@@ -19,6 +19,7 @@ pub mod logging;
 pub mod outcome;
 pub mod parallel;
 pub mod pipeline;
+pub mod pricing;
 pub mod release;
 pub mod run_report;
 pub mod transform;

@@ -7,7 +7,9 @@ pub mod check_new;
 pub mod config;
 pub mod diff;
 pub mod fetch;
+pub mod impact;
 pub mod locate;
+pub mod price;
 pub mod reconcile;
 pub mod releases;
 pub mod run;
@@ -35,6 +37,8 @@ pub fn run(command: &Command, config: &Config, json_logs: bool) -> anyhow::Resul
         Command::Diff(args) => diff::run(args, config),
         Command::Reconcile(args) => reconcile::run(args, config),
         Command::Locate(args) => locate::run(args, config),
+        Command::Price(args) => price::run(args, config),
+        Command::Impact(args) => impact::run(args, config),
     }
 }
 

@@ -9,6 +9,7 @@ mod http_server;
 mod ingest;
 mod layouts;
 mod load;
+mod pricing;
 mod publishing;
 mod real_sample;
 mod reliability;

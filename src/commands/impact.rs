@@ -1,0 +1,194 @@
+//! `mpfs impact --utilization FILE --from A --to B`: a practice's year repriced under another
+//! schedule, with the change split into effects that add up to the cent.
+
+use std::path::PathBuf;
+
+use polars::prelude::*;
+
+use crate::cli::ImpactArgs;
+use crate::commands::{Outcome, locked};
+use crate::config::Config;
+use crate::diff::{Side, built_releases, resolve};
+use crate::load::frame::money_column;
+use crate::load::payment::Cents;
+use crate::load::{Content, Warehouse, WarehouseWriter};
+use crate::pipeline::lock_folder;
+use crate::pricing::impact::{LineImpact, Totals, impact, totals};
+use crate::pricing::input::{ClaimLine, read_lines};
+
+fn dollars(cents: Cents) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", cents.abs() / 100, cents.abs() % 100)
+}
+
+fn signed(cents: Cents) -> String {
+    if cents > 0 {
+        format!("+{}", dollars(cents))
+    } else {
+        dollars(cents)
+    }
+}
+
+fn print_row(label: &str, t: &Totals) {
+    let [rvu, gpci, cf, policy] = t.effects;
+    println!(
+        "{label:<14} {:>6} {:>13} {:>13} {:>12} {:>11} {:>11} {:>11} {:>11}",
+        t.lines,
+        dollars(t.old),
+        dollars(t.new),
+        signed(t.change()),
+        signed(rvu),
+        signed(gpci),
+        signed(cf),
+        signed(policy)
+    );
+}
+
+/// The per-line table.
+pub fn impact_frame(
+    lines: &[ClaimLine],
+    impacts: &[LineImpact],
+    from: &str,
+    to: &str,
+) -> PolarsResult<DataFrame> {
+    let n = lines.len();
+    let text = |name: &str, values: Vec<Option<String>>| Column::new(name.into(), values);
+    let money = |name: &str, get: &dyn Fn(&LineImpact) -> Option<Cents>| {
+        money_column(name, impacts.iter().map(get))
+    };
+    let columns = vec![
+        Column::new("from_release".into(), vec![from.to_string(); n]),
+        Column::new("to_release".into(), vec![to.to_string(); n]),
+        Column::new(
+            "line".into(),
+            lines.iter().map(|l| l.row as i64).collect::<Vec<_>>(),
+        ),
+        text(
+            "claim_id",
+            lines.iter().map(|l| l.claim_id.clone()).collect(),
+        ),
+        text(
+            "hcpcs",
+            lines.iter().map(|l| Some(l.hcpcs.clone())).collect(),
+        ),
+        text(
+            "modifiers",
+            lines.iter().map(|l| Some(l.modifiers.join(" "))).collect(),
+        ),
+        Column::new(
+            "units".into(),
+            lines.iter().map(|l| l.units as i64).collect::<Vec<_>>(),
+        ),
+        text("group", lines.iter().map(|l| l.group.clone()).collect()),
+        money("old_allowed", &|i| i.old.priced.then_some(i.steps[0]))?,
+        money("new_allowed", &|i| i.new.priced.then_some(i.steps[4]))?,
+        money("change", &|i| Some(i.change()))?,
+        money("rvu_effect", &|i| Some(i.effects()[0]))?,
+        money("gpci_effect", &|i| Some(i.effects()[1]))?,
+        money("cf_effect", &|i| Some(i.effects()[2]))?,
+        money("policy_effect", &|i| Some(i.effects()[3]))?,
+        text(
+            "old_reason",
+            impacts.iter().map(|i| i.old.reason.clone()).collect(),
+        ),
+        text(
+            "new_reason",
+            impacts.iter().map(|i| i.new.reason.clone()).collect(),
+        ),
+    ];
+    DataFrame::new(n, columns)
+}
+
+pub fn run(args: &ImpactArgs, config: &Config) -> anyhow::Result<Outcome> {
+    let group_by = args.group_by.as_deref().unwrap_or("group");
+    let input = read_lines(&args.utilization, false, Some(group_by))?;
+    let reader = Warehouse::at(&config.warehouse_dir);
+    let releases = built_releases(&reader)?;
+    let from = resolve(&args.from.parse::<Side>()?, &releases)?;
+    let to = resolve(&args.to.parse::<Side>()?, &releases)?;
+    let impacts = impact(&reader, &input.lines, &from, &to)?;
+    let (all, by_code, by_group) = totals(&input.lines, &impacts);
+    let not_priced_old = impacts.iter().filter(|i| !i.old.priced).count();
+    let not_priced_new = impacts.iter().filter(|i| !i.new.priced).count();
+
+    println!(
+        "impact {from} -> {to}: {} lines ({not_priced_old} not priced under {from}, {not_priced_new} under {to})",
+        input.lines.len()
+    );
+    println!(
+        "{:<14} {:>6} {:>13} {:>13} {:>12} {:>11} {:>11} {:>11} {:>11}",
+        "", "lines", "old allowed", "new allowed", "change", "RVUs", "GPCI", "CF", "policy"
+    );
+    print_row("total", &all);
+    let mut codes: Vec<(&String, &Totals)> = by_code.iter().collect();
+    codes.sort_by_key(|(code, t)| (std::cmp::Reverse(t.change().abs()), (*code).clone()));
+    println!("by code (largest changes first):");
+    for (code, t) in codes.iter().take(15) {
+        print_row(code, t);
+    }
+    if !by_group.is_empty() {
+        println!("by {group_by}:");
+        for (group, t) in &by_group {
+            print_row(group, t);
+        }
+    }
+    let mut frame = impact_frame(&input.lines, &impacts, &from.to_string(), &to.to_string())?;
+    if let Some(out) = &args.out {
+        if out
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+        {
+            let mut file = std::fs::File::create(out)?;
+            ParquetWriter::new(&mut file)
+                .finish(&mut frame)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+        } else {
+            let mut file = std::fs::File::create(out)?;
+            write_frame_csv(&frame, &mut file)?;
+        }
+        println!("wrote {}", out.display());
+    }
+    if !args.no_save {
+        let Some(lock) = locked(lock_folder(&config.warehouse_dir, "impact", config))? else {
+            return Ok(Outcome::LockHeld);
+        };
+        let warehouse = WarehouseWriter::open(&config.warehouse_dir, &lock)?;
+        let relative = PathBuf::from("impact")
+            .join(format!("from={from}"))
+            .join(format!("to={to}"))
+            .join("part-0.parquet");
+        let mut files = vec![(relative.clone(), Content::Frame(frame))];
+        warehouse.publish("impact", &mut files, Vec::new())?;
+        warehouse.tidy();
+        println!("wrote {}", config.warehouse_dir.join(relative).display());
+    }
+    Ok(Outcome::Success)
+}
+
+/// CSV of a frame through the `csv` crate, money as plain decimals.
+fn write_frame_csv(frame: &DataFrame, out: &mut impl std::io::Write) -> anyhow::Result<()> {
+    {
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record(frame.get_column_names().iter().map(|c| c.as_str()))?;
+        let texts: Vec<Column> = frame
+            .columns()
+            .iter()
+            .map(|c| c.cast(&DataType::String))
+            .collect::<PolarsResult<_>>()?;
+        for row in 0..frame.height() {
+            let record: Vec<String> = texts
+                .iter()
+                .map(|c| {
+                    c.str()
+                        .ok()
+                        .and_then(|s| s.get(row))
+                        .unwrap_or_default()
+                        .to_string()
+                })
+                .collect();
+            writer.write_record(&record)?;
+        }
+        writer.flush()?;
+        Ok(())
+    }
+}

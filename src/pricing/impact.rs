@@ -1,0 +1,187 @@
+//! What a new schedule does to a practice: its utilization priced under two releases, and
+//! the change split into effects that add up exactly. The split is the chained
+//! decomposition `diff` uses, one more step for payment policy:
+//!
+//! ```text
+//! old            = P(RVUs old, GPCI old, CF old, policy old)
+//! RVU effect     = P(new, old, old, old) - old
+//! GPCI effect    = P(new, new, old, old) - P(new, old, old, old)
+//! CF effect      = P(new, new, new, old) - P(new, new, old, old)
+//! policy effect  = new - P(new, new, new, old)          (status, indicators, OPPS caps)
+//! ```
+//!
+//! Each P prices every line with CMS's rules ([`crate::pricing::rules`]); a line a step cannot
+//! price counts 0 there, so the terms telescope to the change of the priced totals, to the
+//! cent. A code only one release has keeps that release's RVUs in the mixed steps, so its
+//! arrival or deletion is a policy effect. Units are volume: each line is priced once (ranked
+//! with the other lines of its claim) and multiplied by its units.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use crate::load::Warehouse;
+use crate::load::payment::Cents;
+use crate::pricing::input::ClaimLine;
+use crate::pricing::rules::{Priced, price_lines};
+use crate::pricing::schedule::{Schedule, Schedules};
+use crate::pricing::setting::setting_of;
+use crate::pricing::{Sources, ZipIndex, line_basis, line_locality};
+use crate::release::ReleaseId;
+
+/// One line's change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineImpact {
+    pub row: usize,
+    pub old: Priced,
+    pub new: Priced,
+    /// Allowed amounts of the five steps: old, +RVUs, +GPCI, +CF, new (0 where not priced).
+    pub steps: [Cents; 5],
+}
+
+impl LineImpact {
+    pub fn change(&self) -> Cents {
+        self.steps[4] - self.steps[0]
+    }
+
+    /// RVU, GPCI, CF and policy effects.
+    pub fn effects(&self) -> [Cents; 4] {
+        [
+            self.steps[1] - self.steps[0],
+            self.steps[2] - self.steps[1],
+            self.steps[3] - self.steps[2],
+            self.steps[4] - self.steps[3],
+        ]
+    }
+}
+
+/// Sums of a set of lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub lines: usize,
+    pub old: Cents,
+    pub new: Cents,
+    pub effects: [Cents; 4],
+}
+
+impl Totals {
+    pub fn add(&mut self, line: &LineImpact) {
+        self.lines += 1;
+        self.old += line.steps[0];
+        self.new += line.steps[4];
+        for (total, effect) in self.effects.iter_mut().zip(line.effects()) {
+            *total += effect;
+        }
+    }
+
+    pub fn change(&self) -> Cents {
+        self.new - self.old
+    }
+}
+
+/// Prices `lines` under `from` and `to` and the three mixed steps between them. A line's
+/// locality is its ZIP's on its date (else on the `to` release's first day); its setting is
+/// its place of service on each side's date.
+pub fn impact(
+    warehouse: &Warehouse,
+    lines: &[ClaimLine],
+    from: &ReleaseId,
+    to: &ReleaseId,
+) -> anyhow::Result<Vec<LineImpact>> {
+    let schedules = Schedules::new(warehouse)?;
+    let mut zips = ZipIndex::new(warehouse)?;
+    let record = |id: &ReleaseId| {
+        schedules
+            .releases()
+            .iter()
+            .find(|r| &r.id == id)
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("release {id} is not built"))
+    };
+    let (from_record, to_record) = (record(from)?, record(to)?);
+    let (from_date, to_date) = (from_record.effective_from, to_record.effective_from);
+    let localities: Vec<Result<(String, String), String>> = lines
+        .iter()
+        .map(|line| line_locality(line, &mut zips, line.date_of_service.unwrap_or(to_date)))
+        .collect();
+    let old = Schedule::load(warehouse, &from_record)?;
+    let new = Schedule::load(warehouse, &to_record)?;
+    let (old, new) = (&old, &new);
+    let steps = [
+        Sources::one(old),
+        Sources {
+            rvus: new,
+            ..Sources::one(old)
+        },
+        Sources {
+            rvus: new,
+            gpci: new,
+            ..Sources::one(old)
+        },
+        Sources {
+            rvus: new,
+            gpci: new,
+            conv_factor: new,
+            policy: old,
+        },
+        Sources::one(new),
+    ];
+    // Units are volume here: each line is priced once (ranked with its claim's other lines)
+    // and its allowed amount multiplied by the volume.
+    let once: Vec<ClaimLine> = lines
+        .iter()
+        .map(|l| ClaimLine {
+            units: 1,
+            ..l.clone()
+        })
+        .collect();
+    let mut priced: Vec<Vec<Priced>> = Vec::with_capacity(5);
+    for (step, sources) in steps.iter().enumerate() {
+        let date: NaiveDate = if step == 4 { to_date } else { from_date };
+        let bases = lines
+            .iter()
+            .zip(&localities)
+            .map(|(line, place)| {
+                let (mac, locality) = place.clone()?;
+                let setting =
+                    setting_of(&line.place_of_service, line.date_of_service.unwrap_or(date))?;
+                line_basis(
+                    line,
+                    sources,
+                    setting,
+                    (&mac, &locality),
+                    line.date_of_service,
+                )
+            })
+            .collect();
+        priced.push(price_lines(&once, bases));
+    }
+    let allowed =
+        |p: &Priced, volume: u32| p.allowed.filter(|_| p.priced).unwrap_or(0) * Cents::from(volume);
+    Ok((0..lines.len())
+        .map(|i| LineImpact {
+            row: lines[i].row,
+            old: priced[0][i].clone(),
+            new: priced[4][i].clone(),
+            steps: [0, 1, 2, 3, 4].map(|s| allowed(&priced[s][i], lines[i].units)),
+        })
+        .collect())
+}
+
+/// Totals of all lines, per HCPCS and per group value.
+pub fn totals(
+    lines: &[ClaimLine],
+    impacts: &[LineImpact],
+) -> (Totals, BTreeMap<String, Totals>, BTreeMap<String, Totals>) {
+    let mut all = Totals::default();
+    let mut by_code: BTreeMap<String, Totals> = BTreeMap::new();
+    let mut by_group: BTreeMap<String, Totals> = BTreeMap::new();
+    for (line, impact) in lines.iter().zip(impacts) {
+        all.add(impact);
+        by_code.entry(line.hcpcs.clone()).or_default().add(impact);
+        if let Some(group) = &line.group {
+            by_group.entry(group.clone()).or_default().add(impact);
+        }
+    }
+    (all, by_code, by_group)
+}

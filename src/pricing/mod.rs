@@ -1,0 +1,321 @@
+//! Pricing claim lines the way a Medicare Administrative Contractor does: the release in
+//! force on the date of service, the locality of the ZIP code (or the MAC and locality
+//! given), the setting of the place of service, the RVU row of the line's modifiers, then
+//! CMS's payment rules ([`rules`], each with its source) across the lines of one claim and
+//! date. `mpfs price` prices a file of lines; `mpfs impact` prices a practice's utilization
+//! under two schedules and splits the change.
+
+pub mod impact;
+pub mod input;
+pub mod output;
+pub mod rules;
+pub mod schedule;
+pub mod setting;
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use crate::decimal::Decimal;
+use crate::load::Warehouse;
+use crate::load::payment::{Cents, fee_cents};
+use crate::pipeline::zip_build::zip_releases;
+use crate::pricing::input::ClaimLine;
+use crate::pricing::rules::LineBasis;
+use crate::pricing::schedule::{Schedule, Schedules};
+use crate::pricing::setting::{Setting, setting_of};
+use crate::zip_locality::ZipReleaseId;
+use crate::zip_locality::table::{ZIP_LOCALITY_TABLE, ZipReleaseRecord, partition_file};
+
+/// Where each part of a price comes from. Pricing under one release takes all four from it;
+/// `impact` mixes two releases to split a change into its effects.
+#[derive(Clone, Copy)]
+pub struct Sources<'a> {
+    /// Work, PE and MP RVUs.
+    pub rvus: &'a Schedule,
+    pub gpci: &'a Schedule,
+    pub conv_factor: &'a Schedule,
+    /// Status codes, indicators, split-care percentages and OPPS caps.
+    pub policy: &'a Schedule,
+}
+
+impl<'a> Sources<'a> {
+    pub fn one(schedule: &'a Schedule) -> Sources<'a> {
+        Sources {
+            rvus: schedule,
+            gpci: schedule,
+            conv_factor: schedule,
+            policy: schedule,
+        }
+    }
+}
+
+/// The conversion-factor variant of a line: `standard` before 2026; from 2026 `qp` for a
+/// qualifying APM participant, else `non_qp`.
+pub fn variant_for(year: u16, qp: bool) -> &'static str {
+    match (year >= 2026, qp) {
+        (false, _) => "standard",
+        (true, true) => "qp",
+        (true, false) => "non_qp",
+    }
+}
+
+/// Zero-pads a MAC to five digits and a locality to two, as the warehouse keeps them.
+pub fn padded(text: &str, width: usize) -> String {
+    format!("{:0>width$}", text.trim())
+}
+
+/// The RVU row a line's modifiers select: `26` or `TC` (components), `53` where the file has
+/// a 53 row, else the code's own.
+fn modifier_row(line: &ClaimLine, sources: &Sources, variant: &str) -> Result<String, String> {
+    for m in &line.modifiers {
+        match m.as_str() {
+            "26" | "TC" => return Ok(m.clone()),
+            "53" => {
+                return if sources.policy.has_row(variant, &line.hcpcs, "53") {
+                    Ok("53".to_string())
+                } else {
+                    Err(format!(
+                        "modifier 53 on {} without a 53 row in the file: the MAC prices discontinued procedures",
+                        line.hcpcs
+                    ))
+                };
+            }
+            _ => {}
+        }
+    }
+    Ok(String::new())
+}
+
+/// The variant a line takes in a schedule: each source of a mixed price in its own year's.
+fn variant_in(schedule: &Schedule, qp: bool) -> &'static str {
+    variant_for(schedule.release.id.year(), qp)
+}
+
+/// The fee of one row in a setting and locality, after the OPPS cap; `pe_percent` scales the
+/// practice expense (100, 50 or 0).
+#[allow(clippy::too_many_arguments)]
+fn row_fee(
+    sources: &Sources,
+    qp: bool,
+    hcpcs: &str,
+    row: &str,
+    setting: Setting,
+    mac: &str,
+    locality: &str,
+    pe_percent: i64,
+) -> Option<Cents> {
+    // A row the RVU source lacks (a code only the other release has) keeps the policy
+    // source's RVUs: its coming or going is then the policy effect of `impact`.
+    let values = sources
+        .rvus
+        .rvu(variant_in(sources.rvus, qp), hcpcs, row)
+        .or_else(|| {
+            sources
+                .policy
+                .rvu(variant_in(sources.policy, qp), hcpcs, row)
+        })?
+        .values;
+    let cf = sources
+        .conv_factor
+        .conv_factor(variant_in(sources.conv_factor, qp))?;
+    let gpci = sources.gpci.gpci(mac, locality)?;
+    let pe = match setting {
+        Setting::Facility => values.pe_fac,
+        Setting::NonFacility => values.pe_nonfac,
+    };
+    let pe = Decimal::from_raw(pe.raw() * pe_percent / 100);
+    let fee = fee_cents(values.work, pe, values.mp, gpci, cf);
+    let cap = sources
+        .policy
+        .cap(hcpcs, row, mac, locality)
+        .map(|(nonfac, fac)| match setting {
+            Setting::Facility => fac,
+            Setting::NonFacility => nonfac,
+        });
+    Some(cap.map_or(fee, |cap| cap.min(fee)))
+}
+
+/// Everything the rules need for a line under `sources`, or why it cannot be priced. The
+/// release shown is the one the policy comes from.
+pub fn line_basis(
+    line: &ClaimLine,
+    sources: &Sources,
+    setting: Setting,
+    (mac, locality): (&str, &str),
+    date: Option<NaiveDate>,
+) -> Result<LineBasis, String> {
+    let release_id = sources.policy.release.id.to_string();
+    let year = sources.policy.release.id.year();
+    let variant = variant_in(sources.policy, line.qp);
+    let row = modifier_row(line, sources, variant)?;
+    let shown = if row.is_empty() {
+        line.hcpcs.clone()
+    } else {
+        format!("{} {row}", line.hcpcs)
+    };
+    let entry = sources
+        .policy
+        .rvu(variant, &line.hcpcs, &row)
+        .ok_or_else(|| format!("HCPCS {shown} is not in release {release_id} ({variant})"))?;
+    if sources.gpci.gpci(mac, locality).is_none() {
+        return Err(format!(
+            "MAC {mac} locality {locality} is not in the GPCI of release {release_id}"
+        ));
+    }
+    let fee_at = |hcpcs: &str, row: &str, pe: i64| {
+        row_fee(sources, line.qp, hcpcs, row, setting, mac, locality, pe)
+    };
+    let fee = fee_at(&line.hcpcs, &row, 100)
+        .ok_or_else(|| format!("release {release_id} has no {variant} conversion factor"))?;
+    let policy = entry.policy.clone();
+    let mut warnings = Vec::new();
+    let na = match setting {
+        Setting::Facility => policy.pe_fac_na,
+        Setting::NonFacility => policy.pe_nonfac_na,
+    };
+    if na {
+        warnings.push(format!(
+            "NA: CMS rarely or never pays {shown} in the {} setting; the file's amount is shown",
+            setting.as_str()
+        ));
+    }
+    if line.qp && year < 2026 {
+        warnings.push("qp applies from 2026; the single conversion factor is used".to_string());
+    }
+    if policy.status_code == "R" {
+        warnings
+            .push("status R: restricted coverage, special coverage instructions apply".to_string());
+    }
+    let (pc_fee, tc_fee) = (
+        fee_at(&line.hcpcs, "26", 100),
+        fee_at(&line.hcpcs, "TC", 100),
+    );
+    let endo_base_fee = (!policy.endo_base.is_empty())
+        .then(|| fee_at(&policy.endo_base, "", 100))
+        .flatten();
+    Ok(LineBasis {
+        release_id,
+        cf_variant: variant,
+        setting,
+        mac: mac.to_string(),
+        locality: locality.to_string(),
+        date,
+        modifier_row: row.clone(),
+        fee,
+        pc_fee,
+        tc_fee,
+        fee_pe_halved: fee_at(&line.hcpcs, &row, 50).unwrap_or(fee),
+        fee_without_pe: fee_at(&line.hcpcs, &row, 0).unwrap_or(fee),
+        endo_base_fee,
+        policy,
+        warnings,
+    })
+}
+
+/// One quarter's (ZIP, +4) -> (MAC, locality).
+type QuarterMap = HashMap<(String, Option<String>), (String, String)>;
+
+/// ZIP codes to localities, per quarter, loaded once per quarter.
+pub struct ZipIndex<'w> {
+    warehouse: &'w Warehouse,
+    quarters: Vec<ZipReleaseRecord>,
+    loaded: HashMap<ZipReleaseId, QuarterMap>,
+}
+
+impl<'w> ZipIndex<'w> {
+    pub fn new(warehouse: &'w Warehouse) -> anyhow::Result<ZipIndex<'w>> {
+        let mut quarters = zip_releases(warehouse)?;
+        quarters.sort_by_key(|q| q.id);
+        Ok(ZipIndex {
+            warehouse,
+            quarters,
+            loaded: HashMap::new(),
+        })
+    }
+
+    /// The MAC and locality of a ZIP (`12345` or `12345-6789`) on a date: ZIP9 first, then
+    /// ZIP5, in the quarter in force.
+    pub fn locality(&mut self, zip: &str, date: NaiveDate) -> Result<(String, String), String> {
+        let query: crate::zip_locality::locate::ZipQuery = zip
+            .parse()
+            .map_err(|e: crate::zip_locality::locate::LocateError| e.to_string())?;
+        let quarter = self
+            .quarters
+            .iter()
+            .rev()
+            .find(|q| q.effective_from <= date)
+            .map(|q| q.id)
+            .ok_or_else(|| {
+                if self.quarters.is_empty() {
+                    "the warehouse holds no ZIP-locality quarter: give mac and locality, or build one".to_string()
+                } else {
+                    format!("no ZIP-locality quarter is in force on {date}")
+                }
+            })?;
+        if !self.loaded.contains_key(&quarter) {
+            let frame = self
+                .warehouse
+                .table_file(&partition_file(ZIP_LOCALITY_TABLE, quarter))
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("ZIP-locality {quarter} has no partition"))?;
+            let places =
+                crate::zip_locality::changes::placements(&frame).map_err(|e| e.to_string())?;
+            let map = places
+                .into_iter()
+                .map(|p| ((p.zip5, p.plus4), (p.mac, p.locality)))
+                .collect();
+            self.loaded.insert(quarter, map);
+        }
+        let map = &self.loaded[&quarter];
+        query
+            .plus4
+            .as_ref()
+            .and_then(|p| map.get(&(query.zip5.clone(), Some(p.clone()))))
+            .or_else(|| map.get(&(query.zip5.clone(), None)))
+            .cloned()
+            .ok_or_else(|| format!("ZIP {zip} is not in the ZIP-locality file of {quarter}"))
+    }
+}
+
+/// The locality of a line: its ZIP's (on its date), else its MAC and locality columns.
+pub fn line_locality(
+    line: &ClaimLine,
+    zips: &mut ZipIndex,
+    date: NaiveDate,
+) -> Result<(String, String), String> {
+    match (&line.zip, &line.mac, &line.locality) {
+        (Some(zip), _, _) => zips.locality(zip, date),
+        (None, Some(mac), Some(locality)) => Ok((padded(mac, 5), padded(locality, 2))),
+        _ => Err("no zip, and no mac and locality, on this line".to_string()),
+    }
+}
+
+/// Prices lines by their dates: each under the release in force on its date of service.
+pub fn price_by_date(
+    warehouse: &Warehouse,
+    lines: &[ClaimLine],
+) -> anyhow::Result<Vec<rules::Priced>> {
+    let mut schedules = Schedules::new(warehouse)?;
+    let mut zips = ZipIndex::new(warehouse)?;
+    // Which release each line falls in, then every needed schedule loaded once.
+    let mut bases = Vec::with_capacity(lines.len());
+    for line in lines {
+        let date = line.date_of_service.expect("price reads lines with dates");
+        let basis = (|| -> Result<LineBasis, String> {
+            let release = schedules.in_force(date)?;
+            let setting = setting_of(&line.place_of_service, date)?;
+            let (mac, locality) = line_locality(line, &mut zips, date)?;
+            let schedule = schedules.get(&release).map_err(|e| format!("{e:#}"))?;
+            line_basis(
+                line,
+                &Sources::one(schedule),
+                setting,
+                (&mac, &locality),
+                Some(date),
+            )
+        })();
+        bases.push(basis);
+    }
+    Ok(rules::price_lines(lines, bases))
+}

@@ -1,0 +1,161 @@
+//! Priced lines out: the input's own columns, then what pricing found. CSV (to stdout or a
+//! file) or Parquet, where money is `DECIMAL(18,2)` as in the warehouse.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+use polars::prelude::*;
+
+use crate::load::frame::money_column;
+use crate::load::payment::Cents;
+use crate::pricing::input::ClaimFile;
+use crate::pricing::rules::Priced;
+
+/// The columns pricing adds, in order.
+pub const RESULT_COLUMNS: [&str; 13] = [
+    "release_id",
+    "cf_variant",
+    "setting",
+    "mac",
+    "locality",
+    "fee_schedule_amount",
+    "allowed",
+    "limiting_charge",
+    "adjustments",
+    "priced",
+    "reason",
+    "warnings",
+    "line",
+];
+
+fn money(cents: Option<Cents>) -> String {
+    cents.map_or(String::new(), |c| {
+        let sign = if c < 0 { "-" } else { "" };
+        format!("{sign}{}.{:02}", c.abs() / 100, c.abs() % 100)
+    })
+}
+
+fn cells(p: &Priced, row: usize) -> [String; 13] {
+    [
+        p.release_id.clone().unwrap_or_default(),
+        p.cf_variant.unwrap_or_default().to_string(),
+        p.setting
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        p.mac.clone().unwrap_or_default(),
+        p.locality.clone().unwrap_or_default(),
+        money(p.fee_schedule_amount),
+        money(p.allowed),
+        money(p.limiting_charge),
+        p.adjustments.join("; "),
+        p.priced.to_string(),
+        p.reason.clone().unwrap_or_default(),
+        p.warnings.join("; "),
+        row.to_string(),
+    ]
+}
+
+/// The input's columns that pricing does not itself write (an input `mac` column is
+/// replaced by the one used).
+fn kept_columns(input: &ClaimFile) -> Vec<usize> {
+    (0..input.columns.len())
+        .filter(|&c| {
+            !RESULT_COLUMNS
+                .iter()
+                .any(|r| r.eq_ignore_ascii_case(&input.columns[c]))
+        })
+        .collect()
+}
+
+pub fn write_csv(input: &ClaimFile, priced: &[Priced], out: impl Write) -> anyhow::Result<()> {
+    let kept = kept_columns(input);
+    let mut writer = csv::Writer::from_writer(out);
+    let header: Vec<&str> = kept
+        .iter()
+        .map(|&c| input.columns[c].as_str())
+        .chain(RESULT_COLUMNS)
+        .collect();
+    writer.write_record(&header)?;
+    for ((row, cells_in), p) in input.cells.iter().enumerate().zip(priced) {
+        let record: Vec<String> = kept
+            .iter()
+            .map(|&c| cells_in[c].clone())
+            .chain(cells(p, row + 1))
+            .collect();
+        writer.write_record(&record)?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+pub fn frame(input: &ClaimFile, priced: &[Priced]) -> PolarsResult<DataFrame> {
+    let kept = kept_columns(input);
+    let mut columns: Vec<Column> = kept
+        .iter()
+        .map(|&c| {
+            Column::new(
+                input.columns[c].as_str().into(),
+                input.cells.iter().map(|r| r[c].clone()).collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    let text = |name: &str, get: &dyn Fn(&Priced) -> Option<String>| {
+        Column::new(name.into(), priced.iter().map(get).collect::<Vec<_>>())
+    };
+    columns.push(text("release_id", &|p| p.release_id.clone()));
+    columns.push(text("cf_variant", &|p| p.cf_variant.map(str::to_string)));
+    columns.push(text("setting", &|p| {
+        p.setting.map(|s| s.as_str().to_string())
+    }));
+    columns.push(text("mac", &|p| p.mac.clone()));
+    columns.push(text("locality", &|p| p.locality.clone()));
+    columns.push(money_column(
+        "fee_schedule_amount",
+        priced.iter().map(|p| p.fee_schedule_amount),
+    )?);
+    columns.push(money_column("allowed", priced.iter().map(|p| p.allowed))?);
+    columns.push(money_column(
+        "limiting_charge",
+        priced.iter().map(|p| p.limiting_charge),
+    )?);
+    columns.push(text("adjustments", &|p| Some(p.adjustments.join("; "))));
+    columns.push(Column::new(
+        "priced".into(),
+        priced.iter().map(|p| p.priced).collect::<Vec<_>>(),
+    ));
+    columns.push(text("reason", &|p| p.reason.clone()));
+    columns.push(text("warnings", &|p| {
+        Some(p.warnings.join("; ")).filter(|w| !w.is_empty())
+    }));
+    columns.push(Column::new(
+        "line".into(),
+        (1..=priced.len() as i64).collect::<Vec<_>>(),
+    ));
+    DataFrame::new(priced.len(), columns)
+}
+
+/// Writes to `out` (Parquet when it ends in `.parquet`, else CSV), or CSV to stdout.
+pub fn write(input: &ClaimFile, priced: &[Priced], out: Option<&Path>) -> anyhow::Result<()> {
+    match out {
+        None => write_csv(input, priced, std::io::stdout().lock()),
+        Some(path)
+            if path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("parquet")) =>
+        {
+            let mut frame = frame(input, priced)?;
+            let mut file = std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            ParquetWriter::new(&mut file)
+                .finish(&mut frame)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            Ok(())
+        }
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            write_csv(input, priced, std::io::BufWriter::new(file))
+        }
+    }
+}

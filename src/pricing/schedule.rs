@@ -1,0 +1,340 @@
+//! The fee schedule of one release as the pricer needs it: every RVU row by (variant, HCPCS,
+//! modifier), the GPCI by (MAC, locality) and the OPPS caps, read once from the warehouse's
+//! partitions into hash maps, so pricing a line is a few lookups.
+
+use std::collections::HashMap;
+
+use anyhow::Context;
+use chrono::{Datelike, NaiveDate};
+use polars::prelude::*;
+
+use crate::decimal::Decimal;
+use crate::load::Warehouse;
+use crate::load::frame::decimals;
+use crate::load::payment::{Cents, Gpcis};
+use crate::load::releases_table::ReleaseRecord;
+use crate::release::ReleaseId;
+
+/// The numbers of one RVU row: what CMS multiplies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RvuValues {
+    pub work: Decimal,
+    pub pe_nonfac: Decimal,
+    pub pe_fac: Decimal,
+    pub mp: Decimal,
+    pub conv_factor: Decimal,
+}
+
+/// The payment policy of one RVU row: its status and indicators (RVU25D.pdf, "File layout"
+/// and Attachment A).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    pub status_code: String,
+    pub not_used_for_payment: bool,
+    pub pe_nonfac_na: bool,
+    pub pe_fac_na: bool,
+    pub pctc_ind: String,
+    pub global_days: String,
+    pub pre_op: Decimal,
+    pub intra_op: Decimal,
+    pub post_op: Decimal,
+    pub mult_proc: String,
+    pub bilat_surg: String,
+    pub asst_surg: String,
+    pub co_surg: String,
+    pub team_surg: String,
+    pub endo_base: String,
+    pub diag_imaging_family: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RvuEntry {
+    pub values: RvuValues,
+    pub policy: Policy,
+}
+
+/// One built release's schedule.
+#[derive(Debug)]
+pub struct Schedule {
+    pub release: ReleaseRecord,
+    rvus: HashMap<(String, String, String), RvuEntry>,
+    gpci: HashMap<(String, String), Gpcis>,
+    /// (HCPCS, modifier, MAC, locality) -> (non-facility, facility) cap in cents.
+    caps: HashMap<(String, String, String, String), (Cents, Cents)>,
+    /// The conversion factor of each variant (every row of a variant carries the same).
+    factors: HashMap<String, Decimal>,
+}
+
+fn texts(frame: &DataFrame, name: &str) -> anyhow::Result<Vec<String>> {
+    let column = frame.column(name)?.cast(&DataType::String)?;
+    Ok(column
+        .str()?
+        .iter()
+        .map(|v| v.unwrap_or_default().to_string())
+        .collect())
+}
+
+fn flags(frame: &DataFrame, name: &str) -> anyhow::Result<Vec<bool>> {
+    Ok(frame
+        .column(name)?
+        .bool()?
+        .iter()
+        .map(|v| v.unwrap_or(false))
+        .collect())
+}
+
+fn numbers(frame: &DataFrame, name: &str) -> anyhow::Result<Vec<Decimal>> {
+    Ok(decimals(frame, name)?
+        .into_iter()
+        .map(Option::unwrap_or_default)
+        .collect())
+}
+
+impl Schedule {
+    /// Reads a release's `rvu`, `gpci` and `opps_cap` partitions.
+    pub fn load(warehouse: &Warehouse, release: &ReleaseRecord) -> anyhow::Result<Schedule> {
+        let id = &release.id;
+        let rvu = warehouse
+            .partition("rvu", id)?
+            .with_context(|| format!("release {id} has no rvu partition; run mpfs build"))?;
+        let [variant, hcpcs, modifier] =
+            ["cf_variant", "hcpcs", "modifier"].map(|c| texts(&rvu, c));
+        let (variant, hcpcs, modifier) = (variant?, hcpcs?, modifier?);
+        let [work, pe_nonfac, pe_fac, mp, cf, pre, intra, post] = [
+            "work_rvu",
+            "pe_nonfac_rvu",
+            "pe_fac_rvu",
+            "mp_rvu",
+            "conv_factor",
+            "pre_op",
+            "intra_op",
+            "post_op",
+        ]
+        .map(|c| numbers(&rvu, c));
+        let (work, pe_nonfac, pe_fac, mp, cf) = (work?, pe_nonfac?, pe_fac?, mp?, cf?);
+        let (pre, intra, post) = (pre?, intra?, post?);
+        let text_columns = [
+            "status_code",
+            "pctc_ind",
+            "global_days",
+            "mult_proc",
+            "bilat_surg",
+            "asst_surg",
+            "co_surg",
+            "team_surg",
+            "endo_base",
+            "diag_imaging_family",
+        ]
+        .map(|c| texts(&rvu, c));
+        let [
+            status,
+            pctc,
+            global,
+            mult,
+            bilat,
+            asst,
+            co,
+            team,
+            endo,
+            family,
+        ] = text_columns;
+        let (status, pctc, global, mult, bilat) = (status?, pctc?, global?, mult?, bilat?);
+        let (asst, co, team, endo, family) = (asst?, co?, team?, endo?, family?);
+        let (not_used, nonfac_na, fac_na) = (
+            flags(&rvu, "not_used_for_payment")?,
+            flags(&rvu, "pe_nonfac_na")?,
+            flags(&rvu, "pe_fac_na")?,
+        );
+        let mut rvus = HashMap::with_capacity(rvu.height());
+        let mut factors = HashMap::new();
+        for i in 0..rvu.height() {
+            let entry = RvuEntry {
+                values: RvuValues {
+                    work: work[i],
+                    pe_nonfac: pe_nonfac[i],
+                    pe_fac: pe_fac[i],
+                    mp: mp[i],
+                    conv_factor: cf[i],
+                },
+                policy: Policy {
+                    status_code: status[i].clone(),
+                    not_used_for_payment: not_used[i],
+                    pe_nonfac_na: nonfac_na[i],
+                    pe_fac_na: fac_na[i],
+                    pctc_ind: pctc[i].clone(),
+                    global_days: global[i].clone(),
+                    pre_op: pre[i],
+                    intra_op: intra[i],
+                    post_op: post[i],
+                    mult_proc: mult[i].clone(),
+                    bilat_surg: bilat[i].clone(),
+                    asst_surg: asst[i].clone(),
+                    co_surg: co[i].clone(),
+                    team_surg: team[i].clone(),
+                    endo_base: endo[i].clone(),
+                    diag_imaging_family: family[i].clone(),
+                },
+            };
+            if cf[i] != Decimal::default() {
+                factors.entry(variant[i].clone()).or_insert(cf[i]);
+            }
+            rvus.insert(
+                (variant[i].clone(), hcpcs[i].clone(), modifier[i].clone()),
+                entry,
+            );
+        }
+        let mut gpci = HashMap::new();
+        if let Some(frame) = warehouse.partition("gpci", id)? {
+            let (mac, locality) = (texts(&frame, "mac")?, texts(&frame, "locality")?);
+            let (w, p, m) = (
+                numbers(&frame, "work_gpci")?,
+                numbers(&frame, "pe_gpci")?,
+                numbers(&frame, "mp_gpci")?,
+            );
+            for i in 0..frame.height() {
+                gpci.insert(
+                    (mac[i].clone(), locality[i].clone()),
+                    Gpcis {
+                        work: w[i],
+                        pe: p[i],
+                        mp: m[i],
+                    },
+                );
+            }
+        }
+        let mut caps = HashMap::new();
+        if let Some(frame) = warehouse.partition("opps_cap", id)? {
+            let [hcpcs, modifier, mac, locality] =
+                ["hcpcs", "modifier", "mac", "locality"].map(|c| texts(&frame, c));
+            let (hcpcs, modifier, mac, locality) = (hcpcs?, modifier?, mac?, locality?);
+            let (nonfac, fac) = (numbers(&frame, "nonfac_cap")?, numbers(&frame, "fac_cap")?);
+            for i in 0..frame.height() {
+                caps.insert(
+                    (
+                        hcpcs[i].clone(),
+                        modifier[i].clone(),
+                        mac[i].clone(),
+                        locality[i].clone(),
+                    ),
+                    (nonfac[i].raw() / 100, fac[i].raw() / 100),
+                );
+            }
+        }
+        Ok(Schedule {
+            release: release.clone(),
+            rvus,
+            gpci,
+            caps,
+            factors,
+        })
+    }
+
+    /// The conversion factor of a variant in this release.
+    pub fn conv_factor(&self, variant: &str) -> Option<Decimal> {
+        self.factors.get(variant).copied()
+    }
+
+    pub fn rvu(&self, variant: &str, hcpcs: &str, modifier: &str) -> Option<&RvuEntry> {
+        self.rvus
+            .get(&(variant.to_string(), hcpcs.to_string(), modifier.to_string()))
+    }
+
+    pub fn has_row(&self, variant: &str, hcpcs: &str, modifier: &str) -> bool {
+        self.rvu(variant, hcpcs, modifier).is_some()
+    }
+
+    /// The GPCIs of a locality; MAC `00000` locality `00` is the national row (all 1.0).
+    pub fn gpci(&self, mac: &str, locality: &str) -> Option<Gpcis> {
+        if (mac, locality)
+            == (
+                crate::load::payment::NATIONAL_MAC,
+                crate::load::payment::NATIONAL_LOCALITY,
+            )
+        {
+            return Some(Gpcis::NATIONAL);
+        }
+        self.gpci
+            .get(&(mac.to_string(), locality.to_string()))
+            .copied()
+    }
+
+    pub fn cap(
+        &self,
+        hcpcs: &str,
+        modifier: &str,
+        mac: &str,
+        locality: &str,
+    ) -> Option<(Cents, Cents)> {
+        self.caps
+            .get(&(
+                hcpcs.to_string(),
+                modifier.to_string(),
+                mac.to_string(),
+                locality.to_string(),
+            ))
+            .copied()
+    }
+}
+
+/// Which built release is in force on a date, and each release's schedule, loaded once.
+pub struct Schedules<'w> {
+    warehouse: &'w Warehouse,
+    releases: Vec<ReleaseRecord>,
+    loaded: HashMap<ReleaseId, Schedule>,
+}
+
+impl<'w> Schedules<'w> {
+    pub fn new(warehouse: &'w Warehouse) -> anyhow::Result<Schedules<'w>> {
+        let mut releases = warehouse.releases()?;
+        anyhow::ensure!(
+            !releases.is_empty(),
+            "the warehouse at {} has no built release; run mpfs build or mpfs run first",
+            warehouse.root().display()
+        );
+        releases.sort_by(|a, b| (a.effective_from, &a.id).cmp(&(b.effective_from, &b.id)));
+        Ok(Schedules {
+            warehouse,
+            releases,
+            loaded: HashMap::new(),
+        })
+    }
+
+    pub fn releases(&self) -> &[ReleaseRecord] {
+        &self.releases
+    }
+
+    /// The release in force on `date`: the latest built release of the date's year whose
+    /// effective date is not after it (a release never prices the next year).
+    pub fn in_force(&self, date: NaiveDate) -> Result<ReleaseId, String> {
+        self.releases
+            .iter()
+            .rev()
+            .find(|r| r.effective_from <= date && i32::from(r.id.year()) == date.year())
+            .map(|r| r.id.clone())
+            .ok_or_else(|| {
+                format!(
+                    "no release in force on {date}: built releases are {}",
+                    self.releases
+                        .iter()
+                        .map(|r| format!("{} (from {})", r.id, r.effective_from))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+    }
+
+    /// A release's schedule, read from the warehouse the first time it is asked for.
+    pub fn get(&mut self, id: &ReleaseId) -> anyhow::Result<&Schedule> {
+        if !self.loaded.contains_key(id) {
+            let record = self
+                .releases
+                .iter()
+                .find(|r| &r.id == id)
+                .with_context(|| format!("release {id} is not built"))?
+                .clone();
+            let schedule = Schedule::load(self.warehouse, &record)?;
+            self.loaded.insert(id.clone(), schedule);
+        }
+        Ok(&self.loaded[id])
+    }
+}
