@@ -137,6 +137,49 @@ fn pprrvu_member(format: FileFormat) -> Vec<u8> {
 }
 
 /// Runs one scenario in this process and prints `name|median|min|max|peak MiB`.
+/// One million claim lines on 2025D's codes, deterministic: claims of one to five lines
+/// mixing visits, bilateral and ranked surgeries, assistants, endoscopy and imaging families
+/// and therapy, national locality.
+fn million_claim_lines() -> String {
+    const CODES: [(&str, &str, &str); 12] = [
+        ("99213", "", "11"),
+        ("99214", "", "11"),
+        ("20610", "50", "11"),
+        ("27447", "", "22"),
+        ("45378", "", "22"),
+        ("45380", "", "11"),
+        ("45385", "", "11"),
+        ("74177", "", "11"),
+        ("71250", "", "11"),
+        ("97110", "", "11"),
+        ("36591", "", "11"),
+        ("27447", "80", "22"),
+    ];
+    let mut text = String::from("claim_id,date_of_service,hcpcs,modifiers,units,place_of_service,mac,locality\n");
+    let mut state: u64 = 7;
+    let mut next = |n: u64| {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        (state >> 33) % n
+    };
+    let (mut lines, mut claim) = (0, 0);
+    while lines < 1_000_000 {
+        claim += 1;
+        let day = 1 + next(28);
+        for _ in 0..=next(5) {
+            let (code, modifier, pos) = CODES[next(CODES.len() as u64) as usize];
+            text.push_str(&format!(
+                "{claim},2025-11-{day:02},{code},{modifier},{},{pos},10112,00\n",
+                1 + next(2)
+            ));
+            lines += 1;
+            if lines == 1_000_000 {
+                break;
+            }
+        }
+    }
+    text
+}
+
 fn run_scenario(name: &str) {
     let zip = sample();
     let run_args = |mirror: &Path, data: &Path| -> Vec<std::ffi::OsString> {
@@ -176,6 +219,32 @@ fn run_scenario(name: &str) {
                     let args = run_args(mirror.path(), dir.path());
                     data.push(dir);
                     args
+                },
+                0,
+            );
+            (times, Some(peak))
+        }
+        "price-million-lines" => {
+            let mirror = real_mirror();
+            let data = tempfile::tempdir().unwrap();
+            time_mpfs(1, || run_args(mirror.path(), data.path()), 0);
+            let lines = data.path().join("lines.csv");
+            std::fs::write(&lines, million_claim_lines()).unwrap();
+            let out = data.path().join("priced.parquet");
+            let warehouse = data.path().join("warehouse");
+            let (times, peak) = time_mpfs(
+                HEAVY_RUNS,
+                || {
+                    vec![
+                        "-qq".into(),
+                        "price".into(),
+                        "--lines".into(),
+                        lines.clone().into(),
+                        "--warehouse".into(),
+                        warehouse.clone().into(),
+                        "--out".into(),
+                        out.clone().into(),
+                    ]
                 },
                 0,
             );
@@ -314,6 +383,10 @@ fn main() {
         (
             "new-release-on-4-years",
             "mpfs run with one new release on top of 16 built",
+        ),
+        (
+            "price-million-lines",
+            "mpfs price: 1,000,000 claim lines on rvu25d (Parquet out)",
         ),
         (
             "diff-years",

@@ -39,6 +39,19 @@ pub fn map<T: Sync, R: Send>(items: &[T], workers: usize, job: impl Fn(&T) -> R 
         .collect()
 }
 
+/// [`map`] for items the jobs take by value.
+pub fn map_owned<T: Send, R: Send>(items: Vec<T>, workers: usize, job: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let slots: Vec<Mutex<Option<T>>> = items.into_iter().map(|i| Mutex::new(Some(i))).collect();
+    map(&slots, workers, |slot| {
+        let item = slot
+            .lock()
+            .expect("no job panicked holding the lock")
+            .take()
+            .expect("every item is taken once");
+        job(item)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,12 +35,13 @@ pub struct ClaimLine {
 #[derive(Debug, Clone)]
 pub struct ClaimFile {
     pub columns: Vec<String>,
-    pub cells: Vec<Vec<String>>,
+    /// Each row's cells as read (one buffer per row).
+    pub cells: Vec<csv::StringRecord>,
     pub lines: Vec<ClaimLine>,
 }
 
 /// Reads every cell of a CSV or Parquet file as text.
-fn read_cells(path: &Path) -> anyhow::Result<(Vec<String>, Vec<Vec<String>>)> {
+fn read_cells(path: &Path) -> anyhow::Result<(Vec<String>, Vec<csv::StringRecord>)> {
     let name = path.display();
     if path
         .extension()
@@ -71,7 +72,7 @@ fn read_cells(path: &Path) -> anyhow::Result<(Vec<String>, Vec<Vec<String>>)> {
             );
         }
         let cells = (0..frame.height())
-            .map(|row| texts.iter().map(|c| c[row].clone()).collect())
+            .map(|row| texts.iter().map(|c| c[row].as_str()).collect())
             .collect();
         return Ok((columns, cells));
     }
@@ -87,8 +88,9 @@ fn read_cells(path: &Path) -> anyhow::Result<(Vec<String>, Vec<Vec<String>>)> {
         .collect();
     let mut cells = Vec::new();
     for (index, record) in reader.records().enumerate() {
-        let record = record.with_context(|| format!("{name} row {}: not CSV", index + 1))?;
-        cells.push(record.iter().map(|c| c.trim().to_string()).collect());
+        let mut record = record.with_context(|| format!("{name} row {}: not CSV", index + 1))?;
+        record.trim();
+        cells.push(record);
     }
     Ok((columns, cells))
 }

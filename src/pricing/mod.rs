@@ -145,19 +145,21 @@ pub fn line_basis(
     (mac, locality): (&str, &str),
     date: Option<NaiveDate>,
 ) -> Result<LineBasis, String> {
-    let release_id = sources.policy.release.id.to_string();
+    let release_id = std::sync::Arc::clone(&sources.policy.label);
     let year = sources.policy.release.id.year();
     let variant = variant_in(sources.policy, line.qp);
     let row = modifier_row(line, sources, variant)?;
-    let shown = if row.is_empty() {
-        line.hcpcs.clone()
-    } else {
-        format!("{} {row}", line.hcpcs)
+    let shown = || {
+        if row.is_empty() {
+            line.hcpcs.clone()
+        } else {
+            format!("{} {row}", line.hcpcs)
+        }
     };
     let entry = sources
         .policy
         .rvu(variant, &line.hcpcs, &row)
-        .ok_or_else(|| format!("HCPCS {shown} is not in release {release_id} ({variant})"))?;
+        .ok_or_else(|| format!("HCPCS {} is not in release {release_id} ({variant})", shown()))?;
     if sources.gpci.gpci(mac, locality).is_none() {
         return Err(format!(
             "MAC {mac} locality {locality} is not in the GPCI of release {release_id}"
@@ -168,7 +170,7 @@ pub fn line_basis(
     };
     let fee = fee_at(&line.hcpcs, &row, 100)
         .ok_or_else(|| format!("release {release_id} has no {variant} conversion factor"))?;
-    let policy = entry.policy.clone();
+    let policy = std::sync::Arc::clone(&entry.policy);
     let mut warnings = Vec::new();
     let na = match setting {
         Setting::Facility => policy.pe_fac_na,
@@ -176,7 +178,8 @@ pub fn line_basis(
     };
     if na {
         warnings.push(format!(
-            "NA: CMS rarely or never pays {shown} in the {} setting; the file's amount is shown",
+            "NA: CMS rarely or never pays {} in the {} setting; the file's amount is shown",
+            shown(),
             setting.as_str()
         ));
     }
@@ -213,8 +216,8 @@ pub fn line_basis(
     })
 }
 
-/// One quarter's (ZIP, +4) -> (MAC, locality).
-type QuarterMap = HashMap<(String, Option<String>), (String, String)>;
+/// One quarter's ZIP -> its (+4, MAC, locality) records (+4 `None` for the ZIP5 record).
+type QuarterMap = HashMap<String, Vec<(Option<String>, String, String)>>;
 
 /// ZIP codes to localities, per quarter, loaded once per quarter.
 pub struct ZipIndex<'w> {
@@ -261,19 +264,24 @@ impl<'w> ZipIndex<'w> {
                 .ok_or_else(|| format!("ZIP-locality {quarter} has no partition"))?;
             let places =
                 crate::zip_locality::changes::placements(&frame).map_err(|e| e.to_string())?;
-            let map = places
-                .into_iter()
-                .map(|p| ((p.zip5, p.plus4), (p.mac, p.locality)))
-                .collect();
+            let mut map: QuarterMap = HashMap::new();
+            for p in places {
+                map.entry(p.zip5).or_default().push((p.plus4, p.mac, p.locality));
+            }
             self.loaded.insert(quarter, map);
         }
-        let map = &self.loaded[&quarter];
+        let records = self.loaded[&quarter].get(&query.zip5);
+        let find = |plus4: Option<&String>| {
+            records?
+                .iter()
+                .find(|(p, _, _)| p.as_ref() == plus4)
+                .map(|(_, mac, locality)| (mac.clone(), locality.clone()))
+        };
         query
             .plus4
             .as_ref()
-            .and_then(|p| map.get(&(query.zip5.clone(), Some(p.clone()))))
-            .or_else(|| map.get(&(query.zip5.clone(), None)))
-            .cloned()
+            .and_then(|p| find(Some(p)))
+            .or_else(|| find(None))
             .ok_or_else(|| format!("ZIP {zip} is not in the ZIP-locality file of {quarter}"))
     }
 }
@@ -292,30 +300,49 @@ pub fn line_locality(
 }
 
 /// Prices lines by their dates: each under the release in force on its date of service.
+/// Every schedule and ZIP quarter needed is loaded first; then the lines' bases are worked
+/// out on both cores, and the rules applied claim by claim ([`rules::price_lines`]).
 pub fn price_by_date(
     warehouse: &Warehouse,
     lines: &[ClaimLine],
 ) -> anyhow::Result<Vec<rules::Priced>> {
     let mut schedules = Schedules::new(warehouse)?;
     let mut zips = ZipIndex::new(warehouse)?;
-    // Which release each line falls in, then every needed schedule loaded once.
-    let mut bases = Vec::with_capacity(lines.len());
-    for line in lines {
-        let date = line.date_of_service.expect("price reads lines with dates");
-        let basis = (|| -> Result<LineBasis, String> {
-            let release = schedules.in_force(date)?;
-            let setting = setting_of(&line.place_of_service, date)?;
-            let (mac, locality) = line_locality(line, &mut zips, date)?;
-            let schedule = schedules.get(&release).map_err(|e| format!("{e:#}"))?;
-            line_basis(
-                line,
-                &Sources::one(schedule),
-                setting,
-                (&mac, &locality),
-                Some(date),
-            )
-        })();
-        bases.push(basis);
+    let date_of = |line: &ClaimLine| line.date_of_service.expect("price reads lines with dates");
+    let releases: Vec<Result<crate::release::ReleaseId, String>> =
+        lines.iter().map(|l| schedules.in_force(date_of(l))).collect();
+    for id in releases.iter().flatten() {
+        schedules.get(id)?;
     }
+    let places: Vec<Result<(String, String), String>> = lines
+        .iter()
+        .map(|line| line_locality(line, &mut zips, date_of(line)))
+        .collect();
+    let schedules = &schedules;
+    let indices: Vec<usize> = (0..lines.len()).collect();
+    let chunks: Vec<&[usize]> = indices.chunks(50_000).collect();
+    let bases: Vec<Result<LineBasis, String>> =
+        crate::parallel::map(&chunks, crate::parallel::workers(2), |chunk| {
+            chunk
+                .iter()
+                .map(|&i| {
+                    let line = &lines[i];
+                    let release = releases[i].as_ref().map_err(Clone::clone)?;
+                    let setting = setting_of(&line.place_of_service, date_of(line))?;
+                    let (mac, locality) = places[i].as_ref().map_err(Clone::clone)?;
+                    let schedule = schedules.loaded(release).expect("loaded above");
+                    line_basis(
+                        line,
+                        &Sources::one(schedule),
+                        setting,
+                        (mac, locality),
+                        Some(date_of(line)),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect();
     Ok(rules::price_lines(lines, bases))
 }

@@ -38,7 +38,7 @@ fn money(cents: Option<Cents>) -> String {
 
 fn cells(p: &Priced, row: usize) -> [String; 13] {
     [
-        p.release_id.clone().unwrap_or_default(),
+        p.release_id.as_deref().unwrap_or_default().to_string(),
         p.cf_variant.unwrap_or_default().to_string(),
         p.setting
             .map(|s| s.as_str().to_string())
@@ -80,7 +80,7 @@ pub fn write_csv(input: &ClaimFile, priced: &[Priced], out: impl Write) -> anyho
     for ((row, cells_in), p) in input.cells.iter().enumerate().zip(priced) {
         let record: Vec<String> = kept
             .iter()
-            .map(|&c| cells_in[c].clone())
+            .map(|&c| cells_in[c].to_string())
             .chain(cells(p, row + 1))
             .collect();
         writer.write_record(&record)?;
@@ -96,14 +96,14 @@ pub fn frame(input: &ClaimFile, priced: &[Priced]) -> PolarsResult<DataFrame> {
         .map(|&c| {
             Column::new(
                 input.columns[c].as_str().into(),
-                input.cells.iter().map(|r| r[c].clone()).collect::<Vec<_>>(),
+                input.cells.iter().map(|r| &r[c]).collect::<Vec<&str>>(),
             )
         })
         .collect();
     let text = |name: &str, get: &dyn Fn(&Priced) -> Option<String>| {
         Column::new(name.into(), priced.iter().map(get).collect::<Vec<_>>())
     };
-    columns.push(text("release_id", &|p| p.release_id.clone()));
+    columns.push(text("release_id", &|p| p.release_id.as_deref().map(str::to_string)));
     columns.push(text("cf_variant", &|p| p.cf_variant.map(str::to_string)));
     columns.push(text("setting", &|p| {
         p.setting.map(|s| s.as_str().to_string())

@@ -42,7 +42,7 @@ const SCALE: i128 = 100_000_000_000_000_000_000;
 /// What the rules need of one line, from whichever schedules priced it.
 #[derive(Debug, Clone)]
 pub struct LineBasis {
-    pub release_id: String,
+    pub release_id: std::sync::Arc<str>,
     pub cf_variant: &'static str,
     pub setting: Setting,
     pub mac: String,
@@ -50,7 +50,8 @@ pub struct LineBasis {
     pub date: Option<NaiveDate>,
     /// The RVU row the line is priced by (`26`, `TC`, `53` or the code's own).
     pub modifier_row: String,
-    pub policy: Policy,
+    /// Shared with the schedule: a line does not copy its row's indicators.
+    pub policy: std::sync::Arc<Policy>,
     /// The fee schedule amount of that row in the setting and locality, after the OPPS cap.
     pub fee: Cents,
     /// The code's professional (26) and technical (TC) rows' amounts, when it has them.
@@ -67,7 +68,7 @@ pub struct LineBasis {
 /// The result for one line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Priced {
-    pub release_id: Option<String>,
+    pub release_id: Option<std::sync::Arc<str>>,
     pub cf_variant: Option<&'static str>,
     pub setting: Option<Setting>,
     pub mac: Option<String>,
@@ -305,9 +306,50 @@ fn status_reason(status: &str) -> Option<String> {
     Some(format!("status {status}: {why}"))
 }
 
-/// Prices lines given each line's basis (or why it has none). Lines of one claim and date
-/// are ranked together; lines without a claim id stand alone.
+/// Prices lines given each line's basis (or why it has none), on both cores: lines are split
+/// by claim (every line of a claim in the same part), and parts are independent.
 pub fn price_lines(lines: &[ClaimLine], bases: Vec<Result<LineBasis, String>>) -> Vec<Priced> {
+    let workers = crate::parallel::workers(2);
+    if workers < 2 || lines.len() < 10_000 {
+        let all: Vec<&ClaimLine> = lines.iter().collect();
+        return price_part(&all, bases);
+    }
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let state = std::collections::hash_map::RandomState::new();
+    let part_of = |line: &ClaimLine| -> usize {
+        let mut hasher = state.build_hasher();
+        line.claim_id.hash(&mut hasher);
+        (hasher.finish() % workers as u64) as usize
+    };
+    let mut parts: Vec<(Vec<usize>, Vec<&ClaimLine>, Vec<Result<LineBasis, String>>)> =
+        (0..workers).map(|_| (Vec::new(), Vec::new(), Vec::new())).collect();
+    for (index, (line, basis)) in lines.iter().zip(bases).enumerate() {
+        let part = &mut parts[part_of(line)];
+        part.0.push(index);
+        part.1.push(line);
+        part.2.push(basis);
+    }
+    let jobs: Vec<(Vec<&ClaimLine>, Vec<Result<LineBasis, String>>)> = parts
+        .iter_mut()
+        .map(|(_, lines, bases)| (std::mem::take(lines), std::mem::take(bases)))
+        .collect();
+    let results = crate::parallel::map_owned(jobs, workers, |(lines, bases)| {
+        price_part(&lines, bases)
+    });
+    let mut out: Vec<Option<Priced>> = vec![None; lines.len()];
+    for ((indices, _, _), priced) in parts.iter().zip(results) {
+        for (index, p) in indices.iter().zip(priced) {
+            out[*index] = Some(p);
+        }
+    }
+    out.into_iter()
+        .map(|p| p.expect("every line is in one part"))
+        .collect()
+}
+
+/// Prices one independent part. Lines of one claim and date are ranked together; lines
+/// without a claim id stand alone.
+fn price_part(lines: &[&ClaimLine], bases: Vec<Result<LineBasis, String>>) -> Vec<Priced> {
     let mut out: Vec<Option<Priced>> = vec![None; lines.len()];
     let mut works: Vec<Work> = Vec::new();
     for (index, (line, basis)) in lines.iter().zip(bases).enumerate() {
@@ -363,10 +405,14 @@ pub fn price_lines(lines: &[ClaimLine], bases: Vec<Result<LineBasis, String>>) -
     }
 
     // Status T: paid only when no other payable service is billed the same day.
-    let day_key = |line: &ClaimLine| line.claim_id.clone().map(|c| (c, line.date_of_service));
-    let mut payable_per_day: HashMap<(String, Option<NaiveDate>), usize> = HashMap::new();
+    fn day_key(line: &ClaimLine) -> Option<(&str, Option<NaiveDate>)> {
+        line.claim_id
+            .as_deref()
+            .map(|c| (c, line.date_of_service))
+    }
+    let mut payable_per_day: HashMap<(&str, Option<NaiveDate>), usize> = HashMap::new();
     for w in &works {
-        if let Some(key) = day_key(&lines[w.index])
+        if let Some(key) = day_key(lines[w.index])
             && w.basis.policy.status_code != "T"
         {
             *payable_per_day.entry(key).or_default() += 1;
@@ -374,7 +420,7 @@ pub fn price_lines(lines: &[ClaimLine], bases: Vec<Result<LineBasis, String>>) -
     }
     works.retain(|w| {
         let bundled = w.basis.policy.status_code == "T"
-            && day_key(&lines[w.index]).is_some_and(|k| payable_per_day.contains_key(&k));
+            && day_key(lines[w.index]).is_some_and(|k| payable_per_day.contains_key(&k));
         if bundled {
             out[w.index] = Some(Priced {
                 priced: false,
@@ -388,27 +434,22 @@ pub fn price_lines(lines: &[ClaimLine], bases: Vec<Result<LineBasis, String>>) -
         !bundled
     });
 
-    // Ranking groups: one claim, one date, one role.
-    let mut groups: HashMap<(String, Option<NaiveDate>, Role), Vec<usize>> = HashMap::new();
+    // Ranking groups: one claim, one date, one role. Groups are independent, so the order
+    // they are ranked in does not matter.
+    let mut groups: HashMap<(&str, Option<NaiveDate>, Role), Vec<usize>> = HashMap::new();
     for (position, w) in works.iter().enumerate() {
-        if let Some((claim, day)) = day_key(&lines[w.index]) {
-            groups
-                .entry((claim, day, w.role))
-                .or_default()
-                .push(position);
+        if let Some((claim, day)) = day_key(lines[w.index]) {
+            groups.entry((claim, day, w.role)).or_default().push(position);
         }
     }
-    let mut keys: Vec<_> = groups.keys().cloned().collect();
-    keys.sort_by_key(|(c, d, r)| (c.clone(), *d, *r as u8));
-    for key in keys {
-        let members = &groups[&key];
+    for members in groups.values().filter(|m| m.len() > 1) {
         surgical_ranking(&mut works, members);
         component_ranking(&mut works, members);
         therapy_ranking(&mut works, members);
     }
 
     for w in works {
-        let line = &lines[w.index];
+        let line = lines[w.index];
         let base = located(&w.basis);
         if let Some(reason) = w.by_report {
             out[w.index] = Some(Priced {

@@ -3,6 +3,7 @@
 //! partitions into hash maps, so pricing a line is a few lookups.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::{Datelike, NaiveDate};
@@ -50,17 +51,29 @@ pub struct Policy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RvuEntry {
     pub values: RvuValues,
-    pub policy: Policy,
+    /// Shared with every line priced by the row.
+    pub policy: Arc<Policy>,
 }
 
-/// One built release's schedule.
+/// A MAC and locality as one number (`01112`, `05` is 111205), so lookups allocate nothing.
+pub fn place_key(mac: &str, locality: &str) -> Option<u32> {
+    let mac: u32 = mac.parse().ok()?;
+    let locality: u32 = locality.parse().ok()?;
+    (locality < 100).then_some(mac * 100 + locality)
+}
+
+/// One built release's schedule. Lookups are by borrowed text: the pricer makes several per
+/// line, for a million lines.
 #[derive(Debug)]
 pub struct Schedule {
     pub release: ReleaseRecord,
-    rvus: HashMap<(String, String, String), RvuEntry>,
-    gpci: HashMap<(String, String), Gpcis>,
-    /// (HCPCS, modifier, MAC, locality) -> (non-facility, facility) cap in cents.
-    caps: HashMap<(String, String, String, String), (Cents, Cents)>,
+    /// `2025D`, shared by every line priced under it.
+    pub label: Arc<str>,
+    /// HCPCS -> its rows as (variant, modifier, entry): a handful per code.
+    rvus: HashMap<String, Vec<(String, String, Arc<RvuEntry>)>>,
+    gpci: HashMap<u32, Gpcis>,
+    /// HCPCS -> (modifier, place key) -> (non-facility, facility) cap in cents.
+    caps: HashMap<String, Vec<(String, u32, (Cents, Cents))>>,
     /// The conversion factor of each variant (every row of a variant carries the same).
     factors: HashMap<String, Decimal>,
 }
@@ -145,7 +158,8 @@ impl Schedule {
             flags(&rvu, "pe_nonfac_na")?,
             flags(&rvu, "pe_fac_na")?,
         );
-        let mut rvus = HashMap::with_capacity(rvu.height());
+        let mut rvus: HashMap<String, Vec<(String, String, Arc<RvuEntry>)>> =
+            HashMap::with_capacity(rvu.height());
         let mut factors = HashMap::new();
         for i in 0..rvu.height() {
             let entry = RvuEntry {
@@ -156,7 +170,7 @@ impl Schedule {
                     mp: mp[i],
                     conv_factor: cf[i],
                 },
-                policy: Policy {
+                policy: Arc::new(Policy {
                     status_code: status[i].clone(),
                     not_used_for_payment: not_used[i],
                     pe_nonfac_na: nonfac_na[i],
@@ -173,15 +187,16 @@ impl Schedule {
                     team_surg: team[i].clone(),
                     endo_base: endo[i].clone(),
                     diag_imaging_family: family[i].clone(),
-                },
+                }),
             };
             if cf[i] != Decimal::default() {
                 factors.entry(variant[i].clone()).or_insert(cf[i]);
             }
-            rvus.insert(
-                (variant[i].clone(), hcpcs[i].clone(), modifier[i].clone()),
-                entry,
-            );
+            rvus.entry(hcpcs[i].clone()).or_default().push((
+                variant[i].clone(),
+                modifier[i].clone(),
+                Arc::new(entry),
+            ));
         }
         let mut gpci = HashMap::new();
         if let Some(frame) = warehouse.partition("gpci", id)? {
@@ -192,8 +207,11 @@ impl Schedule {
                 numbers(&frame, "mp_gpci")?,
             );
             for i in 0..frame.height() {
+                let Some(key) = place_key(&mac[i], &locality[i]) else {
+                    continue;
+                };
                 gpci.insert(
-                    (mac[i].clone(), locality[i].clone()),
+                    key,
                     Gpcis {
                         work: w[i],
                         pe: p[i],
@@ -202,25 +220,24 @@ impl Schedule {
                 );
             }
         }
-        let mut caps = HashMap::new();
+        let mut caps: HashMap<String, Vec<(String, u32, (Cents, Cents))>> = HashMap::new();
         if let Some(frame) = warehouse.partition("opps_cap", id)? {
             let [hcpcs, modifier, mac, locality] =
                 ["hcpcs", "modifier", "mac", "locality"].map(|c| texts(&frame, c));
             let (hcpcs, modifier, mac, locality) = (hcpcs?, modifier?, mac?, locality?);
             let (nonfac, fac) = (numbers(&frame, "nonfac_cap")?, numbers(&frame, "fac_cap")?);
             for i in 0..frame.height() {
-                caps.insert(
-                    (
-                        hcpcs[i].clone(),
+                if let Some(key) = place_key(&mac[i], &locality[i]) {
+                    caps.entry(hcpcs[i].clone()).or_default().push((
                         modifier[i].clone(),
-                        mac[i].clone(),
-                        locality[i].clone(),
-                    ),
-                    (nonfac[i].raw() / 100, fac[i].raw() / 100),
-                );
+                        key,
+                        (nonfac[i].raw() / 100, fac[i].raw() / 100),
+                    ));
+                }
             }
         }
         Ok(Schedule {
+            label: Arc::from(release.id.to_string()),
             release: release.clone(),
             rvus,
             gpci,
@@ -234,9 +251,12 @@ impl Schedule {
         self.factors.get(variant).copied()
     }
 
-    pub fn rvu(&self, variant: &str, hcpcs: &str, modifier: &str) -> Option<&RvuEntry> {
+    pub fn rvu(&self, variant: &str, hcpcs: &str, modifier: &str) -> Option<&Arc<RvuEntry>> {
         self.rvus
-            .get(&(variant.to_string(), hcpcs.to_string(), modifier.to_string()))
+            .get(hcpcs)?
+            .iter()
+            .find(|(v, m, _)| v == variant && m == modifier)
+            .map(|(_, _, entry)| entry)
     }
 
     pub fn has_row(&self, variant: &str, hcpcs: &str, modifier: &str) -> bool {
@@ -253,9 +273,7 @@ impl Schedule {
         {
             return Some(Gpcis::NATIONAL);
         }
-        self.gpci
-            .get(&(mac.to_string(), locality.to_string()))
-            .copied()
+        self.gpci.get(&place_key(mac, locality)?).copied()
     }
 
     pub fn cap(
@@ -265,14 +283,12 @@ impl Schedule {
         mac: &str,
         locality: &str,
     ) -> Option<(Cents, Cents)> {
+        let key = place_key(mac, locality)?;
         self.caps
-            .get(&(
-                hcpcs.to_string(),
-                modifier.to_string(),
-                mac.to_string(),
-                locality.to_string(),
-            ))
-            .copied()
+            .get(hcpcs)?
+            .iter()
+            .find(|(m, place, _)| *place == key && m == modifier)
+            .map(|(_, _, caps)| *caps)
     }
 }
 
@@ -321,6 +337,11 @@ impl<'w> Schedules<'w> {
                         .join(", ")
                 )
             })
+    }
+
+    /// A schedule already loaded by [`Schedules::get`].
+    pub fn loaded(&self, id: &ReleaseId) -> Option<&Schedule> {
+        self.loaded.get(id)
     }
 
     /// A release's schedule, read from the warehouse the first time it is asked for.

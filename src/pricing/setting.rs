@@ -37,11 +37,14 @@ const NON_FACILITY: [&str; 36] = [
 
 /// The setting of a place of service on a date, or why there is none.
 pub fn setting_of(pos: &str, date: NaiveDate) -> Result<Setting, String> {
-    let pos = pos.trim();
-    let pos = if pos.len() == 1 && pos.bytes().all(|b| b.is_ascii_digit()) {
-        format!("0{pos}")
-    } else {
-        pos.to_string()
+    let trimmed = pos.trim();
+    let mut padded = [b'0'; 2];
+    let pos: &str = match trimmed.as_bytes() {
+        [digit] if digit.is_ascii_digit() => {
+            padded[1] = *digit;
+            std::str::from_utf8(&padded).expect("ASCII digits")
+        }
+        _ => trimmed,
     };
     if pos == "10" {
         let non_facility_from = NaiveDate::from_ymd_opt(2024, 1, 1).expect("a date");
@@ -51,9 +54,9 @@ pub fn setting_of(pos: &str, date: NaiveDate) -> Result<Setting, String> {
             Setting::Facility
         });
     }
-    if FACILITY.contains(&pos.as_str()) {
+    if FACILITY.contains(&pos) {
         Ok(Setting::Facility)
-    } else if NON_FACILITY.contains(&pos.as_str()) {
+    } else if NON_FACILITY.contains(&pos) {
         Ok(Setting::NonFacility)
     } else {
         Err(format!(
