@@ -155,10 +155,14 @@ fn million_claim_lines() -> String {
         ("36591", "", "11"),
         ("27447", "80", "22"),
     ];
-    let mut text = String::from("claim_id,date_of_service,hcpcs,modifiers,units,place_of_service,mac,locality\n");
+    let mut text = String::from(
+        "claim_id,date_of_service,hcpcs,modifiers,units,place_of_service,mac,locality\n",
+    );
     let mut state: u64 = 7;
     let mut next = |n: u64| {
-        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
         (state >> 33) % n
     };
     let (mut lines, mut claim) = (0, 0);

@@ -40,7 +40,11 @@ pub fn map<T: Sync, R: Send>(items: &[T], workers: usize, job: impl Fn(&T) -> R 
 }
 
 /// [`map`] for items the jobs take by value.
-pub fn map_owned<T: Send, R: Send>(items: Vec<T>, workers: usize, job: impl Fn(T) -> R + Sync) -> Vec<R> {
+pub fn map_owned<T: Send, R: Send>(
+    items: Vec<T>,
+    workers: usize,
+    job: impl Fn(T) -> R + Sync,
+) -> Vec<R> {
     let slots: Vec<Mutex<Option<T>>> = items.into_iter().map(|i| Mutex::new(Some(i))).collect();
     map(&slots, workers, |slot| {
         let item = slot

@@ -159,7 +159,12 @@ pub fn line_basis(
     let entry = sources
         .policy
         .rvu(variant, &line.hcpcs, &row)
-        .ok_or_else(|| format!("HCPCS {} is not in release {release_id} ({variant})", shown()))?;
+        .ok_or_else(|| {
+            format!(
+                "HCPCS {} is not in release {release_id} ({variant})",
+                shown()
+            )
+        })?;
     if sources.gpci.gpci(mac, locality).is_none() {
         return Err(format!(
             "MAC {mac} locality {locality} is not in the GPCI of release {release_id}"
@@ -266,7 +271,9 @@ impl<'w> ZipIndex<'w> {
                 crate::zip_locality::changes::placements(&frame).map_err(|e| e.to_string())?;
             let mut map: QuarterMap = HashMap::new();
             for p in places {
-                map.entry(p.zip5).or_default().push((p.plus4, p.mac, p.locality));
+                map.entry(p.zip5)
+                    .or_default()
+                    .push((p.plus4, p.mac, p.locality));
             }
             self.loaded.insert(quarter, map);
         }
@@ -309,8 +316,10 @@ pub fn price_by_date(
     let mut schedules = Schedules::new(warehouse)?;
     let mut zips = ZipIndex::new(warehouse)?;
     let date_of = |line: &ClaimLine| line.date_of_service.expect("price reads lines with dates");
-    let releases: Vec<Result<crate::release::ReleaseId, String>> =
-        lines.iter().map(|l| schedules.in_force(date_of(l))).collect();
+    let releases: Vec<Result<crate::release::ReleaseId, String>> = lines
+        .iter()
+        .map(|l| schedules.in_force(date_of(l)))
+        .collect();
     for id in releases.iter().flatten() {
         schedules.get(id)?;
     }

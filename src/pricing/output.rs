@@ -103,7 +103,9 @@ pub fn frame(input: &ClaimFile, priced: &[Priced]) -> PolarsResult<DataFrame> {
     let text = |name: &str, get: &dyn Fn(&Priced) -> Option<String>| {
         Column::new(name.into(), priced.iter().map(get).collect::<Vec<_>>())
     };
-    columns.push(text("release_id", &|p| p.release_id.as_deref().map(str::to_string)));
+    columns.push(text("release_id", &|p| {
+        p.release_id.as_deref().map(str::to_string)
+    }));
     columns.push(text("cf_variant", &|p| p.cf_variant.map(str::to_string)));
     columns.push(text("setting", &|p| {
         p.setting.map(|s| s.as_str().to_string())

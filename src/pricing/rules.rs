@@ -321,8 +321,10 @@ pub fn price_lines(lines: &[ClaimLine], bases: Vec<Result<LineBasis, String>>) -
         line.claim_id.hash(&mut hasher);
         (hasher.finish() % workers as u64) as usize
     };
-    let mut parts: Vec<(Vec<usize>, Vec<&ClaimLine>, Vec<Result<LineBasis, String>>)> =
-        (0..workers).map(|_| (Vec::new(), Vec::new(), Vec::new())).collect();
+    let mut parts: Vec<(Vec<usize>, Vec<&ClaimLine>, Vec<Result<LineBasis, String>>)> = (0
+        ..workers)
+        .map(|_| (Vec::new(), Vec::new(), Vec::new()))
+        .collect();
     for (index, (line, basis)) in lines.iter().zip(bases).enumerate() {
         let part = &mut parts[part_of(line)];
         part.0.push(index);
@@ -333,9 +335,8 @@ pub fn price_lines(lines: &[ClaimLine], bases: Vec<Result<LineBasis, String>>) -
         .iter_mut()
         .map(|(_, lines, bases)| (std::mem::take(lines), std::mem::take(bases)))
         .collect();
-    let results = crate::parallel::map_owned(jobs, workers, |(lines, bases)| {
-        price_part(&lines, bases)
-    });
+    let results =
+        crate::parallel::map_owned(jobs, workers, |(lines, bases)| price_part(&lines, bases));
     let mut out: Vec<Option<Priced>> = vec![None; lines.len()];
     for ((indices, _, _), priced) in parts.iter().zip(results) {
         for (index, p) in indices.iter().zip(priced) {
@@ -406,9 +407,7 @@ fn price_part(lines: &[&ClaimLine], bases: Vec<Result<LineBasis, String>>) -> Ve
 
     // Status T: paid only when no other payable service is billed the same day.
     fn day_key(line: &ClaimLine) -> Option<(&str, Option<NaiveDate>)> {
-        line.claim_id
-            .as_deref()
-            .map(|c| (c, line.date_of_service))
+        line.claim_id.as_deref().map(|c| (c, line.date_of_service))
     }
     let mut payable_per_day: HashMap<(&str, Option<NaiveDate>), usize> = HashMap::new();
     for w in &works {
@@ -439,7 +438,10 @@ fn price_part(lines: &[&ClaimLine], bases: Vec<Result<LineBasis, String>>) -> Ve
     let mut groups: HashMap<(&str, Option<NaiveDate>, Role), Vec<usize>> = HashMap::new();
     for (position, w) in works.iter().enumerate() {
         if let Some((claim, day)) = day_key(lines[w.index]) {
-            groups.entry((claim, day, w.role)).or_default().push(position);
+            groups
+                .entry((claim, day, w.role))
+                .or_default()
+                .push(position);
         }
     }
     for members in groups.values().filter(|m| m.len() > 1) {
