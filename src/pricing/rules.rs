@@ -306,6 +306,14 @@ fn status_reason(status: &str) -> Option<String> {
     Some(format!("status {status}: {why}"))
 }
 
+/// The lines of some claims, priced apart from the others.
+#[derive(Default)]
+struct Part<'l> {
+    indices: Vec<usize>,
+    lines: Vec<&'l ClaimLine>,
+    bases: Vec<Result<LineBasis, String>>,
+}
+
 /// Prices lines given each line's basis (or why it has none), on both cores: lines are split
 /// by claim (every line of a claim in the same part), and parts are independent.
 pub fn price_lines(lines: &[ClaimLine], bases: Vec<Result<LineBasis, String>>) -> Vec<Priced> {
@@ -314,31 +322,24 @@ pub fn price_lines(lines: &[ClaimLine], bases: Vec<Result<LineBasis, String>>) -
         let all: Vec<&ClaimLine> = lines.iter().collect();
         return price_part(&all, bases);
     }
-    use std::hash::{BuildHasher, Hash, Hasher};
+    use std::hash::BuildHasher;
     let state = std::collections::hash_map::RandomState::new();
-    let part_of = |line: &ClaimLine| -> usize {
-        let mut hasher = state.build_hasher();
-        line.claim_id.hash(&mut hasher);
-        (hasher.finish() % workers as u64) as usize
-    };
-    let mut parts: Vec<(Vec<usize>, Vec<&ClaimLine>, Vec<Result<LineBasis, String>>)> = (0
-        ..workers)
-        .map(|_| (Vec::new(), Vec::new(), Vec::new()))
-        .collect();
+    let part_of = |line: &ClaimLine| (state.hash_one(&line.claim_id) % workers as u64) as usize;
+    let mut parts: Vec<Part> = (0..workers).map(|_| Part::default()).collect();
     for (index, (line, basis)) in lines.iter().zip(bases).enumerate() {
         let part = &mut parts[part_of(line)];
-        part.0.push(index);
-        part.1.push(line);
-        part.2.push(basis);
+        part.indices.push(index);
+        part.lines.push(line);
+        part.bases.push(basis);
     }
-    let jobs: Vec<(Vec<&ClaimLine>, Vec<Result<LineBasis, String>>)> = parts
+    let indices: Vec<Vec<usize>> = parts
         .iter_mut()
-        .map(|(_, lines, bases)| (std::mem::take(lines), std::mem::take(bases)))
+        .map(|p| std::mem::take(&mut p.indices))
         .collect();
     let results =
-        crate::parallel::map_owned(jobs, workers, |(lines, bases)| price_part(&lines, bases));
+        crate::parallel::map_owned(parts, workers, |part| price_part(&part.lines, part.bases));
     let mut out: Vec<Option<Priced>> = vec![None; lines.len()];
-    for ((indices, _, _), priced) in parts.iter().zip(results) {
+    for (indices, priced) in indices.iter().zip(results) {
         for (index, p) in indices.iter().zip(priced) {
             out[*index] = Some(p);
         }

@@ -55,6 +55,12 @@ pub struct RvuEntry {
     pub policy: Arc<Policy>,
 }
 
+/// One OPPS cap of a code: its modifier, the place key, (non-facility, facility) cents.
+type CodeCap = (String, u32, (Cents, Cents));
+
+/// One row of a code: its variant, its modifier and its entry.
+type CodeRow = (String, String, Arc<RvuEntry>);
+
 /// A MAC and locality as one number (`01112`, `05` is 111205), so lookups allocate nothing.
 pub fn place_key(mac: &str, locality: &str) -> Option<u32> {
     let mac: u32 = mac.parse().ok()?;
@@ -70,10 +76,10 @@ pub struct Schedule {
     /// `2025D`, shared by every line priced under it.
     pub label: Arc<str>,
     /// HCPCS -> its rows as (variant, modifier, entry): a handful per code.
-    rvus: HashMap<String, Vec<(String, String, Arc<RvuEntry>)>>,
+    rvus: HashMap<String, Vec<CodeRow>>,
     gpci: HashMap<u32, Gpcis>,
     /// HCPCS -> (modifier, place key) -> (non-facility, facility) cap in cents.
-    caps: HashMap<String, Vec<(String, u32, (Cents, Cents))>>,
+    caps: HashMap<String, Vec<CodeCap>>,
     /// The conversion factor of each variant (every row of a variant carries the same).
     factors: HashMap<String, Decimal>,
 }
@@ -158,8 +164,7 @@ impl Schedule {
             flags(&rvu, "pe_nonfac_na")?,
             flags(&rvu, "pe_fac_na")?,
         );
-        let mut rvus: HashMap<String, Vec<(String, String, Arc<RvuEntry>)>> =
-            HashMap::with_capacity(rvu.height());
+        let mut rvus: HashMap<String, Vec<CodeRow>> = HashMap::with_capacity(rvu.height());
         let mut factors = HashMap::new();
         for i in 0..rvu.height() {
             let entry = RvuEntry {
@@ -220,7 +225,7 @@ impl Schedule {
                 );
             }
         }
-        let mut caps: HashMap<String, Vec<(String, u32, (Cents, Cents))>> = HashMap::new();
+        let mut caps: HashMap<String, Vec<CodeCap>> = HashMap::new();
         if let Some(frame) = warehouse.partition("opps_cap", id)? {
             let [hcpcs, modifier, mac, locality] =
                 ["hcpcs", "modifier", "mac", "locality"].map(|c| texts(&frame, c));
