@@ -438,3 +438,35 @@ fn impact_effects_add_up_to_the_change_to_the_cent() {
             .is_file()
     );
 }
+
+/// Large files are priced on both cores, claims split between them: every claim must still
+/// be ranked whole, so 4,000 copies of one claim give 4,000 identical results.
+#[test]
+fn claims_priced_in_parallel_are_ranked_whole() {
+    let warehouse = tempfile::tempdir().unwrap();
+    build(&fixture_mirror(), warehouse.path());
+    let mut csv =
+        String::from("claim_id,date_of_service,hcpcs,modifiers,place_of_service,mac,locality\n");
+    for claim in 0..4_000 {
+        for (code, modifiers) in [("20610", "50"), ("20610", ""), ("99213", "")] {
+            csv.push_str(&format!(
+                "c{claim},2025-03-01,{code},{modifiers},11,10112,00\n"
+            ));
+        }
+    }
+    let rows = price(warehouse.path(), &csv);
+    assert_eq!(rows.len(), 12_000);
+    let first: Vec<(&str, &str)> = rows[..3]
+        .iter()
+        .map(|r| (r["allowed"].as_str(), r["adjustments"].as_str()))
+        .collect();
+    assert_contains(first[1].1, "multiple procedure rank 2: 50%");
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(
+            (row["allowed"].as_str(), row["adjustments"].as_str()),
+            first[i % 3],
+            "line {}",
+            i + 1
+        );
+    }
+}
