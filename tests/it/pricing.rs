@@ -312,6 +312,22 @@ fn bad_claim_files_are_errors_that_name_the_row() {
         &text,
         "2025A,standard,non_facility,10112,00,82.65,82.65,,,true",
     );
+    // Each line under the release in force on its date: 2024A (CF 32.7442) until
+    // 2024-03-31, 2024B (CF 33.2875, 99213 revalued to 2.78 RVUs) from 2024-04-01.
+    let (code, text) = run(
+        "claim_id,date_of_service,hcpcs,place_of_service,mac,locality\n\
+         a,2024-03-31,99213,11,00000,00\n\
+         b,2024-04-01,99213,11,00000,00\n",
+    );
+    assert_eq!(code, Some(0), "{text}");
+    assert_contains(
+        &text,
+        "a,2024-03-31,99213,11,2024A,standard,non_facility,00000,00,90.05,90.05",
+    );
+    assert_contains(
+        &text,
+        "b,2024-04-01,99213,11,2024B,standard,non_facility,00000,00,92.54,92.54",
+    );
     let (code, text) =
         run("date_of_service,code,place_of_service,mac,locality\n2025-02-01,99213,11,10112,00\n");
     assert_eq!(code, Some(1));
