@@ -82,6 +82,9 @@ pub enum Command {
     /// Reprice a practice's utilization under another release and split the change into
     /// RVU, GPCI, conversion-factor and payment-policy effects.
     Impact(ImpactArgs),
+    /// One self-contained HTML page of what changed between two releases, with charts and
+    /// the tables behind them.
+    Report(ReportArgs),
 }
 
 impl Command {
@@ -109,6 +112,7 @@ impl Command {
             Command::Locate(a) => vec![&a.locations],
             Command::Price(a) => vec![&a.locations],
             Command::Impact(a) => vec![&a.locations, &a.wait],
+            Command::Report(a) => vec![&a.locations],
         };
         for group in groups {
             group.collect(&mut flags);
@@ -212,6 +216,34 @@ pub struct ImpactArgs {
 
     #[command(flatten)]
     pub wait: WaitFlag,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The earlier side: a year (its last built release) or a release id.
+    #[arg(long, value_name = "YEAR_OR_ID")]
+    pub from: String,
+
+    /// The later side: a year or a release id.
+    #[arg(long, value_name = "YEAR_OR_ID")]
+    pub to: String,
+
+    /// A practice's utilization (the columns of `impact`): adds its revenue old -> new and
+    /// the policy effect.
+    #[arg(long, value_name = "FILE")]
+    pub utilization: Option<PathBuf>,
+
+    /// A locality (MAC-LOCALITY, such as 01112-05) for the office-visit headline and the
+    /// GPCI effect.
+    #[arg(long, value_name = "MAC-LOC")]
+    pub locality: Option<String>,
+
+    /// Where to write the page.
+    #[arg(long, value_name = "FILE", default_value = "report.html")]
+    pub out: PathBuf,
+
+    #[command(flatten)]
+    pub locations: LocationFlags,
 }
 
 #[derive(Debug, Args)]

@@ -21,6 +21,7 @@ pub mod parallel;
 pub mod pipeline;
 pub mod pricing;
 pub mod release;
+pub mod report;
 pub mod run_report;
 pub mod transform;
 pub mod zip_locality;

@@ -11,6 +11,7 @@ pub mod impact;
 pub mod locate;
 pub mod price;
 pub mod reconcile;
+pub mod report;
 pub mod releases;
 pub mod run;
 pub mod status;
@@ -39,6 +40,7 @@ pub fn run(command: &Command, config: &Config, json_logs: bool) -> anyhow::Resul
         Command::Locate(args) => locate::run(args, config),
         Command::Price(args) => price::run(args, config),
         Command::Impact(args) => impact::run(args, config),
+        Command::Report(args) => report::run(args, config),
     }
 }
 

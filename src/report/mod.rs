@@ -1,0 +1,549 @@
+//! `mpfs report`: the change between two releases as one self-contained HTML file, for
+//! people without a BI tool and for mail. Every number comes from the warehouse through the
+//! library's own comparisons (`diff`, `impact`); every chart is drawn by plotters
+//! ([`charts`]) and has the table it was drawn from, sortable and downloadable as CSV from
+//! the page itself. No script, style or font is loaded from anywhere.
+
+pub mod charts;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::cf_variant::CfVariant;
+use crate::diff::{Change, Diff, DiffOptions, DiffRow, Locality, Side, diff};
+use crate::load::Warehouse;
+use crate::load::conversion_factor::CONVERSION_FACTOR_FILE;
+use crate::load::frame::{date_to_days, decimals};
+use crate::load::payment::Cents;
+use crate::pricing::impact::{Totals, impact, totals};
+use crate::pricing::input::read_lines;
+
+/// The office visit the headline follows (established patient, level 3).
+pub const TYPICAL_VISIT: &str = "99213";
+const TOP_MOVERS: usize = 10;
+
+/// What a report compares.
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    pub from: Side,
+    pub to: Side,
+    pub utilization: Option<PathBuf>,
+    pub locality: Option<Locality>,
+}
+
+/// A table behind a chart: the page sorts it and offers it as CSV.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Table {
+    pub id: String,
+    pub caption: String,
+    pub columns: Vec<String>,
+    /// Cells as shown, and a number to sort by where the cell is one.
+    pub rows: Vec<Vec<(String, Option<f64>)>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Figure {
+    pub id: String,
+    pub title: String,
+    pub note: String,
+    pub svg: String,
+    pub table: Table,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Headline {
+    pub from: String,
+    pub to: String,
+    pub cf_from: String,
+    pub cf_to: String,
+    pub cf_change_percent: String,
+    pub added: usize,
+    pub deleted: usize,
+    pub changed: usize,
+    pub visit_national: Option<(String, String, String)>,
+    pub visit_locality: Option<(String, String, String, String)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub title: String,
+    pub generated: String,
+    pub headline: Headline,
+    pub figures: Vec<Figure>,
+}
+
+pub fn dollars(cents: Cents) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let abs = cents.unsigned_abs();
+    let whole = (abs / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}${grouped}.{:02}", abs % 100)
+}
+
+fn signed_dollars(cents: Cents) -> String {
+    if cents > 0 {
+        format!("+{}", dollars(cents))
+    } else {
+        dollars(cents)
+    }
+}
+
+fn percent(old: f64, new: f64) -> String {
+    if old == 0.0 {
+        return "n/a".to_string();
+    }
+    format!("{:+.2}%", (new - old) / old * 100.0)
+}
+
+fn num(text: String, value: f64) -> (String, Option<f64>) {
+    (text, Some(value))
+}
+
+fn text(value: impl Into<String>) -> (String, Option<f64>) {
+    (value.into(), None)
+}
+
+fn code(row: &DiffRow) -> String {
+    if row.modifier.is_empty() {
+        row.hcpcs.clone()
+    } else {
+        format!("{}-{}", row.hcpcs, row.modifier)
+    }
+}
+
+/// Total RVUs (non-facility, facility) of a row's side.
+fn totals_of(service: &crate::diff::Service) -> (f64, f64) {
+    (service.rvus[4].to_f64(), service.rvus[5].to_f64())
+}
+
+/// The bins of the histogram of percentage changes in total RVUs.
+pub const BINS: [(&str, f64, f64); 9] = [
+    ("< -20%", f64::MIN, -20.0),
+    ("-20 to -10%", -20.0, -10.0),
+    ("-10 to -5%", -10.0, -5.0),
+    ("-5 to -1%", -5.0, -1.0),
+    ("-1 to +1%", -1.0, 1.0),
+    ("+1 to +5%", 1.0, 5.0),
+    ("+5 to +10%", 5.0, 10.0),
+    ("+10 to +20%", 10.0, 20.0),
+    ("> +20%", 20.0, f64::MAX),
+];
+
+/// Codes on both sides with RVUs before, counted by their percentage change in total RVUs,
+/// per setting (non-facility, facility).
+pub fn rvu_change_histogram(rows: &[DiffRow]) -> Vec<[usize; 2]> {
+    let mut counts = vec![[0usize; 2]; BINS.len()];
+    for row in rows {
+        let (Some(old), Some(new)) = (&row.old, &row.new) else {
+            continue;
+        };
+        let (o, n) = (totals_of(old), totals_of(new));
+        for (setting, (o, n)) in [(o.0, n.0), (o.1, n.1)].into_iter().enumerate() {
+            if o <= 0.0 {
+                continue;
+            }
+            let change = (n - o) / o * 100.0;
+            if let Some(bin) = BINS.iter().position(|(_, lo, hi)| change >= *lo && change < *hi) {
+                counts[bin][setting] += 1;
+            }
+        }
+    }
+    counts
+}
+
+/// The rows whose total non-facility RVUs moved most, largest first.
+pub fn top_rvu_movers(rows: &[DiffRow], n: usize) -> Vec<(String, f64, f64)> {
+    let mut movers: Vec<(String, f64, f64)> = rows
+        .iter()
+        .filter_map(|r| {
+            let (old, new) = (r.old.as_ref()?, r.new.as_ref()?);
+            Some((code(r), totals_of(old).0, totals_of(new).0))
+        })
+        .filter(|(_, o, n)| o != n)
+        .collect();
+    movers.sort_by(|a, b| (b.2 - b.1).abs().total_cmp(&(a.2 - a.1).abs()).then(a.0.cmp(&b.0)));
+    movers.truncate(n);
+    movers
+}
+
+/// The rows whose non-facility payment moved most, largest first: (code, old, new).
+pub fn top_dollar_movers(rows: &[DiffRow], n: usize) -> Vec<(String, Cents, Cents)> {
+    let mut movers: Vec<(String, Cents, Cents)> = rows
+        .iter()
+        .filter_map(|r| Some((code(r), r.nonfac.old?, r.nonfac.new?)))
+        .filter(|(_, o, n)| o != n)
+        .collect();
+    movers.sort_by_key(|(c, o, n)| (std::cmp::Reverse((n - o).abs()), c.clone()));
+    movers.truncate(n);
+    movers
+}
+
+/// The schedule-level decomposition: every code once, non-facility amounts. Codes payable on
+/// both sides split into RVU, GPCI and CF effects (they telescope, per code); codes payable
+/// on one side only (added, deleted, status changes) are the policy step.
+pub fn schedule_waterfall(rows: &[DiffRow]) -> (Cents, [Cents; 4], Cents) {
+    let (mut old, mut new) = (0, 0);
+    let mut steps = [0; 4];
+    for row in rows {
+        let i = &row.nonfac;
+        old += i.old.unwrap_or(0);
+        new += i.new.unwrap_or(0);
+        match (i.rvu_effect, i.cf_effect) {
+            (Some(rvu), Some(cf)) => {
+                steps[0] += rvu;
+                steps[1] += i.gpci_effect.unwrap_or(0);
+                steps[2] += cf;
+            }
+            _ => steps[3] += i.new.unwrap_or(0) - i.old.unwrap_or(0),
+        }
+    }
+    (old, steps, new)
+}
+
+/// The CF periods of the warehouse: (variant, [(effective_from days, CF)]).
+fn cf_history(warehouse: &Warehouse) -> anyhow::Result<Vec<(String, Vec<(i32, f64)>)>> {
+    let Some(frame) = warehouse.table_file(Path::new(CONVERSION_FACTOR_FILE))? else {
+        return Ok(Vec::new());
+    };
+    let factors = decimals(&frame, "conv_factor")?;
+    let variants = frame.column("cf_variant")?.str()?.clone();
+    let dates = frame.column("effective_from")?.cast(&polars::prelude::DataType::String)?;
+    let dates = dates.str()?;
+    let mut series: Vec<(String, Vec<(i32, f64)>)> = Vec::new();
+    for row in 0..frame.height() {
+        let (Some(variant), Some(date), Some(cf)) = (variants.get(row), dates.get(row), factors[row]) else {
+            continue;
+        };
+        let Ok(date) = NaiveDate::parse_from_str(date, "%Y-%m-%d") else {
+            continue;
+        };
+        let point = (date_to_days(date), cf.to_f64());
+        match series.iter_mut().find(|(v, _)| v == variant) {
+            Some((_, points)) => points.push(point),
+            None => series.push((variant.to_string(), vec![point])),
+        }
+    }
+    for (_, points) in &mut series {
+        points.sort_by_key(|p| p.0);
+    }
+    Ok(series)
+}
+
+fn visit(diff: &Diff) -> Option<(Cents, Cents)> {
+    diff.rows
+        .iter()
+        .find(|r| r.hcpcs == TYPICAL_VISIT && r.modifier.is_empty())
+        .and_then(|r| Some((r.nonfac.old?, r.nonfac.new?)))
+}
+
+fn any_cf(diff_side: &crate::diff::Snapshot) -> Option<f64> {
+    diff_side.services.values().map(|s| s.conv_factor.to_f64()).find(|cf| *cf > 0.0)
+}
+
+/// Builds the report.
+pub fn build(warehouse: &Warehouse, options: &ReportOptions) -> anyhow::Result<Report> {
+    let variant = CfVariant::NonQp;
+    let base = DiffOptions {
+        from: options.from.clone(),
+        to: options.to.clone(),
+        cf_variant: variant,
+        include_unchanged: true,
+        locality: None,
+        hold_rvus_at: None,
+    };
+    let national = diff(warehouse, &base)?;
+    let local = match &options.locality {
+        Some(locality) => Some(diff(
+            warehouse,
+            &DiffOptions {
+                locality: Some(locality.clone()),
+                ..base.clone()
+            },
+        )?),
+        None => None,
+    };
+    let (from, to) = (national.from.id.to_string(), national.to.id.to_string());
+    let counts = national.counts();
+    let count = |c: Change| counts.iter().find(|(k, _)| *k == c).map_or(0, |(_, n)| *n);
+    let (cf_from, cf_to) = (any_cf(&national.from).unwrap_or(0.0), any_cf(&national.to).unwrap_or(0.0));
+    let headline = Headline {
+        from: from.clone(),
+        to: to.clone(),
+        cf_from: format!("{cf_from:.4}"),
+        cf_to: format!("{cf_to:.4}"),
+        cf_change_percent: percent(cf_from, cf_to),
+        added: count(Change::Added),
+        deleted: count(Change::Deleted),
+        changed: count(Change::Changed),
+        visit_national: visit(&national).map(|(o, n)| (dollars(o), dollars(n), signed_dollars(n - o))),
+        visit_locality: local.as_ref().and_then(|d| {
+            let (o, n) = visit(d)?;
+            let place = options.locality.as_ref().map(|l| format!("{}-{}", l.mac, l.locality))?;
+            Some((place, dollars(o), dollars(n), signed_dollars(n - o)))
+        }),
+    };
+    let mut figures = Vec::new();
+
+    // Conversion factor history.
+    let history = cf_history(warehouse)?;
+    let cf_table = Table {
+        id: "cf-history".into(),
+        caption: "Conversion factor by effective date and variant".into(),
+        columns: vec!["variant".into(), "effective from".into(), "conversion factor ($)".into()],
+        rows: history
+            .iter()
+            .flat_map(|(v, points)| {
+                points.iter().map(move |(d, cf)| {
+                    let date = NaiveDate::from_num_days_from_ce_opt(d + 719_163).map_or(String::new(), |d| d.to_string());
+                    vec![text(v.clone()), num(date, f64::from(*d)), num(format!("{cf:.4}"), *cf)]
+                })
+            })
+            .collect(),
+    };
+    if !history.is_empty() {
+        figures.push(Figure {
+            id: "cf-history".into(),
+            title: "Conversion factor history".into(),
+            note: "Every release in the warehouse; from 2026 the QP and non-QP factors.".into(),
+            svg: charts::line_chart(
+                "Conversion factor history",
+                "Line chart of the conversion factor in dollars per RVU by effective date, one line per variant",
+                ("effective from", "dollars per RVU"),
+                &history,
+            )?,
+            table: cf_table,
+        });
+    }
+
+    // Distribution of changes in total RVUs.
+    let histogram = rvu_change_histogram(&national.rows);
+    let labels: Vec<String> = BINS.iter().map(|(l, _, _)| l.to_string()).collect();
+    figures.push(Figure {
+        id: "rvu-distribution".into(),
+        title: format!("Change in total RVUs, {from} to {to}"),
+        note: "Codes on both sides, counted by the percentage change of their total RVUs.".into(),
+        svg: charts::grouped_bars(
+            &format!("Change in total RVUs, {from} to {to}"),
+            "Histogram of the number of codes by percentage change in total RVUs, non-facility and facility",
+            ("change in total RVUs", "codes"),
+            &labels,
+            &[
+                ("non-facility".into(), histogram.iter().map(|c| c[0] as f64).collect()),
+                ("facility".into(), histogram.iter().map(|c| c[1] as f64).collect()),
+            ],
+        )?,
+        table: Table {
+            id: "rvu-distribution".into(),
+            caption: "Codes per band of percentage change in total RVUs".into(),
+            columns: vec!["change".into(), "non-facility codes".into(), "facility codes".into()],
+            rows: BINS
+                .iter()
+                .zip(&histogram)
+                .enumerate()
+                .map(|(i, ((label, _, _), c))| {
+                    vec![num(label.to_string(), i as f64), num(c[0].to_string(), c[0] as f64), num(c[1].to_string(), c[1] as f64)]
+                })
+                .collect(),
+        },
+    });
+
+    // Top movers.
+    let rvu_movers = top_rvu_movers(&national.rows, TOP_MOVERS);
+    figures.push(Figure {
+        id: "top-rvu".into(),
+        title: "Top movers in total RVUs (non-facility)".into(),
+        note: "The codes whose total non-facility RVUs changed most, either way.".into(),
+        svg: charts::grouped_bars(
+            "Top movers in total RVUs (non-facility)",
+            "Bar chart of the change in total non-facility RVUs of the codes that moved most",
+            ("code", "change in total RVUs"),
+            &rvu_movers.iter().map(|m| m.0.clone()).collect::<Vec<_>>(),
+            &[("change".into(), rvu_movers.iter().map(|m| m.2 - m.1).collect())],
+        )?,
+        table: Table {
+            id: "top-rvu".into(),
+            caption: "Total non-facility RVUs before and after".into(),
+            columns: vec!["code".into(), format!("{from} RVUs"), format!("{to} RVUs"), "change".into()],
+            rows: rvu_movers
+                .iter()
+                .map(|(c, o, n)| vec![text(c.clone()), num(format!("{o:.2}"), *o), num(format!("{n:.2}"), *n), num(format!("{:+.2}", n - o), n - o)])
+                .collect(),
+        },
+    });
+    let dollar_movers = top_dollar_movers(&national.rows, TOP_MOVERS);
+    figures.push(Figure {
+        id: "top-dollars".into(),
+        title: "Top movers in dollars (national, non-facility)".into(),
+        note: "The codes whose national non-facility payment changed most.".into(),
+        svg: charts::grouped_bars(
+            "Top movers in dollars (national, non-facility)",
+            "Bar chart of the change in national non-facility payment in dollars of the codes that moved most",
+            ("code", "change in payment ($)"),
+            &dollar_movers.iter().map(|m| m.0.clone()).collect::<Vec<_>>(),
+            &[("change".into(), dollar_movers.iter().map(|m| (m.2 - m.1) as f64 / 100.0).collect())],
+        )?,
+        table: Table {
+            id: "top-dollars".into(),
+            caption: "National non-facility payment before and after".into(),
+            columns: vec!["code".into(), format!("{from}"), format!("{to}"), "change".into()],
+            rows: dollar_movers
+                .iter()
+                .map(|(c, o, n)| {
+                    vec![text(c.clone()), num(dollars(*o), *o as f64), num(dollars(*n), *n as f64), num(signed_dollars(n - o), (n - o) as f64)]
+                })
+                .collect(),
+        },
+    });
+
+    // The decomposition: the practice's when utilization is given, else the schedule's.
+    let (title, note, start, steps, end, labels) = match &options.utilization {
+        Some(path) => {
+            let input = read_lines(path, false, Some("group"))?;
+            let impacts = impact(warehouse, &input.lines, &national.from.id, &national.to.id)?;
+            let (all, by_code, by_group) = totals(&input.lines, &impacts);
+            figures.extend(revenue_figures(&from, &to, &by_code, &by_group)?);
+            (
+                "Practice revenue change, by effect".to_string(),
+                format!("The utilization in {} priced under both releases with CMS's rules; the effects add up to the change exactly.", path.display()),
+                all.old,
+                all.effects,
+                all.new,
+                ["RVUs", "GPCI", "CF", "policy"],
+            )
+        }
+        None => {
+            let (old, steps, new) = schedule_waterfall(&local.as_ref().unwrap_or(&national).rows);
+            (
+                "Schedule change, by effect (every code once, non-facility)".to_string(),
+                "The sum over every code of its non-facility amount; codes added, deleted or no longer payable are the policy step.".to_string(),
+                old,
+                steps,
+                new,
+                ["RVUs", "GPCI", "CF", "codes added/deleted"],
+            )
+        }
+    };
+    let step_list: Vec<(String, f64)> = labels
+        .iter()
+        .zip(steps)
+        .map(|(l, s)| (l.to_string(), s as f64 / 100.0))
+        .collect();
+    figures.push(Figure {
+        id: "waterfall".into(),
+        title: title.clone(),
+        note,
+        svg: charts::waterfall(
+            &title,
+            "Waterfall chart from the old total through the RVU, GPCI, conversion factor and policy effects to the new total, in dollars",
+            "dollars",
+            (&from, start as f64 / 100.0),
+            &step_list,
+            &to,
+        )?,
+        table: Table {
+            id: "waterfall".into(),
+            caption: "From the old total to the new, step by step".into(),
+            columns: vec!["step".into(), "amount".into()],
+            rows: std::iter::once(vec![text(format!("{from} total")), num(dollars(start), start as f64)])
+                .chain(labels.iter().zip(steps).map(|(l, s)| vec![text(format!("{l} effect")), num(signed_dollars(s), s as f64)]))
+                .chain(std::iter::once(vec![text(format!("{to} total")), num(dollars(end), end as f64)]))
+                .collect(),
+        },
+    });
+    Ok(Report {
+        title: format!("Medicare Physician Fee Schedule: {from} to {to}"),
+        generated: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+        headline,
+        figures,
+    })
+}
+
+fn revenue_figures(
+    from: &str,
+    to: &str,
+    by_code: &std::collections::BTreeMap<String, Totals>,
+    by_group: &std::collections::BTreeMap<String, Totals>,
+) -> anyhow::Result<Vec<Figure>> {
+    let mut figures = Vec::new();
+    for (id, what, map) in [("revenue-code", "code", by_code), ("revenue-group", "group", by_group)] {
+        if map.is_empty() {
+            continue;
+        }
+        let mut entries: Vec<(&String, &Totals)> = map.iter().collect();
+        entries.sort_by_key(|(k, t)| (std::cmp::Reverse(t.old.max(t.new)), (*k).clone()));
+        let shown: Vec<_> = entries.iter().take(12).collect();
+        let title = format!("Practice revenue by {what}, {from} and {to}");
+        figures.push(Figure {
+            id: id.into(),
+            title: title.clone(),
+            note: format!("The utilization's allowed amounts under each release, by {what} (largest first)."),
+            svg: charts::grouped_bars(
+                &title,
+                &format!("Grouped bar chart of the practice's allowed amounts in dollars by {what} under {from} and {to}"),
+                (what, "allowed ($)"),
+                &shown.iter().map(|(k, _)| (*k).clone()).collect::<Vec<_>>(),
+                &[
+                    (from.to_string(), shown.iter().map(|(_, t)| t.old as f64 / 100.0).collect()),
+                    (to.to_string(), shown.iter().map(|(_, t)| t.new as f64 / 100.0).collect()),
+                ],
+            )?,
+            table: Table {
+                id: id.into(),
+                caption: format!("Allowed amounts by {what}"),
+                columns: vec![what.to_string(), "lines".into(), from.to_string(), to.to_string(), "change".into(), "RVU effect".into(), "GPCI effect".into(), "CF effect".into(), "policy effect".into()],
+                rows: entries
+                    .iter()
+                    .map(|(k, t)| {
+                        let mut row = vec![
+                            text((*k).clone()),
+                            num(t.lines.to_string(), t.lines as f64),
+                            num(dollars(t.old), t.old as f64),
+                            num(dollars(t.new), t.new as f64),
+                            num(signed_dollars(t.change()), t.change() as f64),
+                        ];
+                        row.extend(t.effects.iter().map(|e| num(signed_dollars(*e), *e as f64)));
+                        row
+                    })
+                    .collect(),
+            },
+        });
+    }
+    Ok(figures)
+}
+
+/// The page: the report through the template compiled into the binary.
+pub fn render(report: &Report) -> anyhow::Result<String> {
+    let mut env = minijinja::Environment::new();
+    env.add_template("report.html", include_str!("../../templates/report.html.j2"))
+        .context("the report template does not parse")?;
+    let template = env.get_template("report.html")?;
+    Ok(template.render(minijinja::context! { report => report })?)
+}
+
+/// Builds and writes a report to `out` (through a temporary file, renamed when complete).
+pub fn write(warehouse: &Warehouse, options: &ReportOptions, out: &Path) -> anyhow::Result<Report> {
+    let report = build(warehouse, options)?;
+    let html = render(&report)?;
+    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut temp, html.as_bytes())?;
+    // A page to open, share and mail: readable by others like any document.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        temp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    temp.persist(out).map_err(|e| anyhow::anyhow!("cannot write {}: {}", out.display(), e.error))?;
+    Ok(report)
+}
