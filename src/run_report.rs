@@ -29,6 +29,10 @@ pub struct RunReport {
     /// Steps that failed besides releases (a derived table or diff), with the reason.
     #[serde(default)]
     pub errors: Vec<String>,
+    /// HTML reports written, one per newly built release against the one before it, as
+    /// paths in the warehouse (`_reports/2024D_2025A.html`).
+    #[serde(default)]
+    pub reports: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -202,6 +206,13 @@ impl std::fmt::Display for RunReport {
         }
         for d in &self.diffs {
             writeln!(f, "diff    {d}")?;
+        }
+        for r in &self.reports {
+            writeln!(
+                f,
+                "report  {}",
+                std::path::Path::new(&self.warehouse_dir).join(r).display()
+            )?;
         }
         for error in &self.errors {
             writeln!(f, "FAILED  {error}")?;

@@ -186,7 +186,9 @@ impl<'lock> WarehouseWriter<'lock> {
         }
         for removal in &journal.removals {
             let stale = self.root.join(removal);
-            if stale.exists() {
+            if stale.is_file() {
+                fs::remove_file(&stale).map_err(io_error(&stale, "cannot remove a stale file"))?;
+            } else if stale.exists() {
                 fs::remove_dir_all(&stale)
                     .map_err(io_error(&stale, "cannot remove a stale partition"))?;
                 // An emptied `year=` folder goes too; a non-empty one stays.
@@ -199,7 +201,8 @@ impl<'lock> WarehouseWriter<'lock> {
     }
 
     /// Publishes files together: all are staged first, then a journal, then each is renamed
-    /// into place; `removals` (partition folders) go last. `label` names the staging folder.
+    /// into place; `removals` (partition folders, or files) go last. `label` names the staging
+    /// folder.
     pub fn publish(
         &self,
         label: &str,

@@ -25,6 +25,9 @@ use crate::release::ReleaseId;
 use crate::run_report::{ReleaseReport, ReleaseStatus, RunReport};
 use reqwest::StatusCode;
 
+/// Where `run` writes its HTML reports, inside the warehouse folder.
+pub const REPORTS_DIR: &str = "_reports";
+
 /// Releases built at once, at most: each holds a few hundred MB at its peak.
 const BUILD_WORKERS: usize = 2;
 
@@ -179,7 +182,18 @@ pub fn execute(
         errors.push(format!("{derived} not derived: {error}"));
     }
 
-    // 4. ZIP-locality quarters, after the releases whose GPCI they are checked against.
+    // 4. A report of each release against the release before it: written for a new or
+    //    rebuilt release (its neighbour diff was refreshed) and wherever one is missing, so a
+    //    run killed before this step is completed by the next; removed with its pair.
+    let reports_written = match refresh_reports(warehouse, &derivation) {
+        Ok(written) => written,
+        Err(error) => {
+            errors.push(format!("reports not written: {error:#}"));
+            Vec::new()
+        }
+    };
+
+    // 5. ZIP-locality quarters, after the releases whose GPCI they are checked against.
     let zip = zip_step(plan, config, source, cache, warehouse)?;
     reports.extend(zip.reports);
     failed_quarters += zip.failed;
@@ -239,6 +253,7 @@ pub fn execute(
             )
             .collect(),
         errors,
+        reports: reports_written,
     };
     Ok(RunResult {
         outcome,
@@ -365,4 +380,54 @@ fn zip_step(
         diffs,
         errors,
     })
+}
+
+/// Writes the neighbour reports that are missing or stale (see `execute`), in one journaled
+/// publish; returns the paths written, relative to the warehouse.
+fn refresh_reports(
+    warehouse: &WarehouseWriter<'_>,
+    derivation: &Derivation,
+) -> anyhow::Result<Vec<String>> {
+    let mut releases = warehouse.releases()?;
+    releases.sort_by(|a, b| (a.effective_from, &a.id).cmp(&(b.effective_from, &b.id)));
+    let pairs: Vec<(ReleaseId, ReleaseId)> = releases
+        .windows(2)
+        .map(|w| (w[0].id.clone(), w[1].id.clone()))
+        .collect();
+    let path_of = |from: &ReleaseId, to: &ReleaseId| {
+        std::path::PathBuf::from(REPORTS_DIR).join(format!("{from}_{to}.html"))
+    };
+    let mut files = Vec::new();
+    for (from, to) in &pairs {
+        let relative = path_of(from, to);
+        let refreshed = derivation
+            .refreshed
+            .iter()
+            .any(|d| matches!(d, Derived::Diff(f, t) if f == from && t == to));
+        if !refreshed && warehouse.root().join(&relative).is_file() {
+            continue;
+        }
+        let options = crate::report::ReportOptions {
+            from: crate::diff::Side::Release(from.clone()),
+            to: crate::diff::Side::Release(to.clone()),
+            utilization: None,
+            locality: None,
+        };
+        let html = crate::report::render(&crate::report::build(warehouse, &options)?)?;
+        files.push((relative, crate::load::Content::Bytes(html.into_bytes())));
+    }
+    let wanted: Vec<std::path::PathBuf> = pairs.iter().map(|(f, t)| path_of(f, t)).collect();
+    let removals: Vec<std::path::PathBuf> = std::fs::read_dir(warehouse.root().join(REPORTS_DIR))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| std::path::PathBuf::from(REPORTS_DIR).join(e.file_name()))
+        .filter(|p| p.extension().is_some_and(|e| e == "html") && !wanted.contains(p))
+        .collect();
+    if files.is_empty() && removals.is_empty() {
+        return Ok(Vec::new());
+    }
+    let written = files.iter().map(|(p, _)| p.display().to_string()).collect();
+    warehouse.publish("reports", &mut files, removals)?;
+    Ok(written)
 }

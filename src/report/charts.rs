@@ -6,7 +6,11 @@
 use plotters::prelude::*;
 
 /// Three greys of clearly different lightness, then the same with a pattern of lightness.
-pub const SERIES: [RGBColor; 3] = [RGBColor(33, 33, 33), RGBColor(120, 120, 120), RGBColor(190, 190, 190)];
+pub const SERIES: [RGBColor; 3] = [
+    RGBColor(33, 33, 33),
+    RGBColor(120, 120, 120),
+    RGBColor(190, 190, 190),
+];
 const WIDTH: u32 = 760;
 const HEIGHT: u32 = 380;
 
@@ -54,12 +58,21 @@ pub fn line_chart(
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| failed(title)(e.to_string()))?;
+        root.fill(&WHITE)
+            .map_err(|e| failed(title)(e.to_string()))?;
         let points = series.iter().flat_map(|(_, p)| p.iter());
-        let (x_min, x_max) = points.clone().fold((i32::MAX, i32::MIN), |(a, b), (x, _)| (a.min(*x), b.max(*x)));
-        let (y_min, y_max) = points.fold((f64::MAX, f64::MIN), |(a, b), (_, y)| (a.min(*y), b.max(*y)));
+        let (x_min, x_max) = points.clone().fold((i32::MAX, i32::MIN), |(a, b), (x, _)| {
+            (a.min(*x), b.max(*x))
+        });
+        let (y_min, y_max) = points.fold((f64::MAX, f64::MIN), |(a, b), (_, y)| {
+            (a.min(*y), b.max(*y))
+        });
         let pad = ((y_max - y_min) * 0.1).max(0.5);
-        let x_range = if x_min >= x_max { (x_min - 30)..(x_max + 30) } else { x_min..(x_max + (x_max - x_min) / 20 + 1) };
+        let x_range = if x_min >= x_max {
+            (x_min - 30)..(x_max + 30)
+        } else {
+            x_min..(x_max + (x_max - x_min) / 20 + 1)
+        };
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 20))
             .margin(12)
@@ -82,12 +95,21 @@ pub fn line_chart(
         for (index, (name, points)) in series.iter().enumerate() {
             let color = SERIES[index % SERIES.len()];
             chart
-                .draw_series(LineSeries::new(points.iter().map(|(x, y)| (*x, *y)), color.stroke_width(3)))
+                .draw_series(LineSeries::new(
+                    points.iter().map(|(x, y)| (*x, *y)),
+                    color.stroke_width(3),
+                ))
                 .map_err(|e| failed(title)(e.to_string()))?
                 .label(name.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
+                });
             chart
-                .draw_series(points.iter().map(|(x, y)| Circle::new((*x, *y), 4, color.filled())))
+                .draw_series(
+                    points
+                        .iter()
+                        .map(|(x, y)| Circle::new((*x, *y), 4, color.filled())),
+                )
                 .map_err(|e| failed(title)(e.to_string()))?;
         }
         chart
@@ -113,7 +135,8 @@ pub fn grouped_bars(
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| failed(title)(e.to_string()))?;
+        root.fill(&WHITE)
+            .map_err(|e| failed(title)(e.to_string()))?;
         let values = series.iter().flat_map(|(_, v)| v.iter().copied());
         let y_max = values.clone().fold(0.0_f64, f64::max);
         let y_min = values.fold(0.0_f64, f64::min);
@@ -127,12 +150,18 @@ pub fn grouped_bars(
             .margin(12)
             .x_label_area_size(70)
             .y_label_area_size(64)
-            .build_cartesian_2d(0..slots, (y_min - if y_min < 0.0 { pad } else { 0.0 })..(y_max + pad))
+            .build_cartesian_2d(
+                0..slots,
+                (y_min - if y_min < 0.0 { pad } else { 0.0 })..(y_max + pad),
+            )
             .map_err(|e| failed(title)(e.to_string()))?;
         let label = |slot: &i32| {
             let (category, within) = (slot / (per + 1), slot % (per + 1));
             if within == per / 2 {
-                categories.get(category as usize).cloned().unwrap_or_default()
+                categories
+                    .get(category as usize)
+                    .cloned()
+                    .unwrap_or_default()
             } else {
                 String::new()
             }
@@ -144,7 +173,11 @@ pub fn grouped_bars(
             .y_desc(y_desc)
             .x_labels(slots as usize)
             .x_label_formatter(&label)
-            .x_label_style(("sans-serif", 11).into_font().transform(FontTransform::Rotate90))
+            .x_label_style(
+                ("sans-serif", 11)
+                    .into_font()
+                    .transform(FontTransform::Rotate90),
+            )
             .draw()
             .map_err(|e| failed(title)(e.to_string()))?;
         for (s, (name, values)) in series.iter().enumerate() {
@@ -158,7 +191,9 @@ pub fn grouped_bars(
                 }))
                 .map_err(|e| failed(title)(e.to_string()))?
                 .label(name.as_str())
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled()));
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled())
+                });
         }
         if series.len() > 1 {
             chart
@@ -186,8 +221,10 @@ pub fn waterfall(
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| failed(title)(e.to_string()))?;
-        let mut bars: Vec<(String, f64, f64, RGBColor)> = vec![(start.0.to_string(), 0.0, start.1, SERIES[1])];
+        root.fill(&WHITE)
+            .map_err(|e| failed(title)(e.to_string()))?;
+        let mut bars: Vec<(String, f64, f64, RGBColor)> =
+            vec![(start.0.to_string(), 0.0, start.1, SERIES[1])];
         let mut running = start.1;
         for (label, step) in steps {
             let color = if *step >= 0.0 { SERIES[0] } else { SERIES[2] };
@@ -197,7 +234,10 @@ pub fn waterfall(
         bars.push((end_label.to_string(), 0.0, running, SERIES[1]));
         let lows = bars.iter().map(|b| b.1.min(b.2));
         let highs = bars.iter().map(|b| b.1.max(b.2));
-        let (low, high) = (lows.fold(f64::MAX, f64::min), highs.fold(f64::MIN, f64::max));
+        let (low, high) = (
+            lows.fold(f64::MAX, f64::min),
+            highs.fold(f64::MIN, f64::max),
+        );
         let span = (high - low).max(1.0);
         // Start the axis near the totals so the steps show, as waterfalls usually do.
         let floor = (low - span * 0.15).max(0.0_f64.min(low));
@@ -222,7 +262,8 @@ pub fn waterfall(
         chart
             .draw_series(bars.iter().enumerate().map(|(i, (_, from, to, color))| {
                 let base = if *from == 0.0 { floor } else { *from };
-                let mut bar = Rectangle::new([(i as i32, base), (i as i32 + 1, *to)], color.filled());
+                let mut bar =
+                    Rectangle::new([(i as i32, base), (i as i32 + 1, *to)], color.filled());
                 bar.set_margin(0, 0, 8, 8);
                 bar
             }))
@@ -247,7 +288,11 @@ mod tests {
         )
         .unwrap();
         assert!(svg.starts_with("<svg"), "{svg}");
-        assert!(svg.contains("role=\"img\" aria-label=\"Bars of the ten codes whose RVUs changed most\""));
+        assert!(
+            svg.contains(
+                "role=\"img\" aria-label=\"Bars of the ten codes whose RVUs changed most\""
+            )
+        );
         assert!(svg.contains("<title>Top movers</title>"));
         assert!(svg.contains("<rect"));
         assert!(svg.contains("change in total RVUs"));
@@ -255,10 +300,16 @@ mod tests {
             "CF",
             "a line",
             ("effective from", "dollars per RVU"),
-            &[("standard".to_string(), vec![(19_723, 32.7442), (19_814, 33.2875)])],
+            &[(
+                "standard".to_string(),
+                vec![(19_723, 32.7442), (19_814, 33.2875)],
+            )],
         )
         .unwrap();
-        assert!(line.contains("<polyline") || line.contains("<path"), "{line}");
+        assert!(
+            line.contains("<polyline") || line.contains("<path"),
+            "{line}"
+        );
         assert!(line.contains("2024-01"), "dates as labels: {line}");
     }
 }

@@ -70,7 +70,9 @@ pub struct Headline {
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub title: String,
-    pub generated: String,
+    /// What the page was computed from, in words (no clock time: the same releases give the
+    /// same page, byte for byte).
+    pub source: String,
     pub headline: Headline,
     pub figures: Vec<Figure>,
 }
@@ -152,7 +154,10 @@ pub fn rvu_change_histogram(rows: &[DiffRow]) -> Vec<[usize; 2]> {
                 continue;
             }
             let change = (n - o) / o * 100.0;
-            if let Some(bin) = BINS.iter().position(|(_, lo, hi)| change >= *lo && change < *hi) {
+            if let Some(bin) = BINS
+                .iter()
+                .position(|(_, lo, hi)| change >= *lo && change < *hi)
+            {
                 counts[bin][setting] += 1;
             }
         }
@@ -170,7 +175,12 @@ pub fn top_rvu_movers(rows: &[DiffRow], n: usize) -> Vec<(String, f64, f64)> {
         })
         .filter(|(_, o, n)| o != n)
         .collect();
-    movers.sort_by(|a, b| (b.2 - b.1).abs().total_cmp(&(a.2 - a.1).abs()).then(a.0.cmp(&b.0)));
+    movers.sort_by(|a, b| {
+        (b.2 - b.1)
+            .abs()
+            .total_cmp(&(a.2 - a.1).abs())
+            .then(a.0.cmp(&b.0))
+    });
     movers.truncate(n);
     movers
 }
@@ -216,11 +226,15 @@ fn cf_history(warehouse: &Warehouse) -> anyhow::Result<Vec<(String, Vec<(i32, f6
     };
     let factors = decimals(&frame, "conv_factor")?;
     let variants = frame.column("cf_variant")?.str()?.clone();
-    let dates = frame.column("effective_from")?.cast(&polars::prelude::DataType::String)?;
+    let dates = frame
+        .column("effective_from")?
+        .cast(&polars::prelude::DataType::String)?;
     let dates = dates.str()?;
     let mut series: Vec<(String, Vec<(i32, f64)>)> = Vec::new();
     for row in 0..frame.height() {
-        let (Some(variant), Some(date), Some(cf)) = (variants.get(row), dates.get(row), factors[row]) else {
+        let (Some(variant), Some(date), Some(cf)) =
+            (variants.get(row), dates.get(row), factors[row])
+        else {
             continue;
         };
         let Ok(date) = NaiveDate::parse_from_str(date, "%Y-%m-%d") else {
@@ -246,7 +260,11 @@ fn visit(diff: &Diff) -> Option<(Cents, Cents)> {
 }
 
 fn any_cf(diff_side: &crate::diff::Snapshot) -> Option<f64> {
-    diff_side.services.values().map(|s| s.conv_factor.to_f64()).find(|cf| *cf > 0.0)
+    diff_side
+        .services
+        .values()
+        .map(|s| s.conv_factor.to_f64())
+        .find(|cf| *cf > 0.0)
 }
 
 /// Builds the report.
@@ -274,7 +292,10 @@ pub fn build(warehouse: &Warehouse, options: &ReportOptions) -> anyhow::Result<R
     let (from, to) = (national.from.id.to_string(), national.to.id.to_string());
     let counts = national.counts();
     let count = |c: Change| counts.iter().find(|(k, _)| *k == c).map_or(0, |(_, n)| *n);
-    let (cf_from, cf_to) = (any_cf(&national.from).unwrap_or(0.0), any_cf(&national.to).unwrap_or(0.0));
+    let (cf_from, cf_to) = (
+        any_cf(&national.from).unwrap_or(0.0),
+        any_cf(&national.to).unwrap_or(0.0),
+    );
     let headline = Headline {
         from: from.clone(),
         to: to.clone(),
@@ -284,10 +305,14 @@ pub fn build(warehouse: &Warehouse, options: &ReportOptions) -> anyhow::Result<R
         added: count(Change::Added),
         deleted: count(Change::Deleted),
         changed: count(Change::Changed),
-        visit_national: visit(&national).map(|(o, n)| (dollars(o), dollars(n), signed_dollars(n - o))),
+        visit_national: visit(&national)
+            .map(|(o, n)| (dollars(o), dollars(n), signed_dollars(n - o))),
         visit_locality: local.as_ref().and_then(|d| {
             let (o, n) = visit(d)?;
-            let place = options.locality.as_ref().map(|l| format!("{}-{}", l.mac, l.locality))?;
+            let place = options
+                .locality
+                .as_ref()
+                .map(|l| format!("{}-{}", l.mac, l.locality))?;
             Some((place, dollars(o), dollars(n), signed_dollars(n - o)))
         }),
     };
@@ -298,13 +323,22 @@ pub fn build(warehouse: &Warehouse, options: &ReportOptions) -> anyhow::Result<R
     let cf_table = Table {
         id: "cf-history".into(),
         caption: "Conversion factor by effective date and variant".into(),
-        columns: vec!["variant".into(), "effective from".into(), "conversion factor ($)".into()],
+        columns: vec![
+            "variant".into(),
+            "effective from".into(),
+            "conversion factor ($)".into(),
+        ],
         rows: history
             .iter()
             .flat_map(|(v, points)| {
                 points.iter().map(move |(d, cf)| {
-                    let date = NaiveDate::from_num_days_from_ce_opt(d + 719_163).map_or(String::new(), |d| d.to_string());
-                    vec![text(v.clone()), num(date, f64::from(*d)), num(format!("{cf:.4}"), *cf)]
+                    let date = NaiveDate::from_num_days_from_ce_opt(d + 719_163)
+                        .map_or(String::new(), |d| d.to_string());
+                    vec![
+                        text(v.clone()),
+                        num(date, f64::from(*d)),
+                        num(format!("{cf:.4}"), *cf),
+                    ]
                 })
             })
             .collect(),
@@ -367,15 +401,30 @@ pub fn build(warehouse: &Warehouse, options: &ReportOptions) -> anyhow::Result<R
             "Bar chart of the change in total non-facility RVUs of the codes that moved most",
             ("code", "change in total RVUs"),
             &rvu_movers.iter().map(|m| m.0.clone()).collect::<Vec<_>>(),
-            &[("change".into(), rvu_movers.iter().map(|m| m.2 - m.1).collect())],
+            &[(
+                "change".into(),
+                rvu_movers.iter().map(|m| m.2 - m.1).collect(),
+            )],
         )?,
         table: Table {
             id: "top-rvu".into(),
             caption: "Total non-facility RVUs before and after".into(),
-            columns: vec!["code".into(), format!("{from} RVUs"), format!("{to} RVUs"), "change".into()],
+            columns: vec![
+                "code".into(),
+                format!("{from} RVUs"),
+                format!("{to} RVUs"),
+                "change".into(),
+            ],
             rows: rvu_movers
                 .iter()
-                .map(|(c, o, n)| vec![text(c.clone()), num(format!("{o:.2}"), *o), num(format!("{n:.2}"), *n), num(format!("{:+.2}", n - o), n - o)])
+                .map(|(c, o, n)| {
+                    vec![
+                        text(c.clone()),
+                        num(format!("{o:.2}"), *o),
+                        num(format!("{n:.2}"), *n),
+                        num(format!("{:+.2}", n - o), n - o),
+                    ]
+                })
                 .collect(),
         },
     });
@@ -413,7 +462,10 @@ pub fn build(warehouse: &Warehouse, options: &ReportOptions) -> anyhow::Result<R
             figures.extend(revenue_figures(&from, &to, &by_code, &by_group)?);
             (
                 "Practice revenue change, by effect".to_string(),
-                format!("The utilization in {} priced under both releases with CMS's rules; the effects add up to the change exactly.", path.display()),
+                format!(
+                    "The utilization in {} priced under both releases with CMS's rules; the effects add up to the change exactly.",
+                    path.display()
+                ),
                 all.old,
                 all.effects,
                 all.new,
@@ -461,7 +513,9 @@ pub fn build(warehouse: &Warehouse, options: &ReportOptions) -> anyhow::Result<R
     });
     Ok(Report {
         title: format!("Medicare Physician Fee Schedule: {from} to {to}"),
-        generated: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+        source: format!(
+            "releases {from} and {to} of the warehouse (from 2026 the non-QP conversion factor)"
+        ),
         headline,
         figures,
     })
@@ -474,7 +528,10 @@ fn revenue_figures(
     by_group: &std::collections::BTreeMap<String, Totals>,
 ) -> anyhow::Result<Vec<Figure>> {
     let mut figures = Vec::new();
-    for (id, what, map) in [("revenue-code", "code", by_code), ("revenue-group", "group", by_group)] {
+    for (id, what, map) in [
+        ("revenue-code", "code", by_code),
+        ("revenue-group", "group", by_group),
+    ] {
         if map.is_empty() {
             continue;
         }
@@ -523,8 +580,11 @@ fn revenue_figures(
 /// The page: the report through the template compiled into the binary.
 pub fn render(report: &Report) -> anyhow::Result<String> {
     let mut env = minijinja::Environment::new();
-    env.add_template("report.html", include_str!("../../templates/report.html.j2"))
-        .context("the report template does not parse")?;
+    env.add_template(
+        "report.html",
+        include_str!("../../templates/report.html.j2"),
+    )
+    .context("the report template does not parse")?;
     let template = env.get_template("report.html")?;
     Ok(template.render(minijinja::context! { report => report })?)
 }
@@ -533,7 +593,10 @@ pub fn render(report: &Report) -> anyhow::Result<String> {
 pub fn write(warehouse: &Warehouse, options: &ReportOptions, out: &Path) -> anyhow::Result<Report> {
     let report = build(warehouse, options)?;
     let html = render(&report)?;
-    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut temp = tempfile::NamedTempFile::new_in(dir)?;
     std::io::Write::write_all(&mut temp, html.as_bytes())?;
@@ -544,6 +607,7 @@ pub fn write(warehouse: &Warehouse, options: &ReportOptions, out: &Path) -> anyh
         temp.as_file()
             .set_permissions(std::fs::Permissions::from_mode(0o644))?;
     }
-    temp.persist(out).map_err(|e| anyhow::anyhow!("cannot write {}: {}", out.display(), e.error))?;
+    temp.persist(out)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", out.display(), e.error))?;
     Ok(report)
 }

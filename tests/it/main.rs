@@ -13,6 +13,7 @@ mod pricing;
 mod publishing;
 mod real_sample;
 mod reliability;
+mod report;
 mod robustness;
 mod run;
 mod support;

@@ -169,6 +169,14 @@ fn first_run_nothing_new_a_new_release_and_a_404() {
         read_partition(&job.warehouse(), "rvu", 2025, "A").height(),
         32
     );
+    // One HTML report per release against the one before it, linked from the run report.
+    for pair in ["2024A_2024B", "2024B_2025A"] {
+        let page = job.warehouse().join(format!("_reports/{pair}.html"));
+        assert!(page.is_file(), "{}", page.display());
+        assert_contains(&text, format!("report  {}", page.display()));
+    }
+    let page = std::fs::read_to_string(job.warehouse().join("_reports/2024B_2025A.html")).unwrap();
+    assert_contains(&page, "$33.2875 &rarr; $32.3465");
 
     // Nothing new: conditional GETs answer 304, no table file is touched, exit 4.
     let before = tables(&job.warehouse());

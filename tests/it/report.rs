@@ -1,0 +1,212 @@
+//! `mpfs report` in a real browser: headless Chromium (Debian's `chromium`) opens the page
+//! from a file URL with every network request refused; the DOM it dumps must hold every
+//! chart with its title and marks, and its screenshot must show something drawn. Under CI a
+//! missing Chromium fails the test: a skipped browser test proves nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::support::*;
+
+fn chromium() -> Option<PathBuf> {
+    for candidate in ["chromium", "chromium-browser", "google-chrome"] {
+        if let Ok(output) = Command::new("which").arg(candidate).output()
+            && output.status.success()
+        {
+            return Some(PathBuf::from(
+                String::from_utf8_lossy(&output.stdout).trim(),
+            ));
+        }
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("Chromium is missing; CI must install Debian's chromium package (.ci/run does)");
+    }
+    eprintln!("skipping: no chromium on PATH");
+    None
+}
+
+/// Chromium, headless, offline: every host resolves nowhere and any proxy is a dead port.
+fn browse(browser: &Path, page: &Path, extra: &[&str]) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let output = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--proxy-server=http://127.0.0.1:9",
+            "--no-first-run",
+            "--window-size=1100,3800",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(extra)
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs");
+    assert!(output.status.success(), "{}", all_output(&output));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The share of pixels that are not near-white, and the number of distinct grey levels.
+fn ink(png_file: &Path) -> (f64, usize) {
+    let decoder = png::Decoder::new(std::fs::File::open(png_file).unwrap());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buffer = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buffer).unwrap();
+    let channels = info.color_type.samples();
+    let pixels = &buffer[..info.buffer_size()];
+    let mut levels = std::collections::BTreeSet::new();
+    let mut inked = 0usize;
+    let count = pixels.len() / channels;
+    for pixel in pixels.chunks(channels) {
+        let grey =
+            (u32::from(pixel[0]) + u32::from(pixel[1 % channels]) + u32::from(pixel[2 % channels]))
+                / 3;
+        levels.insert(grey / 8);
+        if grey < 230 {
+            inked += 1;
+        }
+    }
+    (inked as f64 / count as f64, levels.len())
+}
+
+/// A page's charts: for each `<svg ... role="img">`, its title and how many marks (bars,
+/// points, lines) it draws.
+fn charts(dom: &str) -> Vec<(String, usize)> {
+    dom.split("<svg")
+        .skip(1)
+        .filter(|s| s.contains("role=\"img\""))
+        .map(|svg| {
+            let svg = &svg[..svg.find("</svg>").unwrap_or(svg.len())];
+            let title = svg
+                .split_once("<title>")
+                .and_then(|(_, rest)| rest.split_once("</title>"))
+                .map(|(t, _)| t.to_string())
+                .unwrap_or_default();
+            let marks = ["<rect", "<circle", "<polyline", "<path"]
+                .iter()
+                .map(|m| svg.matches(m).count())
+                .sum();
+            (title, marks)
+        })
+        .collect()
+}
+
+#[test]
+fn the_report_renders_in_chromium_offline_with_every_chart_drawn() {
+    let warehouse = tempfile::tempdir().unwrap();
+    build(&fixture_mirror(), warehouse.path());
+    let dir = tempfile::tempdir().unwrap();
+    let utilization = dir.path().join("utilization.csv");
+    std::fs::write(
+        &utilization,
+        "claim_id,hcpcs,units,place_of_service,zip,group\n\
+         1,99213,120,11,35004,primary care\n\
+         2,99214,80,11,35004,primary care\n\
+         3,76145,3,11,90001,radiology\n",
+    )
+    .unwrap();
+    let page = dir.path().join("report.html");
+    let output = mpfs(&[
+        "report",
+        "--from",
+        "2025",
+        "--to",
+        "2026",
+        "--utilization",
+        path_str(&utilization),
+        "--locality",
+        "01112-05",
+        "--out",
+        path_str(&page),
+        "--warehouse",
+        path_str(warehouse.path()),
+    ]);
+    assert!(output.status.success(), "{}", all_output(&output));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.len() < 5 * 1024 * 1024);
+    // Self-contained: nothing to fetch.
+    for reference in ["src=\"http", "href=\"http", "<link", "@import", "url(http"] {
+        assert!(!html.contains(reference), "the page references {reference}");
+    }
+    // The numbers the page shows are the library's: CF and the 99213 visit nationally
+    // (2.78 RVUs x 32.3465 = 89.92 -> 2.80 x 33.4009 = 93.52).
+    assert_contains(&html, "$32.3465 &rarr; $33.4009");
+    assert_contains(&html, "$89.92 &rarr; $93.52");
+
+    let Some(browser) = chromium() else { return };
+    let dom = browse(&browser, &page, &["--dump-dom"]);
+    let charts = charts(&dom);
+    let titles: Vec<&str> = charts.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Conversion factor history",
+            "Change in total RVUs, 2025A to 2026A",
+            "Top movers in total RVUs (non-facility)",
+            "Top movers in dollars (national, non-facility)",
+            "Practice revenue by code, 2025A and 2026A",
+            "Practice revenue by group, 2025A and 2026A",
+            "Practice revenue change, by effect",
+        ]
+    );
+    for (title, marks) in &charts {
+        assert!(*marks >= 3, "{title}: only {marks} marks");
+    }
+    // Axis labels with units, and tables the script made sortable.
+    assert_contains(&dom, "dollars per RVU");
+    assert_contains(&dom, "change in total RVUs");
+    assert_eq!(dom.matches("class=\"sortable\"").count(), 7);
+
+    let shot = dir.path().join("report.png");
+    browse(
+        &browser,
+        &page,
+        &[&format!("--screenshot={}", shot.display())],
+    );
+    let (inked, levels) = ink(&shot);
+    assert!(
+        inked > 0.02 && levels > 8,
+        "the screenshot looks blank: {inked:.3} inked, {levels} grey levels"
+    );
+}
+
+/// The real 2025D release against a fixture release of the year before renders too, with its
+/// real numbers in the headline.
+#[test]
+fn the_real_release_reports_against_a_fixture_of_the_year_before() {
+    let Some(rvu) = real_sample() else { return };
+    let mirror = mirror_with(&rvu, "rvu25d.zip");
+    std::fs::copy(
+        fixture_mirror().join("RVU24B.zip"),
+        mirror.path().join("RVU24B.zip"),
+    )
+    .unwrap();
+    let warehouse = tempfile::tempdir().unwrap();
+    build(mirror.path(), warehouse.path());
+    let page = warehouse.path().join("report.html");
+    let output = mpfs(&[
+        "report",
+        "--from",
+        "2024",
+        "--to",
+        "2025",
+        "--out",
+        path_str(&page),
+        "--warehouse",
+        path_str(warehouse.path()),
+    ]);
+    assert!(output.status.success(), "{}", all_output(&output));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.len() < 5 * 1024 * 1024, "{} bytes", html.len());
+    assert_contains(&html, "$33.2875 &rarr; $32.3465");
+    // 99213 nationally: the fixture's 2.78 RVUs x 33.2875 = 92.54; 2025D's 2.75 x 32.3465.
+    assert_contains(&html, "$92.54 &rarr; $88.95");
+    let Some(browser) = chromium() else { return };
+    let charts = charts(&browse(&browser, &page, &["--dump-dom"]));
+    assert_eq!(charts.len(), 5, "{charts:?}");
+    for (title, marks) in &charts {
+        assert!(*marks >= 3, "{title}: only {marks} marks");
+    }
+}
