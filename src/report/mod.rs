@@ -83,7 +83,7 @@ pub fn dollars(cents: Cents) -> String {
     let whole = (abs / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
@@ -219,8 +219,11 @@ pub fn schedule_waterfall(rows: &[DiffRow]) -> (Cents, [Cents; 4], Cents) {
     (old, steps, new)
 }
 
-/// The CF periods of the warehouse: (variant, [(effective_from days, CF)]).
-fn cf_history(warehouse: &Warehouse) -> anyhow::Result<Vec<(String, Vec<(i32, f64)>)>> {
+/// One line of a chart: its name and its (days since 1970, value) points.
+pub type Series = (String, Vec<(i32, f64)>);
+
+/// The CF periods of the warehouse: one series per variant of (effective_from, CF).
+fn cf_history(warehouse: &Warehouse) -> anyhow::Result<Vec<Series>> {
     let Some(frame) = warehouse.table_file(Path::new(CONVERSION_FACTOR_FILE))? else {
         return Ok(Vec::new());
     };
@@ -230,11 +233,9 @@ fn cf_history(warehouse: &Warehouse) -> anyhow::Result<Vec<(String, Vec<(i32, f6
         .column("effective_from")?
         .cast(&polars::prelude::DataType::String)?;
     let dates = dates.str()?;
-    let mut series: Vec<(String, Vec<(i32, f64)>)> = Vec::new();
-    for row in 0..frame.height() {
-        let (Some(variant), Some(date), Some(cf)) =
-            (variants.get(row), dates.get(row), factors[row])
-        else {
+    let mut series: Vec<Series> = Vec::new();
+    for (row, cf) in factors.iter().enumerate() {
+        let (Some(variant), Some(date), Some(cf)) = (variants.get(row), dates.get(row), *cf) else {
             continue;
         };
         let Ok(date) = NaiveDate::parse_from_str(date, "%Y-%m-%d") else {
