@@ -612,3 +612,131 @@ pub fn write(warehouse: &Warehouse, options: &ReportOptions, out: &Path) -> anyh
         .map_err(|e| anyhow::anyhow!("cannot write {}: {}", out.display(), e.error))?;
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decimal::Decimal;
+    use crate::diff::{Impact, Service};
+
+    fn service(total_nonfac: &str, total_fac: &str) -> Service {
+        let d = |t: &str| t.parse::<Decimal>().unwrap();
+        Service {
+            description: None,
+            status: "A".into(),
+            rvus: [
+                d("1"),
+                d("1"),
+                d("1"),
+                d("0"),
+                d(total_nonfac),
+                d(total_fac),
+            ],
+            indicators: Default::default(),
+            conv_factor: d("32.3465"),
+        }
+    }
+
+    fn row(
+        code: &str,
+        old: Option<(&str, &str)>,
+        new: Option<(&str, &str)>,
+        nonfac: Impact,
+    ) -> DiffRow {
+        DiffRow {
+            hcpcs: code.into(),
+            modifier: String::new(),
+            change: Change::Changed,
+            status_changed: false,
+            rvu_changed: true,
+            indicators_changed: false,
+            description_changed: false,
+            old: old.map(|(n, f)| service(n, f)),
+            new: new.map(|(n, f)| service(n, f)),
+            nonfac,
+            fac: Impact::default(),
+            held_work_rvu: None,
+            held_fees: None,
+        }
+    }
+
+    fn rows() -> Vec<DiffRow> {
+        let both = |old, new, rvu, cf| Impact {
+            old: Some(old),
+            new: Some(new),
+            rvu_effect: Some(rvu),
+            gpci_effect: None,
+            cf_effect: Some(cf),
+        };
+        vec![
+            // +10% non-facility (bin +10 to +20), 0% facility.
+            row(
+                "A1",
+                Some(("2.00", "1.00")),
+                Some(("2.20", "1.00")),
+                both(6_469, 7_012, 647, -104),
+            ),
+            // -30% non-facility, -4% facility.
+            row(
+                "B2",
+                Some(("1.00", "0.50")),
+                Some(("0.70", "0.48")),
+                both(3_235, 2_300, -970, 35),
+            ),
+            // Deleted and added codes: the policy step.
+            row(
+                "C3",
+                Some(("1.00", "1.00")),
+                None,
+                Impact {
+                    old: Some(3_235),
+                    ..Impact::default()
+                },
+            ),
+            row(
+                "D4",
+                None,
+                Some(("3.00", "3.00")),
+                Impact {
+                    new: Some(9_800),
+                    ..Impact::default()
+                },
+            ),
+        ]
+    }
+
+    #[test]
+    fn histogram_counts_codes_per_band_and_setting() {
+        let counts = rvu_change_histogram(&rows());
+        let band = |label: &str| counts[BINS.iter().position(|b| b.0 == label).unwrap()];
+        assert_eq!(band("+10 to +20%"), [1, 0]);
+        assert_eq!(band("< -20%"), [1, 0]);
+        assert_eq!(band("-1 to +1%"), [0, 1]);
+        assert_eq!(band("-5 to -1%"), [0, 1]);
+        assert_eq!(counts.iter().map(|c| c[0] + c[1]).sum::<usize>(), 4);
+    }
+
+    #[test]
+    fn movers_are_the_largest_changes_either_way() {
+        let rvu = top_rvu_movers(&rows(), 10);
+        assert_eq!(
+            rvu.iter().map(|m| m.0.as_str()).collect::<Vec<_>>(),
+            ["B2", "A1"],
+            "-0.30 moves more than +0.20"
+        );
+        let dollars = top_dollar_movers(&rows(), 1);
+        assert_eq!(dollars, [("B2".to_string(), 3_235, 2_300)]);
+    }
+
+    #[test]
+    fn the_schedule_waterfall_adds_up() {
+        let (old, steps, new) = schedule_waterfall(&rows());
+        assert_eq!(old, 6_469 + 3_235 + 3_235);
+        assert_eq!(new, 7_012 + 2_300 + 9_800);
+        assert_eq!(steps, [647 - 970, 0, -104 + 35, 9_800 - 3_235]);
+        // Each code's effects telescope to its change, so the steps lead from old to new.
+        assert_eq!(old + steps.iter().sum::<i64>(), new);
+        assert_eq!(dollars(-123_456_789), "-$1,234,567.89");
+        assert_eq!(dollars(5), "$0.05");
+    }
+}
