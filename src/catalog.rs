@@ -272,6 +272,32 @@ impl Catalog {
             .collect()
     }
 
+    /// This catalog with releases found on CMS's pages added (first seen, not pinned) and
+    /// linked URLs appended to known releases' alternates, tried after the pinned ones.
+    pub fn with_discovered(
+        &self,
+        additions: Vec<CatalogRelease>,
+        links: &[(ReleaseId, String)],
+    ) -> Catalog {
+        let mut catalog = self.clone();
+        for (id, url) in links {
+            if let Some(release) = catalog.releases.iter_mut().find(|r| &r.id == id)
+                && !release.urls().any(|u| u == url)
+            {
+                release.alternates.push(url.clone());
+            }
+        }
+        for addition in additions {
+            if catalog.get(&addition.id).is_none() {
+                catalog.releases.push(addition);
+            }
+        }
+        catalog
+            .releases
+            .sort_by(|a, b| (a.effective_from, &a.id).cmp(&(b.effective_from, &b.id)));
+        catalog
+    }
+
     pub fn get(&self, id: &ReleaseId) -> Option<&CatalogRelease> {
         self.releases.iter().find(|r| &r.id == id)
     }

@@ -362,11 +362,20 @@ pub struct BaseUrlFlag {
     /// Replace https://www.cms.gov in catalog URLs, keeping the path [env: MPFS_BASE_URL].
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+    /// Use the catalog only: do not read CMS's release pages for releases it lacks or for
+    /// where a release's zip is linked now [env: MPFS_DISCOVERY=false].
+    #[arg(long)]
+    pub no_discovery: bool,
 }
 
 impl FlagGroup for BaseUrlFlag {
     fn collect(&self, flags: &mut Flags) {
         put(flags, "base_url", self.base_url.clone());
+        put(
+            flags,
+            "discovery",
+            self.no_discovery.then(|| "false".to_string()),
+        );
     }
 }
 

@@ -46,7 +46,7 @@ const fn key(
 }
 
 /// Every setting, in the order `mpfs config` prints them. The only place defaults live.
-pub const KEYS: [Key; 17] = [
+pub const KEYS: [Key; 18] = [
     key(
         "data_dir",
         "MPFS_DATA_DIR",
@@ -166,6 +166,13 @@ pub const KEYS: [Key; 17] = [
         Some("true"),
         "keep AMA CPT descriptors (false without a CPT licence)",
     ),
+    key(
+        "discovery",
+        "MPFS_DISCOVERY",
+        "--no-discovery",
+        Some("true"),
+        "read CMS's release pages for new releases and renamed zips (false: the catalog only)",
+    ),
 ];
 
 /// Where a value came from.
@@ -234,6 +241,9 @@ pub struct Config {
     pub lock_wait: Duration,
     /// A kind other than PPRRVU that cannot be read fails its whole release.
     pub strict: bool,
+    /// Against a server, read CMS's release pages: releases the catalog lacks, and where a
+    /// release's zip is linked now.
+    pub discovery: bool,
     /// Every setting's text and origin, for `mpfs config`.
     raw: BTreeMap<&'static str, (Option<String>, Origin)>,
 }
@@ -402,6 +412,7 @@ impl Config {
         }
         let descriptors = raw.flag("descriptors", true)?;
         let strict = raw.flag("strict", false)?;
+        let discovery = raw.flag("discovery", true)?;
         if raw.text("base_url").is_some() && raw.text("mirror").is_some() {
             return Err(raw.invalid(
                 "mirror",
@@ -427,6 +438,7 @@ impl Config {
             descriptors,
             lock_wait: raw.seconds("lock_wait_secs")?,
             strict,
+            discovery,
             raw: raw.0,
         })
     }

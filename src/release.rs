@@ -102,11 +102,22 @@ impl ReleaseId {
     /// The file name mpfs caches the release's zip under (`rvu25d.zip`, `rvu24ar.zip`):
     /// a cache folder is itself a valid mirror.
     pub fn zip_name(&self) -> String {
+        format!("{}.zip", self.zip_stem())
+    }
+
+    /// The short form CMS's zip names start with: `rvu25d`, `rvu24ar`.
+    pub fn zip_stem(&self) -> String {
         format!(
-            "rvu{:02}{}.zip",
+            "rvu{:02}{}",
             self.year % 100,
             self.letter().to_ascii_lowercase()
         )
+    }
+
+    /// Whether the quarter's first day is the release's effective date: true for the
+    /// quarterly letters, false for corrections (`AR`, `AR1`), which take effect as announced.
+    pub fn is_quarterly(&self) -> bool {
+        self.revision.is_empty()
     }
 
     /// The first day of the release's quarter: the effective date of a release the catalog

@@ -33,12 +33,53 @@ pub struct RunReport {
     /// paths in the warehouse (`_reports/2024D_2025A.html`).
     #[serde(default)]
     pub reports: Vec<String>,
+    /// What discovery on CMS's pages found or could not read.
+    #[serde(default)]
+    pub discovery: Vec<String>,
+}
+
+impl RunReport {
+    /// Adds what discovery found: each release's page, and whether the catalog lacked it.
+    pub fn note_discovery(&mut self, discovery: &crate::pipeline::discover::Discovery) {
+        for found in &discovery.found {
+            if let Some(report) = self
+                .releases
+                .iter_mut()
+                .find(|r| r.release == found.id.to_string())
+            {
+                report.source_page = Some(found.page.clone());
+                report.discovered = found.new;
+                report.effective_date_assumed = found.date_assumed;
+            }
+            if found.new {
+                self.discovery.push(format!(
+                    "{} is not in the catalog: found on {}{}",
+                    found.id,
+                    found.page,
+                    found
+                        .zip
+                        .as_deref()
+                        .map_or(String::new(), |z| format!(", zip {z}"))
+                ));
+            }
+        }
+        self.discovery.extend(discovery.notes.iter().cloned());
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct ReleaseReport {
     pub release: String,
     pub source_url: Option<String>,
+    /// The CMS page that links the release's zip, when discovery read it.
+    #[serde(default)]
+    pub source_page: Option<String>,
+    /// Not in the catalog: found on CMS's pages and fetched because of it.
+    #[serde(default)]
+    pub discovered: bool,
+    /// A correction built from its quarter's first day because its page states no date.
+    #[serde(default)]
+    pub effective_date_assumed: bool,
     pub sha256: Option<String>,
     /// `downloaded`, `unchanged (...)`, `failed: ...`.
     pub fetch: String,
@@ -194,6 +235,18 @@ impl std::fmt::Display for RunReport {
                 truncate(&r.fetch, 40),
                 r.status
             )?;
+            if r.discovered {
+                writeln!(
+                    f,
+                    "        not in the catalog: found on {}{}",
+                    r.source_page.as_deref().unwrap_or("CMS's page"),
+                    if r.effective_date_assumed {
+                        " (effective date assumed)"
+                    } else {
+                        ""
+                    }
+                )?;
+            }
             if let Some(error) = &r.error {
                 writeln!(f, "        {error}")?;
             }
@@ -206,6 +259,9 @@ impl std::fmt::Display for RunReport {
         }
         for d in &self.diffs {
             writeln!(f, "diff    {d}")?;
+        }
+        for d in &self.discovery {
+            writeln!(f, "found   {d}")?;
         }
         for r in &self.reports {
             writeln!(

@@ -16,6 +16,25 @@ use crate::zip_locality::ZipReleaseId;
 
 pub fn run(args: &FetchArgs, config: &Config, progress: bool) -> anyhow::Result<Outcome> {
     let catalog = Catalog::load(config.catalog.as_deref())?;
+    // Against a server, CMS's pages add releases the catalog lacks and where zips are now.
+    let catalog = match (&config.mirror, config.discovery) {
+        (None, true) => {
+            let client = crate::ingest::http::HttpClient::new(config.http.clone())?;
+            let discovery = crate::pipeline::discover::discover(config, &catalog, &client);
+            for note in &discovery.notes {
+                tracing::warn!("{note}");
+            }
+            for found in discovery.found.iter().filter(|f| f.new) {
+                println!(
+                    "{:<7} found on {} (not in the catalog)",
+                    found.id.to_string(),
+                    found.page
+                );
+            }
+            discovery.catalog
+        }
+        _ => catalog,
+    };
     let (quarter_ids, release_ids): (Vec<String>, Vec<String>) = args
         .releases
         .iter()

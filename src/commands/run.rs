@@ -28,10 +28,23 @@ pub fn run(args: &RunArgs, config: &Config, progress: bool) -> anyhow::Result<Ou
     };
     let cache = Cache::open(&config.cache_dir, &cache_lock)?;
     let warehouse = WarehouseWriter::open(&config.warehouse_dir, &warehouse_lock)?;
+    // Against a server, CMS's pages add releases the catalog lacks and where zips are now.
+    let discovery = match (&config.mirror, config.discovery) {
+        (None, true) => Some(crate::pipeline::discover::discover(
+            config,
+            &catalog,
+            &crate::ingest::http::HttpClient::new(config.http.clone())?,
+        )),
+        _ => None,
+    };
+    let catalog = discovery.as_ref().map_or(catalog, |d| d.catalog.clone());
     let plan = Plan::new(config, &catalog, &args.releases, &warehouse)?;
     let source = ReleaseSource::from_config(config, progress)?;
-    let result =
+    let mut result =
         crate::pipeline::run::execute(&plan, config, &catalog, &source, &cache, &warehouse)?;
+    if let Some(discovery) = &discovery {
+        result.report.note_discovery(discovery);
+    }
     if let Some(factors) = &result.factors {
         println!("conversion factors:");
         for line in &factors.lines {

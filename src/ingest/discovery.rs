@@ -1,10 +1,13 @@
 //! Noticing new releases: CMS's "PFS Relative Value Files" landing page links one sub-page
-//! per release (`.../pfs-relative-value-files/rvu26d`, sometimes `.../rvu25d-0`). Any release
-//! linked there that the catalog lacks is new, and a scheduler should hear about it.
+//! per release (`.../pfs-relative-value-files/rvu26d`, sometimes `.../rvu25d-0`), and each
+//! sub-page links the release's zip under `/files/zip/`, named by the release id and whatever
+//! CMS appended this time (`rvu25d-updated-09/11/2025.zip`, slashes included). A release
+//! linked there that the catalog lacks is new; a link on its page is where its zip is now.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+use chrono::NaiveDate;
 use regex::Regex;
 
 use crate::release::ReleaseId;
@@ -29,6 +32,53 @@ pub fn release_links(html: &str) -> BTreeMap<ReleaseId, String> {
     found
 }
 
+static ZIP_LINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?i)href\s*=\s*["']([^"']*/files/zip/(rvu\d{2}[a-d]r?\d?)([-_./][^"']*)?\.zip)["']"#,
+    )
+    .expect("valid zip link regex")
+});
+
+/// The zip links of a release's page whose name starts with the release's own id (not a
+/// longer one: `rvu24a` does not take `rvu24ar-...zip`), made absolute against the page.
+pub fn zip_links(html: &str, id: &crate::release::ReleaseId, page_url: &str) -> Vec<String> {
+    let short = id.zip_stem();
+    let base = reqwest::Url::parse(page_url).ok();
+    let mut found = Vec::new();
+    for caps in ZIP_LINK.captures_iter(html) {
+        if !caps[2].eq_ignore_ascii_case(&short) {
+            continue;
+        }
+        let href = &caps[1];
+        let absolute = match &base {
+            Some(base) => base
+                .join(href)
+                .map(|u| u.to_string())
+                .unwrap_or(href.to_string()),
+            None => href.to_string(),
+        };
+        if !found.contains(&absolute) {
+            found.push(absolute);
+        }
+    }
+    found
+}
+
+static STATED_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)effective\s+(?:for\s+(?:services|dates\s+of\s+service)\s+)?(?:on\s+or\s+after\s+|from\s+|as\s+of\s+)?(January|February|March|April|May|June|July|August|September|October|November|December)\s+(\d{1,2}),?\s+(\d{4})")
+        .expect("valid date regex")
+});
+
+/// The effective date a release page states in words ("effective March 9, 2024"), if any.
+pub fn stated_effective_date(html: &str) -> Option<NaiveDate> {
+    let caps = STATED_DATE.captures(html)?;
+    NaiveDate::parse_from_str(
+        &format!("{} {} {}", &caps[1], &caps[2], &caps[3]),
+        "%B %d %Y",
+    )
+    .ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,5 +98,31 @@ mod tests {
             .map(ToString::to_string)
             .collect();
         assert_eq!(ids, ["2024AR", "2025D", "2026D"]);
+    }
+
+    #[test]
+    fn zip_links_of_a_release_page() {
+        let page = r#"
+            <a href="/files/zip/rvu24ar-posted-04/01/2024.zip">RVU24AR</a>
+            <a href="/files/zip/rvu24a-updated-01/05/2024.zip">RVU24A</a>
+            <a href="https://www.cms.gov/files/zip/RVU24A.zip">short</a>
+            <a href="/files/document/rvu24a.pdf">not a zip</a>"#;
+        let id: crate::release::ReleaseId = "2024A".parse().unwrap();
+        assert_eq!(
+            zip_links(page, &id, "https://www.cms.gov/medicare/x/rvu24a-0"),
+            [
+                "https://www.cms.gov/files/zip/rvu24a-updated-01/05/2024.zip",
+                "https://www.cms.gov/files/zip/RVU24A.zip"
+            ]
+        );
+        let ar: crate::release::ReleaseId = "2024AR".parse().unwrap();
+        assert_eq!(zip_links(page, &ar, "https://www.cms.gov/a").len(), 1);
+        assert_eq!(
+            stated_effective_date(
+                "<p>These files are effective for services on or after March 9, 2024.</p>"
+            ),
+            NaiveDate::from_ymd_opt(2024, 3, 9)
+        );
+        assert_eq!(stated_effective_date("<p>no date here</p>"), None);
     }
 }

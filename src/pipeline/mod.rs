@@ -6,6 +6,7 @@
 
 pub mod build;
 pub mod derive;
+pub mod discover;
 pub mod fetch;
 pub mod plan;
 pub mod run;

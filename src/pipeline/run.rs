@@ -254,6 +254,7 @@ pub fn execute(
             .collect(),
         errors,
         reports: reports_written,
+        discovery: Vec::new(),
     };
     Ok(RunResult {
         outcome,

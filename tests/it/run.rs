@@ -450,3 +450,108 @@ fn zip_locality_quarters_are_fetched_built_and_kept_when_cms_withdraws_them() {
     assert_eq!(text.matches("up to date").count(), 5, "{text}");
     assert!(tables(&job.warehouse()) == before);
 }
+
+const LANDING: &str = "/medicare/payment/fee-schedules/physician/pfs-relative-value-files";
+
+fn page(links: &[&str]) -> Vec<u8> {
+    let items: String = links
+        .iter()
+        .map(|l| format!("<li><a href=\"{l}\">{l}</a></li>\n"))
+        .collect();
+    format!("<!DOCTYPE html><html><body><ul>\n{items}</ul></body></html>").into_bytes()
+}
+
+#[test]
+fn discovery_finds_renamed_zips_and_releases_the_catalog_lacks() {
+    let job = Job::new();
+    // CMS renamed 2025A's zip: the pinned URL answers 404, its release page links the new
+    // name (with slashes). 2026A is on the landing page but not in the catalog.
+    job.site
+        .lock()
+        .unwrap()
+        .gone
+        .push("/files/zip/rvu25a.zip".to_string());
+    job.publish(
+        "/files/zip/rvu25a-updated-01/10/2025.zip",
+        fixture("rvu25a.zip"),
+    );
+    job.publish(
+        "/files/zip/rvu26a-updated-12-29-2025.zip",
+        fixture("rvu26a.zip"),
+    );
+    job.publish(
+        LANDING,
+        page(&[
+            &format!("{LANDING}/rvu24a-0"),
+            &format!("{LANDING}/rvu24b"),
+            &format!("{LANDING}/rvu25a"),
+            &format!("{LANDING}/rvu26a"),
+            "/medicare/payment/fee-schedules",
+        ]),
+    );
+    job.publish(
+        &format!("{LANDING}/rvu25a"),
+        page(&["/files/zip/rvu25a-updated-01/10/2025.zip"]),
+    );
+    job.publish(
+        &format!("{LANDING}/rvu26a"),
+        page(&[
+            "/files/zip/rvu26a-updated-12-29-2025.zip",
+            "/files/document/rvu26a.pdf",
+        ]),
+    );
+    let (code, text) = job.run(&[], &[]);
+    assert_eq!(code, Some(0), "{text}");
+    // The window is the last two years of everything known, 2026A included.
+    assert_contains(&text, "2025A   downloaded");
+    assert_contains(&text, "2026A   downloaded");
+    assert_contains(&text, "not in the catalog: found on http://");
+    assert_contains(&text, "found   2026A is not in the catalog");
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::fs::read_dir(job.warehouse().join("_runs"))
+                .unwrap()
+                .next()
+                .unwrap()
+                .unwrap()
+                .path(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let release = |id: &str| {
+        report["releases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["release"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert!(
+        release("2025A")["source_url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/files/zip/rvu25a-updated-01/10/2025.zip")
+    );
+    assert!(
+        release("2025A")["source_page"]
+            .as_str()
+            .unwrap()
+            .ends_with("/rvu25a")
+    );
+    assert_eq!(release("2026A")["discovered"], true);
+    assert_eq!(release("2026A")["status"], "built");
+    assert_eq!(
+        read_partition(&job.warehouse(), "rvu", 2026, "A").height(),
+        55
+    );
+
+    // --no-discovery: the catalog only. 2025A's pinned URL is gone, so its fetch fails
+    // (its cached copy stays built), and 2026A is not attempted.
+    let (code, text) = job.run(&["--no-discovery", "--release", "2025A"], &[]);
+    assert_eq!(code, Some(1), "{text}");
+    assert_contains(&text, "2025A   failed");
+    assert_contains(&text, "CMS may have renamed the zip");
+    assert!(!text.contains("2026A"), "{text}");
+}
