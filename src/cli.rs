@@ -85,6 +85,8 @@ pub enum Command {
     /// One self-contained HTML page of what changed between two releases, with charts and
     /// the tables behind them.
     Report(ReportArgs),
+    /// The release catalog; `--suggest` prints entries that pin what was fetched.
+    Catalog(CatalogArgs),
 }
 
 impl Command {
@@ -113,6 +115,7 @@ impl Command {
             Command::Price(a) => vec![&a.locations],
             Command::Impact(a) => vec![&a.locations, &a.wait],
             Command::Report(a) => vec![&a.locations],
+            Command::Catalog(a) => vec![&a.locations, &a.catalog],
         };
         for group in groups {
             group.collect(&mut flags);
@@ -216,6 +219,20 @@ pub struct ImpactArgs {
 
     #[command(flatten)]
     pub wait: WaitFlag,
+}
+
+#[derive(Debug, Args)]
+pub struct CatalogArgs {
+    /// Print [[release]] entries (id, dates, the URL that worked, SHA-256) for every cached
+    /// release the catalog lacks or does not pin.
+    #[arg(long)]
+    pub suggest: bool,
+
+    #[command(flatten)]
+    pub locations: LocationFlags,
+
+    #[command(flatten)]
+    pub catalog: CatalogFlag,
 }
 
 #[derive(Debug, Args)]

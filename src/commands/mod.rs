@@ -3,6 +3,7 @@
 //! exit code.
 
 pub mod build;
+pub mod catalog;
 pub mod check_new;
 pub mod config;
 pub mod diff;
@@ -41,6 +42,7 @@ pub fn run(command: &Command, config: &Config, json_logs: bool) -> anyhow::Resul
         Command::Price(args) => price::run(args, config),
         Command::Impact(args) => impact::run(args, config),
         Command::Report(args) => report::run(args, config),
+        Command::Catalog(args) => catalog::run(args, config),
     }
 }
 

@@ -13,6 +13,8 @@ use crate::load::Warehouse;
 struct Row {
     /// `pfs` (a PFS Relative Value Files release) or `zip_locality` (a ZIP-locality quarter).
     dataset: &'static str,
+    /// `catalog`, or `discovered` for a release built from CMS's pages that the catalog lacks.
+    origin: &'static str,
     id: String,
     year: u16,
     letter: String,
@@ -36,6 +38,7 @@ pub fn run(args: &ReleasesArgs, config: &Config) -> anyhow::Result<Outcome> {
         .iter()
         .map(|r| Row {
             dataset: "pfs",
+            origin: "catalog",
             id: r.id.to_string(),
             year: r.id.year(),
             letter: r.id.letter(),
@@ -53,8 +56,36 @@ pub fn run(args: &ReleasesArgs, config: &Config) -> anyhow::Result<Outcome> {
         .map(|r| r.id)
         .collect();
     let mut rows = rows;
+    // Releases built from CMS's pages (discovery) that the catalog lacks.
+    let manifest = crate::ingest::cache::Cache::peek(&config.cache_dir)
+        .manifest()
+        .unwrap_or_default();
+    for record in warehouse.releases()? {
+        if catalog.get(&record.id).is_some() {
+            continue;
+        }
+        let key = record.id.to_string();
+        rows.push(Row {
+            dataset: "pfs",
+            origin: "discovered",
+            id: key.clone(),
+            year: record.id.year(),
+            letter: record.id.letter(),
+            effective_from: record.effective_from.to_string(),
+            url: manifest
+                .releases
+                .get(&key)
+                .map(|e| e.url.clone())
+                .unwrap_or_default(),
+            alternates: Vec::new(),
+            sha256_pinned: None,
+            cached: config.cache_dir.join(record.id.zip_name()).is_file(),
+            built: true,
+        });
+    }
     rows.extend(catalog.zip_releases().iter().map(|z| Row {
         dataset: "zip_locality",
+        origin: "catalog",
         id: z.id.to_string(),
         year: z.id.year(),
         letter: z.id.letter(),
@@ -76,12 +107,17 @@ pub fn run(args: &ReleasesArgs, config: &Config) -> anyhow::Result<Outcome> {
     let mark = |b: bool| if b { "yes" } else { "-" };
     for row in &rows {
         println!(
-            "{:<7} {:<10} {:<6} {:<5} {}",
+            "{:<7} {:<10} {:<6} {:<5} {}{}",
             row.id,
             row.effective_from,
             mark(row.cached),
             mark(row.built),
-            row.url
+            row.url,
+            if row.origin == "discovered" {
+                "  (discovered; not in the catalog)"
+            } else {
+                ""
+            }
         );
     }
     Ok(Outcome::Success)

@@ -451,6 +451,11 @@ fn zip_locality_quarters_are_fetched_built_and_kept_when_cms_withdraws_them() {
     assert!(tables(&job.warehouse()) == before);
 }
 
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
 const LANDING: &str = "/medicare/payment/fee-schedules/physician/pfs-relative-value-files";
 
 fn page(links: &[&str]) -> Vec<u8> {
