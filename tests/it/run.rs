@@ -552,6 +552,52 @@ fn discovery_finds_renamed_zips_and_releases_the_catalog_lacks() {
         55
     );
 
+    // The discovered release is listed as such, and `catalog --suggest` pins what came down.
+    let catalog = job.dir.path().join("releases.toml");
+    let data = job.data();
+    let listed = mpfs(&[
+        "releases",
+        "--json",
+        "--catalog",
+        path_str(&catalog),
+        "--data-dir",
+        path_str(&data),
+    ]);
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&listed.stdout).unwrap();
+    let a26 = rows.iter().find(|r| r["id"] == "2026A").unwrap();
+    assert_eq!(
+        (a26["origin"].as_str(), a26["built"].as_bool()),
+        (Some("discovered"), Some(true))
+    );
+    let suggest = mpfs(&[
+        "catalog",
+        "--suggest",
+        "--catalog",
+        path_str(&catalog),
+        "--data-dir",
+        path_str(&data),
+    ]);
+    let text = all_output(&suggest);
+    assert_contains(&text, "# 2026A: found by discovery");
+    assert_contains(
+        &text,
+        "id = \"2026A\"\nyear = 2026\nletter = \"A\"\neffective_from = \"2026-01-01\"",
+    );
+    assert_contains(&text, "/files/zip/rvu26a-updated-12-29-2025.zip\"");
+    let sha = sha256_hex(&fixture("rvu26a.zip"));
+    assert_contains(&text, format!("sha256 = \"{sha}\""));
+    // The suggestion is a valid catalog: it loads.
+    let suggested = job.dir.path().join("suggested.toml");
+    std::fs::write(&suggested, text.as_bytes()).unwrap();
+    let check = mpfs(&[
+        "releases",
+        "--catalog",
+        path_str(&suggested),
+        "--data-dir",
+        path_str(&data),
+    ]);
+    assert!(check.status.success(), "{}", all_output(&check));
+
     // --no-discovery: the catalog only. 2025A's pinned URL is gone, so its fetch fails
     // (its cached copy stays built), and 2026A is not attempted.
     let (code, text) = job.run(&["--no-discovery", "--release", "2025A"], &[]);
