@@ -64,6 +64,30 @@ pub fn zip_links(html: &str, id: &crate::release::ReleaseId, page_url: &str) -> 
     found
 }
 
+/// CMS's fee schedules page, which links the current ZIP-locality file.
+pub const ZIP_LOCALITY_PAGE: &str = "https://www.cms.gov/medicare/payment/fee-schedules";
+
+static ZIP_LOCALITY_LINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)href\s*=\s*["']([^"']*/files/zip/zip-code-carrier-locality[^"']*\.zip)["']"#)
+        .expect("valid ZIP-locality link regex")
+});
+
+/// The ZIP-locality zips a page links, absolute.
+pub fn zip_locality_links(html: &str, page_url: &str) -> Vec<String> {
+    let base = reqwest::Url::parse(page_url).ok();
+    let mut found: Vec<String> = Vec::new();
+    for caps in ZIP_LOCALITY_LINK.captures_iter(html) {
+        let link = base
+            .as_ref()
+            .and_then(|b| b.join(&caps[1]).ok())
+            .map_or(caps[1].to_string(), |u| u.to_string());
+        if !found.contains(&link) {
+            found.push(link);
+        }
+    }
+    found
+}
+
 static STATED_DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)effective\s+(?:for\s+(?:services|dates\s+of\s+service)\s+)?(?:on\s+or\s+after\s+|from\s+|as\s+of\s+)?(January|February|March|April|May|June|July|August|September|October|November|December)\s+(\d{1,2}),?\s+(\d{4})")
         .expect("valid date regex")

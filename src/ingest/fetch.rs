@@ -230,6 +230,84 @@ fn fetch_http<Id: Artifact>(
     unreachable!("the loop returns for the last URL")
 }
 
+/// Downloads a zip found on a CMS page whose id only its content tells (a ZIP-locality file:
+/// its quarter is in its records), and installs it under the id `identify` reads from it.
+/// Validators of an earlier download from the same URL are sent, so an unchanged file is a
+/// 304. Returns the id and what happened.
+pub fn fetch_identified<Id: Artifact>(
+    client: &HttpClient,
+    url: &str,
+    cache: &Cache,
+    manifest: &mut Manifest,
+    identify: impl Fn(&Path) -> Result<Id, String>,
+) -> Result<(Option<Id>, FetchOutcome), FetchError> {
+    let earlier = manifest
+        .releases
+        .iter()
+        .find(|(_, e)| e.url == url)
+        .map(|(k, e)| (k.clone(), e.clone()));
+    let mut headers = HeaderMap::new();
+    if let Some((_, entry)) = &earlier {
+        for (name, value) in [
+            (IF_NONE_MATCH, &entry.etag),
+            (IF_MODIFIED_SINCE, &entry.last_modified),
+        ] {
+            if let Some(value) = value.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+                headers.insert(name, value);
+            }
+        }
+    }
+    let part = cache.dir().join(format!(
+        ".discovered-{}.zip.{}.part",
+        manifest.releases.len(),
+        std::process::id()
+    ));
+    let done = match download(client, url, headers, part, false, true)? {
+        Download::NotModified => {
+            return Ok((
+                None,
+                FetchOutcome::Unchanged {
+                    reason: "304 Not Modified".to_string(),
+                },
+            ));
+        }
+        Download::Complete(done) => done,
+    };
+    let id = identify(&done.part.path).map_err(|reason| FetchError::Local {
+        path: done.part.path.clone(),
+        reason,
+    })?;
+    let entry = ManifestEntry {
+        url: url.to_string(),
+        etag: done.etag.clone(),
+        last_modified: done.last_modified.clone(),
+        sha256: done.sha256.clone(),
+        bytes: done.bytes,
+        fetched_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    };
+    if cache.recorded_sha256(&id, manifest)?.as_deref() == Some(done.sha256.as_str()) {
+        manifest.releases.insert(id.to_string(), entry);
+        return Ok((
+            Some(id),
+            FetchOutcome::Unchanged {
+                reason: "same bytes as cached".to_string(),
+            },
+        ));
+    }
+    let mut part = done.part;
+    cache.install(&part.path, &id)?;
+    part.installed = true;
+    manifest.releases.insert(id.to_string(), entry);
+    Ok((
+        Some(id),
+        FetchOutcome::Downloaded {
+            url: done.url,
+            sha256: done.sha256,
+            bytes: done.bytes,
+        },
+    ))
+}
+
 /// Streams `url` into `part_path`, hashing as it goes, and checks what arrived.
 fn download(
     client: &HttpClient,

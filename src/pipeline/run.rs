@@ -329,6 +329,30 @@ fn zip_step(
         }
         reports.push(report);
     }
+    // Discovery: the quarter CMS's fee schedules page links now, whatever its name.
+    if let (
+        ReleaseSource::Web {
+            client, base_url, ..
+        },
+        true,
+    ) = (source, config.discovery)
+    {
+        let first_year = plan.releases.iter().map(|r| r.id.year()).min().unwrap_or(0);
+        for (report, path) in
+            discover_quarters(client, base_url.as_deref(), plan, cache, first_year)
+        {
+            if let Some(path) = path
+                && let Ok(id) = report.release.parse::<crate::zip_locality::ZipReleaseId>()
+            {
+                paths.insert(id, path);
+            }
+            if report.fetch.starts_with("failed") {
+                failed += 1;
+            }
+            reports.retain(|r| r.release != report.release);
+            reports.push(report);
+        }
+    }
     let (outcomes, refresh) =
         build_zip_quarters(warehouse, &paths, config.max_rejects_percent, false);
     let mut built = 0;
@@ -431,4 +455,92 @@ fn refresh_reports(
     let written = files.iter().map(|(p, _)| p.display().to_string()).collect();
     warehouse.publish("reports", &mut files, removals)?;
     Ok(written)
+}
+
+/// Fetches the ZIP-locality zips CMS's fee schedules page links that the catalog does not
+/// list, naming each by the quarter its records carry; a quarter before `first_year` is
+/// cached but not built. Returns a report per zip, with its cached path to build.
+fn discover_quarters(
+    client: &crate::ingest::http::HttpClient,
+    base_url: Option<&str>,
+    plan: &Plan,
+    cache: &Cache,
+    first_year: u16,
+) -> Vec<(ReleaseReport, Option<std::path::PathBuf>)> {
+    use crate::catalog::rebase_url;
+    use crate::ingest::discovery::{ZIP_LOCALITY_PAGE, zip_locality_links};
+    let page = rebase_url(ZIP_LOCALITY_PAGE, base_url);
+    let html = match client.get(&page, reqwest::header::HeaderMap::new()) {
+        Ok(mut response) => {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut response, &mut text);
+            text
+        }
+        Err(error) => {
+            tracing::warn!("discovery: {page} not read: {error}");
+            return Vec::new();
+        }
+    };
+    let pinned: Vec<String> = plan
+        .zip_releases
+        .iter()
+        .flat_map(|z| {
+            z.urls()
+                .map(|u| rebase_url(u, base_url))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let Ok(mut manifest) = cache.manifest() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for link in zip_locality_links(&html, &page) {
+        if pinned.contains(&link) {
+            continue;
+        }
+        let started = Instant::now();
+        let result =
+            crate::ingest::fetch::fetch_identified(client, &link, cache, &mut manifest, |path| {
+                crate::zip_locality::archive::read(path)
+                    .map(|files| files.id)
+                    .map_err(|e| e.to_string())
+            });
+        let mut report = ReleaseReport {
+            source_url: Some(link.clone()),
+            source_page: Some(page.clone()),
+            discovered: true,
+            fetch_ms: started.elapsed().as_millis() as u64,
+            ..ReleaseReport::default()
+        };
+        let id = match &result {
+            Ok((id, outcome)) => {
+                report.fetch = match outcome {
+                    FetchOutcome::Downloaded { .. } => "downloaded".to_string(),
+                    FetchOutcome::Unchanged { reason } => format!("unchanged ({reason})"),
+                };
+                id.or_else(|| {
+                    manifest
+                        .releases
+                        .iter()
+                        .find(|(_, e)| e.url == link)
+                        .and_then(|(k, _)| k.parse().ok())
+                })
+            }
+            Err(error) => {
+                report.fetch = format!("failed: {error}");
+                None
+            }
+        };
+        let _ = cache.save_manifest(&manifest);
+        report.release = id.map_or_else(
+            || "ZIP-locality".to_string(),
+            |id: crate::zip_locality::ZipReleaseId| id.to_string(),
+        );
+        let path = id
+            .filter(|id| id.year() >= first_year)
+            .map(|id| cache.zip_path(&id))
+            .filter(|p| p.is_file());
+        out.push((report, path));
+    }
+    out
 }

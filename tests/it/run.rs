@@ -498,6 +498,15 @@ fn discovery_finds_renamed_zips_and_releases_the_catalog_lacks() {
         &format!("{LANDING}/rvu25a"),
         page(&["/files/zip/rvu25a-updated-01/10/2025.zip"]),
     );
+    // The fee schedules page links the current ZIP-locality file, under a name no catalog has.
+    job.publish(
+        "/medicare/payment/fee-schedules",
+        page(&["/files/zip/zip-code-carrier-locality-file-revised-08/14/2025.zip"]),
+    );
+    job.publish(
+        "/files/zip/zip-code-carrier-locality-file-revised-08/14/2025.zip",
+        fixture("zip-code-carrier-locality-file-oct2025.zip"),
+    );
     job.publish(
         &format!("{LANDING}/rvu26a"),
         page(&[
@@ -512,6 +521,12 @@ fn discovery_finds_renamed_zips_and_releases_the_catalog_lacks() {
     assert_contains(&text, "2026A   downloaded");
     assert_contains(&text, "not in the catalog: found on http://");
     assert_contains(&text, "found   2026A is not in the catalog");
+    // The ZIP-locality file is named by the quarter its records carry, cached and built.
+    assert_contains(&text, "2025Q4  downloaded");
+    assert_eq!(
+        read_partition(&job.warehouse(), "zip_locality", 2025, "Q4").height(),
+        10
+    );
     let report: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(
             std::fs::read_dir(job.warehouse().join("_runs"))
