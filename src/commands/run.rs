@@ -44,6 +44,22 @@ pub fn run(args: &RunArgs, config: &Config, progress: bool) -> anyhow::Result<Ou
         crate::pipeline::run::execute(&plan, config, &catalog, &source, &cache, &warehouse)?;
     if let Some(discovery) = &discovery {
         result.report.note_discovery(discovery);
+        // The manifest records the page that linked each zip fetched from its link.
+        let mut manifest = cache.manifest()?;
+        let mut changed = false;
+        for found in &discovery.found {
+            if let (Some(entry), Some(zip)) =
+                (manifest.releases.get_mut(&found.id.to_string()), &found.zip)
+                && &entry.url == zip
+                && entry.page.as_ref() != Some(&found.page)
+            {
+                entry.page = Some(found.page.clone());
+                changed = true;
+            }
+        }
+        if changed {
+            cache.save_manifest(&manifest)?;
+        }
     }
     if let Some(factors) = &result.factors {
         println!("conversion factors:");

@@ -30,6 +30,9 @@ pub struct ManifestEntry {
     pub bytes: u64,
     /// RFC 3339 UTC time of the download that produced the cached file.
     pub fetched_at: String,
+    /// The CMS page that linked the zip, when discovery found it there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -230,6 +233,7 @@ mod tests {
         manifest.releases.insert(
             "2025D".to_string(),
             ManifestEntry {
+                page: None,
                 url: "https://www.cms.gov/files/zip/rvu25d.zip".to_string(),
                 etag: Some("\"abc\"".to_string()),
                 last_modified: None,

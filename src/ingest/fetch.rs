@@ -190,6 +190,7 @@ fn fetch_http<Id: Artifact>(
             });
         }
         let entry = ManifestEntry {
+            page: None,
             url: url.clone(),
             etag: done.etag.clone(),
             last_modified: done.last_modified.clone(),
@@ -278,6 +279,7 @@ pub fn fetch_identified<Id: Artifact>(
         reason,
     })?;
     let entry = ManifestEntry {
+        page: None,
         url: url.to_string(),
         etag: done.etag.clone(),
         last_modified: done.last_modified.clone(),
@@ -551,6 +553,7 @@ fn copy_from_folder<Id: Artifact>(
     manifest.releases.insert(
         id.to_string(),
         ManifestEntry {
+            page: None,
             url: source_url.clone(),
             etag: None,
             last_modified: None,

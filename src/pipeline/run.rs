@@ -531,6 +531,9 @@ fn discover_quarters(
                 None
             }
         };
+        if let Some(entry) = manifest.releases.values_mut().find(|e| e.url == link) {
+            entry.page = Some(page.clone());
+        }
         let _ = cache.save_manifest(&manifest);
         report.release = id.map_or_else(
             || "ZIP-locality".to_string(),

@@ -489,13 +489,13 @@ fn discovery_finds_renamed_zips_and_releases_the_catalog_lacks() {
         page(&[
             &format!("{LANDING}/rvu24a-0"),
             &format!("{LANDING}/rvu24b"),
-            &format!("{LANDING}/rvu25a"),
+            &format!("{LANDING}/rvu25a-0"),
             &format!("{LANDING}/rvu26a"),
             "/medicare/payment/fee-schedules",
         ]),
     );
     job.publish(
-        &format!("{LANDING}/rvu25a"),
+        &format!("{LANDING}/rvu25a-0"),
         page(&["/files/zip/rvu25a-updated-01/10/2025.zip"]),
     );
     // The fee schedules page links the current ZIP-locality file, under a name no catalog has.
@@ -507,12 +507,15 @@ fn discovery_finds_renamed_zips_and_releases_the_catalog_lacks() {
         "/files/zip/zip-code-carrier-locality-file-revised-08/14/2025.zip",
         fixture("zip-code-carrier-locality-file-oct2025.zip"),
     );
+    // 2026A's page links the short form, which answers with a meta-refresh page to the
+    // real name, as cms.gov does.
     job.publish(
         &format!("{LANDING}/rvu26a"),
-        page(&[
-            "/files/zip/rvu26a-updated-12-29-2025.zip",
-            "/files/document/rvu26a.pdf",
-        ]),
+        page(&["/files/zip/rvu26a.zip", "/files/document/rvu26a.pdf"]),
+    );
+    job.publish(
+        "/files/zip/rvu26a.zip",
+        b"<html><head><meta http-equiv=\"refresh\" content=\"0; url=/files/zip/rvu26a-updated-12-29-2025.zip\"></head></html>".to_vec(),
     );
     let (code, text) = job.run(&[], &[]);
     assert_eq!(code, Some(0), "{text}");
@@ -558,9 +561,24 @@ fn discovery_finds_renamed_zips_and_releases_the_catalog_lacks() {
         release("2025A")["source_page"]
             .as_str()
             .unwrap()
-            .ends_with("/rvu25a")
+            .ends_with("/rvu25a-0")
     );
     assert_eq!(release("2026A")["discovered"], true);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(job.data().join("cache/manifest.json")).unwrap())
+            .unwrap();
+    assert!(
+        manifest["releases"]["2026A"]["page"]
+            .as_str()
+            .unwrap()
+            .ends_with("/rvu26a")
+    );
+    assert!(
+        manifest["releases"]["2025Q4"]["page"]
+            .as_str()
+            .unwrap()
+            .ends_with("/medicare/payment/fee-schedules")
+    );
     assert_eq!(release("2026A")["status"], "built");
     assert_eq!(
         read_partition(&job.warehouse(), "rvu", 2026, "A").height(),
@@ -598,7 +616,8 @@ fn discovery_finds_renamed_zips_and_releases_the_catalog_lacks() {
         &text,
         "id = \"2026A\"\nyear = 2026\nletter = \"A\"\neffective_from = \"2026-01-01\"",
     );
-    assert_contains(&text, "/files/zip/rvu26a-updated-12-29-2025.zip\"");
+    // The URL the page linked (the short form, which refreshes to the real name).
+    assert_contains(&text, "/files/zip/rvu26a.zip\"");
     let sha = sha256_hex(&fixture("rvu26a.zip"));
     assert_contains(&text, format!("sha256 = \"{sha}\""));
     // The suggestion is a valid catalog: it loads.
