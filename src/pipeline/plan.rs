@@ -149,25 +149,11 @@ impl Plan {
         };
         let mut predictions = Vec::new();
         for release in &self.releases {
-            let cached_sha = cache.cached_sha256(&release.id)?;
-            let (fetch, zip_sha) = match (&config.mirror, &cached_sha) {
-                (Some(_), _) => {
-                    let source_sha = match mirrored.get(&release.id) {
-                        Some(path) => sha256_of_file(path)?,
-                        None => None,
-                    };
-                    if source_sha == cached_sha {
-                        ("cached copy matches the mirror", cached_sha.clone())
-                    } else {
-                        ("would copy from the mirror", source_sha)
-                    }
-                }
-                (None, Some(_)) => (
-                    "would ask for an update (conditional GET)",
-                    cached_sha.clone(),
-                ),
-                (None, None) => ("would download (not cached)", None),
-            };
+            let (fetch, zip_sha) = predict_fetch(
+                config.mirror.is_some(),
+                mirrored.get(&release.id).map(|p| p.as_path()),
+                cache.cached_sha256(&release.id)?,
+            )?;
             let build = match (self.recorded.get(&release.id), zip_sha) {
                 (None, _) => "would build (not built yet)".to_string(),
                 (Some(_), Some(sha)) => match self.rebuild_reason(&release.id, &sha, warehouse) {
@@ -214,25 +200,11 @@ impl Plan {
         let recorded = zip_releases(warehouse)?;
         let mut predictions = Vec::new();
         for quarter in &self.zip_releases {
-            let cached_sha = cache.cached_sha256(&quarter.id)?;
-            let (fetch, zip_sha) = match (&config.mirror, &cached_sha) {
-                (Some(_), _) => {
-                    let source_sha = match mirrored.get(&quarter.id) {
-                        Some(path) => sha256_of_file(path)?,
-                        None => None,
-                    };
-                    if source_sha == cached_sha {
-                        ("cached copy matches the mirror", cached_sha.clone())
-                    } else {
-                        ("would copy from the mirror", source_sha)
-                    }
-                }
-                (None, Some(_)) => (
-                    "would ask for an update (conditional GET)",
-                    cached_sha.clone(),
-                ),
-                (None, None) => ("would download (not cached)", None),
-            };
+            let (fetch, zip_sha) = predict_fetch(
+                config.mirror.is_some(),
+                mirrored.get(&quarter.id).map(|p| p.as_path()),
+                cache.cached_sha256(&quarter.id)?,
+            )?;
             let build = match zip_sha {
                 Some(sha) => {
                     let gpci = gpci_in_force(warehouse, quarter.id.effective_from())?;
@@ -252,6 +224,30 @@ impl Plan {
         }
         Ok(predictions)
     }
+}
+
+/// What fetching a zip would do, and the SHA-256 of the zip a build would then read (when
+/// known without downloading): from a mirror folder, its copy there; else the cached copy.
+fn predict_fetch(
+    from_mirror: bool,
+    mirrored: Option<&std::path::Path>,
+    cached_sha: Option<String>,
+) -> anyhow::Result<(&'static str, Option<String>)> {
+    Ok(match (from_mirror, cached_sha) {
+        (true, cached_sha) => {
+            let source_sha = match mirrored {
+                Some(path) => sha256_of_file(path)?,
+                None => None,
+            };
+            if source_sha == cached_sha {
+                ("cached copy matches the mirror", cached_sha)
+            } else {
+                ("would copy from the mirror", source_sha)
+            }
+        }
+        (false, Some(sha)) => ("would ask for an update (conditional GET)", Some(sha)),
+        (false, None) => ("would download (not cached)", None),
+    })
 }
 
 /// The ZIP-locality quarters a run keeps current: every one in a mirror folder (the
