@@ -422,24 +422,32 @@ fn refresh_reports(
     let path_of = |from: &ReleaseId, to: &ReleaseId| {
         std::path::PathBuf::from(REPORTS_DIR).join(format!("{from}_{to}.html"))
     };
-    let mut files = Vec::new();
-    for (from, to) in &pairs {
-        let relative = path_of(from, to);
-        let refreshed = derivation
-            .refreshed
-            .iter()
-            .any(|d| matches!(d, Derived::Diff(f, t) if f == from && t == to));
-        if !refreshed && warehouse.root().join(&relative).is_file() {
-            continue;
-        }
+    let due: Vec<&(ReleaseId, ReleaseId)> = pairs
+        .iter()
+        .filter(|(from, to)| {
+            let refreshed = derivation
+                .refreshed
+                .iter()
+                .any(|d| matches!(d, Derived::Diff(f, t) if f == from && t == to));
+            refreshed || !warehouse.root().join(path_of(from, to)).is_file()
+        })
+        .collect();
+    // Pages are independent: built on both cores, published together.
+    let pages = crate::parallel::map(&due, crate::parallel::workers(2), |(from, to)| {
         let options = crate::report::ReportOptions {
             from: crate::diff::Side::Release(from.clone()),
             to: crate::diff::Side::Release(to.clone()),
             utilization: None,
             locality: None,
         };
-        let html = crate::report::render(&crate::report::build(warehouse, &options)?)?;
-        files.push((relative, crate::load::Content::Bytes(html.into_bytes())));
+        crate::report::build(warehouse, &options).and_then(|r| crate::report::render(&r))
+    });
+    let mut files = Vec::new();
+    for ((from, to), page) in due.into_iter().zip(pages) {
+        files.push((
+            path_of(from, to),
+            crate::load::Content::Bytes(page?.into_bytes()),
+        ));
     }
     let wanted: Vec<std::path::PathBuf> = pairs.iter().map(|(f, t)| path_of(f, t)).collect();
     let removals: Vec<std::path::PathBuf> = std::fs::read_dir(warehouse.root().join(REPORTS_DIR))
