@@ -290,6 +290,18 @@ pub fn build(warehouse: &Warehouse, options: &ReportOptions) -> anyhow::Result<R
         )?),
         None => None,
     };
+    build_from(warehouse, national, local, options)
+}
+
+/// The report of comparisons already made: `national` of every code (unchanged ones
+/// included), and `local` the same in the chosen locality. `run` loads each release once for
+/// all its reports and comes in here.
+pub fn build_from(
+    warehouse: &Warehouse,
+    national: Diff,
+    local: Option<Diff>,
+    options: &ReportOptions,
+) -> anyhow::Result<Report> {
     let (from, to) = (national.from.id.to_string(), national.to.id.to_string());
     let counts = national.counts();
     let count = |c: Change| counts.iter().find(|(k, _)| *k == c).map_or(0, |(_, n)| *n);

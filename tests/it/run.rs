@@ -177,6 +177,24 @@ fn first_run_nothing_new_a_new_release_and_a_404() {
     }
     let page = std::fs::read_to_string(job.warehouse().join("_reports/2024B_2025A.html")).unwrap();
     assert_contains(&page, "$33.2875 &rarr; $32.3465");
+    // The same page as `mpfs report` writes for the pair.
+    let standalone = job.dir.path().join("standalone.html");
+    let output = mpfs(&[
+        "report",
+        "--from",
+        "2024B",
+        "--to",
+        "2025A",
+        "--out",
+        path_str(&standalone),
+        "--warehouse",
+        path_str(&job.warehouse()),
+    ]);
+    assert!(output.status.success(), "{}", all_output(&output));
+    assert!(
+        std::fs::read_to_string(&standalone).unwrap() == page,
+        "run's report differs from mpfs report's"
+    );
 
     // Nothing new: conditional GETs answer 304, no table file is touched, exit 4.
     let before = tables(&job.warehouse());
