@@ -23,7 +23,14 @@ const HEAVY_RUNS: usize = 3;
 fn sample() -> PathBuf {
     let dir = std::env::var_os("MPFS_SAMPLES")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/cms-samples"));
+        .unwrap_or_else(|| {
+            // Read at run time (cargo sets it): a bench binary reused from a shared target
+            // folder may have been built in another clone.
+            std::env::var_os("CARGO_MANIFEST_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+                .join("../shared/cms-samples")
+        });
     let zip = dir.join("rvu25d.zip");
     assert!(zip.is_file(), "benchmark needs {}", zip.display());
     zip

@@ -80,7 +80,7 @@ fn the_data_dir_variable_reaches_every_command() {
     );
 
     // reconcile reads the payment partition there.
-    let payments = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/payment/pfall25a.csv");
+    let payments = crate::support::checkout().join("fixtures/payment/pfall25a.csv");
     let text = expect(
         0,
         &[
@@ -183,7 +183,7 @@ fn the_settings_file_reaches_every_command() {
     expect(0, &with(&["fetch", "--release", "2025A"]), &[]);
     assert!(data.path().join("d/cache/rvu25a.zip").is_file());
     assert_contains(&expect(0, &["validate", "2025A"], &env), "GPCI: agree");
-    let payments = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/payment/pfall25a.csv");
+    let payments = crate::support::checkout().join("fixtures/payment/pfall25a.csv");
     let args = [
         "reconcile",
         "--payment-file",

@@ -203,7 +203,7 @@ fn conversion_factors_are_periods_checked_against_cms() {
 fn reconcile_matches_cms_amounts_and_reports_differences() {
     let warehouse = tempfile::tempdir().unwrap();
     build(&fixture_mirror(), warehouse.path());
-    let payments = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/payment");
+    let payments = crate::support::checkout().join("fixtures/payment");
     let reconcile = |file: &str| {
         mpfs(&[
             "reconcile",

@@ -160,7 +160,7 @@ fn readers_never_write_and_only_a_writer_recovers() {
     let before = snapshot(data.path());
 
     let env = [("MPFS_DATA_DIR", path_str(data.path()))];
-    let payments = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/payment/pfall25a.csv");
+    let payments = crate::support::checkout().join("fixtures/payment/pfall25a.csv");
     for args in [
         &["status"][..],
         &["releases", "--json"],

@@ -97,9 +97,18 @@ pub fn mirror_of_members(zip_name: &str, members: &[(String, Vec<u8>)]) -> tempf
     dir
 }
 
+/// The checkout the tests run in. Cargo sets `CARGO_MANIFEST_DIR` when it runs a test, so
+/// this is read at run time: a test binary reused from a shared target folder (built in
+/// another clone of the same sources) still finds this checkout's fixtures.
+pub fn checkout() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 /// The repository's fixture mirror.
 pub fn fixture_mirror() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mirror")
+    checkout().join("fixtures/mirror")
 }
 
 /// The real CMS sample `rvu25d.zip`: `$MPFS_SAMPLES/rvu25d.zip`, else
@@ -108,7 +117,7 @@ pub fn fixture_mirror() -> PathBuf {
 pub fn real_sample() -> Option<PathBuf> {
     let dir = std::env::var_os("MPFS_SAMPLES")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/cms-samples"));
+        .unwrap_or_else(|| checkout().join("../shared/cms-samples"));
     let zip = dir.join("rvu25d.zip");
     if zip.is_file() {
         return Some(zip);
