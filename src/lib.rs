@@ -17,6 +17,7 @@ pub mod load;
 pub mod lock;
 pub mod logging;
 pub mod outcome;
+pub mod output_file;
 pub mod parallel;
 pub mod pipeline;
 pub mod pricing;

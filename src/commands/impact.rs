@@ -11,15 +11,11 @@ use crate::config::Config;
 use crate::diff::{Side, built_releases, resolve};
 use crate::load::frame::money_column;
 use crate::load::payment::Cents;
+use crate::load::payment::cents_text as dollars;
 use crate::load::{Content, Warehouse, WarehouseWriter};
 use crate::pipeline::lock_folder;
 use crate::pricing::impact::{LineImpact, Totals, impact, totals};
 use crate::pricing::input::{ClaimLine, read_lines};
-
-fn dollars(cents: Cents) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", cents.abs() / 100, cents.abs() % 100)
-}
 
 fn signed(cents: Cents) -> String {
     if cents > 0 {
@@ -134,18 +130,17 @@ pub fn run(args: &ImpactArgs, config: &Config) -> anyhow::Result<Outcome> {
     }
     let mut frame = impact_frame(&input.lines, &impacts, &from.to_string(), &to.to_string())?;
     if let Some(out) = &args.out {
-        if out
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
-        {
-            let mut file = std::fs::File::create(out)?;
-            ParquetWriter::new(&mut file)
-                .finish(&mut frame)
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
-        } else {
-            let mut file = std::fs::File::create(out)?;
-            write_frame_csv(&frame, &mut file)?;
-        }
+        crate::output_file::write_file(out, |file| {
+            if out
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+            {
+                ParquetWriter::new(file).finish(&mut frame)?;
+                Ok(())
+            } else {
+                write_frame_csv(&frame, file)
+            }
+        })?;
         println!("wrote {}", out.display());
     }
     if !args.no_save {

@@ -17,15 +17,12 @@ use crate::config::Config;
 use crate::decimal::Decimal;
 use crate::load::Warehouse;
 use crate::load::frame::cents as stored_cents;
+use crate::load::payment::cents_text as dollars;
 use crate::release::ReleaseId;
 use crate::transform::pfall;
 
 fn cents(value: Decimal) -> i64 {
     value.raw() / 100
-}
-
-fn dollars(cents: i64) -> String {
-    Decimal::from_raw(cents * 100).format_places(2)
 }
 
 /// One compared row whose amounts differ.

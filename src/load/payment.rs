@@ -36,6 +36,12 @@ pub const NATIONAL_LOCALITY: &str = "00";
 /// Amounts in cents.
 pub type Cents = i64;
 
+/// An amount in cents as text with two places (`-0.50`, `1339.81`): the one way amounts are
+/// printed (run tables, CSV, reports).
+pub fn cents_text(cents: Cents) -> String {
+    Decimal::from_raw(cents * 100).format_places(2)
+}
+
 /// The three GPCIs of a locality.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Gpcis {

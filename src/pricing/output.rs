@@ -4,11 +4,11 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::Context;
 use polars::prelude::*;
 
 use crate::load::frame::money_column;
-use crate::load::payment::Cents;
+use crate::load::payment::{Cents, cents_text};
+use crate::output_file::write_file;
 use crate::pricing::input::ClaimFile;
 use crate::pricing::rules::Priced;
 
@@ -30,10 +30,7 @@ pub const RESULT_COLUMNS: [&str; 13] = [
 ];
 
 fn money(cents: Option<Cents>) -> String {
-    cents.map_or(String::new(), |c| {
-        let sign = if c < 0 { "-" } else { "" };
-        format!("{sign}{}.{:02}", c.abs() / 100, c.abs() % 100)
-    })
+    cents.map_or(String::new(), cents_text)
 }
 
 fn cells(p: &Priced, row: usize) -> [String; 13] {
@@ -147,17 +144,13 @@ pub fn write(input: &ClaimFile, priced: &[Priced], out: Option<&Path>) -> anyhow
                 .is_some_and(|e| e.eq_ignore_ascii_case("parquet")) =>
         {
             let mut frame = frame(input, priced)?;
-            let mut file = std::fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?;
-            ParquetWriter::new(&mut file)
-                .finish(&mut frame)
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-            Ok(())
+            write_file(path, |file| {
+                ParquetWriter::new(file).finish(&mut frame)?;
+                Ok(())
+            })
         }
-        Some(path) => {
-            let file = std::fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?;
+        Some(path) => write_file(path, |file| {
             write_csv(input, priced, std::io::BufWriter::new(file))
-        }
+        }),
     }
 }

@@ -54,13 +54,15 @@ pub struct LineBasis {
     pub policy: std::sync::Arc<Policy>,
     /// The fee schedule amount of that row in the setting and locality, after the OPPS cap.
     pub fee: Cents,
-    /// The code's professional (26) and technical (TC) rows' amounts, when it has them.
+    /// The code's professional (26) and technical (TC) rows' amounts, when it has them (read
+    /// for MULT PROC 4, 6 and 7 only).
     pub pc_fee: Option<Cents>,
     pub tc_fee: Option<Cents>,
-    /// The fee with the practice-expense RVU at 50%, and with none (therapy reduction).
+    /// The fee with the practice-expense RVU at 50%, and with none (therapy reduction; the
+    /// plain fee for a line that is not MULT PROC 5).
     pub fee_pe_halved: Cents,
     pub fee_without_pe: Cents,
-    /// The amount of the ENDO BASE code's own row (endoscopy families).
+    /// The amount of the ENDO BASE code's own row (endoscopy families, MULT PROC 3).
     pub endo_base_fee: Option<Cents>,
     pub warnings: Vec<String>,
 }
@@ -578,7 +580,7 @@ fn surgical_ranking(works: &mut [Work], members: &[usize]) {
                     w.unit_core[u] = reduced;
                     w.unit_notes[u].push(format!(
                         "endoscopy family {base}: fee less the base procedure's {} (MULT PROC 3)",
-                        dollars(base_fee)
+                        crate::load::payment::cents_text(base_fee)
                     ));
                 }
             }
@@ -623,10 +625,6 @@ fn surgical_ranking(works: &mut [Work], members: &[usize]) {
             ));
         }
     }
-}
-
-fn dollars(cents: Cents) -> String {
-    format!("{}.{:02}", cents / 100, (cents % 100).abs())
 }
 
 /// MULT PROC 4 (diagnostic imaging by family), 6 (cardiovascular) and 7 (ophthalmology):

@@ -17,7 +17,7 @@ use crate::diff::{Change, Diff, DiffOptions, DiffRow, Locality, Side, diff};
 use crate::load::Warehouse;
 use crate::load::conversion_factor::CONVERSION_FACTOR_FILE;
 use crate::load::frame::{date_to_days, decimals};
-use crate::load::payment::Cents;
+use crate::load::payment::{Cents, cents_text};
 use crate::pricing::impact::{Totals, impact, totals};
 use crate::pricing::input::read_lines;
 
@@ -77,10 +77,13 @@ pub struct Report {
     pub figures: Vec<Figure>,
 }
 
+/// `-$1,234,567.89`: [`cents_text`] with a dollar sign and thousands separators.
 pub fn dollars(cents: Cents) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let abs = cents.unsigned_abs();
-    let whole = (abs / 100).to_string();
+    let text = cents_text(cents);
+    let (sign, digits) = text
+        .strip_prefix('-')
+        .map_or(("", text.as_str()), |d| ("-", d));
+    let (whole, fraction) = digits.split_once('.').expect("two places");
     let mut grouped = String::new();
     for (i, c) in whole.chars().enumerate() {
         if i > 0 && (whole.len() - i).is_multiple_of(3) {
@@ -88,7 +91,7 @@ pub fn dollars(cents: Cents) -> String {
         }
         grouped.push(c);
     }
-    format!("{sign}${grouped}.{:02}", abs % 100)
+    format!("{sign}${grouped}.{fraction}")
 }
 
 fn signed_dollars(cents: Cents) -> String {
@@ -606,22 +609,9 @@ pub fn render(report: &Report) -> anyhow::Result<String> {
 pub fn write(warehouse: &Warehouse, options: &ReportOptions, out: &Path) -> anyhow::Result<Report> {
     let report = build(warehouse, options)?;
     let html = render(&report)?;
-    let dir = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut temp, html.as_bytes())?;
-    // A page to open, share and mail: readable by others like any document.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        temp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    }
-    temp.persist(out)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", out.display(), e.error))?;
+    crate::output_file::write_file(out, |file| {
+        Ok(std::io::Write::write_all(file, html.as_bytes())?)
+    })?;
     Ok(report)
 }
 
