@@ -195,11 +195,26 @@ pub fn line_basis(
         warnings
             .push("status R: restricted coverage, special coverage instructions apply".to_string());
     }
-    let (pc_fee, tc_fee) = (
-        fee_at(&line.hcpcs, "26", 100),
-        fee_at(&line.hcpcs, "TC", 100),
-    );
-    let endo_base_fee = (!policy.endo_base.is_empty())
+    // The other fees only the multiple-procedure rules of the line's indicator read: looked
+    // up for those lines alone (a million office visits need none of them).
+    let mult_proc = policy.mult_proc.as_str();
+    let (pc_fee, tc_fee) = if matches!(mult_proc, "4" | "6" | "7") {
+        (
+            fee_at(&line.hcpcs, "26", 100),
+            fee_at(&line.hcpcs, "TC", 100),
+        )
+    } else {
+        (None, None)
+    };
+    let (fee_pe_halved, fee_without_pe) = if mult_proc == "5" {
+        (
+            fee_at(&line.hcpcs, &row, 50).unwrap_or(fee),
+            fee_at(&line.hcpcs, &row, 0).unwrap_or(fee),
+        )
+    } else {
+        (fee, fee)
+    };
+    let endo_base_fee = (mult_proc == "3" && !policy.endo_base.is_empty())
         .then(|| fee_at(&policy.endo_base, "", 100))
         .flatten();
     Ok(LineBasis {
@@ -213,8 +228,8 @@ pub fn line_basis(
         fee,
         pc_fee,
         tc_fee,
-        fee_pe_halved: fee_at(&line.hcpcs, &row, 50).unwrap_or(fee),
-        fee_without_pe: fee_at(&line.hcpcs, &row, 0).unwrap_or(fee),
+        fee_pe_halved,
+        fee_without_pe,
         endo_base_fee,
         policy,
         warnings,
