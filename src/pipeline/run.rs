@@ -338,7 +338,7 @@ fn zip_step(
     ) = (source, config.discovery)
     {
         let first_year = plan.releases.iter().map(|r| r.id.year()).min().unwrap_or(0);
-        for (report, path) in
+        for (report, path, fetch_failed) in
             discover_quarters(client, base_url.as_deref(), plan, cache, first_year)
         {
             if let Some(path) = path
@@ -346,7 +346,7 @@ fn zip_step(
             {
                 paths.insert(id, path);
             }
-            if report.fetch.starts_with("failed") {
+            if fetch_failed {
                 failed += 1;
             }
             reports.retain(|r| r.release != report.release);
@@ -468,28 +468,29 @@ fn refresh_reports(
 
 /// Fetches the ZIP-locality zips CMS's fee schedules page links that the catalog does not
 /// list, naming each by the quarter its records carry; a quarter before `first_year` is
-/// cached but not built. Returns a report per zip, with its cached path to build.
+/// cached but not built. Returns a report per zip, its cached path to build, and whether its
+/// fetch failed.
 fn discover_quarters(
     client: &crate::ingest::http::HttpClient,
     base_url: Option<&str>,
     plan: &Plan,
     cache: &Cache,
     first_year: u16,
-) -> Vec<(ReleaseReport, Option<std::path::PathBuf>)> {
+) -> Vec<(ReleaseReport, Option<std::path::PathBuf>, bool)> {
     use crate::catalog::rebase_url;
     use crate::ingest::discovery::{ZIP_LOCALITY_PAGE, zip_locality_links};
     let page = rebase_url(ZIP_LOCALITY_PAGE, base_url);
-    let html = match client.get(&page, reqwest::header::HeaderMap::new()) {
-        Ok(mut response) => {
-            let mut text = String::new();
-            let _ = std::io::Read::read_to_string(&mut response, &mut text);
-            text
-        }
-        Err(error) => {
-            tracing::warn!("discovery: {page} not read: {error}");
-            return Vec::new();
-        }
-    };
+    let mut html = String::new();
+    let read = client
+        .get(&page, reqwest::header::HeaderMap::new())
+        .map_err(|e| e.to_string())
+        .and_then(|mut response| {
+            std::io::Read::read_to_string(&mut response, &mut html).map_err(|e| e.to_string())
+        });
+    if let Err(error) = read {
+        tracing::warn!("discovery: {page} not read: {error}");
+        return Vec::new();
+    }
     let pinned: Vec<String> = plan
         .zip_releases
         .iter()
@@ -552,7 +553,7 @@ fn discover_quarters(
             .filter(|id| id.year() >= first_year)
             .map(|id| cache.zip_path(&id))
             .filter(|p| p.is_file());
-        out.push((report, path));
+        out.push((report, path, result.is_err()));
     }
     out
 }

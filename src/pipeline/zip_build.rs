@@ -98,11 +98,6 @@ pub fn zip_rebuild_reason(
     (!partition.is_file()).then(|| "its zip_locality partition is missing".to_string())
 }
 
-/// Reads a ZIP-locality zip and says which quarter it is, without writing anything.
-pub fn read_zip_locality(path: &Path) -> anyhow::Result<ZipLocalityFiles> {
-    Ok(read(path)?)
-}
-
 /// Checks and publishes one quarter read from a zip. `max_rejects_percent` is the share
 /// of records that may fail before the quarter fails as a whole.
 pub fn build_zip_release(
