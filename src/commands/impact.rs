@@ -135,7 +135,7 @@ pub fn run(args: &ImpactArgs, config: &Config) -> anyhow::Result<Outcome> {
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
             {
-                ParquetWriter::new(file).finish(&mut frame)?;
+                crate::load::warehouse::parquet_writer(file).finish(&mut frame)?;
                 Ok(())
             } else {
                 write_frame_csv(&frame, file)

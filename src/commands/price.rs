@@ -11,7 +11,13 @@ use crate::pricing::output::write;
 use crate::pricing::price_by_date;
 
 pub fn run(args: &PriceArgs, config: &Config) -> anyhow::Result<Outcome> {
+    let started = std::time::Instant::now();
     let input = read_lines(&args.lines, true, None)?;
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        lines = input.lines.len(),
+        "read claim lines"
+    );
     let warehouse = Warehouse::at(&config.warehouse_dir);
     let started = std::time::Instant::now();
     let priced = price_by_date(&warehouse, &input.lines)?;
@@ -22,7 +28,12 @@ pub fn run(args: &PriceArgs, config: &Config) -> anyhow::Result<Outcome> {
         ms = started.elapsed().as_millis() as u64,
         "priced"
     );
+    let started = std::time::Instant::now();
     write(&input, &priced, args.out.as_deref())?;
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "wrote priced lines"
+    );
     if let Some(out) = &args.out {
         eprintln!(
             "priced {} of {} lines ({not_priced} not priced, each with its reason); wrote {}",

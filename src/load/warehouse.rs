@@ -454,12 +454,10 @@ fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), WarehouseError> {
         .map_err(io_error(path, "cannot write"))
 }
 
-/// Writes a Parquet file (zstd, full statistics) and syncs it to disk.
-fn write_parquet(path: &Path, frame: &mut DataFrame) -> Result<(), WarehouseError> {
-    let dir = path.parent().expect("file has a folder");
-    fs::create_dir_all(dir).map_err(io_error(dir, "cannot create folder"))?;
-    let mut file = File::create(path).map_err(io_error(path, "cannot create file"))?;
-    ParquetWriter::new(&mut file)
+/// A Parquet writer with the warehouse's settings (zstd level 1, 256K-row groups, min, max
+/// and null counts), for every Parquet file mpfs writes, in the warehouse or not.
+pub fn parquet_writer<W: Write>(out: W) -> ParquetWriter<W> {
+    ParquetWriter::new(out)
         .with_compression(ParquetCompression::Zstd(Some(
             ZstdLevel::try_new(ZSTD_LEVEL).expect("valid zstd level"),
         )))
@@ -467,6 +465,14 @@ fn write_parquet(path: &Path, frame: &mut DataFrame) -> Result<(), WarehouseErro
         // cost a pass per column and no reader here uses them.
         .with_statistics(StatisticsOptions::default())
         .with_row_group_size(Some(ROW_GROUP_SIZE))
+}
+
+/// Writes a Parquet file (zstd, full statistics) and syncs it to disk.
+fn write_parquet(path: &Path, frame: &mut DataFrame) -> Result<(), WarehouseError> {
+    let dir = path.parent().expect("file has a folder");
+    fs::create_dir_all(dir).map_err(io_error(dir, "cannot create folder"))?;
+    let mut file = File::create(path).map_err(io_error(path, "cannot create file"))?;
+    parquet_writer(&mut file)
         .finish(frame)
         .map_err(|source| WarehouseError::Polars {
             path: path.to_path_buf(),

@@ -26,7 +26,7 @@ use crate::pricing::input::ClaimLine;
 use crate::pricing::rules::{Priced, price_lines};
 use crate::pricing::schedule::{Schedule, Schedules};
 use crate::pricing::setting::setting_of;
-use crate::pricing::{Sources, ZipIndex, line_basis, line_locality};
+use crate::pricing::{Place, Sources, ZipIndex, line_basis, line_locality};
 use crate::release::ReleaseId;
 
 /// One line's change.
@@ -100,7 +100,7 @@ pub fn impact(
     };
     let (from_record, to_record) = (record(from)?, record(to)?);
     let (from_date, to_date) = (from_record.effective_from, to_record.effective_from);
-    let localities: Vec<Result<(String, String), String>> = lines
+    let localities: Vec<Result<std::sync::Arc<Place>, String>> = lines
         .iter()
         .map(|line| line_locality(line, &mut zips, line.date_of_service.unwrap_or(to_date)))
         .collect();
@@ -138,23 +138,17 @@ pub fn impact(
     let mut priced: Vec<Vec<Priced>> = Vec::with_capacity(5);
     for (step, sources) in steps.iter().enumerate() {
         let date: NaiveDate = if step == 4 { to_date } else { from_date };
-        let bases = lines
+        let bases: Vec<_> = lines
             .iter()
             .zip(&localities)
             .map(|(line, place)| {
-                let (mac, locality) = place.clone()?;
+                let place = place.as_ref().map_err(Clone::clone)?;
                 let setting =
                     setting_of(&line.place_of_service, line.date_of_service.unwrap_or(date))?;
-                line_basis(
-                    line,
-                    sources,
-                    setting,
-                    (&mac, &locality),
-                    line.date_of_service,
-                )
+                line_basis(line, sources, setting, place, line.date_of_service)
             })
             .collect();
-        priced.push(price_lines(&once, bases));
+        priced.push(price_lines(&once, &bases));
     }
     let allowed =
         |p: &Priced, volume: u32| p.allowed.filter(|_| p.priced).unwrap_or(0) * Cents::from(volume);

@@ -12,9 +12,10 @@ pub mod rules;
 pub mod schedule;
 pub mod setting;
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
+use polars::prelude::PlHashMap;
 
 use crate::decimal::Decimal;
 use crate::load::Warehouse;
@@ -25,6 +26,7 @@ use crate::pricing::rules::LineBasis;
 use crate::pricing::schedule::{Schedule, Schedules};
 use crate::pricing::setting::{Setting, setting_of};
 use crate::zip_locality::ZipReleaseId;
+use crate::zip_locality::locate::{LocateError, ZipQuery};
 use crate::zip_locality::table::{ZIP_LOCALITY_TABLE, ZipReleaseRecord, partition_file};
 
 /// Where each part of a price comes from. Pricing under one release takes all four from it;
@@ -65,15 +67,40 @@ pub fn padded(text: &str, width: usize) -> String {
     format!("{:0>width$}", text.trim())
 }
 
+/// A MAC and locality as the warehouse keeps them (`01112`, `05`). One is made per place and
+/// shared by every line priced there: a million lines hold a few hundred of these.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct Place {
+    pub mac: String,
+    pub locality: String,
+    /// Both as one number, what the schedule is keyed by (`None` when not numeric).
+    pub key: Option<u32>,
+}
+
+impl Place {
+    pub fn new(mac: &str, locality: &str) -> Arc<Place> {
+        Arc::new(Place {
+            mac: mac.to_string(),
+            locality: locality.to_string(),
+            key: schedule::place_key(mac, locality),
+        })
+    }
+}
+
 /// The RVU row a line's modifiers select: `26` or `TC` (components), `53` where the file has
 /// a 53 row, else the code's own.
-fn modifier_row(line: &ClaimLine, sources: &Sources, variant: &str) -> Result<String, String> {
+fn modifier_row(
+    line: &ClaimLine,
+    sources: &Sources,
+    variant: &str,
+) -> Result<&'static str, String> {
     for m in &line.modifiers {
         match m.as_str() {
-            "26" | "TC" => return Ok(m.clone()),
+            "26" => return Ok("26"),
+            "TC" => return Ok("TC"),
             "53" => {
                 return if sources.policy.has_row(variant, &line.hcpcs, "53") {
-                    Ok("53".to_string())
+                    Ok("53")
                 } else {
                     Err(format!(
                         "modifier 53 on {} without a 53 row in the file: the MAC prices discontinued procedures",
@@ -84,7 +111,7 @@ fn modifier_row(line: &ClaimLine, sources: &Sources, variant: &str) -> Result<St
             _ => {}
         }
     }
-    Ok(String::new())
+    Ok("")
 }
 
 /// The variant a line takes in a schedule: each source of a mixed price in its own year's.
@@ -101,8 +128,7 @@ fn row_fee(
     hcpcs: &str,
     row: &str,
     setting: Setting,
-    mac: &str,
-    locality: &str,
+    place: &Place,
     pe_percent: i64,
 ) -> Option<Cents> {
     // A row the RVU source lacks (a code only the other release has) keeps the policy
@@ -119,7 +145,7 @@ fn row_fee(
     let cf = sources
         .conv_factor
         .conv_factor(variant_in(sources.conv_factor, qp))?;
-    let gpci = sources.gpci.gpci(mac, locality)?;
+    let gpci = sources.gpci.gpci(place)?;
     let pe = match setting {
         Setting::Facility => values.pe_fac,
         Setting::NonFacility => values.pe_nonfac,
@@ -128,7 +154,7 @@ fn row_fee(
     let fee = fee_cents(values.work, pe, values.mp, gpci, cf);
     let cap = sources
         .policy
-        .cap(hcpcs, row, mac, locality)
+        .cap(hcpcs, row, place)
         .map(|(nonfac, fac)| match setting {
             Setting::Facility => fac,
             Setting::NonFacility => nonfac,
@@ -142,10 +168,11 @@ pub fn line_basis(
     line: &ClaimLine,
     sources: &Sources,
     setting: Setting,
-    (mac, locality): (&str, &str),
+    place: &Arc<Place>,
     date: Option<NaiveDate>,
 ) -> Result<LineBasis, String> {
-    let release_id = std::sync::Arc::clone(&sources.policy.label);
+    let (mac, locality) = (place.mac.as_str(), place.locality.as_str());
+    let release_id = Arc::clone(&sources.policy.label);
     let year = sources.policy.release.id.year();
     let variant = variant_in(sources.policy, line.qp);
     let row = modifier_row(line, sources, variant)?;
@@ -158,24 +185,23 @@ pub fn line_basis(
     };
     let entry = sources
         .policy
-        .rvu(variant, &line.hcpcs, &row)
+        .rvu(variant, &line.hcpcs, row)
         .ok_or_else(|| {
             format!(
                 "HCPCS {} is not in release {release_id} ({variant})",
                 shown()
             )
         })?;
-    if sources.gpci.gpci(mac, locality).is_none() {
+    if sources.gpci.gpci(place).is_none() {
         return Err(format!(
             "MAC {mac} locality {locality} is not in the GPCI of release {release_id}"
         ));
     }
-    let fee_at = |hcpcs: &str, row: &str, pe: i64| {
-        row_fee(sources, line.qp, hcpcs, row, setting, mac, locality, pe)
-    };
-    let fee = fee_at(&line.hcpcs, &row, 100)
+    let fee_at =
+        |hcpcs: &str, row: &str, pe: i64| row_fee(sources, line.qp, hcpcs, row, setting, place, pe);
+    let fee = fee_at(&line.hcpcs, row, 100)
         .ok_or_else(|| format!("release {release_id} has no {variant} conversion factor"))?;
-    let policy = std::sync::Arc::clone(&entry.policy);
+    let policy = Arc::clone(&entry.policy);
     let mut warnings = Vec::new();
     let na = match setting {
         Setting::Facility => policy.pe_fac_na,
@@ -208,8 +234,8 @@ pub fn line_basis(
     };
     let (fee_pe_halved, fee_without_pe) = if mult_proc == "5" {
         (
-            fee_at(&line.hcpcs, &row, 50).unwrap_or(fee),
-            fee_at(&line.hcpcs, &row, 0).unwrap_or(fee),
+            fee_at(&line.hcpcs, row, 50).unwrap_or(fee),
+            fee_at(&line.hcpcs, row, 0).unwrap_or(fee),
         )
     } else {
         (fee, fee)
@@ -221,10 +247,9 @@ pub fn line_basis(
         release_id,
         cf_variant: variant,
         setting,
-        mac: mac.to_string(),
-        locality: locality.to_string(),
+        place: Arc::clone(place),
         date,
-        modifier_row: row.clone(),
+        modifier_row: row,
         fee,
         pc_fee,
         tc_fee,
@@ -236,14 +261,20 @@ pub fn line_basis(
     })
 }
 
-/// One quarter's ZIP -> its (+4, MAC, locality) records (+4 `None` for the ZIP5 record).
-type QuarterMap = HashMap<String, Vec<(Option<String>, String, String)>>;
+/// One quarter's ZIP -> its (+4, place) records (+4 `None` for the ZIP5 record).
+type QuarterMap = PlHashMap<String, Vec<(Option<String>, Arc<Place>)>>;
 
-/// ZIP codes to localities, per quarter, loaded once per quarter.
+/// The places of lines: ZIP codes to localities per quarter (each quarter read once), and
+/// MAC and locality columns as given. Each answer is remembered, so a million lines cost a
+/// lookup per line and one parse per distinct ZIP or place.
 pub struct ZipIndex<'w> {
     warehouse: &'w Warehouse,
     quarters: Vec<ZipReleaseRecord>,
-    loaded: HashMap<ZipReleaseId, QuarterMap>,
+    loaded: PlHashMap<ZipReleaseId, QuarterMap>,
+    /// Quarter -> ZIP as written on the line -> its place or why it has none.
+    answers: PlHashMap<ZipReleaseId, PlHashMap<String, Result<Arc<Place>, String>>>,
+    /// MAC -> locality, as written on the line -> the place, padded.
+    given: PlHashMap<String, PlHashMap<String, Arc<Place>>>,
 }
 
 impl<'w> ZipIndex<'w> {
@@ -253,29 +284,57 @@ impl<'w> ZipIndex<'w> {
         Ok(ZipIndex {
             warehouse,
             quarters,
-            loaded: HashMap::new(),
+            loaded: PlHashMap::default(),
+            answers: PlHashMap::default(),
+            given: PlHashMap::default(),
         })
+    }
+
+    /// The place of a MAC and locality given on a line (zero-padded as the warehouse keeps
+    /// them).
+    pub fn given(&mut self, mac: &str, locality: &str) -> Arc<Place> {
+        if let Some(place) = self.given.get(mac).and_then(|l| l.get(locality)) {
+            return Arc::clone(place);
+        }
+        let place = Place::new(&padded(mac, 5), &padded(locality, 2));
+        self.given
+            .entry(mac.to_string())
+            .or_default()
+            .insert(locality.to_string(), Arc::clone(&place));
+        place
     }
 
     /// The MAC and locality of a ZIP (`12345` or `12345-6789`) on a date: ZIP9 first, then
     /// ZIP5, in the quarter in force.
-    pub fn locality(&mut self, zip: &str, date: NaiveDate) -> Result<(String, String), String> {
-        let query: crate::zip_locality::locate::ZipQuery = zip
-            .parse()
-            .map_err(|e: crate::zip_locality::locate::LocateError| e.to_string())?;
-        let quarter = self
+    pub fn locality(&mut self, zip: &str, date: NaiveDate) -> Result<Arc<Place>, String> {
+        let in_force = self
             .quarters
             .iter()
             .rev()
-            .find(|q| q.effective_from <= date)
-            .map(|q| q.id)
-            .ok_or_else(|| {
-                if self.quarters.is_empty() {
-                    "the warehouse holds no ZIP-locality quarter: give mac and locality, or build one".to_string()
-                } else {
-                    format!("no ZIP-locality quarter is in force on {date}")
-                }
-            })?;
+            .find(|q| q.effective_from <= date);
+        let Some(quarter) = in_force.map(|q| q.id) else {
+            // A malformed ZIP is said first, whatever the quarters.
+            zip.parse::<ZipQuery>().map_err(|e| e.to_string())?;
+            return Err(if self.quarters.is_empty() {
+                "the warehouse holds no ZIP-locality quarter: give mac and locality, or build one"
+                    .to_string()
+            } else {
+                format!("no ZIP-locality quarter is in force on {date}")
+            });
+        };
+        if let Some(answer) = self.answers.get(&quarter).and_then(|a| a.get(zip)) {
+            return answer.clone();
+        }
+        let answer = self.look_up(zip, quarter);
+        self.answers
+            .entry(quarter)
+            .or_default()
+            .insert(zip.to_string(), answer.clone());
+        answer
+    }
+
+    fn look_up(&mut self, zip: &str, quarter: ZipReleaseId) -> Result<Arc<Place>, String> {
+        let query: ZipQuery = zip.parse().map_err(|e: LocateError| e.to_string())?;
         if !self.loaded.contains_key(&quarter) {
             let frame = self
                 .warehouse
@@ -284,11 +343,15 @@ impl<'w> ZipIndex<'w> {
                 .ok_or_else(|| format!("ZIP-locality {quarter} has no partition"))?;
             let places =
                 crate::zip_locality::changes::placements(&frame).map_err(|e| e.to_string())?;
-            let mut map: QuarterMap = HashMap::new();
+            let mut shared: PlHashMap<(String, String), Arc<Place>> = PlHashMap::default();
+            let mut map: QuarterMap = PlHashMap::default();
             for p in places {
+                let place = shared
+                    .entry((p.mac, p.locality))
+                    .or_insert_with_key(|(mac, locality)| Place::new(mac, locality));
                 map.entry(p.zip5)
                     .or_default()
-                    .push((p.plus4, p.mac, p.locality));
+                    .push((p.plus4, Arc::clone(place)));
             }
             self.loaded.insert(quarter, map);
         }
@@ -296,8 +359,8 @@ impl<'w> ZipIndex<'w> {
         let find = |plus4: Option<&String>| {
             records?
                 .iter()
-                .find(|(p, _, _)| p.as_ref() == plus4)
-                .map(|(_, mac, locality)| (mac.clone(), locality.clone()))
+                .find(|(p, _)| p.as_ref() == plus4)
+                .map(|(_, place)| Arc::clone(place))
         };
         query
             .plus4
@@ -308,41 +371,59 @@ impl<'w> ZipIndex<'w> {
     }
 }
 
-/// The locality of a line: its ZIP's (on its date), else its MAC and locality columns.
+/// The place of a line: its ZIP's (on its date), else its MAC and locality columns.
 pub fn line_locality(
     line: &ClaimLine,
     zips: &mut ZipIndex,
     date: NaiveDate,
-) -> Result<(String, String), String> {
+) -> Result<Arc<Place>, String> {
     match (&line.zip, &line.mac, &line.locality) {
         (Some(zip), _, _) => zips.locality(zip, date),
-        (None, Some(mac), Some(locality)) => Ok((padded(mac, 5), padded(locality, 2))),
+        (None, Some(mac), Some(locality)) => Ok(zips.given(mac, locality)),
         _ => Err("no zip, and no mac and locality, on this line".to_string()),
     }
 }
 
 /// Prices lines by their dates: each under the release in force on its date of service.
-/// Every schedule and ZIP quarter needed is loaded first; then the lines' bases are worked
-/// out on both cores, and the rules applied claim by claim ([`rules::price_lines`]).
+/// Every schedule and ZIP quarter needed is loaded first (the release once per distinct date,
+/// the place once per distinct ZIP); then the lines' bases are worked out on both cores, and
+/// the rules applied claim by claim ([`rules::price_lines`]).
 pub fn price_by_date(
     warehouse: &Warehouse,
     lines: &[ClaimLine],
 ) -> anyhow::Result<Vec<rules::Priced>> {
+    let started = std::time::Instant::now();
     let mut schedules = Schedules::new(warehouse)?;
     let mut zips = ZipIndex::new(warehouse)?;
     let date_of = |line: &ClaimLine| line.date_of_service.expect("price reads lines with dates");
-    let releases: Vec<Result<crate::release::ReleaseId, String>> = lines
-        .iter()
-        .map(|l| schedules.in_force(date_of(l)))
-        .collect();
-    for id in releases.iter().flatten() {
-        schedules.get(id)?;
+    let mut in_force: PlHashMap<NaiveDate, Result<crate::release::ReleaseId, String>> =
+        PlHashMap::default();
+    for line in lines {
+        let date = date_of(line);
+        if !in_force.contains_key(&date) {
+            let release = schedules.in_force(date);
+            if let Ok(id) = &release {
+                schedules.get(id)?;
+            }
+            in_force.insert(date, release);
+        }
     }
-    let places: Vec<Result<(String, String), String>> = lines
+    let schedule_on: PlHashMap<NaiveDate, Result<&Schedule, String>> = in_force
+        .into_iter()
+        .map(|(date, release)| {
+            let schedule = release.map(|id| schedules.loaded(&id).expect("loaded above"));
+            (date, schedule)
+        })
+        .collect();
+    let places: Vec<Result<Arc<Place>, String>> = lines
         .iter()
         .map(|line| line_locality(line, &mut zips, date_of(line)))
         .collect();
-    let schedules = &schedules;
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "releases and places of the lines"
+    );
+    let started = std::time::Instant::now();
     let indices: Vec<usize> = (0..lines.len()).collect();
     let chunks: Vec<&[usize]> = indices.chunks(50_000).collect();
     let bases: Vec<Result<LineBasis, String>> =
@@ -351,22 +432,23 @@ pub fn price_by_date(
                 .iter()
                 .map(|&i| {
                     let line = &lines[i];
-                    let release = releases[i].as_ref().map_err(Clone::clone)?;
-                    let setting = setting_of(&line.place_of_service, date_of(line))?;
-                    let (mac, locality) = places[i].as_ref().map_err(Clone::clone)?;
-                    let schedule = schedules.loaded(release).expect("loaded above");
-                    line_basis(
-                        line,
-                        &Sources::one(schedule),
-                        setting,
-                        (mac, locality),
-                        Some(date_of(line)),
-                    )
+                    let date = date_of(line);
+                    let schedule = *schedule_on[&date].as_ref().map_err(Clone::clone)?;
+                    let setting = setting_of(&line.place_of_service, date)?;
+                    let place = places[i].as_ref().map_err(Clone::clone)?;
+                    line_basis(line, &Sources::one(schedule), setting, place, Some(date))
                 })
                 .collect::<Vec<_>>()
         })
         .into_iter()
         .flatten()
         .collect();
-    Ok(rules::price_lines(lines, bases))
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "bases of the lines"
+    );
+    let started = std::time::Instant::now();
+    let priced = rules::price_lines(lines, &bases);
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "rules applied");
+    Ok(priced)
 }

@@ -8,6 +8,7 @@ use polars::prelude::*;
 
 use crate::load::frame::money_column;
 use crate::load::payment::{Cents, cents_text};
+use crate::load::warehouse::parquet_writer;
 use crate::output_file::write_file;
 use crate::pricing::input::ClaimFile;
 use crate::pricing::rules::Priced;
@@ -33,15 +34,22 @@ fn money(cents: Option<Cents>) -> String {
     cents.map_or(String::new(), cents_text)
 }
 
+fn place(p: &Priced) -> (&str, &str) {
+    p.place
+        .as_deref()
+        .map_or(("", ""), |pl| (pl.mac.as_str(), pl.locality.as_str()))
+}
+
 fn cells(p: &Priced, row: usize) -> [String; 13] {
+    let (mac, locality) = place(p);
     [
         p.release_id.as_deref().unwrap_or_default().to_string(),
         p.cf_variant.unwrap_or_default().to_string(),
         p.setting
             .map(|s| s.as_str().to_string())
             .unwrap_or_default(),
-        p.mac.clone().unwrap_or_default(),
-        p.locality.clone().unwrap_or_default(),
+        mac.to_string(),
+        locality.to_string(),
         money(p.fee_schedule_amount),
         money(p.allowed),
         money(p.limiting_charge),
@@ -86,6 +94,32 @@ pub fn write_csv(input: &ClaimFile, priced: &[Priced], out: impl Write) -> anyho
     Ok(())
 }
 
+/// Text joined with `; ` per line, into one column (one buffer reused, no string per line).
+fn joined<'p, T: AsRef<str> + 'p>(
+    name: &str,
+    priced: &'p [Priced],
+    get: impl Fn(&'p Priced) -> &'p [T],
+    empty_is_null: bool,
+) -> Column {
+    let mut builder = StringChunkedBuilder::new(name.into(), priced.len());
+    let mut text = String::new();
+    for p in priced {
+        text.clear();
+        for (i, part) in get(p).iter().enumerate() {
+            if i > 0 {
+                text.push_str("; ");
+            }
+            text.push_str(part.as_ref());
+        }
+        if text.is_empty() && empty_is_null {
+            builder.append_null();
+        } else {
+            builder.append_value(&text);
+        }
+    }
+    builder.finish().into_column()
+}
+
 pub fn frame(input: &ClaimFile, priced: &[Priced]) -> PolarsResult<DataFrame> {
     let kept = kept_columns(input);
     let mut columns: Vec<Column> = kept
@@ -97,18 +131,18 @@ pub fn frame(input: &ClaimFile, priced: &[Priced]) -> PolarsResult<DataFrame> {
             )
         })
         .collect();
-    let text = |name: &str, get: &dyn Fn(&Priced) -> Option<String>| {
+    let text = |name: &str, get: &dyn Fn(&Priced) -> Option<&str>| {
         Column::new(name.into(), priced.iter().map(get).collect::<Vec<_>>())
     };
-    columns.push(text("release_id", &|p| {
-        p.release_id.as_deref().map(str::to_string)
+    columns.push(text("release_id", &|p| p.release_id.as_deref()));
+    columns.push(text("cf_variant", &|p| p.cf_variant));
+    columns.push(text("setting", &|p| p.setting.map(|s| s.as_str())));
+    columns.push(text("mac", &|p| {
+        p.place.as_deref().map(|pl| pl.mac.as_str())
     }));
-    columns.push(text("cf_variant", &|p| p.cf_variant.map(str::to_string)));
-    columns.push(text("setting", &|p| {
-        p.setting.map(|s| s.as_str().to_string())
+    columns.push(text("locality", &|p| {
+        p.place.as_deref().map(|pl| pl.locality.as_str())
     }));
-    columns.push(text("mac", &|p| p.mac.clone()));
-    columns.push(text("locality", &|p| p.locality.clone()));
     columns.push(money_column(
         "fee_schedule_amount",
         priced.iter().map(|p| p.fee_schedule_amount),
@@ -118,15 +152,13 @@ pub fn frame(input: &ClaimFile, priced: &[Priced]) -> PolarsResult<DataFrame> {
         "limiting_charge",
         priced.iter().map(|p| p.limiting_charge),
     )?);
-    columns.push(text("adjustments", &|p| Some(p.adjustments.join("; "))));
+    columns.push(joined("adjustments", priced, |p| &p.adjustments, false));
     columns.push(Column::new(
         "priced".into(),
         priced.iter().map(|p| p.priced).collect::<Vec<_>>(),
     ));
-    columns.push(text("reason", &|p| p.reason.clone()));
-    columns.push(text("warnings", &|p| {
-        Some(p.warnings.join("; ")).filter(|w| !w.is_empty())
-    }));
+    columns.push(text("reason", &|p| p.reason.as_deref()));
+    columns.push(joined("warnings", priced, |p| &p.warnings, true));
     columns.push(Column::new(
         "line".into(),
         (1..=priced.len() as i64).collect::<Vec<_>>(),
@@ -145,7 +177,7 @@ pub fn write(input: &ClaimFile, priced: &[Priced], out: Option<&Path>) -> anyhow
         {
             let mut frame = frame(input, priced)?;
             write_file(path, |file| {
-                ParquetWriter::new(file).finish(&mut frame)?;
+                parquet_writer(file).finish(&mut frame)?;
                 Ok(())
             })
         }

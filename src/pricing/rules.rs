@@ -24,14 +24,22 @@
 //! most four decimal places, and at most five apply), summed per line and rounded to cents
 //! once, half up.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::hash::BuildHasher;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
+use polars::prelude::{PlHashMap, PlRandomState};
+use smallvec::{SmallVec, smallvec};
 
 use crate::load::payment::Cents;
+use crate::pricing::Place;
 use crate::pricing::input::ClaimLine;
 use crate::pricing::schedule::Policy;
 use crate::pricing::setting::Setting;
+
+/// An adjustment's text: fixed for most rules, formatted where it carries a number.
+pub type Label = Cow<'static, str>;
 
 /// Percentages in hundredths of a percent (10^-4 of the amount): 62.5% is 6_250.
 type Basis4 = i128;
@@ -45,11 +53,10 @@ pub struct LineBasis {
     pub release_id: std::sync::Arc<str>,
     pub cf_variant: &'static str,
     pub setting: Setting,
-    pub mac: String,
-    pub locality: String,
+    pub place: Arc<Place>,
     pub date: Option<NaiveDate>,
-    /// The RVU row the line is priced by (`26`, `TC`, `53` or the code's own).
-    pub modifier_row: String,
+    /// The RVU row the line is priced by (`26`, `TC`, `53` or the code's own, ``).
+    pub modifier_row: &'static str,
     /// Shared with the schedule: a line does not copy its row's indicators.
     pub policy: std::sync::Arc<Policy>,
     /// The fee schedule amount of that row in the setting and locality, after the OPPS cap.
@@ -73,13 +80,13 @@ pub struct Priced {
     pub release_id: Option<std::sync::Arc<str>>,
     pub cf_variant: Option<&'static str>,
     pub setting: Option<Setting>,
-    pub mac: Option<String>,
-    pub locality: Option<String>,
+    pub place: Option<Arc<Place>>,
     /// The fee schedule amount of one unit before any adjustment.
     pub fee_schedule_amount: Option<Cents>,
     pub allowed: Option<Cents>,
     pub limiting_charge: Option<Cents>,
-    pub adjustments: Vec<String>,
+    /// Each rule applied, in order (most are fixed text: a million lines share them).
+    pub adjustments: Vec<Label>,
     pub priced: bool,
     pub reason: Option<String>,
     pub warnings: Vec<String>,
@@ -91,8 +98,7 @@ impl Priced {
             release_id: None,
             cf_variant: None,
             setting: None,
-            mac: None,
-            locality: None,
+            place: None,
             fee_schedule_amount: None,
             allowed: None,
             limiting_charge: None,
@@ -132,30 +138,36 @@ enum Role {
 /// A percentage applied to a whole line.
 struct Factor {
     value: Basis4,
-    label: String,
+    label: Label,
     /// Bilateral and split-care factors count in the ranking of multiple procedures; role and
     /// participation factors do not (every line of a ranking group shares them).
     ranks: bool,
 }
 
+/// Per-unit values: one inline for the usual single unit, no allocation.
+type PerUnit<T> = SmallVec<[T; 1]>;
+
 /// One line on its way through the rules.
-struct Work {
-    index: usize,
-    hcpcs: String,
-    basis: LineBasis,
+struct Work<'a> {
+    /// Position of the line in the part's result.
+    slot: usize,
+    line: &'a ClaimLine,
+    basis: &'a LineBasis,
     role: Role,
     units: u32,
     /// Factors of the whole line: bilateral, split care, role, participation.
     line_factors: Vec<Factor>,
     /// Each unit's core amount (cents x SCALE) before the line factors, and why it differs
     /// from the fee.
-    unit_core: Vec<i128>,
-    unit_notes: Vec<Vec<String>>,
+    unit_core: PerUnit<i128>,
+    unit_notes: PerUnit<Vec<Label>>,
     /// A unit the MAC prices by report.
     by_report: Option<String>,
+    /// Warnings the ranking adds to the basis's own.
+    warnings: Vec<String>,
 }
 
-impl Work {
+impl Work<'_> {
     /// A unit's amount as ranked: its core with the bilateral and split factors.
     fn rank_amount(&self, unit: usize) -> i128 {
         self.line_factors
@@ -187,7 +199,7 @@ fn line_factors(line: &ClaimLine, basis: &LineBasis) -> Result<(Role, Vec<Factor
         };
         factors.push(Factor {
             value: factor,
-            label: text.to_string(),
+            label: Cow::Borrowed(text),
             ranks: true,
         });
     }
@@ -219,7 +231,7 @@ fn line_factors(line: &ClaimLine, basis: &LineBasis) -> Result<(Role, Vec<Factor
             }
             factors.push(Factor {
                 value: factor,
-                label: format!("{text} {}", pct(factor)),
+                label: Cow::Owned(format!("{text} {}", pct(factor))),
                 ranks: true,
             });
         }
@@ -241,7 +253,7 @@ fn line_factors(line: &ClaimLine, basis: &LineBasis) -> Result<(Role, Vec<Factor
             "1" | "2" => {
                 factors.push(Factor {
                     value: 6_250,
-                    label: format!("co-surgeon 62.5% (CO SURG {})", p.co_surg),
+                    label: Cow::Owned(format!("co-surgeon 62.5% (CO SURG {})", p.co_surg)),
                     ranks: false,
                 });
                 role = Role::CoSurgeon;
@@ -267,7 +279,7 @@ fn line_factors(line: &ClaimLine, basis: &LineBasis) -> Result<(Role, Vec<Factor
                 };
                 factors.push(Factor {
                     value: factor,
-                    label: format!("{text} (ASST SURG {})", p.asst_surg),
+                    label: Cow::Owned(format!("{text} (ASST SURG {})", p.asst_surg)),
                     ranks: false,
                 });
                 role = Role::Assistant;
@@ -308,42 +320,28 @@ fn status_reason(status: &str) -> Option<String> {
     Some(format!("status {status}: {why}"))
 }
 
-/// The lines of some claims, priced apart from the others.
-#[derive(Default)]
-struct Part<'l> {
-    indices: Vec<usize>,
-    lines: Vec<&'l ClaimLine>,
-    bases: Vec<Result<LineBasis, String>>,
-}
-
 /// Prices lines given each line's basis (or why it has none), on both cores: lines are split
 /// by claim (every line of a claim in the same part), and parts are independent.
-pub fn price_lines(lines: &[ClaimLine], bases: Vec<Result<LineBasis, String>>) -> Vec<Priced> {
+pub fn price_lines(lines: &[ClaimLine], bases: &[Result<LineBasis, String>]) -> Vec<Priced> {
     let workers = crate::parallel::workers(2);
     if workers < 2 || lines.len() < 10_000 {
-        let all: Vec<&ClaimLine> = lines.iter().collect();
-        return price_part(&all, bases);
+        let all: Vec<u32> = (0..lines.len() as u32).collect();
+        return price_part(lines, bases, &all);
     }
-    use std::hash::BuildHasher;
-    let state = std::collections::hash_map::RandomState::new();
-    let part_of = |line: &ClaimLine| (state.hash_one(&line.claim_id) % workers as u64) as usize;
-    let mut parts: Vec<Part> = (0..workers).map(|_| Part::default()).collect();
-    for (index, (line, basis)) in lines.iter().zip(bases).enumerate() {
-        let part = &mut parts[part_of(line)];
-        part.indices.push(index);
-        part.lines.push(line);
-        part.bases.push(basis);
-    }
-    let indices: Vec<Vec<usize>> = parts
-        .iter_mut()
-        .map(|p| std::mem::take(&mut p.indices))
+    let state = PlRandomState::default();
+    let mut parts: Vec<Vec<u32>> = (0..workers)
+        .map(|_| Vec::with_capacity(lines.len() / workers + 1024))
         .collect();
+    for (index, line) in lines.iter().enumerate() {
+        let part = (state.hash_one(line.claim_id.as_deref()) % workers as u64) as usize;
+        parts[part].push(index as u32);
+    }
     let results =
-        crate::parallel::map_owned(parts, workers, |part| price_part(&part.lines, part.bases));
-    let mut out: Vec<Option<Priced>> = vec![None; lines.len()];
-    for (indices, priced) in indices.iter().zip(results) {
-        for (index, p) in indices.iter().zip(priced) {
-            out[*index] = Some(p);
+        crate::parallel::map(&parts, workers, |indices| price_part(lines, bases, indices));
+    let mut out: Vec<Option<Priced>> = (0..lines.len()).map(|_| None).collect();
+    for (indices, priced) in parts.iter().zip(results) {
+        for (&index, p) in indices.iter().zip(priced) {
+            out[index as usize] = Some(p);
         }
     }
     out.into_iter()
@@ -351,117 +349,155 @@ pub fn price_lines(lines: &[ClaimLine], bases: Vec<Result<LineBasis, String>>) -
         .collect()
 }
 
-/// Prices one independent part. Lines of one claim and date are ranked together; lines
-/// without a claim id stand alone.
-fn price_part(lines: &[&ClaimLine], bases: Vec<Result<LineBasis, String>>) -> Vec<Priced> {
-    let mut out: Vec<Option<Priced>> = vec![None; lines.len()];
-    let mut works: Vec<Work> = Vec::new();
-    for (index, (line, basis)) in lines.iter().zip(bases).enumerate() {
-        let basis = match basis {
+/// A claim and date: the lines a MAC looks at together.
+type DayKey<'l> = (&'l str, Option<NaiveDate>);
+
+/// Prices the lines at `indices`, every line of their claims among them; results in the
+/// order of `indices`. Lines of one claim and date are ranked together; lines without a
+/// claim id stand alone.
+fn price_part(
+    lines: &[ClaimLine],
+    bases: &[Result<LineBasis, String>],
+    indices: &[u32],
+) -> Vec<Priced> {
+    let mut out: Vec<Option<Priced>> = (0..indices.len()).map(|_| None).collect();
+    let mut works: Vec<Work> = Vec::with_capacity(indices.len());
+    for (slot, &index) in indices.iter().enumerate() {
+        let line = &lines[index as usize];
+        let basis = match &bases[index as usize] {
             Ok(basis) => basis,
             Err(reason) => {
-                out[index] = Some(Priced::not_priced(reason));
+                out[slot] = Some(Priced::not_priced(reason.clone()));
                 continue;
             }
         };
-        let not_priced = |reason: String, basis: &LineBasis| Priced {
+        let not_priced = |reason: String| Priced {
             priced: false,
             reason: Some(reason),
-            fee_schedule_amount: Some(basis.fee),
-            warnings: basis.warnings.clone(),
             ..located(basis)
         };
         if let Some(reason) = status_reason(&basis.policy.status_code) {
-            out[index] = Some(not_priced(reason, &basis));
+            out[slot] = Some(not_priced(reason));
             continue;
         }
         if basis.policy.not_used_for_payment {
-            out[index] = Some(not_priced(
+            out[slot] = Some(not_priced(
                 "RVUs marked not used for Medicare payment (+)".to_string(),
-                &basis,
             ));
             continue;
         }
-        match line_factors(line, &basis) {
-            Err(reason) => out[index] = Some(not_priced(reason, &basis)),
+        match line_factors(line, basis) {
+            Err(reason) => out[slot] = Some(not_priced(reason)),
             Ok((role, mut factors)) => {
                 if !line.participating {
                     factors.push(Factor {
                         value: 9_500,
-                        label: "non-participating 95%".to_string(),
+                        label: Cow::Borrowed("non-participating 95%"),
                         ranks: false,
                     });
                 }
                 let units = line.units;
                 works.push(Work {
-                    index,
-                    hcpcs: line.hcpcs.clone(),
+                    slot,
+                    line,
+                    basis,
                     role,
                     units,
                     line_factors: factors,
-                    unit_core: vec![i128::from(basis.fee) * SCALE; units as usize],
-                    unit_notes: vec![Vec::new(); units as usize],
+                    unit_core: smallvec![i128::from(basis.fee) * SCALE; units as usize],
+                    unit_notes: smallvec![Vec::new(); units as usize],
                     by_report: None,
-                    basis,
+                    warnings: Vec::new(),
                 });
             }
         }
     }
 
-    // Status T: paid only when no other payable service is billed the same day.
-    fn day_key(line: &ClaimLine) -> Option<(&str, Option<NaiveDate>)> {
-        line.claim_id.as_deref().map(|c| (c, line.date_of_service))
-    }
-    let mut payable_per_day: HashMap<(&str, Option<NaiveDate>), usize> = HashMap::new();
+    // Each claim and date as a number.
+    let mut days: PlHashMap<DayKey, u32> = PlHashMap::default();
+    let mut day_of: Vec<Option<u32>> = Vec::with_capacity(works.len());
     for w in &works {
-        if let Some(key) = day_key(lines[w.index])
+        let day = w.line.claim_id.as_deref().map(|claim| {
+            let next = days.len() as u32;
+            *days.entry((claim, w.line.date_of_service)).or_insert(next)
+        });
+        day_of.push(day);
+    }
+    // Status T: paid only when no other payable service is billed the same day.
+    let mut payable = vec![false; days.len()];
+    for (w, day) in works.iter().zip(&day_of) {
+        if let Some(day) = day
             && w.basis.policy.status_code != "T"
         {
-            *payable_per_day.entry(key).or_default() += 1;
+            payable[*day as usize] = true;
         }
     }
-    works.retain(|w| {
+    let mut kept = 0;
+    for position in 0..works.len() {
+        let w = &works[position];
         let bundled = w.basis.policy.status_code == "T"
-            && day_key(lines[w.index]).is_some_and(|k| payable_per_day.contains_key(&k));
+            && day_of[position].is_some_and(|d| payable[d as usize]);
         if bundled {
-            out[w.index] = Some(Priced {
+            out[w.slot] = Some(Priced {
                 priced: false,
                 reason: Some(
                     "status T: bundled into the other service billed on the same day".to_string(),
                 ),
-                fee_schedule_amount: Some(w.basis.fee),
-                ..located(&w.basis)
+                ..located(w.basis)
             });
-        }
-        !bundled
-    });
-
-    // Ranking groups: one claim, one date, one role. Groups are independent, so the order
-    // they are ranked in does not matter.
-    let mut groups: HashMap<(&str, Option<NaiveDate>, Role), Vec<usize>> = HashMap::new();
-    for (position, w) in works.iter().enumerate() {
-        if let Some((claim, day)) = day_key(lines[w.index]) {
-            groups
-                .entry((claim, day, w.role))
-                .or_default()
-                .push(position);
+        } else {
+            works.swap(kept, position);
+            day_of.swap(kept, position);
+            kept += 1;
         }
     }
-    for members in groups.values().filter(|m| m.len() > 1) {
-        surgical_ranking(&mut works, members);
-        component_ranking(&mut works, members);
-        therapy_ranking(&mut works, members);
+    works.truncate(kept);
+    day_of.truncate(kept);
+
+    // Ranking groups: one claim, one date, one role, numbered; members listed group by group
+    // (a counting sort, no list per group). Groups are independent, so the order they are
+    // ranked in does not matter.
+    let group_of = |position: usize| {
+        day_of[position].map(|day| day as usize * 3 + works[position].role as usize)
+    };
+    let mut starts = vec![0usize; days.len() * 3 + 1];
+    for position in 0..works.len() {
+        if let Some(group) = group_of(position) {
+            starts[group + 1] += 1;
+        }
+    }
+    for group in 1..starts.len() {
+        starts[group] += starts[group - 1];
+    }
+    let mut members = vec![0usize; starts[starts.len() - 1]];
+    let mut filled = starts.clone();
+    for position in 0..works.len() {
+        if let Some(group) = group_of(position) {
+            members[filled[group]] = position;
+            filled[group] += 1;
+        }
+    }
+    for group in 0..starts.len() - 1 {
+        let members = &members[starts[group]..starts[group + 1]];
+        if members.len() > 1 {
+            surgical_ranking(&mut works, members);
+            component_ranking(&mut works, members);
+            therapy_ranking(&mut works, members);
+        }
     }
 
     for w in works {
-        let line = lines[w.index];
-        let base = located(&w.basis);
+        let line = w.line;
+        let mut warnings = w.basis.warnings.clone();
+        warnings.extend(w.warnings);
+        let base = Priced {
+            warnings,
+            ..located(w.basis)
+        };
         if let Some(reason) = w.by_report {
-            out[w.index] = Some(Priced {
+            out[w.slot] = Some(Priced {
                 priced: false,
                 reason: Some(reason),
-                fee_schedule_amount: Some(w.basis.fee),
-                warnings: w.basis.warnings.clone(),
                 ..base
             });
             continue;
@@ -475,27 +511,24 @@ fn price_part(lines: &[&ClaimLine], bases: Vec<Result<LineBasis, String>>) -> Ve
         }
         let allowed = round_cents(exact);
         let limiting_charge = (!line.participating).then(|| round_cents(exact * 11_500 / FULL));
-        let mut adjustments: Vec<String> = w.line_factors.iter().map(|f| f.label.clone()).collect();
-        let mut seen = Vec::new();
-        for notes in &w.unit_notes {
+        let mut adjustments: Vec<Label> = w.line_factors.into_iter().map(|f| f.label).collect();
+        let factor_count = adjustments.len();
+        for notes in w.unit_notes {
             for note in notes {
-                if !seen.contains(note) {
-                    seen.push(note.clone());
+                if !adjustments[factor_count..].contains(&note) {
+                    adjustments.push(note);
                 }
             }
         }
-        adjustments.extend(seen);
         if w.units > 1 {
-            adjustments.push(format!("{} units", w.units));
+            adjustments.push(Cow::Owned(format!("{} units", w.units)));
         }
-        out[w.index] = Some(Priced {
-            fee_schedule_amount: Some(w.basis.fee),
+        out[w.slot] = Some(Priced {
             allowed: Some(allowed),
             limiting_charge,
             adjustments,
             priced: true,
             reason: None,
-            warnings: w.basis.warnings.clone(),
             ..base
         });
     }
@@ -509,8 +542,7 @@ fn located(basis: &LineBasis) -> Priced {
         release_id: Some(basis.release_id.clone()),
         cf_variant: Some(basis.cf_variant),
         setting: Some(basis.setting),
-        mac: Some(basis.mac.clone()),
-        locality: Some(basis.locality.clone()),
+        place: Some(Arc::clone(&basis.place)),
         fee_schedule_amount: Some(basis.fee),
         allowed: None,
         limiting_charge: None,
@@ -568,20 +600,20 @@ fn surgical_ranking(works: &mut [Work], members: &[usize]) {
             family.sort_by_key(|&(m, u)| std::cmp::Reverse(works[m].rank_amount(u)));
             for &(m, u) in family.iter().skip(1) {
                 let w = &mut works[m];
-                let is_base = w.hcpcs == base && w.basis.modifier_row.is_empty();
+                let is_base = w.line.hcpcs == base && w.basis.modifier_row.is_empty();
                 let base_fee = w.basis.endo_base_fee.unwrap_or(0);
                 if is_base {
                     w.unit_core[u] = 0;
-                    w.unit_notes[u].push(format!(
+                    w.unit_notes[u].push(Cow::Owned(format!(
                         "endoscopy family {base}: the base procedure is included in the other endoscopy (MULT PROC 3)"
-                    ));
+                    )));
                 } else {
                     let reduced = (i128::from(w.basis.fee) - i128::from(base_fee)).max(0) * SCALE;
                     w.unit_core[u] = reduced;
-                    w.unit_notes[u].push(format!(
+                    w.unit_notes[u].push(Cow::Owned(format!(
                         "endoscopy family {base}: fee less the base procedure's {} (MULT PROC 3)",
                         crate::load::payment::cents_text(base_fee)
-                    ));
+                    )));
                 }
             }
         }
@@ -618,11 +650,11 @@ fn surgical_ranking(works: &mut [Work], members: &[usize]) {
                 continue;
             }
             w.unit_core[u] = w.unit_core[u] * factor / FULL;
-            w.unit_notes[u].push(format!(
+            w.unit_notes[u].push(Cow::Owned(format!(
                 "multiple procedure rank {rank}: {} (MULT PROC {})",
                 pct(factor),
                 w.basis.policy.mult_proc
-            ));
+            )));
         }
     }
 }
@@ -686,12 +718,12 @@ fn component_ranking(works: &mut [Work], members: &[usize]) {
                 _ => continue,
             };
             let (pc, tc) = (w.basis.pc_fee, w.basis.tc_fee);
-            let core = match (w.basis.modifier_row.as_str(), pc, tc) {
+            let core = match (w.basis.modifier_row, pc, tc) {
                 ("TC", _, _) => i128::from(w.basis.fee) * tc_factor,
                 ("26", _, _) => i128::from(w.basis.fee) * pc_factor,
                 (_, Some(pc), Some(tc)) => i128::from(tc) * tc_factor + i128::from(pc) * pc_factor,
                 _ => {
-                    w.basis.warnings.push(
+                    w.warnings.push(
                         "no 26/TC rows to split the global amount: the whole amount reduced as TC"
                             .to_string(),
                     );
@@ -699,7 +731,7 @@ fn component_ranking(works: &mut [Work], members: &[usize]) {
                 }
             };
             w.unit_core[u] = core * SCALE / FULL;
-            w.unit_notes[u].push(label.to_string());
+            w.unit_notes[u].push(Cow::Borrowed(label));
         }
     }
 }
@@ -723,6 +755,6 @@ fn therapy_ranking(works: &mut [Work], members: &[usize]) {
             continue;
         }
         w.unit_core[u] = i128::from(w.basis.fee_pe_halved) * SCALE;
-        w.unit_notes[u].push("therapy: practice expense 50% (MULT PROC 5)".to_string());
+        w.unit_notes[u].push(Cow::Borrowed("therapy: practice expense 50% (MULT PROC 5)"));
     }
 }

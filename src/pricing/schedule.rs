@@ -14,6 +14,7 @@ use crate::load::Warehouse;
 use crate::load::frame::decimals;
 use crate::load::payment::{Cents, Gpcis};
 use crate::load::releases_table::ReleaseRecord;
+use crate::pricing::Place;
 use crate::release::ReleaseId;
 
 /// The numbers of one RVU row: what CMS multiplies.
@@ -76,12 +77,12 @@ pub struct Schedule {
     /// `2025D`, shared by every line priced under it.
     pub label: Arc<str>,
     /// HCPCS -> its rows as (variant, modifier, entry): a handful per code.
-    rvus: HashMap<String, Vec<CodeRow>>,
-    gpci: HashMap<u32, Gpcis>,
+    rvus: PlHashMap<String, Vec<CodeRow>>,
+    gpci: PlHashMap<u32, Gpcis>,
     /// HCPCS -> (modifier, place key) -> (non-facility, facility) cap in cents.
-    caps: HashMap<String, Vec<CodeCap>>,
+    caps: PlHashMap<String, Vec<CodeCap>>,
     /// The conversion factor of each variant (every row of a variant carries the same).
-    factors: HashMap<String, Decimal>,
+    factors: Vec<(String, Decimal)>,
 }
 
 fn texts(frame: &DataFrame, name: &str) -> anyhow::Result<Vec<String>> {
@@ -164,8 +165,9 @@ impl Schedule {
             flags(&rvu, "pe_nonfac_na")?,
             flags(&rvu, "pe_fac_na")?,
         );
-        let mut rvus: HashMap<String, Vec<CodeRow>> = HashMap::with_capacity(rvu.height());
-        let mut factors = HashMap::new();
+        let mut rvus: PlHashMap<String, Vec<CodeRow>> =
+            PlHashMap::with_capacity_and_hasher(rvu.height(), Default::default());
+        let mut factors: Vec<(String, Decimal)> = Vec::new();
         for i in 0..rvu.height() {
             let entry = RvuEntry {
                 values: RvuValues {
@@ -194,8 +196,8 @@ impl Schedule {
                     diag_imaging_family: family[i].clone(),
                 }),
             };
-            if cf[i] != Decimal::default() {
-                factors.entry(variant[i].clone()).or_insert(cf[i]);
+            if cf[i] != Decimal::default() && !factors.iter().any(|(v, _)| *v == variant[i]) {
+                factors.push((variant[i].clone(), cf[i]));
             }
             rvus.entry(hcpcs[i].clone()).or_default().push((
                 variant[i].clone(),
@@ -203,7 +205,7 @@ impl Schedule {
                 Arc::new(entry),
             ));
         }
-        let mut gpci = HashMap::new();
+        let mut gpci = PlHashMap::default();
         if let Some(frame) = warehouse.partition("gpci", id)? {
             let (mac, locality) = (texts(&frame, "mac")?, texts(&frame, "locality")?);
             let (w, p, m) = (
@@ -225,7 +227,7 @@ impl Schedule {
                 );
             }
         }
-        let mut caps: HashMap<String, Vec<CodeCap>> = HashMap::new();
+        let mut caps: PlHashMap<String, Vec<CodeCap>> = PlHashMap::default();
         if let Some(frame) = warehouse.partition("opps_cap", id)? {
             let [hcpcs, modifier, mac, locality] =
                 ["hcpcs", "modifier", "mac", "locality"].map(|c| texts(&frame, c));
@@ -253,7 +255,10 @@ impl Schedule {
 
     /// The conversion factor of a variant in this release.
     pub fn conv_factor(&self, variant: &str) -> Option<Decimal> {
-        self.factors.get(variant).copied()
+        self.factors
+            .iter()
+            .find(|(v, _)| v == variant)
+            .map(|(_, cf)| *cf)
     }
 
     pub fn rvu(&self, variant: &str, hcpcs: &str, modifier: &str) -> Option<&Arc<RvuEntry>> {
@@ -268,9 +273,9 @@ impl Schedule {
         self.rvu(variant, hcpcs, modifier).is_some()
     }
 
-    /// The GPCIs of a locality; MAC `00000` locality `00` is the national row (all 1.0).
-    pub fn gpci(&self, mac: &str, locality: &str) -> Option<Gpcis> {
-        if (mac, locality)
+    /// The GPCIs of a place; MAC `00000` locality `00` is the national row (all 1.0).
+    pub fn gpci(&self, place: &Place) -> Option<Gpcis> {
+        if (place.mac.as_str(), place.locality.as_str())
             == (
                 crate::load::payment::NATIONAL_MAC,
                 crate::load::payment::NATIONAL_LOCALITY,
@@ -278,21 +283,16 @@ impl Schedule {
         {
             return Some(Gpcis::NATIONAL);
         }
-        self.gpci.get(&place_key(mac, locality)?).copied()
+        self.gpci.get(&place.key?).copied()
     }
 
-    pub fn cap(
-        &self,
-        hcpcs: &str,
-        modifier: &str,
-        mac: &str,
-        locality: &str,
-    ) -> Option<(Cents, Cents)> {
-        let key = place_key(mac, locality)?;
+    /// The (non-facility, facility) OPPS cap of a row in a place, when it has one.
+    pub fn cap(&self, hcpcs: &str, modifier: &str, place: &Place) -> Option<(Cents, Cents)> {
+        let key = place.key?;
         self.caps
             .get(hcpcs)?
             .iter()
-            .find(|(m, place, _)| *place == key && m == modifier)
+            .find(|(m, at, _)| *at == key && m == modifier)
             .map(|(_, _, caps)| *caps)
     }
 }
