@@ -31,51 +31,204 @@ pub struct ClaimLine {
     pub group: Option<String>,
 }
 
-/// The input as read: its column names and every cell as text, plus the parsed lines.
+/// The input as read: its column names, every column as text (what the output carries
+/// through), and the parsed lines.
 #[derive(Debug, Clone)]
 pub struct ClaimFile {
     pub columns: Vec<String>,
-    /// Each row's cells as read (one buffer per row).
-    pub cells: Vec<csv::StringRecord>,
+    /// Each input column as text, in the order of `columns`.
+    pub cells: Vec<StringChunked>,
     pub lines: Vec<ClaimLine>,
 }
 
-/// Reads every cell of a CSV or Parquet file as text.
-fn read_cells(path: &Path) -> anyhow::Result<(Vec<String>, Vec<csv::StringRecord>)> {
-    let name = path.display();
-    if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
-    {
-        let file = std::fs::File::open(path).with_context(|| format!("cannot open {name}"))?;
-        let frame = ParquetReader::new(file)
-            .finish()
-            .map_err(|e| anyhow::anyhow!("{name}: not a readable Parquet file: {e}"))?;
-        let columns: Vec<String> = frame
-            .get_column_names()
-            .iter()
-            .map(|c| c.to_string())
-            .collect();
-        let mut texts = Vec::with_capacity(columns.len());
-        for column in frame.columns() {
-            let text = column.cast(&DataType::String).map_err(|e| {
-                anyhow::anyhow!(
-                    "{name}: column {} cannot be read as text: {e}",
-                    column.name()
+impl ClaimFile {
+    /// The text of column `column` on data row `row` (0-based).
+    pub fn cell(&self, row: usize, column: usize) -> &str {
+        self.cells[column].get(row).unwrap_or_default()
+    }
+}
+
+/// Where each field of a line is in the input's columns.
+struct Fields {
+    hcpcs: usize,
+    pos: usize,
+    date: Option<usize>,
+    need_dates: bool,
+    zip: Option<usize>,
+    mac: Option<usize>,
+    locality: Option<usize>,
+    claim: Option<usize>,
+    modifiers: Option<usize>,
+    units: Option<usize>,
+    participating: Option<usize>,
+    qp: Option<usize>,
+    group: Option<usize>,
+}
+
+impl Fields {
+    /// Finds the columns by name (any case); a required one missing is an error naming the
+    /// columns the file has.
+    fn find(
+        name: &str,
+        columns: &[String],
+        need_dates: bool,
+        group_by: Option<&str>,
+    ) -> anyhow::Result<Fields> {
+        let find = |wanted: &str| columns.iter().position(|c| c.eq_ignore_ascii_case(wanted));
+        let required = |wanted: &str| {
+            find(wanted).with_context(|| {
+                format!(
+                    "{name}: no column '{wanted}' (columns: {})",
+                    columns.join(", ")
                 )
-            })?;
-            texts.push(
-                text.str()?
-                    .iter()
-                    .map(|v| v.unwrap_or_default().to_string())
-                    .collect::<Vec<_>>(),
+            })
+        };
+        let hcpcs = required("hcpcs")?;
+        let pos = required("place_of_service")?;
+        let date = if need_dates {
+            Some(required("date_of_service")?)
+        } else {
+            find("date_of_service")
+        };
+        let (zip, mac, locality) = (find("zip"), find("mac"), find("locality"));
+        if zip.is_none() && (mac.is_none() || locality.is_none()) {
+            bail!(
+                "{name}: needs a 'zip' column, or 'mac' and 'locality' columns (columns: {})",
+                columns.join(", ")
             );
         }
-        let cells = (0..frame.height())
-            .map(|row| texts.iter().map(|c| c[row].as_str()).collect())
-            .collect();
-        return Ok((columns, cells));
+        let group = group_by.and_then(find);
+        if let (Some(g), None) = (group_by, group)
+            && g != "group"
+        {
+            bail!(
+                "{name}: no grouping column '{g}' (columns: {})",
+                columns.join(", ")
+            );
+        }
+        Ok(Fields {
+            hcpcs,
+            pos,
+            date,
+            need_dates,
+            zip,
+            mac,
+            locality,
+            claim: find("claim_id"),
+            modifiers: find("modifiers"),
+            units: find("units"),
+            participating: find("participating"),
+            qp: find("qp"),
+            group,
+        })
     }
+
+    /// The line of data row `row` (1-based), its cells given by `cell`.
+    fn line<'c>(
+        &self,
+        name: &str,
+        row: usize,
+        cell: impl Fn(usize) -> &'c str,
+    ) -> anyhow::Result<ClaimLine> {
+        let at = |column: Option<usize>| column.map(|c| cell(c).trim()).filter(|v| !v.is_empty());
+        let fail = |what: String| anyhow::anyhow!("{name} row {row}: {what}");
+        let date_of_service = match at(self.date) {
+            Some(text) => Some(
+                iso_date(text)
+                    .ok_or_else(|| fail(format!("date_of_service '{text}' is not YYYY-MM-DD")))?,
+            ),
+            None if self.need_dates => return Err(fail("date_of_service is empty".to_string())),
+            None => None,
+        };
+        let code = at(Some(self.hcpcs)).ok_or_else(|| fail("hcpcs is empty".to_string()))?;
+        let units =
+            match at(self.units) {
+                None => 1,
+                Some(text) => text.parse::<u32>().ok().filter(|u| *u > 0).ok_or_else(|| {
+                    fail(format!("units '{text}' is not a positive whole number"))
+                })?,
+            };
+        let flag = |column: Option<usize>, name: &str, default: bool| -> anyhow::Result<bool> {
+            match at(column) {
+                None => Ok(default),
+                Some(text) => truthy(text)
+                    .ok_or_else(|| fail(format!("{name} '{text}' is not true or false"))),
+            }
+        };
+        Ok(ClaimLine {
+            row,
+            claim_id: at(self.claim).map(str::to_string),
+            date_of_service,
+            hcpcs: code.to_ascii_uppercase(),
+            modifiers: parse_modifiers(at(self.modifiers).unwrap_or("")).map_err(fail)?,
+            units,
+            place_of_service: at(Some(self.pos)).unwrap_or("").to_string(),
+            zip: at(self.zip).map(str::to_string),
+            mac: at(self.mac).map(str::to_string),
+            locality: at(self.locality).map(str::to_string),
+            participating: flag(self.participating, "participating", true)?,
+            qp: flag(self.qp, "qp", false)?,
+            group: at(self.group).map(str::to_string),
+        })
+    }
+}
+
+/// `YYYY-MM-DD`, read directly when it has that shape (a million lines), else by chrono.
+fn iso_date(text: &str) -> Option<NaiveDate> {
+    let b = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| {
+        b[range].iter().try_fold(0u32, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+        return NaiveDate::from_ymd_opt(year as i32, month, day);
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+}
+
+/// Reads a Parquet file: every column as text, each row parsed into a line.
+fn read_parquet(
+    path: &Path,
+    need_dates: bool,
+    group_by: Option<&str>,
+) -> anyhow::Result<ClaimFile> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {name}"))?;
+    let frame = ParquetReader::new(file)
+        .finish()
+        .map_err(|e| anyhow::anyhow!("{name}: not a readable Parquet file: {e}"))?;
+    let columns: Vec<String> = frame
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let fields = Fields::find(&name, &columns, need_dates, group_by)?;
+    let mut cells = Vec::with_capacity(columns.len());
+    for column in frame.columns() {
+        let text = column.cast(&DataType::String).map_err(|e| {
+            anyhow::anyhow!(
+                "{name}: column {} cannot be read as text: {e}",
+                column.name()
+            )
+        })?;
+        cells.push(text.str()?.rechunk().into_owned());
+    }
+    let lines = (0..frame.height())
+        .map(|i| fields.line(&name, i + 1, |c| cells[c].get(i).unwrap_or_default()))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(ClaimFile {
+        columns,
+        cells,
+        lines,
+    })
+}
+
+/// Reads a CSV file one record at a time into text columns (trimmed, as the output shows
+/// them) and lines: no record is kept.
+fn read_csv(path: &Path, need_dates: bool, group_by: Option<&str>) -> anyhow::Result<ClaimFile> {
+    let name = path.display().to_string();
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .from_path(path)
@@ -86,13 +239,30 @@ fn read_cells(path: &Path) -> anyhow::Result<(Vec<String>, Vec<csv::StringRecord
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
         .collect();
-    let mut cells = Vec::new();
-    for (index, record) in reader.records().enumerate() {
-        let mut record = record.with_context(|| format!("{name} row {}: not CSV", index + 1))?;
-        record.trim();
-        cells.push(record);
+    let fields = Fields::find(&name, &columns, need_dates, group_by)?;
+    let mut builders: Vec<StringChunkedBuilder> = columns
+        .iter()
+        .map(|c| StringChunkedBuilder::new(c.as_str().into(), 1024))
+        .collect();
+    let mut lines = Vec::new();
+    let mut record = csv::StringRecord::new();
+    for row in 1.. {
+        let more = reader
+            .read_record(&mut record)
+            .with_context(|| format!("{name} row {row}: not CSV"))?;
+        if !more {
+            break;
+        }
+        for (builder, cell) in builders.iter_mut().zip(record.iter()) {
+            builder.append_value(cell.trim());
+        }
+        lines.push(fields.line(&name, row, |c| &record[c])?);
     }
-    Ok((columns, cells))
+    Ok(ClaimFile {
+        columns,
+        cells: builders.into_iter().map(|b| b.finish()).collect(),
+        lines,
+    })
 }
 
 /// Splits `80 51` or `50,RT` into upper-case two-character modifiers.
@@ -128,102 +298,39 @@ fn truthy(text: &str) -> Option<bool> {
     }
 }
 
-/// Reads claim lines. `need_dates` is false for `impact`, whose lines may have no date;
-/// `group_by` names the grouping column to carry, when the file has it.
+/// Reads claim lines from a CSV or Parquet file. `need_dates` is false for `impact`, whose
+/// lines may have no date; `group_by` names the grouping column to carry, when the file has
+/// it.
 pub fn read_lines(
     path: &Path,
     need_dates: bool,
     group_by: Option<&str>,
 ) -> anyhow::Result<ClaimFile> {
-    let name = path.display().to_string();
-    let (columns, cells) = read_cells(path)?;
-    let find = |wanted: &str| columns.iter().position(|c| c.eq_ignore_ascii_case(wanted));
-    let required = |wanted: &str| {
-        find(wanted).with_context(|| {
-            format!(
-                "{name}: no column '{wanted}' (columns: {})",
-                columns.join(", ")
-            )
-        })
-    };
-    let hcpcs = required("hcpcs")?;
-    let pos = required("place_of_service")?;
-    let date = if need_dates {
-        Some(required("date_of_service")?)
-    } else {
-        find("date_of_service")
-    };
-    let (zip, mac, locality) = (find("zip"), find("mac"), find("locality"));
-    if zip.is_none() && (mac.is_none() || locality.is_none()) {
-        bail!(
-            "{name}: needs a 'zip' column, or 'mac' and 'locality' columns (columns: {})",
-            columns.join(", ")
-        );
-    }
-    let (claim, modifiers, units) = (find("claim_id"), find("modifiers"), find("units"));
-    let (participating, qp) = (find("participating"), find("qp"));
-    let group = group_by.and_then(find);
-    if let (Some(g), None) = (group_by, group)
-        && g != "group"
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
     {
-        bail!(
-            "{name}: no grouping column '{g}' (columns: {})",
-            columns.join(", ")
-        );
+        read_parquet(path, need_dates, group_by)
+    } else {
+        read_csv(path, need_dates, group_by)
     }
-    let mut lines = Vec::with_capacity(cells.len());
-    for (index, row) in cells.iter().enumerate() {
-        let at = |column: Option<usize>| column.map(|c| row[c].trim()).filter(|v| !v.is_empty());
-        let fail = |what: String| anyhow::anyhow!("{name} row {}: {what}", index + 1);
-        let date_of_service = match at(date) {
-            Some(text) => Some(
-                NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                    .map_err(|_| fail(format!("date_of_service '{text}' is not YYYY-MM-DD")))?,
-            ),
-            None if need_dates => return Err(fail("date_of_service is empty".to_string())),
-            None => None,
-        };
-        let code = at(Some(hcpcs)).ok_or_else(|| fail("hcpcs is empty".to_string()))?;
-        let units =
-            match at(units) {
-                None => 1,
-                Some(text) => text.parse::<u32>().ok().filter(|u| *u > 0).ok_or_else(|| {
-                    fail(format!("units '{text}' is not a positive whole number"))
-                })?,
-            };
-        let flag = |column: Option<usize>, name: &str, default: bool| -> anyhow::Result<bool> {
-            match at(column) {
-                None => Ok(default),
-                Some(text) => truthy(text)
-                    .ok_or_else(|| fail(format!("{name} '{text}' is not true or false"))),
-            }
-        };
-        lines.push(ClaimLine {
-            row: index + 1,
-            claim_id: at(claim).map(str::to_string),
-            date_of_service,
-            hcpcs: code.to_ascii_uppercase(),
-            modifiers: parse_modifiers(at(modifiers).unwrap_or("")).map_err(fail)?,
-            units,
-            place_of_service: at(Some(pos)).unwrap_or("").to_string(),
-            zip: at(zip).map(str::to_string),
-            mac: at(mac).map(str::to_string),
-            locality: at(locality).map(str::to_string),
-            participating: flag(participating, "participating", true)?,
-            qp: flag(qp, "qp", false)?,
-            group: at(group).map(str::to_string),
-        });
-    }
-    Ok(ClaimFile {
-        columns,
-        cells,
-        lines,
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_of_service() {
+        assert_eq!(
+            iso_date("2025-11-21"),
+            NaiveDate::from_ymd_opt(2025, 11, 21)
+        );
+        assert_eq!(iso_date("2025-1-5"), NaiveDate::from_ymd_opt(2025, 1, 5));
+        assert_eq!(iso_date("2025-02-30"), None);
+        assert_eq!(iso_date("2025-1a-05"), None);
+        assert_eq!(iso_date("11/21/2025"), None);
+    }
 
     #[test]
     fn modifier_lists() {

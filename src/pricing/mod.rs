@@ -17,13 +17,14 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use polars::prelude::PlHashMap;
 
+use crate::cf_variant::CfVariant;
 use crate::decimal::Decimal;
 use crate::load::Warehouse;
 use crate::load::payment::{Cents, fee_cents};
 use crate::pipeline::zip_build::zip_releases;
 use crate::pricing::input::ClaimLine;
 use crate::pricing::rules::LineBasis;
-use crate::pricing::schedule::{Schedule, Schedules};
+use crate::pricing::schedule::{RvuValues, Schedule, Schedules};
 use crate::pricing::setting::{Setting, setting_of};
 use crate::zip_locality::ZipReleaseId;
 use crate::zip_locality::locate::{LocateError, ZipQuery};
@@ -54,11 +55,11 @@ impl<'a> Sources<'a> {
 
 /// The conversion-factor variant of a line: `standard` before 2026; from 2026 `qp` for a
 /// qualifying APM participant, else `non_qp`.
-pub fn variant_for(year: u16, qp: bool) -> &'static str {
+pub fn variant_for(year: u16, qp: bool) -> CfVariant {
     match (year >= 2026, qp) {
-        (false, _) => "standard",
-        (true, true) => "qp",
-        (true, false) => "non_qp",
+        (false, _) => CfVariant::Standard,
+        (true, true) => CfVariant::Qp,
+        (true, false) => CfVariant::NonQp,
     }
 }
 
@@ -92,7 +93,7 @@ impl Place {
 fn modifier_row(
     line: &ClaimLine,
     sources: &Sources,
-    variant: &str,
+    variant: CfVariant,
 ) -> Result<&'static str, String> {
     for m in &line.modifiers {
         match m.as_str() {
@@ -115,33 +116,40 @@ fn modifier_row(
 }
 
 /// The variant a line takes in a schedule: each source of a mixed price in its own year's.
-fn variant_in(schedule: &Schedule, qp: bool) -> &'static str {
+fn variant_in(schedule: &Schedule, qp: bool) -> CfVariant {
     variant_for(schedule.release.id.year(), qp)
 }
 
 /// The fee of one row in a setting and locality, after the OPPS cap; `pe_percent` scales the
-/// practice expense (100, 50 or 0).
+/// practice expense (100, 50 or 0). `known` is the row's RVUs when the caller has them from
+/// the RVU source already.
 #[allow(clippy::too_many_arguments)]
 fn row_fee(
     sources: &Sources,
     qp: bool,
     hcpcs: &str,
     row: &str,
+    known: Option<RvuValues>,
     setting: Setting,
     place: &Place,
     pe_percent: i64,
 ) -> Option<Cents> {
     // A row the RVU source lacks (a code only the other release has) keeps the policy
     // source's RVUs: its coming or going is then the policy effect of `impact`.
-    let values = sources
-        .rvus
-        .rvu(variant_in(sources.rvus, qp), hcpcs, row)
-        .or_else(|| {
+    let values = match known {
+        Some(values) => values,
+        None => {
             sources
-                .policy
-                .rvu(variant_in(sources.policy, qp), hcpcs, row)
-        })?
-        .values;
+                .rvus
+                .rvu(variant_in(sources.rvus, qp), hcpcs, row)
+                .or_else(|| {
+                    sources
+                        .policy
+                        .rvu(variant_in(sources.policy, qp), hcpcs, row)
+                })?
+                .values
+        }
+    };
     let cf = sources
         .conv_factor
         .conv_factor(variant_in(sources.conv_factor, qp))?;
@@ -197,9 +205,24 @@ pub fn line_basis(
             "MAC {mac} locality {locality} is not in the GPCI of release {release_id}"
         ));
     }
-    let fee_at =
-        |hcpcs: &str, row: &str, pe: i64| row_fee(sources, line.qp, hcpcs, row, setting, place, pe);
-    let fee = fee_at(&line.hcpcs, row, 100)
+    let fee_at = |hcpcs: &str, row: &str, pe: i64| {
+        row_fee(sources, line.qp, hcpcs, row, None, setting, place, pe)
+    };
+    // The line's own row, found above, when the RVUs come from the same schedule.
+    let own_values = std::ptr::eq(sources.rvus, sources.policy).then_some(entry.values);
+    let own_fee = |pe: i64| {
+        row_fee(
+            sources,
+            line.qp,
+            &line.hcpcs,
+            row,
+            own_values,
+            setting,
+            place,
+            pe,
+        )
+    };
+    let fee = own_fee(100)
         .ok_or_else(|| format!("release {release_id} has no {variant} conversion factor"))?;
     let policy = Arc::clone(&entry.policy);
     let mut warnings = Vec::new();
@@ -233,10 +256,7 @@ pub fn line_basis(
         (None, None)
     };
     let (fee_pe_halved, fee_without_pe) = if mult_proc == "5" {
-        (
-            fee_at(&line.hcpcs, row, 50).unwrap_or(fee),
-            fee_at(&line.hcpcs, row, 0).unwrap_or(fee),
-        )
+        (own_fee(50).unwrap_or(fee), own_fee(0).unwrap_or(fee))
     } else {
         (fee, fee)
     };

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+use crate::cf_variant::CfVariant;
 use crate::load::frame::money_column;
 use crate::load::payment::{Cents, cents_text};
 use crate::load::warehouse::parquet_writer;
@@ -44,7 +45,10 @@ fn cells(p: &Priced, row: usize) -> [String; 13] {
     let (mac, locality) = place(p);
     [
         p.release_id.as_deref().unwrap_or_default().to_string(),
-        p.cf_variant.unwrap_or_default().to_string(),
+        p.cf_variant
+            .map(CfVariant::as_str)
+            .unwrap_or_default()
+            .to_string(),
         p.setting
             .map(|s| s.as_str().to_string())
             .unwrap_or_default(),
@@ -82,10 +86,10 @@ pub fn write_csv(input: &ClaimFile, priced: &[Priced], out: impl Write) -> anyho
         .chain(RESULT_COLUMNS)
         .collect();
     writer.write_record(&header)?;
-    for ((row, cells_in), p) in input.cells.iter().enumerate().zip(priced) {
+    for (row, p) in priced.iter().enumerate() {
         let record: Vec<String> = kept
             .iter()
-            .map(|&c| cells_in[c].to_string())
+            .map(|&c| input.cell(row, c).to_string())
             .chain(cells(p, row + 1))
             .collect();
         writer.write_record(&record)?;
@@ -125,17 +129,17 @@ pub fn frame(input: &ClaimFile, priced: &[Priced]) -> PolarsResult<DataFrame> {
     let mut columns: Vec<Column> = kept
         .iter()
         .map(|&c| {
-            Column::new(
-                input.columns[c].as_str().into(),
-                input.cells.iter().map(|r| &r[c]).collect::<Vec<&str>>(),
-            )
+            input.cells[c]
+                .clone()
+                .with_name(input.columns[c].as_str().into())
+                .into_column()
         })
         .collect();
     let text = |name: &str, get: &dyn Fn(&Priced) -> Option<&str>| {
         Column::new(name.into(), priced.iter().map(get).collect::<Vec<_>>())
     };
     columns.push(text("release_id", &|p| p.release_id.as_deref()));
-    columns.push(text("cf_variant", &|p| p.cf_variant));
+    columns.push(text("cf_variant", &|p| p.cf_variant.map(CfVariant::as_str)));
     columns.push(text("setting", &|p| p.setting.map(|s| s.as_str())));
     columns.push(text("mac", &|p| {
         p.place.as_deref().map(|pl| pl.mac.as_str())

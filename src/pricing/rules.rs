@@ -32,6 +32,7 @@ use chrono::NaiveDate;
 use polars::prelude::{PlHashMap, PlRandomState};
 use smallvec::{SmallVec, smallvec};
 
+use crate::cf_variant::CfVariant;
 use crate::load::payment::Cents;
 use crate::pricing::Place;
 use crate::pricing::input::ClaimLine;
@@ -51,7 +52,7 @@ const SCALE: i128 = 100_000_000_000_000_000_000;
 #[derive(Debug, Clone)]
 pub struct LineBasis {
     pub release_id: std::sync::Arc<str>,
-    pub cf_variant: &'static str,
+    pub cf_variant: CfVariant,
     pub setting: Setting,
     pub place: Arc<Place>,
     pub date: Option<NaiveDate>,
@@ -78,7 +79,7 @@ pub struct LineBasis {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Priced {
     pub release_id: Option<std::sync::Arc<str>>,
-    pub cf_variant: Option<&'static str>,
+    pub cf_variant: Option<CfVariant>,
     pub setting: Option<Setting>,
     pub place: Option<Arc<Place>>,
     /// The fee schedule amount of one unit before any adjustment.

@@ -9,6 +9,7 @@ use anyhow::Context;
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 
+use crate::cf_variant::CfVariant;
 use crate::decimal::Decimal;
 use crate::load::Warehouse;
 use crate::load::frame::decimals;
@@ -60,7 +61,7 @@ pub struct RvuEntry {
 type CodeCap = (String, u32, (Cents, Cents));
 
 /// One row of a code: its variant, its modifier and its entry.
-type CodeRow = (String, String, Arc<RvuEntry>);
+type CodeRow = (CfVariant, String, Arc<RvuEntry>);
 
 /// A MAC and locality as one number (`01112`, `05` is 111205), so lookups allocate nothing.
 pub fn place_key(mac: &str, locality: &str) -> Option<u32> {
@@ -82,7 +83,7 @@ pub struct Schedule {
     /// HCPCS -> (modifier, place key) -> (non-facility, facility) cap in cents.
     caps: PlHashMap<String, Vec<CodeCap>>,
     /// The conversion factor of each variant (every row of a variant carries the same).
-    factors: Vec<(String, Decimal)>,
+    factors: Vec<(CfVariant, Decimal)>,
 }
 
 fn texts(frame: &DataFrame, name: &str) -> anyhow::Result<Vec<String>> {
@@ -167,8 +168,16 @@ impl Schedule {
         );
         let mut rvus: PlHashMap<String, Vec<CodeRow>> =
             PlHashMap::with_capacity_and_hasher(rvu.height(), Default::default());
-        let mut factors: Vec<(String, Decimal)> = Vec::new();
+        let mut factors: Vec<(CfVariant, Decimal)> = Vec::new();
         for i in 0..rvu.height() {
+            let variant =
+                <CfVariant as clap::ValueEnum>::from_str(&variant[i], false).map_err(|_| {
+                    anyhow::anyhow!(
+                        "release {id}: rvu row {} has cf_variant '{}', not standard, qp or non_qp",
+                        i + 1,
+                        variant[i]
+                    )
+                })?;
             let entry = RvuEntry {
                 values: RvuValues {
                     work: work[i],
@@ -196,11 +205,11 @@ impl Schedule {
                     diag_imaging_family: family[i].clone(),
                 }),
             };
-            if cf[i] != Decimal::default() && !factors.iter().any(|(v, _)| *v == variant[i]) {
-                factors.push((variant[i].clone(), cf[i]));
+            if cf[i] != Decimal::default() && !factors.iter().any(|(v, _)| *v == variant) {
+                factors.push((variant, cf[i]));
             }
             rvus.entry(hcpcs[i].clone()).or_default().push((
-                variant[i].clone(),
+                variant,
                 modifier[i].clone(),
                 Arc::new(entry),
             ));
@@ -254,22 +263,22 @@ impl Schedule {
     }
 
     /// The conversion factor of a variant in this release.
-    pub fn conv_factor(&self, variant: &str) -> Option<Decimal> {
+    pub fn conv_factor(&self, variant: CfVariant) -> Option<Decimal> {
         self.factors
             .iter()
-            .find(|(v, _)| v == variant)
+            .find(|(v, _)| *v == variant)
             .map(|(_, cf)| *cf)
     }
 
-    pub fn rvu(&self, variant: &str, hcpcs: &str, modifier: &str) -> Option<&Arc<RvuEntry>> {
+    pub fn rvu(&self, variant: CfVariant, hcpcs: &str, modifier: &str) -> Option<&Arc<RvuEntry>> {
         self.rvus
             .get(hcpcs)?
             .iter()
-            .find(|(v, m, _)| v == variant && m == modifier)
+            .find(|(v, m, _)| *v == variant && m == modifier)
             .map(|(_, _, entry)| entry)
     }
 
-    pub fn has_row(&self, variant: &str, hcpcs: &str, modifier: &str) -> bool {
+    pub fn has_row(&self, variant: CfVariant, hcpcs: &str, modifier: &str) -> bool {
         self.rvu(variant, hcpcs, modifier).is_some()
     }
 
