@@ -42,5 +42,9 @@ pub fn run(args: &PriceArgs, config: &Config) -> anyhow::Result<Outcome> {
             out.display()
         );
     }
+    // The command ends the process: a million lines and their results are left to the
+    // operating system rather than freed one allocation at a time (about 0.15 s).
+    std::mem::forget(input);
+    std::mem::forget(priced);
     Ok(Outcome::Success)
 }

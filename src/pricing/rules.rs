@@ -333,20 +333,21 @@ pub fn price_lines(lines: &[ClaimLine], bases: &[Result<LineBasis, String>]) -> 
     let mut parts: Vec<Vec<u32>> = (0..workers)
         .map(|_| Vec::with_capacity(lines.len() / workers + 1024))
         .collect();
-    for (index, line) in lines.iter().enumerate() {
-        let part = (state.hash_one(line.claim_id.as_deref()) % workers as u64) as usize;
+    let part_of: Vec<usize> = lines
+        .iter()
+        .map(|line| (state.hash_one(line.claim_id.as_deref()) % workers as u64) as usize)
+        .collect();
+    for (index, &part) in part_of.iter().enumerate() {
         parts[part].push(index as u32);
     }
     let results =
         crate::parallel::map(&parts, workers, |indices| price_part(lines, bases, indices));
-    let mut out: Vec<Option<Priced>> = (0..lines.len()).map(|_| None).collect();
-    for (indices, priced) in parts.iter().zip(results) {
-        for (&index, p) in indices.iter().zip(priced) {
-            out[index as usize] = Some(p);
-        }
-    }
-    out.into_iter()
-        .map(|p| p.expect("every line is in one part"))
+    // Each part's results are in line order: merged back by taking, for each line, the next
+    // result of its part (one move per line).
+    let mut results: Vec<_> = results.into_iter().map(Vec::into_iter).collect();
+    part_of
+        .iter()
+        .map(|&part| results[part].next().expect("every line is in one part"))
         .collect()
 }
 
