@@ -61,11 +61,14 @@ pub fn impact_frame(
         ),
         text(
             "claim_id",
-            lines.iter().map(|l| l.claim_id.clone()).collect(),
+            lines
+                .iter()
+                .map(|l| l.claim_id.as_ref().map(|c| c.to_string()))
+                .collect(),
         ),
         text(
             "hcpcs",
-            lines.iter().map(|l| Some(l.hcpcs.clone())).collect(),
+            lines.iter().map(|l| Some(l.hcpcs.to_string())).collect(),
         ),
         text(
             "modifiers",
@@ -75,7 +78,13 @@ pub fn impact_frame(
             "units".into(),
             lines.iter().map(|l| l.units as i64).collect::<Vec<_>>(),
         ),
-        text("group", lines.iter().map(|l| l.group.clone()).collect()),
+        text(
+            "group",
+            lines
+                .iter()
+                .map(|l| l.group.as_ref().map(|g| g.to_string()))
+                .collect(),
+        ),
         money("old_allowed", &|i| i.old.priced.then_some(i.steps[0]))?,
         money("new_allowed", &|i| i.new.priced.then_some(i.steps[4]))?,
         money("change", &|i| Some(i.change()))?,

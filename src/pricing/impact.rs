@@ -172,9 +172,12 @@ pub fn totals(
     let mut by_group: BTreeMap<String, Totals> = BTreeMap::new();
     for (line, impact) in lines.iter().zip(impacts) {
         all.add(impact);
-        by_code.entry(line.hcpcs.clone()).or_default().add(impact);
+        by_code
+            .entry(line.hcpcs.to_string())
+            .or_default()
+            .add(impact);
         if let Some(group) = &line.group {
-            by_group.entry(group.clone()).or_default().add(impact);
+            by_group.entry(group.to_string()).or_default().add(impact);
         }
     }
     (all, by_code, by_group)

@@ -10,25 +10,29 @@ use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use polars::prelude::*;
 
+/// A line's short text: held inline up to 24 bytes, so a million lines do not allocate a
+/// string per field.
+pub type Text = compact_str::CompactString;
+
 /// One claim line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimLine {
     /// 1-based data row of the input (the header is row 0).
     pub row: usize,
-    pub claim_id: Option<String>,
+    pub claim_id: Option<Text>,
     pub date_of_service: Option<NaiveDate>,
-    pub hcpcs: String,
+    pub hcpcs: Text,
     /// Upper-case, in the order given, at most four.
-    pub modifiers: Vec<String>,
+    pub modifiers: Vec<Text>,
     pub units: u32,
-    pub place_of_service: String,
-    pub zip: Option<String>,
-    pub mac: Option<String>,
-    pub locality: Option<String>,
+    pub place_of_service: Text,
+    pub zip: Option<Text>,
+    pub mac: Option<Text>,
+    pub locality: Option<Text>,
     pub participating: bool,
     pub qp: bool,
     /// The value of the grouping column (`impact`), when the file has one.
-    pub group: Option<String>,
+    pub group: Option<Text>,
 }
 
 /// The input as read: its column names, every column as text (what the output carries
@@ -157,18 +161,18 @@ impl Fields {
         };
         Ok(ClaimLine {
             row,
-            claim_id: at(self.claim).map(str::to_string),
+            claim_id: at(self.claim).map(Text::from),
             date_of_service,
-            hcpcs: code.to_ascii_uppercase(),
+            hcpcs: upper(code),
             modifiers: parse_modifiers(at(self.modifiers).unwrap_or("")).map_err(fail)?,
             units,
-            place_of_service: at(Some(self.pos)).unwrap_or("").to_string(),
-            zip: at(self.zip).map(str::to_string),
-            mac: at(self.mac).map(str::to_string),
-            locality: at(self.locality).map(str::to_string),
+            place_of_service: Text::from(at(Some(self.pos)).unwrap_or("")),
+            zip: at(self.zip).map(Text::from),
+            mac: at(self.mac).map(Text::from),
+            locality: at(self.locality).map(Text::from),
             participating: flag(self.participating, "participating", true)?,
             qp: flag(self.qp, "qp", false)?,
-            group: at(self.group).map(str::to_string),
+            group: at(self.group).map(Text::from),
         })
     }
 }
@@ -265,12 +269,19 @@ fn read_csv(path: &Path, need_dates: bool, group_by: Option<&str>) -> anyhow::Re
     })
 }
 
+/// Upper-case text, inline.
+fn upper(text: &str) -> Text {
+    let mut text = Text::from(text);
+    text.make_ascii_uppercase();
+    text
+}
+
 /// Splits `80 51` or `50,RT` into upper-case two-character modifiers.
-pub fn parse_modifiers(text: &str) -> Result<Vec<String>, String> {
-    let modifiers: Vec<String> = text
+pub fn parse_modifiers(text: &str) -> Result<Vec<Text>, String> {
+    let modifiers: Vec<Text> = text
         .split(|c: char| c == ',' || c.is_whitespace())
         .filter(|m| !m.is_empty())
-        .map(|m| m.to_ascii_uppercase())
+        .map(upper)
         .collect();
     if modifiers.len() > 4 {
         return Err(format!(

@@ -186,7 +186,7 @@ pub fn line_basis(
     let row = modifier_row(line, sources, variant)?;
     let shown = || {
         if row.is_empty() {
-            line.hcpcs.clone()
+            line.hcpcs.to_string()
         } else {
             format!("{} {row}", line.hcpcs)
         }
