@@ -23,6 +23,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use polars::prelude::*;
 
+use crate::Text;
 use crate::cf_variant::CfVariant;
 use crate::decimal::Decimal;
 use crate::load::Warehouse;
@@ -146,9 +147,9 @@ const INDICATOR_COLUMNS: [&str; 10] = [
 #[derive(Debug, Clone, PartialEq)]
 pub struct Service {
     pub description: Option<String>,
-    pub status: String,
+    pub status: Text,
     pub rvus: [Decimal; 6],
-    pub indicators: [String; 10],
+    pub indicators: [Text; 10],
     pub conv_factor: Decimal,
 }
 
@@ -172,7 +173,8 @@ impl Service {
 pub struct Snapshot {
     pub id: ReleaseId,
     pub cf_variant: String,
-    pub services: HashMap<(String, String), Service>,
+    /// (HCPCS, modifier) -> the service.
+    pub services: HashMap<(Text, Text), Service>,
     /// The compared locality's GPCIs (national: all 1.0).
     pub gpcis: Gpcis,
 }
@@ -318,17 +320,17 @@ pub fn load_snapshot(
     let mut services = HashMap::with_capacity(frame.height());
     for i in 0..frame.height() {
         let key = (
-            hcpcs.get(i).unwrap_or_default().to_string(),
-            modifiers.get(i).unwrap_or_default().to_string(),
+            Text::from(hcpcs.get(i).unwrap_or_default()),
+            Text::from(modifiers.get(i).unwrap_or_default()),
         );
         services.insert(
             key,
             Service {
                 description: descriptions.get(i).map(str::to_string),
-                status: statuses.get(i).unwrap_or_default().to_string(),
+                status: Text::from(statuses.get(i).unwrap_or_default()),
                 rvus: std::array::from_fn(|c| rvus[c][i].unwrap_or_default()),
                 indicators: std::array::from_fn(|c| {
-                    indicators[c].get(i).unwrap_or_default().to_string()
+                    Text::from(indicators[c].get(i).unwrap_or_default())
                 }),
                 conv_factor: cf[i].unwrap_or_default(),
             },
@@ -410,8 +412,8 @@ impl Impact {
 /// One compared row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DiffRow {
-    pub hcpcs: String,
-    pub modifier: String,
+    pub hcpcs: Text,
+    pub modifier: Text,
     pub change: Change,
     pub status_changed: bool,
     pub rvu_changed: bool,
@@ -469,8 +471,7 @@ pub fn compare(
     held: Option<Snapshot>,
     include_unchanged: bool,
 ) -> Diff {
-    let keys: BTreeSet<&(String, String)> =
-        from.services.keys().chain(to.services.keys()).collect();
+    let keys: BTreeSet<&(Text, Text)> = from.services.keys().chain(to.services.keys()).collect();
     let mut rows = Vec::new();
     for key in keys {
         let (o, n) = (from.services.get(key), to.services.get(key));
@@ -702,15 +703,9 @@ mod tests {
     fn service(status: &str, rvus: [&str; 6], cf: &str) -> Service {
         Service {
             description: Some("x".to_string()),
-            status: status.to_string(),
+            status: status.into(),
             rvus: rvus.map(|r| r.parse().unwrap()),
-            indicators: std::array::from_fn(|i| {
-                if i == 9 {
-                    "false".to_string()
-                } else {
-                    "0".to_string()
-                }
-            }),
+            indicators: std::array::from_fn(|i| if i == 9 { "false".into() } else { "0".into() }),
             conv_factor: cf.parse().unwrap(),
         }
     }
@@ -721,7 +716,7 @@ mod tests {
             cf_variant: "standard".to_string(),
             services: services
                 .into_iter()
-                .map(|(code, s)| ((code.to_string(), String::new()), s))
+                .map(|(code, s)| ((code.into(), Text::default()), s))
                 .collect(),
             gpcis,
         }

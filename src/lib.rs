@@ -26,3 +26,8 @@ pub mod report;
 pub mod run_report;
 pub mod transform;
 pub mod zip_locality;
+
+/// Short text (codes, modifiers, indicators, ZIPs, claim ids) held inline up to 24 bytes:
+/// the pricer and the diff keep millions of these, and a heap string each was most of their
+/// time (BENCHMARKS.md).
+pub type Text = compact_str::CompactString;

@@ -165,15 +165,16 @@ fn print_summary(result: &Diff, top: usize, options: &DiffOptions) {
         flagged(|r| r.indicators_changed),
         flagged(|r| r.description_changed)
     );
-    let cf = |services: &std::collections::HashMap<(String, String), crate::diff::Service>| {
-        let mut cfs: Vec<String> = services
-            .values()
-            .map(|s| s.conv_factor.format_places(4))
-            .collect();
-        cfs.sort();
-        cfs.dedup();
-        cfs.join("/")
-    };
+    let cf =
+        |services: &std::collections::HashMap<(crate::Text, crate::Text), crate::diff::Service>| {
+            let mut cfs: Vec<String> = services
+                .values()
+                .map(|s| s.conv_factor.format_places(4))
+                .collect();
+            cfs.sort();
+            cfs.dedup();
+            cfs.join("/")
+        };
     println!(
         "  conversion factor {} -> {}",
         cf(&result.from.services),
@@ -182,7 +183,7 @@ fn print_summary(result: &Diff, top: usize, options: &DiffOptions) {
 
     let label = |r: &DiffRow| {
         if r.modifier.is_empty() {
-            r.hcpcs.clone()
+            r.hcpcs.to_string()
         } else {
             format!("{}-{}", r.hcpcs, r.modifier)
         }

@@ -10,9 +10,7 @@ use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-/// A line's short text: held inline up to 24 bytes, so a million lines do not allocate a
-/// string per field.
-pub type Text = compact_str::CompactString;
+use crate::Text;
 
 /// One claim line.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -119,7 +119,7 @@ fn text(value: impl Into<String>) -> (String, Option<f64>) {
 
 fn code(row: &DiffRow) -> String {
     if row.modifier.is_empty() {
-        row.hcpcs.clone()
+        row.hcpcs.to_string()
     } else {
         format!("{}-{}", row.hcpcs, row.modifier)
     }
@@ -647,7 +647,7 @@ mod tests {
     ) -> DiffRow {
         DiffRow {
             hcpcs: code.into(),
-            modifier: String::new(),
+            modifier: Default::default(),
             change: Change::Changed,
             status_changed: false,
             rvu_changed: true,
