@@ -28,6 +28,13 @@ impl CfVariant {
             CfVariant::Qp => "qp",
         }
     }
+
+    /// The variant a warehouse `cf_variant` value names ([`CfVariant::as_str`] read back).
+    pub fn from_stored(text: &str) -> Option<CfVariant> {
+        [CfVariant::Standard, CfVariant::NonQp, CfVariant::Qp]
+            .into_iter()
+            .find(|v| v.as_str() == text)
+    }
 }
 
 impl CfVariant {

@@ -428,6 +428,35 @@ pub struct DiffRow {
     pub held_fees: Option<(Cents, Cents)>,
 }
 
+impl DiffRow {
+    /// `99213`, or `93000-26` with a modifier: how the row is named on screen and in reports.
+    pub fn code(&self) -> String {
+        if self.modifier.is_empty() {
+            self.hcpcs.to_string()
+        } else {
+            format!("{}-{}", self.hcpcs, self.modifier)
+        }
+    }
+}
+
+/// Rows on both sides whose total non-facility RVUs changed, with (old, new) totals, largest
+/// change first (ties by code): what `mpfs diff` and the report list as top movers.
+pub fn rvu_movers(rows: &[DiffRow]) -> Vec<(&DiffRow, f64, f64)> {
+    let total = |side: &Option<Service>| side.as_ref().map(|s| s.rvus[4].to_f64());
+    let mut movers: Vec<(&DiffRow, f64, f64)> = rows
+        .iter()
+        .filter_map(|r| Some((r, total(&r.old)?, total(&r.new)?)))
+        .filter(|(_, o, n)| o != n)
+        .collect();
+    movers.sort_by(|a, b| {
+        (b.2 - b.1)
+            .abs()
+            .total_cmp(&(a.2 - a.1).abs())
+            .then(a.0.code().cmp(&b.0.code()))
+    });
+    movers
+}
+
 /// The whole comparison.
 #[derive(Debug, Clone)]
 pub struct Diff {

@@ -181,29 +181,8 @@ fn print_summary(result: &Diff, top: usize, options: &DiffOptions) {
         cf(&result.to.services)
     );
 
-    let label = |r: &DiffRow| {
-        if r.modifier.is_empty() {
-            r.hcpcs.to_string()
-        } else {
-            format!("{}-{}", r.hcpcs, r.modifier)
-        }
-    };
-    let total = |r: &DiffRow, new: bool| {
-        let side = if new { &r.new } else { &r.old };
-        side.as_ref().map(|s| s.rvus[4].to_f64())
-    };
-    let mut by_rvu: Vec<(&DiffRow, f64, f64)> = result
-        .rows
-        .iter()
-        .filter_map(|r| Some((r, total(r, false)?, total(r, true)?)))
-        .filter(|(_, o, n)| o != n)
-        .collect();
-    by_rvu.sort_by(|a, b| {
-        (b.2 - b.1)
-            .abs()
-            .total_cmp(&(a.2 - a.1).abs())
-            .then(label(a.0).cmp(&label(b.0)))
-    });
+    let label = DiffRow::code;
+    let by_rvu = crate::diff::rvu_movers(&result.rows);
     println!("top movers, total non-facility RVUs ({}):", RVU_COLUMNS[4]);
     for (r, o, n) in by_rvu.iter().take(top) {
         let pct = if *o != 0.0 {

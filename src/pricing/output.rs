@@ -35,14 +35,15 @@ fn money(cents: Option<Cents>) -> String {
     cents.map_or(String::new(), cents_text)
 }
 
-fn place(p: &Priced) -> (&str, &str) {
+/// The MAC and locality a line was priced in, when it got that far.
+fn place(p: &Priced) -> Option<(&str, &str)> {
     p.place
         .as_deref()
-        .map_or(("", ""), |pl| (pl.mac.as_str(), pl.locality.as_str()))
+        .map(|pl| (pl.mac.as_str(), pl.locality.as_str()))
 }
 
 fn cells(p: &Priced, row: usize) -> [String; 13] {
-    let (mac, locality) = place(p);
+    let (mac, locality) = place(p).unwrap_or_default();
     [
         p.release_id.as_deref().unwrap_or_default().to_string(),
         p.cf_variant
@@ -141,11 +142,9 @@ pub fn frame(input: &ClaimFile, priced: &[Priced]) -> PolarsResult<DataFrame> {
     columns.push(text("release_id", &|p| p.release_id.as_deref()));
     columns.push(text("cf_variant", &|p| p.cf_variant.map(CfVariant::as_str)));
     columns.push(text("setting", &|p| p.setting.map(|s| s.as_str())));
-    columns.push(text("mac", &|p| {
-        p.place.as_deref().map(|pl| pl.mac.as_str())
-    }));
+    columns.push(text("mac", &|p| place(p).map(|(mac, _)| mac)));
     columns.push(text("locality", &|p| {
-        p.place.as_deref().map(|pl| pl.locality.as_str())
+        place(p).map(|(_, locality)| locality)
     }));
     columns.push(money_column(
         "fee_schedule_amount",

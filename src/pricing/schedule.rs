@@ -170,14 +170,13 @@ impl Schedule {
             PlHashMap::with_capacity_and_hasher(rvu.height(), Default::default());
         let mut factors: Vec<(CfVariant, Decimal)> = Vec::new();
         for i in 0..rvu.height() {
-            let variant =
-                <CfVariant as clap::ValueEnum>::from_str(&variant[i], false).map_err(|_| {
-                    anyhow::anyhow!(
-                        "release {id}: rvu row {} has cf_variant '{}', not standard, qp or non_qp",
-                        i + 1,
-                        variant[i]
-                    )
-                })?;
+            let variant = CfVariant::from_stored(&variant[i]).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "release {id}: rvu row {} has cf_variant '{}', not standard, qp or non_qp",
+                    i + 1,
+                    variant[i]
+                )
+            })?;
             let entry = RvuEntry {
                 values: RvuValues {
                     work: work[i],

@@ -117,14 +117,6 @@ fn text(value: impl Into<String>) -> (String, Option<f64>) {
     (value.into(), None)
 }
 
-fn code(row: &DiffRow) -> String {
-    if row.modifier.is_empty() {
-        row.hcpcs.to_string()
-    } else {
-        format!("{}-{}", row.hcpcs, row.modifier)
-    }
-}
-
 /// Total RVUs (non-facility, facility) of a row's side.
 fn totals_of(service: &crate::diff::Service) -> (f64, f64) {
     (service.rvus[4].to_f64(), service.rvus[5].to_f64())
@@ -170,29 +162,18 @@ pub fn rvu_change_histogram(rows: &[DiffRow]) -> Vec<[usize; 2]> {
 
 /// The rows whose total non-facility RVUs moved most, largest first.
 pub fn top_rvu_movers(rows: &[DiffRow], n: usize) -> Vec<(String, f64, f64)> {
-    let mut movers: Vec<(String, f64, f64)> = rows
-        .iter()
-        .filter_map(|r| {
-            let (old, new) = (r.old.as_ref()?, r.new.as_ref()?);
-            Some((code(r), totals_of(old).0, totals_of(new).0))
-        })
-        .filter(|(_, o, n)| o != n)
-        .collect();
-    movers.sort_by(|a, b| {
-        (b.2 - b.1)
-            .abs()
-            .total_cmp(&(a.2 - a.1).abs())
-            .then(a.0.cmp(&b.0))
-    });
-    movers.truncate(n);
-    movers
+    crate::diff::rvu_movers(rows)
+        .into_iter()
+        .take(n)
+        .map(|(r, old, new)| (r.code(), old, new))
+        .collect()
 }
 
 /// The rows whose non-facility payment moved most, largest first: (code, old, new).
 pub fn top_dollar_movers(rows: &[DiffRow], n: usize) -> Vec<(String, Cents, Cents)> {
     let mut movers: Vec<(String, Cents, Cents)> = rows
         .iter()
-        .filter_map(|r| Some((code(r), r.nonfac.old?, r.nonfac.new?)))
+        .filter_map(|r| Some((r.code(), r.nonfac.old?, r.nonfac.new?)))
         .filter(|(_, o, n)| o != n)
         .collect();
     movers.sort_by_key(|(c, o, n)| (std::cmp::Reverse((n - o).abs()), c.clone()));
