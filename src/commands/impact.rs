@@ -137,14 +137,14 @@ pub fn run(args: &ImpactArgs, config: &Config) -> anyhow::Result<Outcome> {
             print_row(group, t);
         }
     }
-    let mut frame = impact_frame(&input.lines, &impacts, &from.to_string(), &to.to_string())?;
+    let frame = impact_frame(&input.lines, &impacts, &from.to_string(), &to.to_string())?;
     if let Some(out) = &args.out {
         crate::output_file::write_file(out, |file| {
             if out
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
             {
-                crate::load::warehouse::parquet_writer(file).finish(&mut frame)?;
+                crate::load::parquet_file::write_frame(file, &frame)?;
                 Ok(())
             } else {
                 write_frame_csv(&frame, file)

@@ -3,6 +3,7 @@
 pub mod conversion_factor;
 pub mod frame;
 pub mod history;
+pub mod parquet_file;
 pub mod payment;
 pub mod reference_tables;
 pub mod releases_table;

@@ -20,19 +20,12 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use polars::polars_utils::compression::ZstdLevel;
 use polars::prelude::*;
 
 use crate::load::releases_table::{RELEASES_FILE, ReleaseRecord, records_from_frame};
 use crate::lock::FolderLock;
 use crate::release::ReleaseId;
 
-/// Rows per Parquet row group: large enough for good compression and statistics, small
-/// enough that readers can skip by statistics within a big release.
-const ROW_GROUP_SIZE: usize = 256 * 1024;
-/// zstd level 1: most of the size gain of higher levels at a fraction of the time (the 1.1
-/// million payment rows of a release write in about half the time of the default level).
-const ZSTD_LEVEL: i32 = 1;
 const STAGING_DIR: &str = ".staging";
 const JOURNAL_FILE: &str = "journal.json";
 /// The one file of each partition.
@@ -454,31 +447,18 @@ fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), WarehouseError> {
         .map_err(io_error(path, "cannot write"))
 }
 
-/// A Parquet writer with the warehouse's settings (zstd level 1, 256K-row groups, min, max
-/// and null counts), for every Parquet file mpfs writes, in the warehouse or not.
-pub fn parquet_writer<W: Write>(out: W) -> ParquetWriter<W> {
-    ParquetWriter::new(out)
-        .with_compression(ParquetCompression::Zstd(Some(
-            ZstdLevel::try_new(ZSTD_LEVEL).expect("valid zstd level"),
-        )))
-        // Min, max and null counts per column chunk: what readers prune by. Distinct counts
-        // cost a pass per column and no reader here uses them.
-        .with_statistics(StatisticsOptions::default())
-        .with_row_group_size(Some(ROW_GROUP_SIZE))
-}
-
 /// Writes a Parquet file (zstd, full statistics) and syncs it to disk.
 fn write_parquet(path: &Path, frame: &mut DataFrame) -> Result<(), WarehouseError> {
     let dir = path.parent().expect("file has a folder");
     fs::create_dir_all(dir).map_err(io_error(dir, "cannot create folder"))?;
     let mut file = File::create(path).map_err(io_error(path, "cannot create file"))?;
-    parquet_writer(&mut file)
-        .finish(frame)
-        .map_err(|source| WarehouseError::Polars {
+    crate::load::parquet_file::write_frame(&mut file, frame).map_err(|source| {
+        WarehouseError::Polars {
             path: path.to_path_buf(),
             action: "cannot write Parquet",
             source,
-        })?;
+        }
+    })?;
     file.flush().map_err(io_error(path, "cannot flush"))?;
     file.sync_all().map_err(io_error(path, "cannot sync"))?;
     Ok(())

@@ -8,8 +8,8 @@ use polars::prelude::*;
 
 use crate::cf_variant::CfVariant;
 use crate::load::frame::money_column;
+use crate::load::parquet_file::write_frame;
 use crate::load::payment::{Cents, cents_text};
-use crate::load::warehouse::parquet_writer;
 use crate::output_file::write_file;
 use crate::pricing::input::ClaimFile;
 use crate::pricing::rules::Priced;
@@ -178,9 +178,9 @@ pub fn write(input: &ClaimFile, priced: &[Priced], out: Option<&Path>) -> anyhow
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("parquet")) =>
         {
-            let mut frame = frame(input, priced)?;
+            let frame = frame(input, priced)?;
             write_file(path, |file| {
-                parquet_writer(file).finish(&mut frame)?;
+                write_frame(file, &frame)?;
                 Ok(())
             })
         }
