@@ -19,7 +19,8 @@
 //! and how much from the conversion factor applied to today's valuation. Nationally the GPCI
 //! effect is zero and omitted.
 
-use std::collections::{BTreeSet, HashMap};
+use std::cmp::Ordering;
+use std::collections::BTreeSet;
 
 use polars::prelude::*;
 
@@ -168,13 +169,59 @@ impl Service {
     }
 }
 
+/// What a service is matched by: (HCPCS, modifier).
+pub type ServiceKey = (Text, Text);
+
+/// A release's services in (HCPCS, modifier) order, one per key: found by binary search,
+/// and walked side by side with another release's by [`compare`] (a merge, where a hash map
+/// needed a sorted key set and a lookup per key on each side).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Services(Vec<(ServiceKey, Service)>);
+
+impl Services {
+    pub fn get(&self, key: &ServiceKey) -> Option<&Service> {
+        self.0
+            .binary_search_by(|(k, _)| k.cmp(key))
+            .ok()
+            .map(|i| &self.0[i].1)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &(ServiceKey, Service)> {
+        self.0.iter()
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Service> {
+        self.0.iter().map(|(_, s)| s)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// In any order; where a key repeats, the last service wins (as a map insert would).
+impl FromIterator<(ServiceKey, Service)> for Services {
+    fn from_iter<I: IntoIterator<Item = (ServiceKey, Service)>>(entries: I) -> Self {
+        let mut entries: Vec<(ServiceKey, Service)> = entries.into_iter().collect();
+        // Stable, and nearly free on the rvu table's own (already sorted) order.
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.reverse();
+        entries.dedup_by(|later, kept| later.0 == kept.0);
+        entries.reverse();
+        Services(entries)
+    }
+}
+
 /// A release loaded for comparison.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub id: ReleaseId,
     pub cf_variant: String,
-    /// (HCPCS, modifier) -> the service.
-    pub services: HashMap<(Text, Text), Service>,
+    pub services: Services,
     /// The compared locality's GPCIs (national: all 1.0).
     pub gpcis: Gpcis,
 }
@@ -183,6 +230,7 @@ fn read_partition(
     warehouse: &Warehouse,
     table: &str,
     id: &ReleaseId,
+    columns: &[&str],
 ) -> Result<DataFrame, DiffError> {
     let path = || {
         warehouse
@@ -191,7 +239,7 @@ fn read_partition(
             .display()
             .to_string()
     };
-    match warehouse.partition(table, id) {
+    match warehouse.partition_columns(table, id, columns) {
         Ok(Some(frame)) => Ok(frame),
         Ok(None) => Err(DiffError::Read {
             path: path(),
@@ -256,7 +304,19 @@ pub fn load_snapshot(
     locality: Option<&Locality>,
 ) -> Result<Snapshot, DiffError> {
     let cf_variant = cf_variant.as_str();
-    let frame = read_partition(warehouse, "rvu", id)?;
+    let columns: Vec<&str> = [
+        "cf_variant",
+        "hcpcs",
+        "modifier",
+        "description",
+        "status_code",
+    ]
+    .into_iter()
+    .chain(RVU_COLUMNS)
+    .chain(INDICATOR_COLUMNS)
+    .chain(["conv_factor"])
+    .collect();
+    let frame = read_partition(warehouse, "rvu", id, &columns)?;
     let path = || {
         warehouse
             .root()
@@ -287,11 +347,15 @@ pub fn load_snapshot(
             available: variants.into_iter().collect::<Vec<_>>().join(", "),
         });
     };
-    let frame = frame
-        .lazy()
-        .filter(col("cf_variant").eq(lit(variant.as_str())))
-        .collect()
-        .map_err(bad)?;
+    let frame = if variants.len() == 1 {
+        frame
+    } else {
+        frame
+            .lazy()
+            .filter(col("cf_variant").eq(lit(variant.as_str())))
+            .collect()
+            .map_err(bad)?
+    };
     let text = |name: &str| -> Result<StringChunked, DiffError> {
         frame
             .column(name)
@@ -302,52 +366,61 @@ pub fn load_snapshot(
     let number = |name: &str| -> Result<Vec<Option<Decimal>>, DiffError> {
         decimals(&frame, name).map_err(bad)
     };
-    let (hcpcs, modifiers, descriptions, statuses) = (
-        text("hcpcs")?,
-        text("modifier")?,
-        text("description")?,
-        text("status_code")?,
-    );
-    let rvus: Vec<Vec<Option<Decimal>>> = RVU_COLUMNS
+    // Filled column by column: one pass over each column's values, no lookup by row.
+    let mut keys: Vec<ServiceKey> = text("hcpcs")?
         .iter()
-        .map(|c| number(c))
-        .collect::<Result<_, _>>()?;
-    let indicators: Vec<StringChunked> = INDICATOR_COLUMNS
+        .zip(text("modifier")?.iter())
+        .map(|(h, m)| {
+            (
+                Text::from(h.unwrap_or_default()),
+                Text::from(m.unwrap_or_default()),
+            )
+        })
+        .collect();
+    let mut rows: Vec<Service> = text("description")?
         .iter()
-        .map(|c| text(c))
-        .collect::<Result<_, _>>()?;
-    let cf = number("conv_factor")?;
-    let mut services = HashMap::with_capacity(frame.height());
-    for i in 0..frame.height() {
-        let key = (
-            Text::from(hcpcs.get(i).unwrap_or_default()),
-            Text::from(modifiers.get(i).unwrap_or_default()),
-        );
-        services.insert(
-            key,
-            Service {
-                description: descriptions.get(i).map(str::to_string),
-                status: Text::from(statuses.get(i).unwrap_or_default()),
-                rvus: std::array::from_fn(|c| rvus[c][i].unwrap_or_default()),
-                indicators: std::array::from_fn(|c| {
-                    Text::from(indicators[c].get(i).unwrap_or_default())
-                }),
-                conv_factor: cf[i].unwrap_or_default(),
-            },
-        );
+        .map(|description| Service {
+            description: description.map(str::to_string),
+            status: Text::default(),
+            rvus: [Decimal::default(); 6],
+            indicators: Default::default(),
+            conv_factor: Decimal::default(),
+        })
+        .collect();
+    for (row, status) in rows.iter_mut().zip(text("status_code")?.iter()) {
+        row.status = Text::from(status.unwrap_or_default());
     }
+    for (c, name) in RVU_COLUMNS.iter().enumerate() {
+        for (row, value) in rows.iter_mut().zip(number(name)?) {
+            row.rvus[c] = value.unwrap_or_default();
+        }
+    }
+    for (c, name) in INDICATOR_COLUMNS.iter().enumerate() {
+        for (row, value) in rows.iter_mut().zip(text(name)?.iter()) {
+            row.indicators[c] = Text::from(value.unwrap_or_default());
+        }
+    }
+    for (row, cf) in rows.iter_mut().zip(number("conv_factor")?) {
+        row.conv_factor = cf.unwrap_or_default();
+    }
+    let services: Services = keys.drain(..).zip(rows).collect();
     let gpcis = match locality {
         None => Gpcis::NATIONAL,
         Some(place) => {
-            let gpci = read_partition(warehouse, "gpci", id)?
-                .lazy()
-                .filter(
-                    col("mac")
-                        .eq(lit(place.mac.as_str()))
-                        .and(col("locality").eq(lit(place.locality.as_str()))),
-                )
-                .collect()
-                .map_err(bad)?;
+            let gpci = read_partition(
+                warehouse,
+                "gpci",
+                id,
+                &["mac", "locality", "work_gpci", "pe_gpci", "mp_gpci"],
+            )?
+            .lazy()
+            .filter(
+                col("mac")
+                    .eq(lit(place.mac.as_str()))
+                    .and(col("locality").eq(lit(place.locality.as_str()))),
+            )
+            .collect()
+            .map_err(bad)?;
             if gpci.height() != 1 {
                 return Err(DiffError::NoLocality {
                     id: id.clone(),
@@ -500,10 +573,22 @@ pub fn compare(
     held: Option<Snapshot>,
     include_unchanged: bool,
 ) -> Diff {
-    let keys: BTreeSet<&(Text, Text)> = from.services.keys().chain(to.services.keys()).collect();
+    let (old, new) = (&from.services.0, &to.services.0);
+    let (mut i, mut j) = (0, 0);
     let mut rows = Vec::new();
-    for key in keys {
-        let (o, n) = (from.services.get(key), to.services.get(key));
+    while i < old.len() || j < new.len() {
+        let order = match (old.get(i), new.get(j)) {
+            (Some(o), Some(n)) => o.0.cmp(&n.0),
+            (Some(_), None) => Ordering::Less,
+            _ => Ordering::Greater,
+        };
+        let (key, o, n) = match order {
+            Ordering::Less => (&old[i].0, Some(&old[i].1), None),
+            Ordering::Greater => (&new[j].0, None, Some(&new[j].1)),
+            Ordering::Equal => (&old[i].0, Some(&old[i].1), Some(&new[j].1)),
+        };
+        i += usize::from(order != Ordering::Greater);
+        j += usize::from(order != Ordering::Less);
         let (status_changed, rvu_changed, indicators_changed, description_changed) = match (o, n) {
             (Some(o), Some(n)) => (
                 o.status != n.status,

@@ -165,16 +165,15 @@ fn print_summary(result: &Diff, top: usize, options: &DiffOptions) {
         flagged(|r| r.indicators_changed),
         flagged(|r| r.description_changed)
     );
-    let cf =
-        |services: &std::collections::HashMap<(crate::Text, crate::Text), crate::diff::Service>| {
-            let mut cfs: Vec<String> = services
-                .values()
-                .map(|s| s.conv_factor.format_places(4))
-                .collect();
-            cfs.sort();
-            cfs.dedup();
-            cfs.join("/")
-        };
+    let cf = |services: &crate::diff::Services| {
+        let mut cfs: Vec<String> = services
+            .values()
+            .map(|s| s.conv_factor.format_places(4))
+            .collect();
+        cfs.sort();
+        cfs.dedup();
+        cfs.join("/")
+    };
     println!(
         "  conversion factor {} -> {}",
         cf(&result.from.services),

@@ -319,7 +319,7 @@ impl Warehouse {
     /// Reads a whole-table file (such as `releases/releases.parquet`), or `None` when it
     /// does not exist yet.
     pub fn table_file(&self, relative: &Path) -> Result<Option<DataFrame>, WarehouseError> {
-        read_parquet_file(&self.root.join(relative))
+        read_parquet_file(&self.root.join(relative), None)
     }
 
     /// The `releases` table: every built release, oldest first (empty before the first
@@ -357,7 +357,18 @@ impl Warehouse {
         table: &str,
         release: &ReleaseId,
     ) -> Result<Option<DataFrame>, WarehouseError> {
-        read_parquet_file(&self.partition_file(table, release))
+        read_parquet_file(&self.partition_file(table, release), None)
+    }
+
+    /// Some columns of one release's partition of a table (reading only those), or `None`
+    /// when the release has none. A column the file lacks is an error that names it.
+    pub fn partition_columns(
+        &self,
+        table: &str,
+        release: &ReleaseId,
+        columns: &[&str],
+    ) -> Result<Option<DataFrame>, WarehouseError> {
+        read_parquet_file(&self.partition_file(table, release), Some(columns))
     }
 
     /// A lazy scan of a table across every release, with the hive keys `year` and `release`
@@ -383,14 +394,18 @@ impl Warehouse {
     }
 }
 
-/// Reads a Parquet file whole, or `None` when it does not exist.
-fn read_parquet_file(path: &Path) -> Result<Option<DataFrame>, WarehouseError> {
+/// Reads a Parquet file (whole, or only `columns`), or `None` when it does not exist.
+fn read_parquet_file(
+    path: &Path,
+    columns: Option<&[&str]>,
+) -> Result<Option<DataFrame>, WarehouseError> {
     let file = match File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io_error(path, "cannot open")(e)),
     };
     ParquetReader::new(file)
+        .with_columns(columns.map(|names| names.iter().map(|n| n.to_string()).collect()))
         .finish()
         .and_then(as_plain_text)
         .map(Some)
