@@ -24,6 +24,7 @@ use polars::prelude::*;
 use crate::cf_variant::CfVariant;
 use crate::decimal::Decimal;
 use crate::load::frame::{FrameBuilder, Places};
+use crate::load::parquet_file::{ROW_GROUP_SIZE, RowGroups};
 use crate::release::ReleaseId;
 use crate::transform::gpci::GpciRow;
 use crate::transform::oppscap::OppsCapRow;
@@ -132,69 +133,27 @@ struct Amounts {
     fac_limiting: Vec<i128>,
 }
 
-/// The rows of one run of services, each a mutable slice of a column of [`Amounts`].
-struct AmountsSlice<'a> {
-    nonfac_fee: &'a mut [i128],
-    fac_fee: &'a mut [i128],
-    nonfac_capped: &'a mut [bool],
-    fac_capped: &'a mut [bool],
-    nonfac_limiting: &'a mut [i128],
-    fac_limiting: &'a mut [i128],
-}
-
 impl Amounts {
-    fn zeroed(rows: usize) -> Amounts {
+    fn with_capacity(rows: usize) -> Amounts {
         Amounts {
-            nonfac_fee: vec![0; rows],
-            fac_fee: vec![0; rows],
-            nonfac_capped: vec![false; rows],
-            fac_capped: vec![false; rows],
-            nonfac_limiting: vec![0; rows],
-            fac_limiting: vec![0; rows],
+            nonfac_fee: Vec::with_capacity(rows),
+            fac_fee: Vec::with_capacity(rows),
+            nonfac_capped: Vec::with_capacity(rows),
+            fac_capped: Vec::with_capacity(rows),
+            nonfac_limiting: Vec::with_capacity(rows),
+            fac_limiting: Vec::with_capacity(rows),
         }
     }
-
-    /// Splits the rows into consecutive parts of at most `rows` rows.
-    fn parts(&mut self, rows: usize) -> Vec<AmountsSlice<'_>> {
-        let Amounts {
-            nonfac_fee,
-            fac_fee,
-            nonfac_capped,
-            fac_capped,
-            nonfac_limiting,
-            fac_limiting,
-        } = self;
-        let mut columns = (
-            nonfac_fee.chunks_mut(rows),
-            fac_fee.chunks_mut(rows),
-            nonfac_capped.chunks_mut(rows),
-            fac_capped.chunks_mut(rows),
-            nonfac_limiting.chunks_mut(rows),
-            fac_limiting.chunks_mut(rows),
-        );
-        std::iter::from_fn(|| {
-            Some(AmountsSlice {
-                nonfac_fee: columns.0.next()?,
-                fac_fee: columns.1.next()?,
-                nonfac_capped: columns.2.next()?,
-                fac_capped: columns.3.next()?,
-                nonfac_limiting: columns.4.next()?,
-                fac_limiting: columns.5.next()?,
-            })
-        })
-        .collect()
-    }
 }
 
-/// Prices `services` at every locality into `out` (rows service-major), OPPS caps applied.
+/// Prices `services` at every locality (rows service-major), OPPS caps applied.
 fn price(
     services: &[(CfVariant, &RvuRow)],
     localities: &[(&str, &str, Gpcis)],
     caps_of: &HashMap<(&str, &str), Vec<(usize, &OppsCapRow)>>,
-    out: AmountsSlice<'_>,
-) {
+) -> Amounts {
+    let mut out = Amounts::with_capacity(services.len() * localities.len());
     let mut cap_at: Vec<Option<&OppsCapRow>> = vec![None; localities.len()];
-    let mut row = 0;
     for (_, rvu) in services {
         cap_at.iter_mut().for_each(|c| *c = None);
         if let Some(list) = caps_of.get(&(rvu.hcpcs.as_str(), rvu.modifier.as_str())) {
@@ -217,163 +176,265 @@ fn price(
                 *gpcis,
                 rvu.conv_factor,
             );
+            let (mut nonfac_capped, mut fac_capped) = (false, false);
             if let Some(cap) = cap {
                 let (nonfac_cap, fac_cap) = (cap.nonfac_cap.raw() / 100, cap.fac_cap.raw() / 100);
                 if nonfac_cap < nonfac {
                     nonfac = nonfac_cap;
-                    out.nonfac_capped[row] = true;
+                    nonfac_capped = true;
                 }
                 if fac_cap < fac {
                     fac = fac_cap;
-                    out.fac_capped[row] = true;
+                    fac_capped = true;
                 }
             }
-            out.nonfac_fee[row] = i128::from(nonfac);
-            out.fac_fee[row] = i128::from(fac);
-            out.nonfac_limiting[row] = i128::from(limiting_charge_cents(nonfac));
-            out.fac_limiting[row] = i128::from(limiting_charge_cents(fac));
-            row += 1;
+            out.nonfac_fee.push(i128::from(nonfac));
+            out.fac_fee.push(i128::from(fac));
+            out.nonfac_capped.push(nonfac_capped);
+            out.fac_capped.push(fac_capped);
+            out.nonfac_limiting
+                .push(i128::from(limiting_charge_cents(nonfac)));
+            out.fac_limiting
+                .push(i128::from(limiting_charge_cents(fac)));
         }
     }
+    out
 }
 
-/// Payment rows for every payable row of every variant, at every locality of `gpci` plus the
-/// national row, sorted by variant, HCPCS, modifier, MAC and locality.
+/// The payment table of one release: a row for every payable row of every variant at every
+/// locality of the GPCI file plus the national row, sorted by variant, HCPCS, modifier, MAC
+/// and locality.
 ///
-/// The table is a cross product of services and localities (1.1 million rows for 2025D),
-/// so it is built as one: amounts are computed in one pass into plain vectors, and the text
-/// columns are gathered by index from a column per service and a column per locality
-/// (codes this short are stored inline in polars' string views, so gathering copies no
-/// string data). OPPS caps are looked up once per service, not once per row.
-pub fn payment_frame(
-    release: &ReleaseId,
-    effective_from: NaiveDate,
-    files: &[PprrvuFile],
-    gpci: &[GpciRow],
-    caps: &[OppsCapRow],
-) -> PolarsResult<DataFrame> {
-    let mut localities: Vec<(&str, &str, Gpcis)> =
-        vec![(NATIONAL_MAC, NATIONAL_LOCALITY, Gpcis::NATIONAL)];
-    localities.extend(gpci.iter().map(|g| {
-        (
-            g.mac.as_str(),
-            g.locality.as_str(),
-            Gpcis {
-                work: g.work_gpci,
-                pe: g.pe_gpci,
-                mp: g.mp_gpci,
-            },
-        )
-    }));
-    localities.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-    let locality_index: HashMap<(&str, &str), usize> = localities
-        .iter()
-        .enumerate()
-        .map(|(i, (mac, locality, _))| ((*mac, *locality), i))
-        .collect();
-    // Caps per service, as (locality index, cap); OPPSCAP localities outside the GPCI
-    // (a two-carrier twin) price nothing here.
-    let mut caps_of: HashMap<(&str, &str), Vec<(usize, &OppsCapRow)>> = HashMap::new();
-    for cap in caps {
-        if let Some(index) = locality_index.get(&(cap.mac.as_str(), cap.locality.as_str())) {
-            caps_of
-                .entry((cap.hcpcs.as_str(), cap.modifier.as_str()))
-                .or_default()
-                .push((*index, cap));
-        }
-    }
-
-    let mut services: Vec<(CfVariant, &RvuRow)> = files
-        .iter()
-        .flat_map(|f| {
-            f.rows
-                .iter()
-                .filter(|r| is_payable(r))
-                .map(move |r| (f.variant, r))
-        })
-        .collect();
-    services
-        .sort_by(|(va, a), (vb, b)| (va, &a.hcpcs, &a.modifier).cmp(&(vb, &b.hcpcs, &b.modifier)));
-
-    // Priced on both cores, each thread filling its own consecutive rows of the columns, so
-    // the table is the same whatever the number of threads.
-    let height = services.len() * localities.len();
-    let mut amounts = Amounts::zeroed(height);
-    let workers = crate::parallel::workers(2);
-    let services_per_part = services.len().div_ceil(workers).max(1);
-    std::thread::scope(|scope| {
-        for (part, out) in services
-            .chunks(services_per_part)
-            .zip(amounts.parts(services_per_part * localities.len()))
-        {
-            let (localities, caps_of) = (&localities, &caps_of);
-            scope.spawn(move || price(part, localities, caps_of, out));
-        }
-    });
-    let nloc = localities.len();
-    let service_of_row: Vec<IdxSize> = (0..height).map(|r| (r / nloc) as IdxSize).collect();
-    let locality_of_row: Vec<IdxSize> = (0..height).map(|r| (r % nloc) as IdxSize).collect();
-    let Amounts {
-        nonfac_fee,
-        fac_fee,
-        nonfac_capped,
-        fac_capped,
-        nonfac_limiting,
-        fac_limiting,
-    } = amounts;
-
-    let per_service = FrameBuilder::new(&services)
-        .release(release, effective_from)
-        .text("cf_variant", |(v, _)| v.as_str())
-        .text("hcpcs", |(_, r)| &r.hcpcs)
-        .text("modifier", |(_, r)| &r.modifier)
-        .flag("nonfac_na", |(_, r)| r.pe_nonfac_na)
-        .flag("fac_na", |(_, r)| r.pe_fac_na)
-        .finish()?;
-    let per_locality = FrameBuilder::new(&localities)
-        .text("mac", |(mac, _, _)| mac)
-        .text("locality", |(_, locality, _)| locality)
-        .finish()?;
-    let service_rows = IdxCa::from_vec("service".into(), service_of_row);
-    let locality_rows = IdxCa::from_vec("locality".into(), locality_of_row);
-    let gather = |frame: &DataFrame, name: &str, rows: &IdxCa| -> PolarsResult<Column> {
-        let column = frame.column(name)?.as_materialized_series();
-        let column = if column.dtype() == &DataType::String {
-            dictionary_encoded(column)?
-        } else {
-            column.clone()
-        };
-        Ok(column.take(rows)?.into_column())
-    };
-    let mut columns = Vec::with_capacity(15);
-    for name in [
-        "release_id",
-        "effective_from",
-        "cf_variant",
-        "hcpcs",
-        "modifier",
-    ] {
-        columns.push(gather(&per_service, name, &service_rows)?);
-    }
-    columns.push(gather(&per_locality, "mac", &locality_rows)?);
-    columns.push(gather(&per_locality, "locality", &locality_rows)?);
-    columns.push(cents_column("nonfac_fee", nonfac_fee)?);
-    columns.push(cents_column("fac_fee", fac_fee)?);
-    columns.push(gather(&per_service, "nonfac_na", &service_rows)?);
-    columns.push(gather(&per_service, "fac_na", &service_rows)?);
-    columns.push(Column::new("nonfac_opps_capped".into(), nonfac_capped));
-    columns.push(Column::new("fac_opps_capped".into(), fac_capped));
-    columns.push(cents_column("nonfac_limiting_charge", nonfac_limiting)?);
-    columns.push(cents_column("fac_limiting_charge", fac_limiting)?);
-    DataFrame::new(height, columns)
+/// The table is a cross product of services and localities (1.1 million rows for 2025D), so
+/// it is never held whole: each row group ([`RowGroups`]) is computed when the Parquet writer
+/// asks for it, a run of whole services at every locality. Amounts are computed into plain
+/// vectors, and the text columns are gathered by index from a column per service and a
+/// column per locality, as categoricals. OPPS caps are looked up once per service, not once
+/// per row.
+pub struct PaymentTable<'a> {
+    services: Vec<(CfVariant, &'a RvuRow)>,
+    localities: Vec<(&'a str, &'a str, Gpcis)>,
+    /// Caps per service, as (locality index, cap).
+    caps_of: HashMap<(&'a str, &'a str), Vec<(usize, &'a OppsCapRow)>>,
+    /// release_id, effective_from, cf_variant, hcpcs, modifier, nonfac_na, fac_na by service.
+    per_service: DataFrame,
+    /// mac, locality by locality.
+    per_locality: DataFrame,
 }
 
-/// A text column as a categorical (polars' global categories, so every partition's file has
-/// the same type and a scan across releases reads as one column): the Parquet writer then
-/// writes each column's keys and dictionary as they are instead of hashing a million
-/// repeated codes. Readers see text: DuckDB and Spark a VARCHAR, Polars a categorical.
-fn dictionary_encoded(column: &Series) -> PolarsResult<Series> {
-    column.cast(&DataType::from_categories(Categories::global()))
+impl<'a> PaymentTable<'a> {
+    pub fn new(
+        release: &ReleaseId,
+        effective_from: NaiveDate,
+        files: &'a [PprrvuFile],
+        gpci: &'a [GpciRow],
+        caps: &'a [OppsCapRow],
+    ) -> PolarsResult<PaymentTable<'a>> {
+        let mut localities: Vec<(&str, &str, Gpcis)> =
+            vec![(NATIONAL_MAC, NATIONAL_LOCALITY, Gpcis::NATIONAL)];
+        localities.extend(gpci.iter().map(|g| {
+            (
+                g.mac.as_str(),
+                g.locality.as_str(),
+                Gpcis {
+                    work: g.work_gpci,
+                    pe: g.pe_gpci,
+                    mp: g.mp_gpci,
+                },
+            )
+        }));
+        localities.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        let locality_index: HashMap<(&str, &str), usize> = localities
+            .iter()
+            .enumerate()
+            .map(|(i, (mac, locality, _))| ((*mac, *locality), i))
+            .collect();
+        // OPPSCAP localities outside the GPCI (a two-carrier twin) price nothing here.
+        let mut caps_of: HashMap<(&str, &str), Vec<(usize, &OppsCapRow)>> = HashMap::new();
+        for cap in caps {
+            if let Some(index) = locality_index.get(&(cap.mac.as_str(), cap.locality.as_str())) {
+                caps_of
+                    .entry((cap.hcpcs.as_str(), cap.modifier.as_str()))
+                    .or_default()
+                    .push((*index, cap));
+            }
+        }
+        let mut services: Vec<(CfVariant, &RvuRow)> = files
+            .iter()
+            .flat_map(|f| {
+                f.rows
+                    .iter()
+                    .filter(|r| is_payable(r))
+                    .map(move |r| (f.variant, r))
+            })
+            .collect();
+        services.sort_by(|(va, a), (vb, b)| {
+            (va, &a.hcpcs, &a.modifier).cmp(&(vb, &b.hcpcs, &b.modifier))
+        });
+        let per_service = dictionary_encoded(
+            FrameBuilder::new(&services)
+                .release(release, effective_from)
+                .text("cf_variant", |(v, _)| v.as_str())
+                .text("hcpcs", |(_, r)| &r.hcpcs)
+                .text("modifier", |(_, r)| &r.modifier)
+                .flag("nonfac_na", |(_, r)| r.pe_nonfac_na)
+                .flag("fac_na", |(_, r)| r.pe_fac_na)
+                .finish()?,
+        )?;
+        let per_locality = dictionary_encoded(
+            FrameBuilder::new(&localities)
+                .text("mac", |(mac, _, _)| mac)
+                .text("locality", |(_, locality, _)| locality)
+                .finish()?,
+        )?;
+        Ok(PaymentTable {
+            services,
+            localities,
+            caps_of,
+            per_service,
+            per_locality,
+        })
+    }
+
+    /// Services per row group: whole services, about [`ROW_GROUP_SIZE`] rows.
+    fn services_per_group(&self) -> usize {
+        (ROW_GROUP_SIZE / self.localities.len()).max(1)
+    }
+
+    /// The rows of `services` (a range of the sorted services) at every locality.
+    pub fn rows(&self, services: std::ops::Range<usize>) -> PolarsResult<DataFrame> {
+        let part = &self.services[services.clone()];
+        let nloc = self.localities.len();
+        let height = part.len() * nloc;
+        let Amounts {
+            nonfac_fee,
+            fac_fee,
+            nonfac_capped,
+            fac_capped,
+            nonfac_limiting,
+            fac_limiting,
+        } = price(part, &self.localities, &self.caps_of);
+        // Each service's value once per locality, and the localities' values once per service.
+        let by_service = |name: &str| -> PolarsResult<Column> {
+            let column = self.per_service.column(name)?.as_materialized_series();
+            Ok(repeated(&column.slice(services.start as i64, part.len()), nloc, 1)?.into_column())
+        };
+        let by_locality = |name: &str| -> PolarsResult<Column> {
+            let column = self.per_locality.column(name)?.as_materialized_series();
+            Ok(repeated(column, 1, part.len())?.into_column())
+        };
+        let columns = vec![
+            by_service("release_id")?,
+            by_service("effective_from")?,
+            by_service("cf_variant")?,
+            by_service("hcpcs")?,
+            by_service("modifier")?,
+            by_locality("mac")?,
+            by_locality("locality")?,
+            cents_column("nonfac_fee", nonfac_fee)?,
+            cents_column("fac_fee", fac_fee)?,
+            by_service("nonfac_na")?,
+            by_service("fac_na")?,
+            Column::new("nonfac_opps_capped".into(), nonfac_capped),
+            Column::new("fac_opps_capped".into(), fac_capped),
+            cents_column("nonfac_limiting_charge", nonfac_limiting)?,
+            cents_column("fac_limiting_charge", fac_limiting)?,
+        ];
+        DataFrame::new(height, columns)
+    }
+
+    /// The whole table as one frame (tests, and readers that want it all at once).
+    pub fn frame(&self) -> PolarsResult<DataFrame> {
+        self.rows(0..self.services.len())
+    }
+}
+
+impl RowGroups for PaymentTable<'_> {
+    fn schema(&self) -> PolarsResult<Schema> {
+        Ok(self.rows(0..0)?.schema().as_ref().clone())
+    }
+
+    fn height(&self) -> usize {
+        self.services.len() * self.localities.len()
+    }
+
+    fn row_group_count(&self) -> usize {
+        self.services.len().div_ceil(self.services_per_group())
+    }
+
+    fn row_group(&self, index: usize) -> PolarsResult<DataFrame> {
+        let per_group = self.services_per_group();
+        let start = index * per_group;
+        self.rows(start..(start + per_group).min(self.services.len()))
+    }
+}
+
+/// The frame's text columns as categoricals (polars' global categories, so every
+/// partition's file has the same type and a scan across releases reads as one column): the
+/// Parquet writer then writes each column's keys and dictionary as they are instead of
+/// hashing a million repeated codes. Readers see text: DuckDB and Spark a VARCHAR, Polars a
+/// categorical.
+fn dictionary_encoded(frame: DataFrame) -> PolarsResult<DataFrame> {
+    let categorical = DataType::from_categories(Categories::global());
+    let columns = frame
+        .columns()
+        .iter()
+        .map(|c| match c.dtype() {
+            DataType::String => c.cast(&categorical),
+            _ => Ok(c.clone()),
+        })
+        .collect::<PolarsResult<Vec<_>>>()?;
+    DataFrame::new(frame.height(), columns)
+}
+
+/// `column` with each value repeated `each` times in a row, the whole `cycles` times over:
+/// (a, b) with each 2 and cycles 2 is (a, a, b, b, a, a, b, b). Categorical, date and flag
+/// columns without nulls (the payment table's) are repeated as plain vectors of their
+/// physical values; anything else is gathered by index.
+fn repeated(column: &Series, each: usize, cycles: usize) -> PolarsResult<Series> {
+    fn pattern<T: Copy>(values: &[T], each: usize, cycles: usize) -> Vec<T> {
+        let mut out = Vec::with_capacity(values.len() * each * cycles);
+        for _ in 0..cycles {
+            for value in values {
+                out.extend(std::iter::repeat_n(*value, each));
+            }
+        }
+        out
+    }
+    let column = column.rechunk();
+    if column.null_count() == 0 {
+        match column.dtype() {
+            DataType::Categorical(..) => {
+                let ids = column.cat32()?.physical();
+                let ids = pattern(ids.cont_slice()?, each, cycles);
+                // SAFETY: every id comes from a column of this very categorical type.
+                let repeated = unsafe {
+                    Categorical32Chunked::from_cats_and_dtype_unchecked(
+                        UInt32Chunked::from_vec(column.name().clone(), ids),
+                        column.dtype().clone(),
+                    )
+                };
+                return Ok(repeated.into_series());
+            }
+            DataType::Date => {
+                let days = pattern(column.date()?.physical().cont_slice()?, each, cycles);
+                return Ok(Int32Chunked::from_vec(column.name().clone(), days)
+                    .into_date()
+                    .into_series());
+            }
+            DataType::Boolean => {
+                let flags: Vec<bool> = column.bool()?.iter().map(|f| f == Some(true)).collect();
+                let flags = pattern(&flags, each, cycles);
+                return Ok(BooleanChunked::from_slice(column.name().clone(), &flags).into_series());
+            }
+            _ => {}
+        }
+    }
+    let len = column.len();
+    let rows: Vec<IdxSize> = (0..cycles)
+        .flat_map(|_| (0..len).flat_map(|i| std::iter::repeat_n(i as IdxSize, each)))
+        .collect();
+    column.take(&IdxCa::from_vec("row".into(), rows))
 }
 
 /// A money column without nulls from cents, moved into the frame without a copy.

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
+use crate::load::parquet_file::RowGroups;
 use crate::load::releases_table::{RELEASES_FILE, ReleaseRecord, records_from_frame};
 use crate::lock::FolderLock;
 use crate::release::ReleaseId;
@@ -45,10 +46,23 @@ fn fault_point(stage: &str, table: &str) -> bool {
     crate::fault::injected(&format!("publish:{stage}:{table}"))
 }
 
-/// What a publish places: a table as Parquet, or a small file as it is (JSON state).
-pub enum Content {
+/// What a publish places: a table as Parquet (a frame, or row groups computed as they are
+/// written), or a small file as it is (JSON state).
+pub enum Content<'a> {
     Frame(DataFrame),
+    Generated(Box<dyn RowGroups + 'a>),
     Bytes(Vec<u8>),
+}
+
+impl Content<'_> {
+    /// Rows of a table; `None` for bytes.
+    pub fn height(&self) -> Option<usize> {
+        match self {
+            Content::Frame(frame) => Some(frame.height()),
+            Content::Generated(table) => Some(table.height()),
+            Content::Bytes(_) => None,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -199,7 +213,7 @@ impl<'lock> WarehouseWriter<'lock> {
     pub fn publish(
         &self,
         label: &str,
-        files: &mut [(PathBuf, Content)],
+        files: &mut [(PathBuf, Content<'_>)],
         removals: Vec<PathBuf>,
     ) -> Result<(), WarehouseError> {
         // One folder per call: releases and diffs are published from several threads.
@@ -218,7 +232,8 @@ impl<'lock> WarehouseWriter<'lock> {
                 let started = std::time::Instant::now();
                 let path = self.root.join(&staged_relative);
                 match content {
-                    Content::Frame(frame) => write_parquet(&path, frame)?,
+                    Content::Frame(frame) => write_parquet(&path, &*frame)?,
+                    Content::Generated(table) => write_parquet(&path, table.as_ref())?,
                     Content::Bytes(bytes) => write_bytes(&path, bytes)?,
                 }
                 tracing::debug!(
@@ -262,7 +277,7 @@ impl<'lock> WarehouseWriter<'lock> {
     pub fn publish_release(
         &self,
         release: &ReleaseId,
-        tables: Vec<(&'static str, DataFrame)>,
+        tables: Vec<(&'static str, Content<'_>)>,
         all_tables: &[&str],
     ) -> Result<(), WarehouseError> {
         let removals = all_tables
@@ -272,10 +287,10 @@ impl<'lock> WarehouseWriter<'lock> {
             .collect();
         let mut files: Vec<(PathBuf, Content)> = tables
             .into_iter()
-            .map(|(table, frame)| {
+            .map(|(table, content)| {
                 (
                     Warehouse::partition_path(table, release).join(PARTITION_FILE),
-                    Content::Frame(frame),
+                    content,
                 )
             })
             .collect();
@@ -463,11 +478,11 @@ fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), WarehouseError> {
 }
 
 /// Writes a Parquet file (zstd, full statistics) and syncs it to disk.
-fn write_parquet(path: &Path, frame: &mut DataFrame) -> Result<(), WarehouseError> {
+fn write_parquet(path: &Path, table: &dyn RowGroups) -> Result<(), WarehouseError> {
     let dir = path.parent().expect("file has a folder");
     fs::create_dir_all(dir).map_err(io_error(dir, "cannot create folder"))?;
     let mut file = File::create(path).map_err(io_error(path, "cannot create file"))?;
-    crate::load::parquet_file::write_frame(&mut file, frame).map_err(|source| {
+    crate::load::parquet_file::write_table(&mut file, table).map_err(|source| {
         WarehouseError::Polars {
             path: path.to_path_buf(),
             action: "cannot write Parquet",

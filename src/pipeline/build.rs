@@ -6,13 +6,14 @@ use anyhow::Context;
 
 use crate::catalog::Catalog;
 use crate::ingest::mirror::MirroredRelease;
-use crate::load::payment::payment_frame;
+use crate::load::parquet_file::RowGroups;
+use crate::load::payment::PaymentTable;
 use crate::load::reference_tables::{
     anes_cf_frame, gpci_frame, locality_county_frame, opps_cap_frame, quarantine_frame,
 };
 use crate::load::releases_table::ReleaseRecord;
 use crate::load::rvu_table::rvu_frame;
-use crate::load::{RELEASE_TABLES, SCHEMA_VERSION, WarehouseWriter};
+use crate::load::{Content, RELEASE_TABLES, SCHEMA_VERSION, WarehouseWriter};
 use crate::transform::archive::ReleaseArchive;
 use crate::transform::{TransformOptions, transform_release};
 
@@ -69,31 +70,37 @@ pub fn build_release(
     )
     .with_context(|| context("rvu"))?;
     let rvu_rows = rvu.height() as u64;
-    let mut tables = vec![("rvu", rvu)];
+    let mut tables = vec![("rvu", Content::Frame(rvu))];
     if let Some(gpci) = &transformed.gpci {
         tables.push((
             "gpci",
-            gpci_frame(id, effective_from, gpci).with_context(|| context("gpci"))?,
+            Content::Frame(gpci_frame(id, effective_from, gpci).with_context(|| context("gpci"))?),
         ));
     }
     if let Some(locco) = &transformed.locco {
         tables.push((
             "locality_county",
-            locality_county_frame(id, effective_from, locco)
-                .with_context(|| context("locality_county"))?,
+            Content::Frame(
+                locality_county_frame(id, effective_from, locco)
+                    .with_context(|| context("locality_county"))?,
+            ),
         ));
     }
     if !transformed.anes.is_empty() {
         tables.push((
             "anes_cf",
-            anes_cf_frame(id, effective_from, &transformed.anes)
-                .with_context(|| context("anes_cf"))?,
+            Content::Frame(
+                anes_cf_frame(id, effective_from, &transformed.anes)
+                    .with_context(|| context("anes_cf"))?,
+            ),
         ));
     }
     if let Some(oppscap) = &transformed.oppscap {
         tables.push((
             "opps_cap",
-            opps_cap_frame(id, effective_from, oppscap).with_context(|| context("opps_cap"))?,
+            Content::Frame(
+                opps_cap_frame(id, effective_from, oppscap).with_context(|| context("opps_cap"))?,
+            ),
         ));
     }
     let mut payment_rows: u64 = 0;
@@ -103,12 +110,12 @@ pub fn build_release(
                 .oppscap
                 .as_ref()
                 .map_or(&[][..], |o| &o.rows[..]);
-            let started = std::time::Instant::now();
-            let payment = payment_frame(id, effective_from, &transformed.pprrvu, &gpci.rows, caps)
-                .with_context(|| context("payment"))?;
-            tracing::debug!(release = %id, rows = payment.height(), ms = started.elapsed().as_millis() as u64, "computed payments");
+            // Computed row group by row group as the file is written.
+            let payment =
+                PaymentTable::new(id, effective_from, &transformed.pprrvu, &gpci.rows, caps)
+                    .with_context(|| context("payment"))?;
             payment_rows = payment.height() as u64;
-            tables.push(("payment", payment));
+            tables.push(("payment", Content::Generated(Box::new(payment))));
         }
         None => {
             let why = if transformed
@@ -126,12 +133,14 @@ pub fn build_release(
     let quarantine_rows = transformed.quarantine.len() as u64;
     tables.push((
         "quarantine",
-        quarantine_frame(id, effective_from, &transformed.quarantine)
-            .with_context(|| context("quarantine"))?,
+        Content::Frame(
+            quarantine_frame(id, effective_from, &transformed.quarantine)
+                .with_context(|| context("quarantine"))?,
+        ),
     ));
     let table_rows = tables
         .iter()
-        .map(|(table, frame)| (*table, frame.height() as u64))
+        .filter_map(|(table, content)| Some((*table, content.height()? as u64)))
         .collect();
     let table_count = tables.len();
     warehouse.publish_release(id, tables, &RELEASE_TABLES)?;

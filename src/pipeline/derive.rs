@@ -297,7 +297,7 @@ pub fn derive(
     Ok(derivation)
 }
 
-fn state_content(state: &DerivedState) -> Content {
+fn state_content(state: &DerivedState) -> Content<'static> {
     let mut bytes = serde_json::to_vec_pretty(state).expect("the derived state serialises");
     bytes.push(b'\n');
     Content::Bytes(bytes)
