@@ -219,7 +219,7 @@ fn parse_grid(file: &str, grid: &Grid) -> Result<AnesFile, ParseError> {
         matches!(recognise(r.cell(0)), Some(Field::Contractor))
     })?;
     let header_row = &grid.rows[header];
-    let layout = read_header(file, header_row.number, &header_row.cells)?;
+    let layout = read_header(file, header_row.number, &header_row.texts())?;
     let mut rows = Vec::new();
     for row in &grid.rows[header + 1..] {
         if row.is_blank() {

@@ -71,23 +71,24 @@ fn is_digit_or_blank(text: &str) -> bool {
 }
 
 /// Checks PPRRVU rows of one file; returns the rows that pass.
-pub fn check_rvu(rows: Vec<RvuRow>, rejects: &mut Rejects<'_>) -> Vec<RvuRow> {
-    let mut seen = HashSet::new();
-    let mut kept = Vec::with_capacity(rows.len());
-    for row in rows {
-        let key = format!("{} {}", row.hcpcs, row.modifier)
-            .trim_end()
-            .to_string();
-        let problem = rvu_problem(&row).or_else(|| {
+pub fn check_rvu(mut rows: Vec<RvuRow>, rejects: &mut Rejects<'_>) -> Vec<RvuRow> {
+    // Keys are inline text (a code and a modifier), so the set allocates nothing per row.
+    let mut seen = HashSet::with_capacity(rows.len());
+    rows.retain(|row| {
+        let problem = rvu_problem(row).or_else(|| {
             (!seen.insert((row.hcpcs.clone(), row.modifier.clone())))
                 .then(|| "duplicate (HCPCS, MOD): an earlier row has the same key".to_string())
         });
         match problem {
-            Some(reason) => rejects.reject(row.line, key, reason),
-            None => kept.push(row),
+            Some(reason) => {
+                let key = format!("{} {}", row.hcpcs, row.modifier);
+                rejects.reject(row.line, key.trim_end().to_string(), reason);
+                false
+            }
+            None => true,
         }
-    }
-    kept
+    });
+    rows
 }
 
 fn rvu_problem(row: &RvuRow) -> Option<String> {
@@ -372,8 +373,8 @@ mod tests {
             }
         };
         let mut row = RvuRow::from_cells(7, PprrvuLayout::Columns31, cells).unwrap();
-        row.hcpcs = hcpcs.to_string();
-        row.modifier = modifier.to_string();
+        row.hcpcs = hcpcs.into();
+        row.modifier = modifier.into();
         row.work_rvu = work.parse().unwrap();
         row.total_nonfac_rvu = total.parse().unwrap();
         row.total_fac_rvu = total.parse().unwrap();

@@ -103,7 +103,7 @@ fn parse_grid(file: &str, grid: &Grid) -> Result<(GpciLayout, Vec<GpciRow>), Par
         file,
         FileKind::Gpci,
         grid.rows[header].number,
-        &grid.rows[header].cells,
+        &grid.rows[header].texts(),
         recognise,
         &[Mac, State, Locality, Name, Work, Pe, Mp],
     )?;

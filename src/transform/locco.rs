@@ -91,7 +91,7 @@ fn parse_grid(file: &str, grid: &Grid) -> Result<Vec<LocalityCountyRow>, ParseEr
         file,
         FileKind::Locco,
         grid.rows[header].number,
-        &grid.rows[header].cells,
+        &grid.rows[header].texts(),
         recognise,
         &[Mac, Locality, State, Area, Counties],
     )?;

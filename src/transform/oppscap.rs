@@ -69,7 +69,7 @@ fn parse_grid(file: &str, grid: &Grid) -> Result<Vec<OppsCapRow>, ParseError> {
         file,
         FileKind::Oppscap,
         grid.rows[header].number,
-        &grid.rows[header].cells,
+        &grid.rows[header].texts(),
         recognise,
         &[
             Hcpcs,

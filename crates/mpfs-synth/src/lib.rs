@@ -91,10 +91,10 @@ pub(crate) fn service(
     let [work, pe_nonfac, pe_fac, mp] = rvus.map(dec);
     RvuRow {
         line: 0,
-        hcpcs: hcpcs.to_string(),
-        modifier: modifier.to_string(),
+        hcpcs: hcpcs.into(),
+        modifier: modifier.into(),
         description: description.to_string(),
-        status_code: status.to_string(),
+        status_code: status.into(),
         not_used_for_payment: false,
         work_rvu: work,
         pe_nonfac_rvu: pe_nonfac,
@@ -104,22 +104,22 @@ pub(crate) fn service(
         mp_rvu: mp,
         total_nonfac_rvu: Decimal::from_raw(work.raw() + pe_nonfac.raw() + mp.raw()),
         total_fac_rvu: Decimal::from_raw(work.raw() + pe_fac.raw() + mp.raw()),
-        pctc_ind: "0".to_string(),
-        global_days: "XXX".to_string(),
+        pctc_ind: "0".into(),
+        global_days: "XXX".into(),
         pre_op: Decimal::ZERO,
         intra_op: Decimal::ZERO,
         post_op: Decimal::ZERO,
-        mult_proc: "0".to_string(),
-        bilat_surg: "0".to_string(),
-        asst_surg: "0".to_string(),
-        co_surg: "0".to_string(),
-        team_surg: "0".to_string(),
+        mult_proc: "0".into(),
+        bilat_surg: "0".into(),
+        asst_surg: "0".into(),
+        co_surg: "0".into(),
+        team_surg: "0".into(),
         pricing_ind: None,
-        endo_base: String::new(),
+        endo_base: Default::default(),
         conv_factor: Decimal::ZERO,
-        phys_supervision: "09".to_string(),
-        calc_flag: "0".to_string(),
-        diag_imaging_family: "99".to_string(),
+        phys_supervision: "09".into(),
+        calc_flag: "0".into(),
+        diag_imaging_family: "99".into(),
         opps_pe_nonfac_rvu: Decimal::ZERO,
         opps_pe_fac_rvu: Decimal::ZERO,
         opps_mp_rvu: Decimal::ZERO,
@@ -129,7 +129,7 @@ pub(crate) fn service(
 /// A row whose RVUs are not used by Medicare (bundled, excluded, carrier-priced...).
 pub(crate) fn unpriced(hcpcs: &str, status: &str, description: &str) -> RvuRow {
     let mut row = service(hcpcs, "", status, description, ["0", "0", "0", "0"]);
-    row.pctc_ind = "9".to_string();
+    row.pctc_ind = "9".into();
     for indicator in [
         &mut row.mult_proc,
         &mut row.bilat_surg,
@@ -137,16 +137,16 @@ pub(crate) fn unpriced(hcpcs: &str, status: &str, description: &str) -> RvuRow {
         &mut row.co_surg,
         &mut row.team_surg,
     ] {
-        *indicator = "9".to_string();
+        *indicator = "9".into();
     }
     row
 }
 
 fn surgical(mut row: RvuRow, global: &str, split: [&str; 3]) -> RvuRow {
-    row.global_days = global.to_string();
+    row.global_days = global.into();
     let [pre, intra, post] = split.map(dec);
     (row.pre_op, row.intra_op, row.post_op) = (pre, intra, post);
-    row.mult_proc = "2".to_string();
+    row.mult_proc = "2".into();
     row
 }
 
@@ -187,11 +187,11 @@ fn imaging(
     );
     technical.pe_fac_na = true;
     for row in [&mut global, &mut professional, &mut technical] {
-        row.pctc_ind = "1".to_string();
-        row.diag_imaging_family = family.to_string();
+        row.pctc_ind = "1".into();
+        row.diag_imaging_family = family.into();
     }
-    global.phys_supervision = "01".to_string();
-    technical.phys_supervision = "01".to_string();
+    global.phys_supervision = "01".into();
+    technical.phys_supervision = "01".into();
     // The OPPS cap applies to the technical component.
     global.opps_pe_nonfac_rvu = dec(&sum(pe_tech, Decimal::from_raw(pe_tech.raw() / 10)));
     global.opps_pe_fac_rvu = global.opps_pe_nonfac_rvu;
@@ -227,9 +227,9 @@ fn base_services() -> Vec<RvuRow> {
         "Joint injection, large joint",
         ["0.79", "1.05", "0.41", "0.08"],
     );
-    injection.global_days = "000".to_string();
-    injection.bilat_surg = "1".to_string();
-    injection.mult_proc = "2".to_string();
+    injection.global_days = "000".into();
+    injection.bilat_surg = "1".into();
+    injection.mult_proc = "2".into();
     rows.push(injection);
     let mut knee = surgical(
         service(
@@ -243,9 +243,9 @@ fn base_services() -> Vec<RvuRow> {
         ["0.09", "0.84", "0.07"],
     );
     knee.pe_nonfac_na = true;
-    knee.bilat_surg = "1".to_string();
-    knee.asst_surg = "2".to_string();
-    knee.co_surg = "1".to_string();
+    knee.bilat_surg = "1".into();
+    knee.asst_surg = "2".into();
+    knee.co_surg = "1".into();
     rows.push(knee);
     let mut scope = surgical(
         service(
@@ -258,11 +258,11 @@ fn base_services() -> Vec<RvuRow> {
         "000",
         ["0.00", "1.00", "0.00"],
     );
-    scope.endo_base = "45378".to_string();
-    scope.mult_proc = "3".to_string();
+    scope.endo_base = "45378".into();
+    scope.mult_proc = "3".into();
     rows.push(scope.clone());
     let mut discontinued = scope;
-    discontinued.modifier = "53".to_string();
+    discontinued.modifier = "53".into();
     discontinued.work_rvu = dec("0.98");
     discontinued.pe_nonfac_rvu = dec("2.44");
     discontinued.pe_fac_rvu = dec("0.52");
@@ -291,7 +291,7 @@ fn base_services() -> Vec<RvuRow> {
         "Heart rhythm tracing with report",
         ["0.17", "0.31", "0.31", "0.02"],
     );
-    ecg.pctc_ind = "2".to_string();
+    ecg.pctc_ind = "2".into();
     ecg.pe_fac_na = true;
     rows.push(ecg);
     for (code, description, rvus) in [
@@ -345,7 +345,7 @@ fn base_services() -> Vec<RvuRow> {
         "Injection under the skin or into muscle",
         ["0.17", "0.30", "0.30", "0.01"],
     );
-    shot.pctc_ind = "5".to_string();
+    shot.pctc_ind = "5".into();
     rows.push(shot);
     rows.push(service(
         "G0008",
@@ -512,7 +512,7 @@ fn release_2026a(base: &[RvuRow]) -> SyntheticRelease {
     let with_pricing = |rows: &[RvuRow], cf: &str, indicator: &str| {
         let mut rows = with_conversion_factor(rows.to_vec(), cf);
         for row in &mut rows {
-            row.pricing_ind = Some(indicator.to_string());
+            row.pricing_ind = Some(indicator.into());
         }
         ascii_order(&mut rows);
         rows
@@ -629,7 +629,7 @@ pub fn fixture_mirror() -> Vec<SyntheticRelease> {
         find(&mut b24, "99213", ""),
         ["1.31", "1.36", "0.56", "0.11"],
     );
-    find(&mut b24, "G0429", "").status_code = "A".to_string();
+    find(&mut b24, "G0429", "").status_code = "A".into();
     b24.push(service(
         "99459",
         "",
@@ -647,7 +647,7 @@ pub fn fixture_mirror() -> Vec<SyntheticRelease> {
         ["1.97", "1.77", "0.78", "0.15"],
     );
     // An indicator and a descriptor revised, for the diff's change flags.
-    find(&mut a25, "20610", "").bilat_surg = "0".to_string();
+    find(&mut a25, "20610", "").bilat_surg = "0".into();
     find(&mut a25, "99215", "").description =
         "Established patient office visit, high complexity".to_string();
     a25.push(service(
@@ -676,7 +676,7 @@ pub fn fixture_mirror() -> Vec<SyntheticRelease> {
         ["0.00", "29.03", "29.03", "0.51"],
     );
     example.pe_fac_na = true;
-    example.pctc_ind = "3".to_string();
+    example.pctc_ind = "3".into();
     a25.push(example);
     let mut a25 = with_conversion_factor(a25, "32.3465");
     ascii_order(&mut a25);

@@ -57,21 +57,21 @@ fn services(rng: &mut Rng) -> Vec<RvuRow> {
             &description,
             [&work, &pe_nonfac, &pe_fac, &mp],
         );
-        row.global_days = ["000", "010", "090", "XXX", "ZZZ"][rng.below(5) as usize].to_string();
+        row.global_days = ["000", "010", "090", "XXX", "ZZZ"][rng.below(5) as usize].into();
         if row.global_days == "010" || row.global_days == "090" {
             (row.pre_op, row.intra_op, row.post_op) = (dec("0.10"), dec("0.80"), dec("0.10"));
         }
         row.pe_nonfac_na = rng.below(10) == 0;
         let diagnostic = i % 14 == 0;
         if diagnostic {
-            row.pctc_ind = "1".to_string();
-            row.diag_imaging_family = "88".to_string();
+            row.pctc_ind = "1".into();
+            row.diag_imaging_family = "88".into();
         }
         rows.push(row.clone());
         if diagnostic {
             for modifier in ["26", "TC"] {
                 let mut part = row.clone();
-                part.modifier = modifier.to_string();
+                part.modifier = modifier.into();
                 let share = if modifier == "26" { 30 } else { 70 };
                 let scaled = |d: Decimal| Decimal::from_raw(d.raw() * share / 100 / 100 * 100);
                 part.work_rvu = if modifier == "26" {
@@ -192,8 +192,8 @@ fn caps(rows: &[RvuRow], places: &[Locality], rng: &mut Rng) -> Vec<OppsCap> {
         for (mac, locality) in &sites {
             let value = format!("{}.{:02}", 20 + rng.below(400), rng.below(100));
             caps.push(OppsCap {
-                hcpcs: row.hcpcs.clone(),
-                modifier: row.modifier.clone(),
+                hcpcs: row.hcpcs.to_string(),
+                modifier: row.modifier.to_string(),
                 proc_status: "A".to_string(),
                 mac: mac.clone(),
                 locality: locality.clone(),

@@ -9,6 +9,7 @@ pub mod tabular;
 
 use std::fmt;
 
+use crate::Text;
 use crate::cf_variant::CfVariant;
 use crate::decimal::Decimal;
 use crate::transform::SourceFile;
@@ -66,6 +67,9 @@ pub enum PprrvuField {
 }
 
 impl PprrvuField {
+    /// How many fields there are (the variants are numbered from 0, in CMS's order).
+    pub const COUNT: usize = PprrvuField::OppsMpRvu as usize + 1;
+
     /// CMS's name for the column (its stacked header cells joined), used in messages.
     pub fn label(self) -> &'static str {
         use PprrvuField::*;
@@ -274,11 +278,11 @@ impl PprrvuLayout {
 pub struct RvuRow {
     /// The row's line (CSV, TXT) or row number (XLSX) in its source file, 1-based.
     pub line: u64,
-    pub hcpcs: String,
+    pub hcpcs: Text,
     /// Empty when the file has none; never absent.
-    pub modifier: String,
+    pub modifier: Text,
     pub description: String,
-    pub status_code: String,
+    pub status_code: Text,
     pub not_used_for_payment: bool,
     pub work_rvu: Decimal,
     pub pe_nonfac_rvu: Decimal,
@@ -288,23 +292,23 @@ pub struct RvuRow {
     pub mp_rvu: Decimal,
     pub total_nonfac_rvu: Decimal,
     pub total_fac_rvu: Decimal,
-    pub pctc_ind: String,
-    pub global_days: String,
+    pub pctc_ind: Text,
+    pub global_days: Text,
     pub pre_op: Decimal,
     pub intra_op: Decimal,
     pub post_op: Decimal,
-    pub mult_proc: String,
-    pub bilat_surg: String,
-    pub asst_surg: String,
-    pub co_surg: String,
-    pub team_surg: String,
+    pub mult_proc: Text,
+    pub bilat_surg: Text,
+    pub asst_surg: Text,
+    pub co_surg: Text,
+    pub team_surg: Text,
     /// Only in the 2026+ layout.
-    pub pricing_ind: Option<String>,
-    pub endo_base: String,
+    pub pricing_ind: Option<Text>,
+    pub endo_base: Text,
     pub conv_factor: Decimal,
-    pub phys_supervision: String,
-    pub calc_flag: String,
-    pub diag_imaging_family: String,
+    pub phys_supervision: Text,
+    pub calc_flag: Text,
+    pub diag_imaging_family: Text,
     pub opps_pe_nonfac_rvu: Decimal,
     pub opps_pe_fac_rvu: Decimal,
     pub opps_mp_rvu: Decimal,
@@ -326,7 +330,8 @@ impl RvuRow {
         cell: impl Fn(PprrvuField) -> &'a str,
     ) -> Result<RvuRow, CellError> {
         use PprrvuField::*;
-        let text = |field: PprrvuField| cell(field).trim().to_string();
+        // Codes and indicators are a few characters: inline, not an allocation each.
+        let text = |field: PprrvuField| Text::from(cell(field).trim());
         let number = |field: PprrvuField| -> Result<Decimal, CellError> {
             cell(field).parse::<Decimal>().map_err(|e| CellError {
                 field,
@@ -343,7 +348,7 @@ impl RvuRow {
                 }),
             }
         };
-        let hcpcs = pad_code(cell(Hcpcs), 5);
+        let hcpcs = pad_code::<Text>(cell(Hcpcs), 5);
         if hcpcs.is_empty() {
             return Err(CellError {
                 field: Hcpcs,
@@ -354,7 +359,7 @@ impl RvuRow {
             line,
             hcpcs,
             modifier: pad_code(cell(Modifier), 2),
-            description: text(Description),
+            description: cell(Description).trim().to_string(),
             status_code: text(StatusCode),
             not_used_for_payment: flag(NotUsedForPayment, "+")?,
             work_rvu: number(WorkRvu)?,
@@ -430,7 +435,7 @@ impl Kind for Pprrvu {
             .map(|r| {
                 let values = vec![
                     ("description", r.description.clone()),
-                    ("status_code", r.status_code.clone()),
+                    ("status_code", r.status_code.to_string()),
                     ("not_used_for_payment", r.not_used_for_payment.to_string()),
                     ("work_rvu", d(r.work_rvu)),
                     ("pe_nonfac_rvu", d(r.pe_nonfac_rvu)),
@@ -440,22 +445,28 @@ impl Kind for Pprrvu {
                     ("mp_rvu", d(r.mp_rvu)),
                     ("total_nonfac_rvu", d(r.total_nonfac_rvu)),
                     ("total_fac_rvu", d(r.total_fac_rvu)),
-                    ("pctc_ind", r.pctc_ind.clone()),
-                    ("global_days", r.global_days.clone()),
+                    ("pctc_ind", r.pctc_ind.to_string()),
+                    ("global_days", r.global_days.to_string()),
                     ("pre_op", d(r.pre_op)),
                     ("intra_op", d(r.intra_op)),
                     ("post_op", d(r.post_op)),
-                    ("mult_proc", r.mult_proc.clone()),
-                    ("bilat_surg", r.bilat_surg.clone()),
-                    ("asst_surg", r.asst_surg.clone()),
-                    ("co_surg", r.co_surg.clone()),
-                    ("team_surg", r.team_surg.clone()),
-                    ("pricing_ind", r.pricing_ind.clone().unwrap_or_default()),
-                    ("endo_base", r.endo_base.clone()),
+                    ("mult_proc", r.mult_proc.to_string()),
+                    ("bilat_surg", r.bilat_surg.to_string()),
+                    ("asst_surg", r.asst_surg.to_string()),
+                    ("co_surg", r.co_surg.to_string()),
+                    ("team_surg", r.team_surg.to_string()),
+                    (
+                        "pricing_ind",
+                        r.pricing_ind
+                            .as_ref()
+                            .map(Text::to_string)
+                            .unwrap_or_default(),
+                    ),
+                    ("endo_base", r.endo_base.to_string()),
                     ("conv_factor", d(r.conv_factor)),
-                    ("phys_supervision", r.phys_supervision.clone()),
-                    ("calc_flag", r.calc_flag.clone()),
-                    ("diag_imaging_family", r.diag_imaging_family.clone()),
+                    ("phys_supervision", r.phys_supervision.to_string()),
+                    ("calc_flag", r.calc_flag.to_string()),
+                    ("diag_imaging_family", r.diag_imaging_family.to_string()),
                     ("opps_pe_nonfac_rvu", d(r.opps_pe_nonfac_rvu)),
                     ("opps_pe_fac_rvu", d(r.opps_pe_fac_rvu)),
                     ("opps_mp_rvu", d(r.opps_mp_rvu)),

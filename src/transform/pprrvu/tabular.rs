@@ -18,7 +18,7 @@ pub fn parse(file: &str, grid: &Grid) -> Result<(PprrvuLayout, Vec<RvuRow>), Par
         .rows
         .iter()
         .take(MAX_HEADER_SEARCH_ROWS)
-        .map(|r| r.cells.clone())
+        .map(|r| r.texts())
         .collect();
     let marker = find_marker_row(&top, "HCPCS").ok_or_else(|| ParseError::HeaderNotFound {
         file: file.to_string(),
@@ -33,6 +33,13 @@ pub fn parse(file: &str, grid: &Grid) -> Result<(PprrvuLayout, Vec<RvuRow>), Par
         detail: format!("header on line {}: {detail}", grid.rows[marker].number),
     })?;
     let fields = layout.fields();
+    // Each field's column (its first, should a layout repeat one), found once instead of
+    // by a search of the header per cell.
+    let mut columns = [None; PprrvuField::COUNT];
+    for (column, field) in fields.iter().enumerate() {
+        columns[*field as usize].get_or_insert(column);
+    }
+    let column_of = |field: PprrvuField| columns[field as usize];
 
     let mut rows = Vec::with_capacity(grid.rows.len().saturating_sub(marker + 1));
     for record in &grid.rows[marker + 1..] {
@@ -40,11 +47,13 @@ pub fn parse(file: &str, grid: &Grid) -> Result<(PprrvuLayout, Vec<RvuRow>), Par
             // Spacer rows, and the 0x1A end-of-file row of 2023-2024 files.
             continue;
         }
-        let width = record
-            .cells
-            .iter()
-            .rposition(|c| !c.trim().is_empty())
-            .map_or(0, |i| i + 1);
+        let width = record.cells.len()
+            - record
+                .cells
+                .iter()
+                .rev()
+                .position(|c| !c.trim().is_empty())
+                .unwrap_or(record.cells.len());
         if width > fields.len() {
             return Err(ParseError::BadRow {
                 file: file.to_string(),
@@ -69,9 +78,8 @@ pub fn parse(file: &str, grid: &Grid) -> Result<(PprrvuLayout, Vec<RvuRow>), Par
                 ),
             });
         }
-        let column_of = |field: PprrvuField| fields.iter().position(|f| *f == field);
         let row = RvuRow::from_cells(record.number, layout, |field| {
-            column_of(field).map_or("", |i| record.cells.get(i).map_or("", String::as_str))
+            column_of(field).map_or("", |i| record.cells.get(i).unwrap_or(""))
         })
         .map_err(|e| ParseError::BadCell {
             file: file.to_string(),
