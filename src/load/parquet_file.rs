@@ -10,7 +10,7 @@
 //! file is what polars writes (the same schema, Arrow metadata, encodings and statistics,
 //! through polars-parquet's own page encoder), so every reader sees the same table.
 
-use std::io::Write;
+use std::io::{BufWriter, Write};
 
 use polars::prelude::*;
 use polars_arrow::array::{Array, DictionaryArray, MutableBinaryViewArray, PrimitiveArray};
@@ -83,6 +83,15 @@ pub fn write_frame<W: Write>(out: W, frame: &DataFrame) -> PolarsResult<u64> {
 /// Writes a table to `out` as a Parquet file with the warehouse's settings, row group by
 /// row group; returns the file's size in bytes.
 pub fn write_table<W: Write>(out: W, table: &dyn RowGroups) -> PolarsResult<u64> {
+    // The file writer emits each page header and the footer's metadata field by field: a
+    // system call each, unbuffered (55 ms of a 2.2-million-row file).
+    let mut out = BufWriter::with_capacity(1 << 20, out);
+    let size = write_buffered(&mut out, table)?;
+    out.flush()?;
+    Ok(size)
+}
+
+fn write_buffered<W: Write>(out: W, table: &dyn RowGroups) -> PolarsResult<u64> {
     let schema = table.schema()?;
     let mut writer = ParquetWriter::new(out)
         .with_compression(ParquetCompression::Zstd(Some(
