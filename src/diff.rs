@@ -693,8 +693,9 @@ pub fn diff(warehouse: &Warehouse, options: &DiffOptions) -> Result<Diff, DiffEr
     Ok(compare(from, to, held, options.include_unchanged))
 }
 
-/// The diff `run` keeps between two neighbouring releases, given by id (they need not be in
-/// the `releases` table yet): national amounts, changed rows only, `non_qp` from 2026.
+/// The comparison `run` keeps between two neighbouring releases, given by id (they need not
+/// be in the `releases` table yet): national amounts, `non_qp` from 2026, every row (the
+/// report page shows the unchanged too; the diff table keeps [`Diff::changed_frame`]).
 pub fn neighbour_diff(
     warehouse: &Warehouse,
     from: &ReleaseId,
@@ -702,7 +703,7 @@ pub fn neighbour_diff(
 ) -> Result<Diff, DiffError> {
     let from = load_snapshot(warehouse, from, NEIGHBOUR_CF_VARIANT, None)?;
     let to = load_snapshot(warehouse, to, NEIGHBOUR_CF_VARIANT, None)?;
-    Ok(compare(from, to, None, false))
+    Ok(compare(from, to, None, true))
 }
 
 /// The variant neighbour diffs compare from 2026 (earlier releases compare `standard`).
@@ -733,11 +734,27 @@ fn percent(old: Option<Decimal>, new: Option<Decimal>) -> Option<f64> {
 impl Diff {
     /// The `diff` table: one row per compared (HCPCS, modifier).
     pub fn frame(&self) -> PolarsResult<DataFrame> {
+        self.frame_of(&self.rows)
+    }
+
+    /// The `diff` table of the rows that are not unchanged: what a comparison without
+    /// `include_unchanged` would have given.
+    pub fn changed_frame(&self) -> PolarsResult<DataFrame> {
+        let changed: Vec<DiffRow> = self
+            .rows
+            .iter()
+            .filter(|r| r.change != Change::Unchanged)
+            .cloned()
+            .collect();
+        self.frame_of(&changed)
+    }
+
+    fn frame_of(&self, rows: &[DiffRow]) -> PolarsResult<DataFrame> {
         let rvu = |row: &DiffRow, side: bool, c: usize| -> Option<Decimal> {
             let service = if side { &row.new } else { &row.old };
             service.as_ref().map(|s| s.rvus[c])
         };
-        let mut builder = FrameBuilder::new(&self.rows)
+        let mut builder = FrameBuilder::new(rows)
             .owned_text("from_release", |_| self.from.id.to_string())
             .owned_text("to_release", |_| self.to.id.to_string())
             .owned_text("cf_variant_from", |_| self.from.cf_variant.clone())

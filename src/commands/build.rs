@@ -13,7 +13,7 @@ use crate::commands::{Outcome, locked};
 use crate::config::Config;
 use crate::ingest::mirror::{self, MirroredRelease};
 use crate::load::WarehouseWriter;
-use crate::pipeline::derive::refresh;
+use crate::pipeline::derive::{Pages, refresh};
 use crate::pipeline::zip_build::{ZipQuarterStatus, build_zip_quarters};
 use crate::pipeline::{BuildOptions, BuiltRelease, build_release, lock_folder};
 use crate::release::ReleaseId;
@@ -104,7 +104,7 @@ pub fn run(args: &BuildArgs, config: &Config) -> anyhow::Result<Outcome> {
     }
     // Derived tables and neighbouring diffs: those the builds made stale, and any a killed
     // writer left stale.
-    let derivation = match refresh(&warehouse, built.clone()) {
+    let derivation = match refresh(&warehouse, built.clone(), Pages::Skip) {
         Ok((_, derivation)) => derivation,
         Err(error) => {
             println!("derived tables FAILED  {error:#}");

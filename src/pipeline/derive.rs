@@ -217,6 +217,9 @@ pub struct Derivation {
     pub factors: Option<FactorCheck>,
     /// Obsolete diff folders removed.
     pub removed: Vec<PathBuf>,
+    /// With pages asked for: the report page of each refreshed diff's pair, rendered from
+    /// the same comparison (HTML), for `run` to publish after the derived tables.
+    pub pages: Vec<((ReleaseId, ReleaseId), anyhow::Result<String>)>,
 }
 
 /// Derives the stale files from the published partitions and `records` (every release now
@@ -226,6 +229,7 @@ pub fn derive(
     writer: &WarehouseWriter<'_>,
     records: &[ReleaseRecord],
     work: Staleness,
+    pages: Pages,
 ) -> anyhow::Result<Derivation> {
     let mut derivation = Derivation::default();
     if work.is_empty() {
@@ -254,6 +258,18 @@ pub fn derive(
         };
         frames.push((derived, print, frame));
     }
+    // A report page needs the conversion factors as they are about to be published.
+    let conversion_factors = match (pages, diffs.is_empty()) {
+        (Pages::Render, false) => match frames
+            .iter()
+            .find(|(derived, _, _)| *derived == Derived::ConversionFactor)
+        {
+            Some((_, _, Ok(frame))) => Some(frame.clone()),
+            _ => writer.table_file(std::path::Path::new(CONVERSION_FACTOR_FILE))?,
+        },
+        _ => None,
+    };
+    // Each pair compared once, for its diff table and (when asked) its report page.
     let computed = crate::parallel::map(
         &diffs,
         crate::parallel::workers(DIFF_WORKERS),
@@ -261,12 +277,25 @@ pub fn derive(
             let Derived::Diff(from, to) = derived else {
                 unreachable!("only diffs")
             };
-            neighbour_diff(writer, from, to)
-                .map_err(anyhow::Error::from)
-                .and_then(|diff| diff_frame(&diff))
+            let diff = neighbour_diff(writer, from, to)?;
+            let frame = diff
+                .changed_frame()
+                .map_err(|e| anyhow::anyhow!("cannot assemble the diff table: {e}"))?;
+            let page = (pages == Pages::Render)
+                .then(|| crate::report::neighbour_page(writer, diff, conversion_factors.as_ref()));
+            anyhow::Ok((frame, page))
         },
     );
-    for ((derived, print), frame) in diffs.into_iter().zip(computed) {
+    for ((derived, print), result) in diffs.into_iter().zip(computed) {
+        let frame = match result {
+            Ok((frame, page)) => {
+                if let (Derived::Diff(from, to), Some(page)) = (&derived, page) {
+                    derivation.pages.push(((from.clone(), to.clone()), page));
+                }
+                Ok(frame)
+            }
+            Err(error) => Err(error),
+        };
         frames.push((derived, print, frame));
     }
 
@@ -362,11 +391,19 @@ pub fn save_diff(
     Ok((relative, frame))
 }
 
+/// Whether a refresh also renders the report page of each diff it derives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pages {
+    Render,
+    Skip,
+}
+
 /// Merges freshly built release records into the warehouse's, then derives every file that
 /// is missing or stale. Returns the records now in force and what was derived.
 pub fn refresh(
     writer: &WarehouseWriter<'_>,
     built: Vec<ReleaseRecord>,
+    pages: Pages,
 ) -> anyhow::Result<(Vec<ReleaseRecord>, Derivation)> {
     let published = writer.releases()?;
     let records = merge_releases(published.clone(), built);
@@ -391,6 +428,6 @@ pub fn refresh(
     {
         work.stale.push(releases);
     }
-    let derivation = derive(writer, &records, work)?;
+    let derivation = derive(writer, &records, work, pages)?;
     Ok((records, derivation))
 }

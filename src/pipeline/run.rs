@@ -17,7 +17,7 @@ use crate::ingest::mirror::MirroredRelease;
 use crate::load::{SCHEMA_VERSION, WarehouseWriter};
 use crate::outcome::Outcome;
 use crate::pipeline::build::{BuildOptions, BuiltRelease, build_release};
-use crate::pipeline::derive::{Derivation, Derived, FactorCheck, refresh};
+use crate::pipeline::derive::{Derivation, Derived, FactorCheck, Pages, refresh};
 use crate::pipeline::fetch::{ReleaseSource, fetch_releases};
 use crate::pipeline::plan::Plan;
 use crate::pipeline::zip_build::{ZipQuarterStatus, build_zip_quarters};
@@ -170,7 +170,7 @@ pub fn execute(
     let records: Vec<_> = built.iter().map(|b| b.record.clone()).collect();
     let mut errors: Vec<String> = Vec::new();
     let mut failed_quarters = 0;
-    let derivation = match refresh(warehouse, records) {
+    let mut derivation = match refresh(warehouse, records, Pages::Render) {
         Ok((_, derivation)) => derivation,
         Err(error) => {
             tracing::error!("derived tables not published: {error:#}");
@@ -185,7 +185,8 @@ pub fn execute(
     // 4. A report of each release against the release before it: written for a new or
     //    rebuilt release (its neighbour diff was refreshed) and wherever one is missing, so a
     //    run killed before this step is completed by the next; removed with its pair.
-    let reports_written = match refresh_reports(warehouse, &derivation) {
+    let rendered = std::mem::take(&mut derivation.pages);
+    let reports_written = match refresh_reports(warehouse, &derivation, rendered) {
         Ok(written) => written,
         Err(error) => {
             errors.push(format!("reports not written: {error:#}"));
@@ -412,6 +413,7 @@ fn zip_step(
 fn refresh_reports(
     warehouse: &WarehouseWriter<'_>,
     derivation: &Derivation,
+    rendered: Vec<((ReleaseId, ReleaseId), anyhow::Result<String>)>,
 ) -> anyhow::Result<Vec<String>> {
     let mut releases = warehouse.releases()?;
     releases.sort_by(|a, b| (a.effective_from, &a.id).cmp(&(b.effective_from, &b.id)));
@@ -432,9 +434,17 @@ fn refresh_reports(
             refreshed || !warehouse.root().join(path_of(from, to)).is_file()
         })
         .collect();
-    // Pages are independent: built on both cores, published together. (Loading every
-    // release once for all pages instead was measured: no faster, and 330 MiB more at peak.)
-    let pages = crate::parallel::map(&due, crate::parallel::workers(2), |(from, to)| {
+    // The pages of refreshed diffs were rendered from the diffs' own comparisons; the rest
+    // (a page gone missing) are built here. Pages are independent: built on both cores,
+    // published together. (Loading every release once for all pages instead was measured:
+    // no faster, and 330 MiB more at peak.)
+    let mut rendered: std::collections::HashMap<(ReleaseId, ReleaseId), anyhow::Result<String>> =
+        rendered.into_iter().collect();
+    let missing: Vec<&&(ReleaseId, ReleaseId)> = due
+        .iter()
+        .filter(|pair| !rendered.contains_key(pair))
+        .collect();
+    let built = crate::parallel::map(&missing, crate::parallel::workers(2), |(from, to)| {
         let options = crate::report::ReportOptions {
             from: crate::diff::Side::Release(from.clone()),
             to: crate::diff::Side::Release(to.clone()),
@@ -443,8 +453,14 @@ fn refresh_reports(
         };
         crate::report::build(warehouse, &options).and_then(|r| crate::report::render(&r))
     });
+    for (pair, page) in missing.into_iter().zip(built) {
+        rendered.insert((**pair).clone(), page);
+    }
     let mut files = Vec::new();
-    for ((from, to), page) in due.into_iter().zip(pages) {
+    for (from, to) in due {
+        let page = rendered
+            .remove(&(from.clone(), to.clone()))
+            .expect("every due page was rendered or built");
         files.push((
             path_of(from, to),
             crate::load::Content::Bytes(page?.into_bytes()),

@@ -208,10 +208,15 @@ pub type Series = (String, Vec<(i32, f64)>);
 
 /// The CF periods of the warehouse: one series per variant of (effective_from, CF).
 fn cf_history(warehouse: &Warehouse) -> anyhow::Result<Vec<Series>> {
-    let Some(frame) = warehouse.table_file(Path::new(CONVERSION_FACTOR_FILE))? else {
-        return Ok(Vec::new());
-    };
-    let factors = decimals(&frame, "conv_factor")?;
+    match warehouse.table_file(Path::new(CONVERSION_FACTOR_FILE))? {
+        Some(frame) => cf_history_of(&frame),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// [`cf_history`] of a `conversion_factor` table in hand.
+fn cf_history_of(frame: &polars::prelude::DataFrame) -> anyhow::Result<Vec<Series>> {
+    let factors = decimals(frame, "conv_factor")?;
     let variants = frame.column("cf_variant")?.str()?.clone();
     let dates = frame
         .column("effective_from")?
@@ -278,9 +283,39 @@ pub fn build(warehouse: &Warehouse, options: &ReportOptions) -> anyhow::Result<R
 }
 
 /// The report of comparisons already made: `national` of every code (unchanged ones
-/// included), and `local` the same in the chosen locality. `run` loads each release once for
-/// all its reports and comes in here.
+/// included), and `local` the same in the chosen locality.
 pub fn build_from(
+    warehouse: &Warehouse,
+    national: Diff,
+    local: Option<Diff>,
+    options: &ReportOptions,
+) -> anyhow::Result<Report> {
+    build_with(cf_history(warehouse)?, warehouse, national, local, options)
+}
+
+/// The page `run` writes for two neighbouring releases, from the comparison it has just
+/// made for their diff table and the `conversion_factor` table it is about to publish
+/// (neither is in the warehouse yet).
+pub fn neighbour_page(
+    warehouse: &Warehouse,
+    national: Diff,
+    conversion_factors: Option<&polars::prelude::DataFrame>,
+) -> anyhow::Result<String> {
+    let options = ReportOptions {
+        from: Side::Release(national.from.id.clone()),
+        to: Side::Release(national.to.id.clone()),
+        utilization: None,
+        locality: None,
+    };
+    let history = match conversion_factors {
+        Some(frame) => cf_history_of(frame)?,
+        None => Vec::new(),
+    };
+    render(&build_with(history, warehouse, national, None, &options)?)
+}
+
+fn build_with(
+    history: Vec<Series>,
     warehouse: &Warehouse,
     national: Diff,
     local: Option<Diff>,
@@ -316,7 +351,6 @@ pub fn build_from(
     let mut figures = Vec::new();
 
     // Conversion factor history.
-    let history = cf_history(warehouse)?;
     let cf_table = Table {
         id: "cf-history".into(),
         caption: "Conversion factor by effective date and variant".into(),
