@@ -10,7 +10,7 @@
 use polars::prelude::*;
 
 use crate::decimal::Decimal;
-use crate::load::frame::{decimals, money_column};
+use crate::load::frame::{decimals, fee_column};
 use crate::load::payment::{Gpcis, fee_cents};
 
 pub const RVU_HISTORY_FILE: &str = "rvu_history/rvu_history.parquet";
@@ -110,7 +110,7 @@ fn with_national_amounts(mut frame: DataFrame) -> PolarsResult<DataFrame> {
         nonfac.push(Some(fee(&pe_nonfac)));
         fac.push(Some(fee(&pe_fac)));
     }
-    frame.with_column(money_column("national_nonfac_fee", nonfac)?)?;
-    frame.with_column(money_column("national_fac_fee", fac)?)?;
+    frame.with_column(fee_column("national_nonfac_fee", nonfac)?)?;
+    frame.with_column(fee_column("national_fac_fee", fac)?)?;
     Ok(frame)
 }

@@ -13,8 +13,10 @@ pub mod warehouse;
 /// Version of the warehouse's output schema. Bump it when a table's columns or their
 /// meaning change, so that releases built by an older mpfs are rebuilt. 4: `anes_cf` has a
 /// row per locality and variant from 2026, national anesthesia CFs as printed. 5: CMS's
-/// numbers and money as Parquet `DECIMAL` (RVU 2 places, GPCI 3, CF 4, money 2).
-pub const SCHEMA_VERSION: u32 = 5;
+/// numbers and money as Parquet `DECIMAL` (RVU 2 places, GPCI 3, CF 4, money 2). 6: one
+/// service's amounts (payment fees and limiting charges, OPPS caps, rvu_history's national
+/// fees) are `DECIMAL(9,2)`, 32-bit in the file, instead of `DECIMAL(18,2)`.
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Every per-release table, in publishing order.
 pub const RELEASE_TABLES: [&str; 7] = [

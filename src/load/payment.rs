@@ -23,7 +23,7 @@ use polars::prelude::*;
 
 use crate::cf_variant::CfVariant;
 use crate::decimal::Decimal;
-use crate::load::frame::{FrameBuilder, Places};
+use crate::load::frame::{FrameBuilder, Places, into_decimal};
 use crate::load::parquet_file::{ROW_GROUP_SIZE, RowGroups};
 use crate::release::ReleaseId;
 use crate::transform::gpci::GpciRow;
@@ -437,12 +437,13 @@ fn repeated(column: &Series, each: usize, cycles: usize) -> PolarsResult<Series>
     column.take(&IdxCa::from_vec("row".into(), rows))
 }
 
-/// A money column without nulls from cents, moved into the frame without a copy.
+/// A fee column without nulls from cents, moved into the frame without a copy.
 fn cents_column(name: &str, cents: Vec<i128>) -> PolarsResult<Column> {
-    Ok(Int128Chunked::from_vec(name.into(), cents)
-        .into_decimal(Places::Money.precision(), Places::Money.scale())?
-        .into_series()
-        .into_column())
+    Ok(
+        into_decimal(Int128Chunked::from_vec(name.into(), cents), Places::Fee)?
+            .into_series()
+            .into_column(),
+    )
 }
 
 #[cfg(test)]
@@ -521,6 +522,58 @@ mod tests {
             100_765_339_502_638_426
         );
         assert_eq!(limiting_charge_cents(-10_000), -10_925);
+    }
+
+    fn service(hcpcs: &str, work: &str) -> RvuRow {
+        use crate::transform::pprrvu::{PprrvuField, PprrvuLayout};
+        let mut row = RvuRow::from_cells(9, PprrvuLayout::Columns31, |f: PprrvuField| match f {
+            PprrvuField::StatusCode => "A",
+            PprrvuField::GlobalDays => "XXX",
+            PprrvuField::PhysSupervision => "09",
+            PprrvuField::ConvFactor => "32.3465",
+            PprrvuField::NotUsedForPayment
+            | PprrvuField::PeNonfacNa
+            | PprrvuField::PeFacNa
+            | PprrvuField::Description
+            | PprrvuField::Modifier
+            | PprrvuField::EndoBase => "",
+            _ => "0",
+        })
+        .unwrap();
+        row.hcpcs = hcpcs.into();
+        row.work_rvu = d(work);
+        row
+    }
+
+    fn table_of(rows: Vec<RvuRow>) -> Vec<PprrvuFile> {
+        vec![PprrvuFile {
+            source_file: "P.csv".to_string(),
+            source_sha256: String::new(),
+            layout: crate::transform::pprrvu::PprrvuLayout::Columns31,
+            variant: CfVariant::Standard,
+            rows,
+        }]
+    }
+
+    #[test]
+    fn fees_are_decimal_9_2_and_a_fee_beyond_it_is_an_error_naming_the_column() {
+        let release: ReleaseId = "2025D".parse().unwrap();
+        let from = NaiveDate::from_ymd_opt(2025, 10, 1).unwrap();
+        // 2.00 x 32.3465 = 64.693 -> 64.69, nationally.
+        let files = table_of(vec![service("99999", "2.00")]);
+        let table = PaymentTable::new(&release, from, &files, &[], &[]).unwrap();
+        let frame = table.frame().unwrap();
+        assert_eq!(
+            frame.column("nonfac_fee").unwrap().dtype(),
+            &DataType::Decimal(9, 2)
+        );
+        let cents = crate::load::frame::cents(&frame, "nonfac_fee").unwrap();
+        assert_eq!(cents, [Some(6_469)]);
+        // 400,000 RVUs x 32.3465 = 12,938,600.00: past $9,999,999.99.
+        let files = table_of(vec![service("99999", "400000.00")]);
+        let table = PaymentTable::new(&release, from, &files, &[], &[]).unwrap();
+        let error = table.frame().unwrap_err().to_string();
+        assert!(error.contains("column nonfac_fee does not fit"), "{error}");
     }
 
     #[test]

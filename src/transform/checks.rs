@@ -56,6 +56,8 @@ impl<'a> Rejects<'a> {
 /// Tolerance for "a total equals the sum of its parts": CMS rounds each part to 0.01.
 const TOTAL_TOLERANCE: i64 = Decimal::SCALE / 100;
 
+/// OPPS caps are stored as one service's amount (`DECIMAL(9,2)`, below $10,000,000).
+const CAP_LIMIT: i64 = 10_000_000 * Decimal::SCALE;
 const STATUS_CODES: &str = "ABCDEFGHIJMNPRTX";
 const GLOBAL_DAYS: [&str; 7] = ["000", "010", "090", "MMM", "XXX", "YYY", "ZZZ"];
 const SUPERVISION: [&str; 14] = [
@@ -313,6 +315,8 @@ pub fn check_oppscap(
             Some(format!("HCPCS '{}' is not 5 letters or digits", row.hcpcs))
         } else if row.fac_cap.raw() < 0 || row.nonfac_cap.raw() < 0 {
             Some("negative cap".to_string())
+        } else if row.fac_cap.raw() >= CAP_LIMIT || row.nonfac_cap.raw() >= CAP_LIMIT {
+            Some("a cap of $10,000,000 or more: no fee is near that".to_string())
         } else if let Some(problem) = gpci.and_then(|g| g.problem(&row.mac, &row.locality)) {
             Some(problem)
         } else if !seen.insert(key.clone()) {
@@ -411,6 +415,35 @@ mod tests {
                 .rows
                 .iter()
                 .all(|r| r.source_file == "P.csv" && r.line == 7)
+        );
+    }
+
+    #[test]
+    fn opps_caps_of_ten_million_dollars_are_quarantined() {
+        let cap = |hcpcs: &str, nonfac: &str| OppsCapRow {
+            line: 3,
+            hcpcs: hcpcs.to_string(),
+            modifier: String::new(),
+            proc_status: "A".to_string(),
+            mac: "10112".to_string(),
+            locality: "00".to_string(),
+            fac_cap: "12.34".parse().unwrap(),
+            nonfac_cap: nonfac.parse().unwrap(),
+        };
+        let mut rejects = Rejects::new(FileKind::Oppscap, "O.csv");
+        let kept = check_oppscap(
+            vec![cap("71046", "9999999.99"), cap("71047", "10000000.00")],
+            None,
+            &mut rejects,
+        );
+        assert_eq!(kept.len(), 1);
+        assert_eq!(
+            kept[0].hcpcs, "71046",
+            "the largest amount DECIMAL(9,2) holds"
+        );
+        assert_eq!(
+            rejects.rows[0].reason,
+            "a cap of $10,000,000 or more: no fee is near that"
         );
     }
 

@@ -103,7 +103,7 @@ def main():
     payment = f"read_parquet('{warehouse}/payment/**/*.parquet', hive_partitioning = true)"
     ptypes = dict((r[0], r[1]) for r in con.sql(f"DESCRIBE SELECT * FROM {payment}").fetchall())
     for column in ["nonfac_fee", "fac_fee", "nonfac_limiting_charge", "fac_limiting_charge"]:
-        check(ptypes[column] == "DECIMAL(18,2)", f"payment {column} is {ptypes[column]}")
+        check(ptypes[column] == "DECIMAL(9,2)", f"payment {column} is {ptypes[column]}")
     gtypes = dict((r[0], r[1]) for r in con.sql(
         f"DESCRIBE SELECT * FROM read_parquet('{warehouse}/gpci/**/*.parquet')").fetchall())
     check(gtypes["pe_gpci"] == "DECIMAL(9,3)", f"pe_gpci is {gtypes['pe_gpci']}")
