@@ -190,11 +190,24 @@ impl Cache {
 
 /// Hex SHA-256 of a file, or `None` when it does not exist.
 pub fn sha256_of_file(path: &Path) -> Result<Option<String>, CacheError> {
-    match fs::read(path) {
-        Ok(bytes) => Ok(Some(hex::encode(Sha256::digest(&bytes)))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_error(path, "cannot read")(e)),
+    let mut file = match fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_error(path, "cannot read")(e)),
+    };
+    // Streamed through one buffer: every run hashes every mirrored zip, and reading each
+    // whole into fresh memory cost more in page faults than the hashing.
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 256 * 1024];
+    loop {
+        match std::io::Read::read(&mut file, &mut buffer) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buffer[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io_error(path, "cannot read")(e)),
+        }
     }
+    Ok(Some(hex::encode(hasher.finalize())))
 }
 
 #[cfg(test)]
