@@ -243,61 +243,96 @@ pub fn derive(
     let (diffs, tables): (Vec<_>, Vec<_>) = targets
         .into_iter()
         .partition(|(derived, _)| matches!(derived, Derived::Diff(..)));
+    // rvu_history (a scan and sort of every rvu partition, the longest of them) is derived
+    // on a thread of its own while the rest, and the diffs, are derived beside it.
+    let (history, tables): (Vec<_>, Vec<_>) = tables
+        .into_iter()
+        .partition(|(derived, _)| *derived == Derived::RvuHistory);
     let mut frames: Vec<(Derived, String, anyhow::Result<DataFrame>)> = Vec::new();
-    for (derived, print) in tables {
-        let frame = match derived {
-            Derived::Releases => Ok(releases.clone()),
-            Derived::ConversionFactor => {
-                conversion_factors(writer, records).map(|(frame, check)| {
-                    derivation.factors = Some(check);
-                    frame
-                })
-            }
-            Derived::RvuHistory => rvu_history(writer, &releases),
-            Derived::Diff(..) => unreachable!("diffs are partitioned out"),
-        };
-        frames.push((derived, print, frame));
-    }
-    // A report page needs the conversion factors as they are about to be published.
-    let conversion_factors = match (pages, diffs.is_empty()) {
-        (Pages::Render, false) => match frames
-            .iter()
-            .find(|(derived, _, _)| *derived == Derived::ConversionFactor)
-        {
-            Some((_, _, Ok(frame))) => Some(frame.clone()),
-            _ => writer.table_file(std::path::Path::new(CONVERSION_FACTOR_FILE))?,
-        },
-        _ => None,
-    };
-    // Each pair compared once, for its diff table and (when asked) its report page.
-    let computed = crate::parallel::map(
-        &diffs,
-        crate::parallel::workers(DIFF_WORKERS),
-        |(derived, _)| {
-            let Derived::Diff(from, to) = derived else {
-                unreachable!("only diffs")
-            };
-            let diff = neighbour_diff(writer, from, to)?;
-            let frame = diff
-                .changed_frame()
-                .map_err(|e| anyhow::anyhow!("cannot assemble the diff table: {e}"))?;
-            let page = (pages == Pages::Render)
-                .then(|| crate::report::neighbour_page(writer, diff, conversion_factors.as_ref()));
-            anyhow::Ok((frame, page))
-        },
-    );
-    for ((derived, print), result) in diffs.into_iter().zip(computed) {
-        let frame = match result {
-            Ok((frame, page)) => {
-                if let (Derived::Diff(from, to), Some(page)) = (&derived, page) {
-                    derivation.pages.push(((from.clone(), to.clone()), page));
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let history = history.into_iter().next().map(|(derived, print)| {
+            let releases = &releases;
+            scope.spawn(move || {
+                let started = std::time::Instant::now();
+                let frame = rvu_history(writer, releases);
+                tracing::debug!(table = %derived, ms = started.elapsed().as_millis() as u64, "derived");
+                (derived, print, frame)
+            })
+        });
+        for (derived, print) in tables {
+            let started = std::time::Instant::now();
+            let frame = match derived {
+                Derived::Releases => Ok(releases.clone()),
+                Derived::ConversionFactor => {
+                    conversion_factors(writer, records).map(|(frame, check)| {
+                        derivation.factors = Some(check);
+                        frame
+                    })
                 }
-                Ok(frame)
-            }
-            Err(error) => Err(error),
+                Derived::RvuHistory | Derived::Diff(..) => {
+                    unreachable!("rvu_history and diffs are partitioned out")
+                }
+            };
+            tracing::debug!(table = %derived, ms = started.elapsed().as_millis() as u64, "derived");
+            frames.push((derived, print, frame));
+        }
+        // A report page needs the conversion factors as they are about to be published.
+        let conversion_factors = match (pages, diffs.is_empty()) {
+            (Pages::Render, false) => match frames
+                .iter()
+                .find(|(derived, _, _)| *derived == Derived::ConversionFactor)
+            {
+                Some((_, _, Ok(frame))) => Some(frame.clone()),
+                _ => writer.table_file(std::path::Path::new(CONVERSION_FACTOR_FILE))?,
+            },
+            _ => None,
         };
-        frames.push((derived, print, frame));
-    }
+        // Each pair compared once, for its diff table and (when asked) its report page.
+        let computed = crate::parallel::map(
+            &diffs,
+            crate::parallel::workers(DIFF_WORKERS),
+            |(derived, _)| {
+                let Derived::Diff(from, to) = derived else {
+                    unreachable!("only diffs")
+                };
+                let started = std::time::Instant::now();
+                let diff = neighbour_diff(writer, from, to)?;
+                tracing::debug!(%from, %to, ms = started.elapsed().as_millis() as u64, "compared");
+                let frame = diff
+                    .changed_frame()
+                    .map_err(|e| anyhow::anyhow!("cannot assemble the diff table: {e}"))?;
+                let page = (pages == Pages::Render).then(|| {
+                    crate::report::neighbour_page(writer, diff, conversion_factors.as_ref())
+                });
+                anyhow::Ok((frame, page))
+            },
+        );
+        for ((derived, print), result) in diffs.into_iter().zip(computed) {
+            let frame = match result {
+                Ok((frame, page)) => {
+                    if let (Derived::Diff(from, to), Some(page)) = (&derived, page) {
+                        derivation.pages.push(((from.clone(), to.clone()), page));
+                    }
+                    Ok(frame)
+                }
+                Err(error) => Err(error),
+            };
+            frames.push((derived, print, frame));
+        }
+        if let Some(history) = history {
+            frames.push(
+                history
+                    .join()
+                    .expect("the rvu_history thread does not panic"),
+            );
+        }
+        Ok(())
+    })?;
+    // Published in a fixed order: whole-warehouse tables, then diffs.
+    frames.sort_by_key(|(derived, _, _)| match derived {
+        Derived::Diff(..) => 1,
+        _ => 0,
+    });
 
     let mut state = DerivedState::read(writer);
     for folder in &obsolete {
