@@ -407,6 +407,15 @@ fn main() {
         ("pprrvu-txt", "parse PPRRVU TXT (19,090 rows)"),
         ("pprrvu-xlsx", "parse PPRRVU XLSX (19,090 rows)"),
     ];
+    // Issue 14's targets, beside the figures it started from: the full build as the issue
+    // measured it (0.58 s, 234 MiB), the 4-year runs as BENCHMARKS.md's "end of day" table
+    // had them (HTML reports included). Compare on one machine at one time: these are
+    // reference points, not a baseline this run re-measures.
+    let issue_14: [(&str, &str, &str); 3] = [
+        ("build-release", "580 / 234", "300 / 200"),
+        ("cold-build-4-years", "7933 / 534", "4000"),
+        ("new-release-on-4-years", "1251 / 389", "700"),
+    ];
     let only: Option<String> = std::env::var("MPFS_BENCH_ONLY").ok();
     let scale = tempfile::tempdir().unwrap();
     let started = Instant::now();
@@ -417,8 +426,8 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
     println!(
-        "{:<70} {:>9} {:>9} {:>9} {:>9}",
-        "scenario", "median ms", "min ms", "max ms", "peak MiB"
+        "{:<70} {:>9} {:>9} {:>9} {:>9}  {:>12} {:>10}",
+        "scenario", "median ms", "min ms", "max ms", "peak MiB", "#14 start", "#14 target"
     );
     for (name, label) in scenarios {
         if only.as_deref().is_some_and(|o| !name.contains(o)) {
@@ -436,10 +445,17 @@ fn main() {
         );
         let line = String::from_utf8_lossy(&output.stdout);
         let fields: Vec<&str> = line.trim().split('|').collect();
+        let (before, target) = issue_14
+            .iter()
+            .find(|(scenario, _, _)| *scenario == name)
+            .map_or(("", ""), |(_, before, target)| (*before, *target));
         println!(
-            "{label:<70} {:>9} {:>9} {:>9} {:>9}",
+            "{label:<70} {:>9} {:>9} {:>9} {:>9}  {before:>12} {target:>10}",
             fields[1], fields[2], fields[3], fields[4]
         );
     }
     println!("(peak MiB: the scenario's own process; for mpfs runs, the timed mpfs process)");
+    println!(
+        "(#14 start and target: ms / MiB; the start is what issue 14 measured for the full build and the 2026-11-27 end-of-day table for the 4-year runs)"
+    );
 }

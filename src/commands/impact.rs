@@ -161,8 +161,8 @@ pub fn run(args: &ImpactArgs, config: &Config) -> anyhow::Result<Outcome> {
             .join(format!("from={from}"))
             .join(format!("to={to}"))
             .join("part-0.parquet");
-        let mut files = vec![(relative.clone(), Content::Frame(frame))];
-        warehouse.publish("impact", &mut files, Vec::new())?;
+        let files = vec![(relative.clone(), Content::Frame(frame))];
+        warehouse.publish("impact", &files, Vec::new())?;
         warehouse.tidy();
         println!("wrote {}", config.warehouse_dir.join(relative).display());
     }

@@ -185,8 +185,11 @@ fn with_national_amounts(mut frame: DataFrame) -> PolarsResult<DataFrame> {
 mod tests {
     use super::*;
 
-    fn frame(rows: &[(&str, &str, i32, &str, i32)]) -> DataFrame {
-        let column = |name: &str, f: &dyn Fn(&(&str, &str, i32, &str, i32)) -> String| {
+    /// (hcpcs, modifier, effective_from in days, cf_variant, row number)
+    type Row<'a> = (&'a str, &'a str, i32, &'a str, i32);
+
+    fn frame(rows: &[Row<'_>]) -> DataFrame {
+        let column = |name: &str, f: &dyn Fn(&Row<'_>) -> String| {
             Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
         };
         DataFrame::new(

@@ -213,7 +213,7 @@ impl<'lock> WarehouseWriter<'lock> {
     pub fn publish(
         &self,
         label: &str,
-        files: &mut [(PathBuf, Content<'_>)],
+        files: &[(PathBuf, Content<'_>)],
         removals: Vec<PathBuf>,
     ) -> Result<(), WarehouseError> {
         // One folder per call: releases and diffs are published from several threads.
@@ -223,36 +223,45 @@ impl<'lock> WarehouseWriter<'lock> {
             PathBuf::from(STAGING_DIR).join(format!("{label}-{}-{call}", std::process::id()));
         let staging = self.root.join(&staging_relative);
         fs::create_dir_all(&staging).map_err(io_error(&staging, "cannot create staging"))?;
-        let staged = (|| {
-            let mut renames = Vec::new();
-            for (index, (target, content)) in files.iter_mut().enumerate() {
-                let staged_relative = staging_relative
-                    .join(index.to_string())
-                    .join(target.file_name().expect("a published file has a name"));
-                let started = std::time::Instant::now();
-                let path = self.root.join(&staged_relative);
-                match content {
-                    Content::Frame(frame) => write_parquet(&path, &*frame)?,
-                    Content::Generated(table) => write_parquet(&path, table.as_ref())?,
-                    Content::Bytes(bytes) => write_bytes(&path, bytes)?,
-                }
-                tracing::debug!(
-                    file = %target.display(),
-                    ms = started.elapsed().as_millis() as u64,
-                    "staged"
-                );
-                renames.push((staged_relative, target.clone()));
-                crate::fault::counted_kill_point("staged");
-                let table = table_of(target);
-                if fault_point("after-staging", table) {
-                    return Err(WarehouseError::Io {
-                        path: staging.clone(),
-                        action: "fault injected while staging",
-                        source: std::io::Error::other(format!("after staging {table}")),
-                    });
-                }
+        let stage = |index: usize| -> Result<(PathBuf, PathBuf), WarehouseError> {
+            let (target, content) = &files[index];
+            let staged_relative = staging_relative
+                .join(index.to_string())
+                .join(target.file_name().expect("a published file has a name"));
+            let started = std::time::Instant::now();
+            let path = self.root.join(&staged_relative);
+            match content {
+                Content::Frame(frame) => write_parquet(&path, frame)?,
+                Content::Generated(table) => write_parquet(&path, table.as_ref())?,
+                Content::Bytes(bytes) => write_bytes(&path, bytes)?,
             }
-            Ok(renames)
+            tracing::debug!(
+                file = %target.display(),
+                ms = started.elapsed().as_millis() as u64,
+                "staged"
+            );
+            crate::fault::counted_kill_point("staged");
+            let table = table_of(target);
+            if fault_point("after-staging", table) {
+                return Err(WarehouseError::Io {
+                    path: staging.clone(),
+                    action: "fault injected while staging",
+                    source: std::io::Error::other(format!("after staging {table}")),
+                });
+            }
+            Ok((staged_relative, target.clone()))
+        };
+        // Files are staged two at a time, the largest first: a release's payment table
+        // starts at once and its small tables are written beside it.
+        let mut order: Vec<usize> = (0..files.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(files[i].1.height().unwrap_or(0)));
+        let results = crate::parallel::map(&order, crate::parallel::workers(2), |&i| stage(i));
+        let staged = (|| {
+            let mut renames: Vec<Option<(PathBuf, PathBuf)>> = vec![None; files.len()];
+            for (index, result) in order.iter().zip(results) {
+                renames[*index] = Some(result?);
+            }
+            Ok(renames.into_iter().flatten().collect::<Vec<_>>())
         })();
         let renames = match staged {
             Ok(renames) => renames,
@@ -285,7 +294,7 @@ impl<'lock> WarehouseWriter<'lock> {
             .filter(|table| !tables.iter().any(|(t, _)| t == *table))
             .map(|table| Warehouse::partition_path(table, release))
             .collect();
-        let mut files: Vec<(PathBuf, Content)> = tables
+        let files: Vec<(PathBuf, Content)> = tables
             .into_iter()
             .map(|(table, content)| {
                 (
@@ -294,7 +303,7 @@ impl<'lock> WarehouseWriter<'lock> {
                 )
             })
             .collect();
-        self.publish(&release.to_string(), &mut files, removals)
+        self.publish(&release.to_string(), &files, removals)
     }
 
     /// Removes one staging folder. `.staging` itself stays (another thread may be staging

@@ -355,7 +355,7 @@ pub fn derive(
     }
     if !files.is_empty() || !obsolete.is_empty() {
         files.push((PathBuf::from(DERIVED_STATE_FILE), state_content(&state)));
-        writer.publish("derived", &mut files, obsolete.clone())?;
+        writer.publish("derived", &files, obsolete.clone())?;
     }
     derivation.removed = obsolete;
     Ok(derivation)
@@ -418,11 +418,11 @@ pub fn save_diff(
         None => state.files.remove(&derived.key()),
     };
     let relative = derived.path();
-    let mut files = vec![
+    let files = vec![
         (relative.clone(), Content::Frame(frame.clone())),
         (PathBuf::from(DERIVED_STATE_FILE), state_content(&state)),
     ];
-    writer.publish("diff", &mut files, Vec::new())?;
+    writer.publish("diff", &files, Vec::new())?;
     Ok((relative, frame))
 }
 

@@ -478,7 +478,7 @@ fn refresh_reports(
         return Ok(Vec::new());
     }
     let written = files.iter().map(|(p, _)| p.display().to_string()).collect();
-    warehouse.publish("reports", &mut files, removals)?;
+    warehouse.publish("reports", &files, removals)?;
     Ok(written)
 }
 

@@ -182,7 +182,7 @@ pub fn build_zip_release(
     records.retain(|r| r.id != id);
     records.push(record.clone());
     let releases = zip_releases_frame(&mut records)?;
-    let mut files: Vec<(PathBuf, Content)> = vec![
+    let files: Vec<(PathBuf, Content)> = vec![
         (
             partition_file(ZIP_LOCALITY_TABLE, id),
             Content::Frame(table),
@@ -190,7 +190,7 @@ pub fn build_zip_release(
         (partition_file("quarantine", id), Content::Frame(quarantine)),
         (PathBuf::from(ZIP_RELEASES_FILE), Content::Frame(releases)),
     ];
-    warehouse.publish(&format!("zip-{id}"), &mut files, Vec::new())?;
+    warehouse.publish(&format!("zip-{id}"), &files, Vec::new())?;
     Ok(record)
 }
 
@@ -304,7 +304,7 @@ pub fn refresh_changes(
         })
         .collect();
     if !files.is_empty() || !removals.is_empty() {
-        warehouse.publish("zip-changes", &mut files, removals)?;
+        warehouse.publish("zip-changes", &files, removals)?;
     }
     Ok(refresh)
 }

@@ -41,7 +41,7 @@ impl GridRow {
     pub fn is_blank(&self) -> bool {
         self.cells
             .iter()
-            .all(|c| crate::transform::text::is_blank_or_eof(c))
+            .all(crate::transform::text::is_blank_or_eof)
     }
 }
 
