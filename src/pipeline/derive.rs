@@ -298,9 +298,7 @@ pub fn derive(
                 let started = std::time::Instant::now();
                 let diff = neighbour_diff(writer, from, to)?;
                 tracing::debug!(%from, %to, ms = started.elapsed().as_millis() as u64, "compared");
-                let frame = diff
-                    .changed_frame()
-                    .map_err(|e| anyhow::anyhow!("cannot assemble the diff table: {e}"))?;
+                let frame = diff_table(diff.changed_frame())?;
                 let page = (pages == Pages::Render).then(|| {
                     crate::report::neighbour_page(writer, diff, conversion_factors.as_ref())
                 });
@@ -391,9 +389,9 @@ fn rvu_history(warehouse: &Warehouse, releases: &DataFrame) -> anyhow::Result<Da
         .context("no rvu partition is published")
 }
 
-fn diff_frame(diff: &Diff) -> anyhow::Result<DataFrame> {
-    diff.frame()
-        .map_err(|e| anyhow::anyhow!("cannot assemble the diff table: {e}"))
+/// A diff table, or an error that says which table could not be assembled.
+fn diff_table(frame: polars::prelude::PolarsResult<DataFrame>) -> anyhow::Result<DataFrame> {
+    frame.map_err(|e| anyhow::anyhow!("cannot assemble the diff table: {e}"))
 }
 
 /// Writes a diff that `mpfs diff` computed to `diff/from=<id>/to=<id>/part-0.parquet`,
@@ -406,7 +404,7 @@ pub fn save_diff(
     result: &Diff,
     neighbour: bool,
 ) -> anyhow::Result<(PathBuf, DataFrame)> {
-    let frame = diff_frame(result)?;
+    let frame = diff_table(result.frame())?;
     let derived = Derived::Diff(result.from.id.clone(), result.to.id.clone());
     let mut state = DerivedState::read(writer);
     let print = expected(&writer.releases()?)
