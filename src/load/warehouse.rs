@@ -230,11 +230,21 @@ impl<'lock> WarehouseWriter<'lock> {
                 .join(target.file_name().expect("a published file has a name"));
             let started = std::time::Instant::now();
             let path = self.root.join(&staged_relative);
-            match content {
-                Content::Frame(frame) => write_parquet(&path, frame)?,
-                Content::Generated(table) => write_parquet(&path, table.as_ref())?,
-                Content::Bytes(bytes) => write_bytes(&path, bytes)?,
-            }
+            let written = match content {
+                Content::Frame(frame) => write_parquet(&path, frame),
+                Content::Generated(table) => write_parquet(&path, table.as_ref()),
+                Content::Bytes(bytes) => write_bytes(&path, bytes),
+            };
+            // A table that cannot be written is named by where it was going, not by its
+            // staging path (a file system error keeps the path it happened on).
+            written.map_err(|error| match error {
+                WarehouseError::Polars { action, source, .. } => WarehouseError::Polars {
+                    path: self.root.join(target),
+                    action,
+                    source,
+                },
+                other => other,
+            })?;
             tracing::debug!(
                 file = %target.display(),
                 ms = started.elapsed().as_millis() as u64,
@@ -516,5 +526,59 @@ fn table_of(path: &Path) -> &str {
 fn sync_dir(dir: &Path) {
     if let Ok(handle) = File::open(dir) {
         let _ = handle.sync_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two row groups of one column; the second fails, as a payment group whose fee does not
+    /// fit its type would.
+    struct FailsHalfway;
+
+    impl RowGroups for FailsHalfway {
+        fn schema(&self) -> PolarsResult<Schema> {
+            Ok(Schema::from_iter([Field::new("n".into(), DataType::Int32)]))
+        }
+        fn height(&self) -> usize {
+            2
+        }
+        fn row_group_count(&self) -> usize {
+            2
+        }
+        fn row_group(&self, index: usize) -> PolarsResult<DataFrame> {
+            polars_ensure!(index == 0, ComputeError: "row group {index} cannot be computed");
+            DataFrame::new(1, vec![Column::new("n".into(), [1i32])])
+        }
+    }
+
+    #[test]
+    fn a_table_that_fails_while_written_publishes_nothing_of_the_release() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = FolderLock::acquire(dir.path(), "test", std::time::Duration::ZERO).unwrap();
+        let writer = WarehouseWriter::open(dir.path(), &lock).unwrap();
+        let release: ReleaseId = "2025D".parse().unwrap();
+        let small = DataFrame::new(1, vec![Column::new("n".into(), [7i32])]).unwrap();
+        let error = writer
+            .publish_release(
+                &release,
+                vec![
+                    ("rvu", Content::Frame(small)),
+                    ("payment", Content::Generated(Box::new(FailsHalfway))),
+                ],
+                &["rvu", "payment"],
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("row group 1 cannot be computed"), "{error}");
+        assert!(
+            error.contains("payment"),
+            "the error names the file: {error}"
+        );
+        assert!(!writer.has_partition("rvu", &release));
+        assert!(!writer.has_partition("payment", &release));
+        writer.tidy();
+        assert!(!dir.path().join(STAGING_DIR).exists(), "staging is cleared");
     }
 }
