@@ -1,5 +1,6 @@
 //! Priced lines out: the input's own columns, then what pricing found. CSV (to stdout or a
-//! file) or Parquet, where money is `DECIMAL(18,2)` as in the warehouse.
+//! file) or Parquet, where money is `DECIMAL(18,2)`: a line's amounts are units times a
+//! fee, so they take the warehouse's type for sums, not its `DECIMAL(9,2)` for one fee.
 
 use std::io::Write;
 use std::path::Path;
