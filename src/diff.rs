@@ -367,7 +367,7 @@ pub fn load_snapshot(
         decimals(&frame, name).map_err(bad)
     };
     // Filled column by column: one pass over each column's values, no lookup by row.
-    let mut keys: Vec<ServiceKey> = text("hcpcs")?
+    let keys: Vec<ServiceKey> = text("hcpcs")?
         .iter()
         .zip(text("modifier")?.iter())
         .map(|(h, m)| {
@@ -403,7 +403,7 @@ pub fn load_snapshot(
     for (row, cf) in rows.iter_mut().zip(number("conv_factor")?) {
         row.conv_factor = cf.unwrap_or_default();
     }
-    let services: Services = keys.drain(..).zip(rows).collect();
+    let services: Services = keys.into_iter().zip(rows).collect();
     let gpcis = match locality {
         None => Gpcis::NATIONAL,
         Some(place) => {

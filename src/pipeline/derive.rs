@@ -277,7 +277,7 @@ pub fn derive(
             frames.push((derived, print, frame));
         }
         // A report page needs the conversion factors as they are about to be published.
-        let conversion_factors = match (pages, diffs.is_empty()) {
+        let factors_for_pages = match (pages, diffs.is_empty()) {
             (Pages::Render, false) => match frames
                 .iter()
                 .find(|(derived, _, _)| *derived == Derived::ConversionFactor)
@@ -300,7 +300,7 @@ pub fn derive(
                 tracing::debug!(%from, %to, ms = started.elapsed().as_millis() as u64, "compared");
                 let frame = diff_table(diff.changed_frame())?;
                 let page = (pages == Pages::Render).then(|| {
-                    crate::report::neighbour_page(writer, diff, conversion_factors.as_ref())
+                    crate::report::neighbour_page(writer, diff, factors_for_pages.as_ref())
                 });
                 anyhow::Ok((frame, page))
             },

@@ -445,12 +445,7 @@ fn refresh_reports(
         .filter(|pair| !rendered.contains_key(pair))
         .collect();
     let built = crate::parallel::map(&missing, crate::parallel::workers(2), |(from, to)| {
-        let options = crate::report::ReportOptions {
-            from: crate::diff::Side::Release(from.clone()),
-            to: crate::diff::Side::Release(to.clone()),
-            utilization: None,
-            locality: None,
-        };
+        let options = crate::report::ReportOptions::neighbours(from, to);
         crate::report::build(warehouse, &options).and_then(|r| crate::report::render(&r))
     });
     for (pair, page) in missing.into_iter().zip(built) {

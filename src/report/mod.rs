@@ -20,6 +20,7 @@ use crate::load::frame::{date_to_days, decimals};
 use crate::load::payment::{Cents, cents_text};
 use crate::pricing::impact::{Totals, impact, totals};
 use crate::pricing::input::read_lines;
+use crate::release::ReleaseId;
 
 /// The office visit the headline follows (established patient, level 3).
 pub const TYPICAL_VISIT: &str = "99213";
@@ -32,6 +33,18 @@ pub struct ReportOptions {
     pub to: Side,
     pub utilization: Option<PathBuf>,
     pub locality: Option<Locality>,
+}
+
+impl ReportOptions {
+    /// The page `run` keeps for two neighbouring releases: national, no utilization.
+    pub fn neighbours(from: &ReleaseId, to: &ReleaseId) -> ReportOptions {
+        ReportOptions {
+            from: Side::Release(from.clone()),
+            to: Side::Release(to.clone()),
+            utilization: None,
+            locality: None,
+        }
+    }
 }
 
 /// A table behind a chart: the page sorts it and offers it as CSV.
@@ -301,12 +314,7 @@ pub fn neighbour_page(
     national: Diff,
     conversion_factors: Option<&polars::prelude::DataFrame>,
 ) -> anyhow::Result<String> {
-    let options = ReportOptions {
-        from: Side::Release(national.from.id.clone()),
-        to: Side::Release(national.to.id.clone()),
-        utilization: None,
-        locality: None,
-    };
+    let options = ReportOptions::neighbours(&national.from.id, &national.to.id);
     let history = match conversion_factors {
         Some(frame) => cf_history_of(frame)?,
         None => Vec::new(),
