@@ -27,9 +27,9 @@ use polars::prelude::*;
 use crate::Text;
 use crate::cf_variant::CfVariant;
 use crate::decimal::Decimal;
+use crate::fee::{Cents, Gpcis, fee_cents, is_payable};
 use crate::load::Warehouse;
 use crate::load::frame::{FrameBuilder, Places, decimals};
-use crate::load::payment::{Cents, Gpcis, fee_cents};
 use crate::load::releases_table::ReleaseRecord;
 use crate::release::ReleaseId;
 
@@ -156,7 +156,7 @@ pub struct Service {
 
 impl Service {
     fn payable(&self) -> bool {
-        matches!(self.status.as_str(), "A" | "R" | "T") && self.indicators[9] != "true"
+        is_payable(&self.status, self.indicators[9] == "true")
     }
 
     /// (non-facility, facility) fee with these RVUs and the given GPCIs and CF.

@@ -12,6 +12,7 @@ pub mod config;
 pub mod decimal;
 pub mod diff;
 pub mod fault;
+pub mod fee;
 pub mod ingest;
 pub mod load;
 pub mod lock;

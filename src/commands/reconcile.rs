@@ -15,9 +15,9 @@ use crate::cli::ReconcileArgs;
 use crate::commands::Outcome;
 use crate::config::Config;
 use crate::decimal::Decimal;
+use crate::fee::cents_text as dollars;
 use crate::load::Warehouse;
 use crate::load::frame::cents as stored_cents;
-use crate::load::payment::cents_text as dollars;
 use crate::release::ReleaseId;
 use crate::transform::pfall;
 

@@ -10,8 +10,8 @@
 use polars::prelude::*;
 
 use crate::decimal::Decimal;
+use crate::fee::{Gpcis, fee_cents, is_payable};
 use crate::load::frame::{decimals, fee_column};
-use crate::load::payment::{Gpcis, fee_cents};
 
 pub const RVU_HISTORY_FILE: &str = "rvu_history/rvu_history.parquet";
 
@@ -157,9 +157,10 @@ fn with_national_amounts(mut frame: DataFrame) -> PolarsResult<DataFrame> {
     let mut nonfac = Vec::with_capacity(frame.height());
     let mut fac = Vec::with_capacity(frame.height());
     for i in 0..frame.height() {
-        let payable =
-            matches!(status.get(i), Some("A" | "R" | "T")) && not_used.get(i) != Some(true);
-        if !payable {
+        if !is_payable(
+            status.get(i).unwrap_or_default(),
+            not_used.get(i) == Some(true),
+        ) {
             nonfac.push(None);
             fac.push(None);
             continue;

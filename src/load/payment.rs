@@ -1,20 +1,10 @@
 //! The `payment` table: what Medicare pays for each payable service in each locality.
 //!
-//! CMS's definition (docs/cms-files.md, "Payment arithmetic"):
-//!
-//! ```text
-//! fee = [(work RVU x work GPCI) + (PE RVU x PE GPCI) + (MP RVU x MP GPCI)] x CF
-//! ```
-//!
-//! with the facility or non-facility PE RVU, rounded to cents at the end, half up. The
-//! arithmetic is exact: RVUs, GPCIs and the CF are integers of ten-thousandths, so the
-//! product is an exact integer of 10^-12 dollars before the one rounding. This reproduces
-//! CMS's published amounts (76145 in 2025: Alabama 825.49, MAC 01112 locality 05 1339.81).
+//! The fee of each setting is CMS's formula ([`crate::fee::fee_cents`]), exact to the cent.
 //!
 //! Where OPPSCAP lists the service at the locality, each setting's fee is the lesser of the
 //! PFS amount and the OPPS cap, and a flag says the cap bit. NA indicators are carried, not
-//! applied: CMS prints an amount for an NA setting too. The limiting charge is 115% of the
-//! non-participating amount (95% of the fee), i.e. 109.25% of the fee, rounded half up.
+//! applied: CMS prints an amount for an NA setting too. Every rule is [`crate::fee`]'s.
 
 use std::collections::HashMap;
 
@@ -22,105 +12,16 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::cf_variant::CfVariant;
-use crate::decimal::Decimal;
+use crate::fee::{
+    Gpcis, NATIONAL_LOCALITY, NATIONAL_MAC, fee_cents, is_payable, limiting_charge_cents,
+    opps_capped,
+};
 use crate::load::frame::{FrameBuilder, Places, into_decimal};
 use crate::load::parquet_file::{ROW_GROUP_SIZE, RowGroups};
 use crate::release::ReleaseId;
 use crate::transform::gpci::GpciRow;
 use crate::transform::oppscap::OppsCapRow;
 use crate::transform::pprrvu::{PprrvuFile, RvuRow};
-
-/// The national row's MAC and locality (all GPCIs 1.0).
-pub const NATIONAL_MAC: &str = "00000";
-pub const NATIONAL_LOCALITY: &str = "00";
-
-/// Amounts in cents.
-pub type Cents = i64;
-
-/// An amount in cents as text with two places (`-0.50`, `1339.81`): the one way amounts are
-/// printed (run tables, CSV, reports).
-pub fn cents_text(cents: Cents) -> String {
-    Decimal::from_raw(cents * 100).format_places(2)
-}
-
-/// The three GPCIs of a locality.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Gpcis {
-    pub work: Decimal,
-    pub pe: Decimal,
-    pub mp: Decimal,
-}
-
-impl Gpcis {
-    pub const NATIONAL: Gpcis = Gpcis {
-        work: Decimal::ONE,
-        pe: Decimal::ONE,
-        mp: Decimal::ONE,
-    };
-}
-
-/// Rounds an exact amount in 10^-`scale_digits` dollars to cents, half away from zero.
-fn round_to_cents(amount: i128, scale_digits: u32) -> Cents {
-    let divisor = 10_i128.pow(scale_digits - 2);
-    let half = divisor / 2;
-    let rounded = if amount >= 0 {
-        (amount + half) / divisor
-    } else {
-        (amount - half) / divisor
-    };
-    rounded as Cents
-}
-
-/// [`round_to_cents`] of an amount in 10^-12 dollars that fits 64 bits: a division by a
-/// constant, which the compiler turns into a multiplication (128-bit division is a library
-/// call, and it was the largest cost of pricing 1.1 million rows).
-fn round_picodollars_to_cents(amount: i64) -> Cents {
-    const DIVISOR: i64 = 10_000_000_000;
-    const HALF: i64 = DIVISOR / 2;
-    if amount >= 0 {
-        (amount + HALF) / DIVISOR
-    } else {
-        (amount - HALF) / DIVISOR
-    }
-}
-
-/// CMS's fee for one setting: `pe` is the facility or non-facility PE RVU.
-///
-/// RVUs, GPCIs and the CF are integers of 10^-4, so the sum of products times the CF is an
-/// exact integer of 10^-12 dollars. Real values fit 64 bits by four orders of magnitude
-/// (an RVU of 100 at GPCI 2 and CF 40 is 8 x 10^16); anything larger is computed in 128.
-pub fn fee_cents(work: Decimal, pe: Decimal, mp: Decimal, gpci: Gpcis, cf: Decimal) -> Cents {
-    let narrow = work
-        .raw()
-        .checked_mul(gpci.work.raw())
-        .and_then(|w| Some((w, pe.raw().checked_mul(gpci.pe.raw())?)))
-        .and_then(|(w, p)| Some((w, p, mp.raw().checked_mul(gpci.mp.raw())?)))
-        .and_then(|(w, p, m)| w.checked_add(p)?.checked_add(m))
-        .and_then(|adjusted| adjusted.checked_mul(cf.raw()))
-        .filter(|amount| amount.checked_abs().is_some_and(|a| a < i64::MAX / 2));
-    if let Some(amount) = narrow {
-        return round_picodollars_to_cents(amount);
-    }
-    let adjusted = i128::from(work.raw()) * i128::from(gpci.work.raw())
-        + i128::from(pe.raw()) * i128::from(gpci.pe.raw())
-        + i128::from(mp.raw()) * i128::from(gpci.mp.raw());
-    // adjusted is in 10^-8 RVU-dollars per CF unit; times the CF (10^-4) gives 10^-12 dollars.
-    round_to_cents(adjusted * i128::from(cf.raw()), 12)
-}
-
-/// 109.25% of a fee (115% of the 95% non-participating amount), rounded half up.
-pub fn limiting_charge_cents(fee: Cents) -> Cents {
-    match fee.checked_mul(10_925) {
-        Some(scaled) if scaled >= 0 => (scaled + 5_000) / 10_000,
-        Some(scaled) => (scaled - 5_000) / 10_000,
-        None => round_to_cents(i128::from(fee) * 10_925, 4 + 2),
-    }
-}
-
-/// Only status A, R and T are paid under the fee schedule, and never a row marked `+`.
-pub fn is_payable(row: &RvuRow) -> bool {
-    matches!(row.status_code.as_str(), "A" | "R" | "T") && !row.not_used_for_payment
-}
 
 /// The amounts of payment rows, one column each, in cents (as the 128-bit integers a polars
 /// DECIMAL column holds, so the columns move into the frame without a copy).
@@ -162,32 +63,23 @@ fn price(
             }
         }
         for ((_, _, gpcis), cap) in localities.iter().zip(&cap_at) {
-            let mut nonfac = fee_cents(
+            let nonfac = fee_cents(
                 rvu.work_rvu,
                 rvu.pe_nonfac_rvu,
                 rvu.mp_rvu,
                 *gpcis,
                 rvu.conv_factor,
             );
-            let mut fac = fee_cents(
+            let fac = fee_cents(
                 rvu.work_rvu,
                 rvu.pe_fac_rvu,
                 rvu.mp_rvu,
                 *gpcis,
                 rvu.conv_factor,
             );
-            let (mut nonfac_capped, mut fac_capped) = (false, false);
-            if let Some(cap) = cap {
-                let (nonfac_cap, fac_cap) = (cap.nonfac_cap.raw() / 100, cap.fac_cap.raw() / 100);
-                if nonfac_cap < nonfac {
-                    nonfac = nonfac_cap;
-                    nonfac_capped = true;
-                }
-                if fac_cap < fac {
-                    fac = fac_cap;
-                    fac_capped = true;
-                }
-            }
+            let (nonfac, nonfac_capped) =
+                opps_capped(nonfac, cap.map(|c| c.nonfac_cap.raw() / 100));
+            let (fac, fac_capped) = opps_capped(fac, cap.map(|c| c.fac_cap.raw() / 100));
             out.nonfac_fee.push(i128::from(nonfac));
             out.fac_fee.push(i128::from(fac));
             out.nonfac_capped.push(nonfac_capped);
@@ -264,7 +156,7 @@ impl<'a> PaymentTable<'a> {
             .flat_map(|f| {
                 f.rows
                     .iter()
-                    .filter(|r| is_payable(r))
+                    .filter(|r| is_payable(&r.status_code, r.not_used_for_payment))
                     .map(move |r| (f.variant, r))
             })
             .collect();
@@ -449,79 +341,10 @@ fn cents_column(name: &str, cents: Vec<i128>) -> PolarsResult<Column> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decimal::Decimal;
 
     fn d(text: &str) -> Decimal {
         text.parse().unwrap()
-    }
-
-    #[test]
-    fn reproduces_cms_published_amounts_for_76145_in_2025() {
-        let cf = d("32.3465");
-        let alabama = Gpcis {
-            work: d("1"),
-            pe: d("0.869"),
-            mp: d("0.575"),
-        };
-        assert_eq!(
-            fee_cents(d("0"), d("29.03"), d("0.51"), alabama, cf),
-            82_549
-        );
-        let san_francisco = Gpcis {
-            work: d("1.088"),
-            pe: d("1.419"),
-            mp: d("0.445"),
-        };
-        assert_eq!(
-            fee_cents(d("0"), d("29.03"), d("0.51"), san_francisco, cf),
-            133_981
-        );
-    }
-
-    #[test]
-    fn national_99213_and_half_up_rounding() {
-        // 2.75 x 32.3465 = 88.952875 -> 88.95; 1.97 x 32.3465 = 63.722605 -> 63.72
-        let cf = d("32.3465");
-        assert_eq!(
-            fee_cents(d("1.30"), d("1.35"), d("0.10"), Gpcis::NATIONAL, cf),
-            8_895
-        );
-        assert_eq!(
-            fee_cents(d("1.30"), d("0.57"), d("0.10"), Gpcis::NATIONAL, cf),
-            6_372
-        );
-        // Exactly half a cent rounds up: 0.5 x 0.01 = 0.005.
-        assert_eq!(
-            fee_cents(d("0.50"), d("0"), d("0"), Gpcis::NATIONAL, d("0.01")),
-            1
-        );
-        assert_eq!(round_to_cents(-5, 3), -1);
-    }
-
-    #[test]
-    fn amounts_beyond_64_bits_are_computed_in_128() {
-        // 9,999,999.99 RVUs x GPCI 2 x CF 99.9999 = 1,999,997,998.000002 dollars: the exact
-        // product in 10^-12 dollars is about 2 x 10^21, beyond i64.
-        let huge = d("9999999.99");
-        let gpci = Gpcis {
-            work: d("2"),
-            pe: d("0"),
-            mp: d("0"),
-        };
-        assert_eq!(
-            fee_cents(huge, d("0"), d("0"), gpci, d("99.9999")),
-            199_999_799_800
-        );
-        // The narrow and wide paths agree where both apply, half-cents included.
-        for (work, cf) in [("0.50", "0.01"), ("12.34", "32.3465"), ("-0.50", "0.01")] {
-            let (work, cf) = (d(work), d(cf));
-            let wide = round_to_cents(i128::from(work.raw()) * 10_000 * i128::from(cf.raw()), 12);
-            assert_eq!(fee_cents(work, d("0"), d("0"), Gpcis::NATIONAL, cf), wide);
-        }
-        assert_eq!(
-            limiting_charge_cents(i64::MAX / 100),
-            100_765_339_502_638_426
-        );
-        assert_eq!(limiting_charge_cents(-10_000), -10_925);
     }
 
     fn service(hcpcs: &str, work: &str) -> RvuRow {
@@ -574,11 +397,5 @@ mod tests {
         let table = PaymentTable::new(&release, from, &files, &[], &[]).unwrap();
         let error = table.frame().unwrap_err().to_string();
         assert!(error.contains("column nonfac_fee does not fit"), "{error}");
-    }
-
-    #[test]
-    fn limiting_charge_is_109_25_percent() {
-        assert_eq!(limiting_charge_cents(10_000), 10_925);
-        assert_eq!(limiting_charge_cents(82_549), 90_185); // 901.847825 -> 901.85
     }
 }

@@ -20,8 +20,8 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
+use crate::fee::Cents;
 use crate::load::Warehouse;
-use crate::load::payment::Cents;
 use crate::pricing::input::ClaimLine;
 use crate::pricing::rules::{Priced, price_lines};
 use crate::pricing::schedule::{Schedule, Schedules};

@@ -19,8 +19,8 @@ use polars::prelude::PlHashMap;
 
 use crate::cf_variant::CfVariant;
 use crate::decimal::Decimal;
+use crate::fee::{Cents, fee_cents};
 use crate::load::Warehouse;
-use crate::load::payment::{Cents, fee_cents};
 use crate::pipeline::zip_build::zip_releases;
 use crate::pricing::input::ClaimLine;
 use crate::pricing::rules::LineBasis;

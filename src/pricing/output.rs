@@ -8,9 +8,9 @@ use std::path::Path;
 use polars::prelude::*;
 
 use crate::cf_variant::CfVariant;
+use crate::fee::{Cents, cents_text};
 use crate::load::frame::money_column;
 use crate::load::parquet_file::write_frame;
-use crate::load::payment::{Cents, cents_text};
 use crate::output_file::write_file;
 use crate::pricing::input::ClaimFile;
 use crate::pricing::rules::Priced;

@@ -33,7 +33,7 @@ use polars::prelude::{PlHashMap, PlRandomState};
 use smallvec::{SmallVec, smallvec};
 
 use crate::cf_variant::CfVariant;
-use crate::load::payment::Cents;
+use crate::fee::Cents;
 use crate::pricing::Place;
 use crate::pricing::input::ClaimLine;
 use crate::pricing::schedule::Policy;
@@ -303,8 +303,10 @@ fn line_factors(line: &ClaimLine, basis: &LineBasis) -> Result<(Role, Vec<Factor
 
 /// The reason a status code is not paid (RVU25D.pdf, Attachment A).
 fn status_reason(status: &str) -> Option<String> {
+    if crate::fee::PAYABLE_STATUSES.contains(&status) {
+        return None;
+    }
     let why = match status {
-        "A" | "R" | "T" => return None,
         "B" => "bundled: paid within other services",
         "C" => "carrier-priced: the MAC sets the amount case by case",
         "D" | "F" => "deleted code",
@@ -393,7 +395,7 @@ fn price_part(
             Ok((role, mut factors)) => {
                 if !line.participating {
                     factors.push(Factor {
-                        value: 9_500,
+                        value: crate::fee::NON_PARTICIPATING_BASIS4,
                         label: Cow::Borrowed("non-participating 95%"),
                         ranks: false,
                     });
@@ -512,7 +514,8 @@ fn price_part(
                 .fold(w.unit_core[unit], |v, f| v * f.value / FULL);
         }
         let allowed = round_cents(exact);
-        let limiting_charge = (!line.participating).then(|| round_cents(exact * 11_500 / FULL));
+        let limiting_charge = (!line.participating)
+            .then(|| round_cents(exact * crate::fee::LIMITING_OF_NON_PARTICIPATING_BASIS4 / FULL));
         let mut adjustments: Vec<Label> = w.line_factors.into_iter().map(|f| f.label).collect();
         let factor_count = adjustments.len();
         for notes in w.unit_notes {
@@ -614,7 +617,7 @@ fn surgical_ranking(works: &mut [Work], members: &[usize]) {
                     w.unit_core[u] = reduced;
                     w.unit_notes[u].push(Cow::Owned(format!(
                         "endoscopy family {base}: fee less the base procedure's {} (MULT PROC 3)",
-                        crate::load::payment::cents_text(base_fee)
+                        crate::fee::cents_text(base_fee)
                     )));
                 }
             }

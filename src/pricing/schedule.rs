@@ -11,9 +11,9 @@ use polars::prelude::*;
 
 use crate::cf_variant::CfVariant;
 use crate::decimal::Decimal;
+use crate::fee::{Cents, Gpcis};
 use crate::load::Warehouse;
 use crate::load::frame::decimals;
-use crate::load::payment::{Cents, Gpcis};
 use crate::load::releases_table::ReleaseRecord;
 use crate::pricing::Place;
 use crate::release::ReleaseId;
@@ -284,10 +284,7 @@ impl Schedule {
     /// The GPCIs of a place; MAC `00000` locality `00` is the national row (all 1.0).
     pub fn gpci(&self, place: &Place) -> Option<Gpcis> {
         if (place.mac.as_str(), place.locality.as_str())
-            == (
-                crate::load::payment::NATIONAL_MAC,
-                crate::load::payment::NATIONAL_LOCALITY,
-            )
+            == (crate::fee::NATIONAL_MAC, crate::fee::NATIONAL_LOCALITY)
         {
             return Some(Gpcis::NATIONAL);
         }

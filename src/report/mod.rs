@@ -14,10 +14,10 @@ use serde::Serialize;
 
 use crate::cf_variant::CfVariant;
 use crate::diff::{Change, Diff, DiffOptions, DiffRow, Locality, Side, diff};
+use crate::fee::{Cents, cents_text};
 use crate::load::Warehouse;
 use crate::load::conversion_factor::CONVERSION_FACTOR_FILE;
 use crate::load::frame::{date_to_days, decimals};
-use crate::load::payment::{Cents, cents_text};
 use crate::pricing::impact::{Totals, impact, totals};
 use crate::pricing::input::read_lines;
 use crate::release::ReleaseId;
