@@ -10,6 +10,7 @@
 //! at 78-81 when the file has two (read in CMS's CSV order, QP first), a Ctrl-Z at the end,
 //! and so no national CF: the caller takes it from another format of the same release.
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -18,7 +19,7 @@ use crate::cf_variant::CfVariant;
 use crate::decimal::Decimal;
 use crate::transform::SourceFile;
 use crate::transform::archive::{FileFormat, FileKind};
-use crate::transform::checks;
+use crate::transform::checks::{LocalityIndex, Rejects};
 use crate::transform::error::{ParseError, parse_decimal};
 use crate::transform::fixed_width;
 use crate::transform::grid::{self, Grid, pad_code};
@@ -378,7 +379,7 @@ impl Kind for Anes {
             source,
             member_variant: checking.variant,
             columns,
-            rows: checks::check_anes(rows, checking.localities, checking.rejects),
+            rows: check_anes(rows, checking.localities, checking.rejects),
         }
     }
 
@@ -417,6 +418,32 @@ impl Kind for Anes {
         }
         keyed
     }
+}
+
+pub fn check_anes(
+    rows: Vec<AnesRow>,
+    gpci: Option<&LocalityIndex>,
+    rejects: &mut Rejects<'_>,
+) -> Vec<AnesRow> {
+    let mut seen = HashSet::new();
+    let mut kept = Vec::with_capacity(rows.len());
+    for row in rows {
+        let key = format!("{} {} {}", row.mac, row.locality, row.variant);
+        let problem = if row.anes_cf.raw() <= 0 || row.anes_cf.raw() > 100 * Decimal::SCALE {
+            Some(format!("anesthesia CF {} is outside 0 to 100", row.anes_cf))
+        } else if let Some(problem) = gpci.and_then(|g| g.problem(&row.mac, &row.locality)) {
+            Some(problem)
+        } else if !seen.insert(key.clone()) {
+            Some("duplicate (MAC, locality, variant)".to_string())
+        } else {
+            None
+        };
+        match problem {
+            Some(reason) => rejects.reject(row.line, key, reason),
+            None => kept.push(row),
+        }
+    }
+    kept
 }
 
 #[cfg(test)]

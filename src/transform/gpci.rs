@@ -5,10 +5,12 @@
 //! file adds `PW GPCI (without 1.0 Floor)`, making 8 columns. TXT: 150-column records under
 //! three header lines, values printed with three decimals.
 
+use std::collections::HashSet;
+
 use crate::decimal::Decimal;
 use crate::transform::SourceFile;
 use crate::transform::archive::{FileFormat, FileKind};
-use crate::transform::checks;
+use crate::transform::checks::Rejects;
 use crate::transform::error::{ParseError, parse_decimal};
 use crate::transform::fixed_width::{self, is_blank};
 use crate::transform::grid::{self, Grid, pad_code};
@@ -264,7 +266,7 @@ impl Kind for Gpci {
         GpciFile {
             source,
             layout,
-            rows: checks::check_gpci(rows, checking.rejects),
+            rows: check_gpci(rows, checking.rejects),
         }
     }
 
@@ -288,4 +290,41 @@ impl Kind for Gpci {
             })
             .collect()
     }
+}
+
+/// A GPCI outside this range is a misread column, not geography.
+const GPCI_RANGE: (i64, i64) = (Decimal::SCALE / 10, 3 * Decimal::SCALE);
+
+pub fn check_gpci(rows: Vec<GpciRow>, rejects: &mut Rejects<'_>) -> Vec<GpciRow> {
+    let mut seen = HashSet::new();
+    let mut kept = Vec::with_capacity(rows.len());
+    for row in rows {
+        let key = format!("{} {}", row.mac, row.locality);
+        let in_range = |d: Decimal| (GPCI_RANGE.0..=GPCI_RANGE.1).contains(&d.raw());
+        let problem = if row.mac.len() != 5 || row.locality.len() != 2 {
+            Some(format!(
+                "MAC '{}' / locality '{}' are not 5 and 2 digits",
+                row.mac, row.locality
+            ))
+        } else if let Some((name, value)) = [
+            ("work GPCI", Some(row.work_gpci)),
+            ("unfloored work GPCI", row.work_gpci_unfloored),
+            ("PE GPCI", Some(row.pe_gpci)),
+            ("MP GPCI", Some(row.mp_gpci)),
+        ]
+        .into_iter()
+        .find_map(|(name, value)| value.filter(|v| !in_range(*v)).map(|v| (name, v)))
+        {
+            Some(format!("{name} {value} is outside 0.1 to 3.0"))
+        } else if !seen.insert(key.clone()) {
+            Some("duplicate (MAC, locality)".to_string())
+        } else {
+            None
+        };
+        match problem {
+            Some(reason) => rejects.reject(row.line, key, reason),
+            None => kept.push(row),
+        }
+    }
+    kept
 }

@@ -9,7 +9,7 @@
 
 use crate::transform::SourceFile;
 use crate::transform::archive::{FileFormat, FileKind};
-use crate::transform::checks;
+use crate::transform::checks::Rejects;
 use crate::transform::error::ParseError;
 use crate::transform::fixed_width;
 use crate::transform::grid::{self, Grid, pad_code};
@@ -184,7 +184,7 @@ impl Kind for Locco {
     fn check(rows: Self::Parsed, source: SourceFile, checking: Checks<'_, '_>) -> LoccoFile {
         LoccoFile {
             source,
-            rows: checks::check_locco(rows, checking.rejects),
+            rows: check_locco(rows, checking.rejects),
         }
     }
 
@@ -209,4 +209,43 @@ impl Kind for Locco {
         }
         keyed
     }
+}
+
+/// LOCCO repeats a row now and then (2025: a Missouri row twice, differing only in trailing
+/// blanks). An exact repeat is dropped with a note; a repeat that differs is quarantined.
+pub fn check_locco(
+    rows: Vec<LocalityCountyRow>,
+    rejects: &mut Rejects<'_>,
+) -> Vec<LocalityCountyRow> {
+    let mut kept: Vec<LocalityCountyRow> = Vec::with_capacity(rows.len());
+    for row in rows {
+        let key = format!("{} {}", row.mac, row.locality);
+        match kept
+            .iter()
+            .find(|k| k.mac == row.mac && k.locality == row.locality)
+        {
+            Some(earlier)
+                if earlier.fee_schedule_area == row.fee_schedule_area
+                    && earlier.counties == row.counties =>
+            {
+                tracing::info!(
+                    file = rejects.source_file,
+                    line = row.line,
+                    key,
+                    "dropped a repeated LOCCO row (same as line {})",
+                    earlier.line
+                );
+            }
+            Some(earlier) => rejects.reject(
+                row.line,
+                key,
+                format!(
+                    "duplicate (MAC, locality) that differs from line {}",
+                    earlier.line
+                ),
+            ),
+            None => kept.push(row),
+        }
+    }
+    kept
 }

@@ -365,7 +365,9 @@ pub fn transform_release(
     let gpci = read_tolerant::<gpci::Gpci>(archive, &index, None, options, q, f)?
         .into_iter()
         .next();
-    let localities = gpci.as_ref().map(|g| LocalityIndex::new(&g.rows));
+    let localities = gpci
+        .as_ref()
+        .map(|g| LocalityIndex::new(g.rows.iter().map(|r| (r.mac.as_str(), r.locality.as_str()))));
     let l = localities.as_ref();
     let locco = read_tolerant::<locco::Locco>(archive, &index, l, options, q, f)?
         .into_iter()

@@ -5,10 +5,12 @@
 //! records (HCPCS 1-5, MOD 6-7, PROCSTAT 9, CARRIER 11-15, LOCALITY 18-19, facility 20-28,
 //! non-facility 29-38).
 
+use std::collections::HashSet;
+
 use crate::decimal::Decimal;
 use crate::transform::SourceFile;
 use crate::transform::archive::{FileFormat, FileKind};
-use crate::transform::checks;
+use crate::transform::checks::{LocalityIndex, Rejects, is_hcpcs};
 use crate::transform::error::{ParseError, parse_decimal};
 use crate::transform::fixed_width;
 use crate::transform::grid::{self, Grid, pad_code};
@@ -166,7 +168,7 @@ impl Kind for Oppscap {
     fn check(rows: Self::Parsed, source: SourceFile, checking: Checks<'_, '_>) -> OppsCapFile {
         OppsCapFile {
             source,
-            rows: checks::check_oppscap(rows, checking.localities, checking.rejects),
+            rows: check_oppscap(rows, checking.localities, checking.rejects),
         }
     }
 
@@ -183,5 +185,75 @@ impl Kind for Oppscap {
                 )
             })
             .collect()
+    }
+}
+
+/// OPPS caps are stored as one service's amount (`DECIMAL(9,2)`, below $10,000,000).
+const CAP_LIMIT: i64 = 10_000_000 * Decimal::SCALE;
+pub fn check_oppscap(
+    rows: Vec<OppsCapRow>,
+    gpci: Option<&LocalityIndex>,
+    rejects: &mut Rejects<'_>,
+) -> Vec<OppsCapRow> {
+    let mut seen = HashSet::new();
+    let mut kept = Vec::with_capacity(rows.len());
+    for row in rows {
+        let key = format!(
+            "{} {} {} {}",
+            row.hcpcs, row.modifier, row.mac, row.locality
+        );
+        let problem = if !is_hcpcs(&row.hcpcs) {
+            Some(format!("HCPCS '{}' is not 5 letters or digits", row.hcpcs))
+        } else if row.fac_cap.raw() < 0 || row.nonfac_cap.raw() < 0 {
+            Some("negative cap".to_string())
+        } else if row.fac_cap.raw() >= CAP_LIMIT || row.nonfac_cap.raw() >= CAP_LIMIT {
+            Some("a cap of $10,000,000 or more: no fee is near that".to_string())
+        } else if let Some(problem) = gpci.and_then(|g| g.problem(&row.mac, &row.locality)) {
+            Some(problem)
+        } else if !seen.insert(key.clone()) {
+            Some("duplicate (HCPCS, MOD, MAC, locality)".to_string())
+        } else {
+            None
+        };
+        match problem {
+            Some(reason) => rejects.reject(row.line, key, reason),
+            None => kept.push(row),
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transform::archive::FileKind;
+
+    #[test]
+    fn opps_caps_of_ten_million_dollars_are_quarantined() {
+        let cap = |hcpcs: &str, nonfac: &str| OppsCapRow {
+            line: 3,
+            hcpcs: hcpcs.to_string(),
+            modifier: String::new(),
+            proc_status: "A".to_string(),
+            mac: "10112".to_string(),
+            locality: "00".to_string(),
+            fac_cap: "12.34".parse().unwrap(),
+            nonfac_cap: nonfac.parse().unwrap(),
+        };
+        let mut rejects = Rejects::new(FileKind::Oppscap, "O.csv");
+        let kept = check_oppscap(
+            vec![cap("71046", "9999999.99"), cap("71047", "10000000.00")],
+            None,
+            &mut rejects,
+        );
+        assert_eq!(kept.len(), 1);
+        assert_eq!(
+            kept[0].hcpcs, "71046",
+            "the largest amount DECIMAL(9,2) holds"
+        );
+        assert_eq!(
+            rejects.rows[0].reason,
+            "a cap of $10,000,000 or more: no fee is near that"
+        );
     }
 }

@@ -4,6 +4,7 @@
 //! reader finds the cell text for a [`PprrvuField`] its own way; turning that text into typed
 //! values, strictly, happens once, in [`RvuRow::from_cells`].
 
+pub mod checks;
 pub mod fixed_width;
 pub mod tabular;
 
@@ -14,7 +15,6 @@ use crate::cf_variant::CfVariant;
 use crate::decimal::Decimal;
 use crate::transform::SourceFile;
 use crate::transform::archive::{FileFormat, FileKind};
-use crate::transform::checks;
 use crate::transform::error::ParseError;
 use crate::transform::grid::{self, pad_code};
 use crate::transform::kind::{Checks, Keyed, Kind, Parser, decimal_text as d};
