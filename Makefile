@@ -14,7 +14,7 @@ TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null
 PROFILE_DIR := $(if $(filter dev,$(PROFILE)),debug,$(PROFILE))
 MPFS       := $(TARGET_DIR)/$(PROFILE_DIR)/mpfs
 
-.PHONY: help build demo test test-rust bi-check bench fixtures fmt lint clean
+.PHONY: help build demo test test-rust bi-check bench fixtures schema-docs fmt lint clean
 
 help:
 	@echo "make demo       build mpfs and run it on the bundled fixture mirror (offline)"
@@ -22,6 +22,7 @@ help:
 	@echo "make build      build the mpfs binary (PROFILE=release by default)"
 	@echo "make bench      benchmarks on the real CMS sample (release build; prints a table)"
 	@echo "make fixtures   regenerate fixtures/mirror with the generator in crates/mpfs-synth"
+	@echo "make schema-docs  rewrite the generated tables of docs/data-dictionary.md and sql/*.sql"
 	@echo "make fmt        format the code"
 	@echo "make lint       clippy with warnings denied, and rustfmt --check"
 
@@ -54,7 +55,7 @@ bi-check:
 	if [ -f $(SAMPLES)/rvu25d.zip ]; then cp $(SAMPLES)/rvu25d.zip $(TARGET_DIR)/bi-check/mirror/; \
 	elif [ "$$CI" = true ]; then echo "missing $(SAMPLES)/rvu25d.zip" >&2; exit 1; fi
 	$(TARGET_DIR)/debug/mpfs -q build --mirror $(TARGET_DIR)/bi-check/mirror --warehouse $(TARGET_DIR)/bi-check/warehouse
-	$(VENV)/bin/python tests/bi/check_warehouse.py $(TARGET_DIR)/bi-check/warehouse \
+	$(VENV)/bin/python tests/bi/check_warehouse.py $(TARGET_DIR)/bi-check/warehouse $(TARGET_DIR)/debug/mpfs \
 	  $$([ -f $(TARGET_DIR)/bi-check/mirror/rvu25d.zip ] && echo --real)
 	# DuckDB in a loop while mpfs run builds the same mirror plus two more releases.
 	cp $(MIRROR)/rvu25a.zip $(TARGET_DIR)/bi-check/mirror/rvu25b.zip
@@ -73,6 +74,11 @@ bench:
 
 fixtures:
 	$(CARGO) run --locked -p mpfs-synth -- --out $(MIRROR)
+
+# The data dictionary's tables and the per-table DuckDB views are generated from the
+# declarations in src/schema; a test fails when they differ, and this rewrites them.
+schema-docs:
+	MPFS_BLESS=1 $(CARGO) test --locked --lib schema::docs
 
 fmt:
 	$(CARGO) fmt

@@ -87,6 +87,9 @@ pub enum Command {
     Report(ReportArgs),
     /// The release catalog; `--suggest` prints entries that pin what was fetched.
     Catalog(CatalogArgs),
+    /// The warehouse's tables and columns as mpfs declares them: the data dictionary
+    /// (Markdown), the contract for tools (JSON) or one DuckDB view per table (SQL).
+    Schema(SchemaArgs),
 }
 
 impl Command {
@@ -116,6 +119,7 @@ impl Command {
             Command::Impact(a) => vec![&a.locations, &a.wait],
             Command::Report(a) => vec![&a.locations],
             Command::Catalog(a) => vec![&a.locations, &a.catalog],
+            Command::Schema(_) => Vec::new(),
         };
         for group in groups {
             group.collect(&mut flags);
@@ -219,6 +223,27 @@ pub struct ImpactArgs {
 
     #[command(flatten)]
     pub wait: WaitFlag,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// What to print.
+    #[arg(long, value_enum, default_value_t = SchemaFormat::Markdown)]
+    pub format: SchemaFormat,
+
+    /// Only these tables (all when none is named).
+    #[arg(value_name = "TABLE")]
+    pub tables: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SchemaFormat {
+    /// The data dictionary's tables.
+    Markdown,
+    /// Every table with its layout, path and columns typed as DuckDB reads them.
+    Json,
+    /// One DuckDB view per table (`SET VARIABLE mpfs_warehouse = '...'` first).
+    Sql,
 }
 
 #[derive(Debug, Args)]

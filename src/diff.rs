@@ -27,11 +27,13 @@ use polars::prelude::*;
 use crate::Text;
 use crate::cf_variant::CfVariant;
 use crate::decimal::Decimal;
-use crate::fee::{Cents, Gpcis, fee_cents, is_payable};
+use crate::fee::{Cents, Gpcis, NATIONAL_LOCALITY, NATIONAL_MAC};
 use crate::load::Warehouse;
-use crate::load::frame::{FrameBuilder, Places, decimals};
+use crate::load::frame::FrameBuilder;
 use crate::load::releases_table::ReleaseRecord;
 use crate::release::ReleaseId;
+use crate::rvu::{RvuRow, read_rows};
+use crate::schema::{self, ColumnDef, TableDef, gpci, rvu};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DiffError {
@@ -121,53 +123,7 @@ pub struct DiffOptions {
 }
 
 /// The RVU columns compared, in output order.
-pub const RVU_COLUMNS: [&str; 6] = [
-    "work_rvu",
-    "pe_nonfac_rvu",
-    "pe_fac_rvu",
-    "mp_rvu",
-    "total_nonfac_rvu",
-    "total_fac_rvu",
-];
-
-/// Indicator columns whose change sets `indicators_changed`.
-const INDICATOR_COLUMNS: [&str; 10] = [
-    "global_days",
-    "pctc_ind",
-    "mult_proc",
-    "bilat_surg",
-    "asst_surg",
-    "co_surg",
-    "team_surg",
-    "endo_base",
-    "phys_supervision",
-    "not_used_for_payment",
-];
-
-/// One service in one release, as the diff needs it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Service {
-    pub description: Option<String>,
-    pub status: Text,
-    pub rvus: [Decimal; 6],
-    pub indicators: [Text; 10],
-    pub conv_factor: Decimal,
-}
-
-impl Service {
-    fn payable(&self) -> bool {
-        is_payable(&self.status, self.indicators[9] == "true")
-    }
-
-    /// (non-facility, facility) fee with these RVUs and the given GPCIs and CF.
-    fn fees(&self, gpcis: Gpcis, cf: Decimal) -> (Cents, Cents) {
-        let [work, pe_nonfac, pe_fac, mp, _, _] = self.rvus;
-        (
-            fee_cents(work, pe_nonfac, mp, gpcis, cf),
-            fee_cents(work, pe_fac, mp, gpcis, cf),
-        )
-    }
-}
+pub const RVU_COLUMNS: [ColumnDef; 6] = rvu::COMPARED_RVUS;
 
 /// What a service is matched by: (HCPCS, modifier).
 pub type ServiceKey = (Text, Text);
@@ -176,21 +132,21 @@ pub type ServiceKey = (Text, Text);
 /// and walked side by side with another release's by [`compare`] (a merge, where a hash map
 /// needed a sorted key set and a lookup per key on each side).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Services(Vec<(ServiceKey, Service)>);
+pub struct Services(Vec<(ServiceKey, RvuRow)>);
 
 impl Services {
-    pub fn get(&self, key: &ServiceKey) -> Option<&Service> {
+    pub fn get(&self, key: &ServiceKey) -> Option<&RvuRow> {
         self.0
             .binary_search_by(|(k, _)| k.cmp(key))
             .ok()
             .map(|i| &self.0[i].1)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &(ServiceKey, Service)> {
+    pub fn iter(&self) -> impl Iterator<Item = &(ServiceKey, RvuRow)> {
         self.0.iter()
     }
 
-    pub fn values(&self) -> impl Iterator<Item = &Service> {
+    pub fn values(&self) -> impl Iterator<Item = &RvuRow> {
         self.0.iter().map(|(_, s)| s)
     }
 
@@ -204,9 +160,9 @@ impl Services {
 }
 
 /// In any order; where a key repeats, the last service wins (as a map insert would).
-impl FromIterator<(ServiceKey, Service)> for Services {
-    fn from_iter<I: IntoIterator<Item = (ServiceKey, Service)>>(entries: I) -> Self {
-        let mut entries: Vec<(ServiceKey, Service)> = entries.into_iter().collect();
+impl FromIterator<(ServiceKey, RvuRow)> for Services {
+    fn from_iter<I: IntoIterator<Item = (ServiceKey, RvuRow)>>(entries: I) -> Self {
+        let mut entries: Vec<(ServiceKey, RvuRow)> = entries.into_iter().collect();
         // Stable, and nearly free on the rvu table's own (already sorted) order.
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         entries.reverse();
@@ -228,14 +184,14 @@ pub struct Snapshot {
 
 fn read_partition(
     warehouse: &Warehouse,
-    table: &str,
+    table: &TableDef,
     id: &ReleaseId,
-    columns: &[&str],
+    columns: &[ColumnDef],
 ) -> Result<DataFrame, DiffError> {
     let path = || {
         warehouse
             .root()
-            .join(Warehouse::partition_path(table, id))
+            .join(table.partition_dir(id))
             .display()
             .to_string()
     };
@@ -243,7 +199,7 @@ fn read_partition(
         Ok(Some(frame)) => Ok(frame),
         Ok(None) => Err(DiffError::Read {
             path: path(),
-            reason: format!("release {id} has no {table} partition"),
+            reason: format!("release {id} has no {} partition", table.name),
         }),
         Err(e) => Err(DiffError::Read {
             path: path(),
@@ -303,24 +259,11 @@ pub fn load_snapshot(
     cf_variant: CfVariant,
     locality: Option<&Locality>,
 ) -> Result<Snapshot, DiffError> {
-    let cf_variant = cf_variant.as_str();
-    let columns: Vec<&str> = [
-        "cf_variant",
-        "hcpcs",
-        "modifier",
-        "description",
-        "status_code",
-    ]
-    .into_iter()
-    .chain(RVU_COLUMNS)
-    .chain(INDICATOR_COLUMNS)
-    .chain(["conv_factor"])
-    .collect();
-    let frame = read_partition(warehouse, "rvu", id, &columns)?;
+    let frame = read_partition(warehouse, &rvu::TABLE, id, rvu::TABLE.columns)?;
     let path = || {
         warehouse
             .root()
-            .join(Warehouse::partition_path("rvu", id))
+            .join(rvu::TABLE.partition_dir(id))
             .display()
             .to_string()
     };
@@ -328,96 +271,50 @@ pub fn load_snapshot(
         path: path(),
         reason: e.to_string(),
     };
-    let variants: BTreeSet<String> = frame
-        .column("cf_variant")
-        .and_then(|c| c.str().cloned())
-        .map_err(bad)?
-        .iter()
-        .flatten()
-        .map(str::to_string)
-        .collect();
-    let variant = if variants.contains(cf_variant) {
-        cf_variant.to_string()
-    } else if variants.contains("standard") {
-        "standard".to_string()
+    let rows = read_rows(&frame).map_err(bad)?;
+    let variants: BTreeSet<CfVariant> = rows.iter().map(|(v, _)| *v).collect();
+    let variant = if variants.contains(&cf_variant) {
+        cf_variant
+    } else if variants.contains(&CfVariant::Standard) {
+        CfVariant::Standard
     } else {
         return Err(DiffError::NoVariant {
             id: id.clone(),
-            wanted: cf_variant.to_string(),
-            available: variants.into_iter().collect::<Vec<_>>().join(", "),
+            wanted: cf_variant.as_str().to_string(),
+            available: variants
+                .iter()
+                .map(|v| v.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
         });
     };
-    let frame = if variants.len() == 1 {
-        frame
-    } else {
-        frame
-            .lazy()
-            .filter(col("cf_variant").eq(lit(variant.as_str())))
-            .collect()
-            .map_err(bad)?
-    };
-    let text = |name: &str| -> Result<StringChunked, DiffError> {
-        frame
-            .column(name)
-            .and_then(|c| c.cast(&DataType::String))
-            .and_then(|c| c.str().cloned())
-            .map_err(bad)
-    };
-    let number = |name: &str| -> Result<Vec<Option<Decimal>>, DiffError> {
-        decimals(&frame, name).map_err(bad)
-    };
-    // Filled column by column: one pass over each column's values, no lookup by row.
-    let keys: Vec<ServiceKey> = text("hcpcs")?
-        .iter()
-        .zip(text("modifier")?.iter())
-        .map(|(h, m)| {
-            (
-                Text::from(h.unwrap_or_default()),
-                Text::from(m.unwrap_or_default()),
-            )
-        })
+    let services: Services = rows
+        .into_iter()
+        .filter(|(v, _)| *v == variant)
+        .map(|(_, row)| ((row.hcpcs.clone(), row.modifier.clone()), row))
         .collect();
-    let mut rows: Vec<Service> = text("description")?
-        .iter()
-        .map(|description| Service {
-            description: description.map(str::to_string),
-            status: Text::default(),
-            rvus: [Decimal::default(); 6],
-            indicators: Default::default(),
-            conv_factor: Decimal::default(),
-        })
-        .collect();
-    for (row, status) in rows.iter_mut().zip(text("status_code")?.iter()) {
-        row.status = Text::from(status.unwrap_or_default());
-    }
-    for (c, name) in RVU_COLUMNS.iter().enumerate() {
-        for (row, value) in rows.iter_mut().zip(number(name)?) {
-            row.rvus[c] = value.unwrap_or_default();
-        }
-    }
-    for (c, name) in INDICATOR_COLUMNS.iter().enumerate() {
-        for (row, value) in rows.iter_mut().zip(text(name)?.iter()) {
-            row.indicators[c] = Text::from(value.unwrap_or_default());
-        }
-    }
-    for (row, cf) in rows.iter_mut().zip(number("conv_factor")?) {
-        row.conv_factor = cf.unwrap_or_default();
-    }
-    let services: Services = keys.into_iter().zip(rows).collect();
+    let variant = variant.as_str().to_string();
     let gpcis = match locality {
         None => Gpcis::NATIONAL,
         Some(place) => {
             let gpci = read_partition(
                 warehouse,
-                "gpci",
+                &gpci::TABLE,
                 id,
-                &["mac", "locality", "work_gpci", "pe_gpci", "mp_gpci"],
+                &[
+                    gpci::MAC,
+                    gpci::LOCALITY,
+                    gpci::WORK_GPCI,
+                    gpci::PE_GPCI,
+                    gpci::MP_GPCI,
+                ],
             )?
             .lazy()
             .filter(
-                col("mac")
+                gpci::MAC
+                    .col()
                     .eq(lit(place.mac.as_str()))
-                    .and(col("locality").eq(lit(place.locality.as_str()))),
+                    .and(gpci::LOCALITY.col().eq(lit(place.locality.as_str()))),
             )
             .collect()
             .map_err(bad)?;
@@ -428,13 +325,13 @@ pub fn load_snapshot(
                     locality: place.locality.clone(),
                 });
             }
-            let value = |name: &str| -> Result<Decimal, DiffError> {
-                Ok(decimals(&gpci, name).map_err(bad)?[0].unwrap_or_default())
+            let value = |column: ColumnDef| -> Result<Decimal, DiffError> {
+                Ok(column.decimals(&gpci).map_err(bad)?[0].unwrap_or_default())
             };
             Gpcis {
-                work: value("work_gpci")?,
-                pe: value("pe_gpci")?,
-                mp: value("mp_gpci")?,
+                work: value(gpci::WORK_GPCI)?,
+                pe: value(gpci::PE_GPCI)?,
+                mp: value(gpci::MP_GPCI)?,
             }
         }
     };
@@ -492,8 +389,8 @@ pub struct DiffRow {
     pub rvu_changed: bool,
     pub indicators_changed: bool,
     pub description_changed: bool,
-    pub old: Option<Service>,
-    pub new: Option<Service>,
+    pub old: Option<RvuRow>,
+    pub new: Option<RvuRow>,
     pub nonfac: Impact,
     pub fac: Impact,
     /// With `--hold-rvus-at`: the hold year's work RVU and the target's fees at it.
@@ -515,7 +412,7 @@ impl DiffRow {
 /// Rows on both sides whose total non-facility RVUs changed, with (old, new) totals, largest
 /// change first (ties by code): what `mpfs diff` and the report list as top movers.
 pub fn rvu_movers(rows: &[DiffRow]) -> Vec<(&DiffRow, f64, f64)> {
-    let total = |side: &Option<Service>| side.as_ref().map(|s| s.rvus[4].to_f64());
+    let total = |side: &Option<RvuRow>| side.as_ref().map(|s| s.total_nonfac_rvu.to_f64());
     let mut movers: Vec<(&DiffRow, f64, f64)> = rows
         .iter()
         .filter_map(|r| Some((r, total(&r.old)?, total(&r.new)?)))
@@ -539,10 +436,10 @@ pub struct Diff {
     pub rows: Vec<DiffRow>,
 }
 
-fn impacts(old: &Snapshot, new: &Snapshot, o: &Service, n: &Service) -> (Impact, Impact) {
+fn impacts(old: &Snapshot, new: &Snapshot, o: &RvuRow, n: &RvuRow) -> (Impact, Impact) {
     if !(o.payable() && n.payable()) {
         let one =
-            |s: &Service, snap: &Snapshot| s.payable().then(|| s.fees(snap.gpcis, s.conv_factor));
+            |s: &RvuRow, snap: &Snapshot| s.payable().then(|| s.fees(snap.gpcis, s.conv_factor));
         let (before, after) = (one(o, old), one(n, new));
         let side = |pick: fn((Cents, Cents)) -> Cents| Impact {
             old: before.map(pick),
@@ -591,9 +488,9 @@ pub fn compare(
         j += usize::from(order != Ordering::Less);
         let (status_changed, rvu_changed, indicators_changed, description_changed) = match (o, n) {
             (Some(o), Some(n)) => (
-                o.status != n.status,
-                o.rvus != n.rvus,
-                o.indicators != n.indicators,
+                o.status_code != n.status_code,
+                o.compared_rvus() != n.compared_rvus(),
+                o.payment_indicators() != n.payment_indicators(),
                 o.description != n.description,
             ),
             _ => (false, false, false, false),
@@ -642,11 +539,11 @@ pub fn compare(
         let held_work_rvu = held
             .as_ref()
             .and_then(|h| h.services.get(key))
-            .map(|s| s.rvus[0]);
+            .map(|s| s.work_rvu);
         let held_fees = match (n, held_work_rvu) {
             (Some(n), Some(work)) if n.payable() => {
                 let mut at_held = n.clone();
-                at_held.rvus[0] = work;
+                at_held.work_rvu = work;
                 Some(at_held.fees(to.gpcis, n.conv_factor))
             }
             _ => None,
@@ -752,65 +649,69 @@ impl Diff {
     fn frame_of(&self, rows: &[DiffRow]) -> PolarsResult<DataFrame> {
         let rvu = |row: &DiffRow, side: bool, c: usize| -> Option<Decimal> {
             let service = if side { &row.new } else { &row.old };
-            service.as_ref().map(|s| s.rvus[c])
+            service.as_ref().map(|s| s.compared_rvus()[c])
         };
-        let mut builder = FrameBuilder::new(rows)
-            .owned_text("from_release", |_| self.from.id.to_string())
-            .owned_text("to_release", |_| self.to.id.to_string())
-            .owned_text("cf_variant_from", |_| self.from.cf_variant.clone())
-            .owned_text("cf_variant_to", |_| self.to.cf_variant.clone())
-            .text("hcpcs", |r| &r.hcpcs)
-            .text("modifier", |r| &r.modifier)
-            .text("change", |r| r.change.as_str())
-            .flag("status_changed", |r| r.status_changed)
-            .flag("rvu_changed", |r| r.rvu_changed)
-            .flag("indicators_changed", |r| r.indicators_changed)
-            .flag("description_changed", |r| r.description_changed)
-            .optional_text("status_old", |r| r.old.as_ref().map(|s| s.status.as_str()))
-            .optional_text("status_new", |r| r.new.as_ref().map(|s| s.status.as_str()));
-        for (c, name) in RVU_COLUMNS.iter().enumerate() {
+        use schema::diff as table;
+        let mut builder = FrameBuilder::new(&table::TABLE, rows)
+            .owned_text(table::FROM_RELEASE, |_| self.from.id.to_string())
+            .owned_text(table::TO_RELEASE, |_| self.to.id.to_string())
+            .owned_text(table::CF_VARIANT_FROM, |_| self.from.cf_variant.clone())
+            .owned_text(table::CF_VARIANT_TO, |_| self.to.cf_variant.clone())
+            .text(table::HCPCS, |r| &r.hcpcs)
+            .text(table::MODIFIER, |r| &r.modifier)
+            .text(table::CHANGE, |r| r.change.as_str())
+            .flag(table::STATUS_CHANGED, |r| r.status_changed)
+            .flag(table::RVU_CHANGED, |r| r.rvu_changed)
+            .flag(table::INDICATORS_CHANGED, |r| r.indicators_changed)
+            .flag(table::DESCRIPTION_CHANGED, |r| r.description_changed)
+            .optional_text(table::STATUS_OLD, |r| {
+                r.old.as_ref().map(|s| s.status_code.as_str())
+            })
+            .optional_text(table::STATUS_NEW, |r| {
+                r.new.as_ref().map(|s| s.status_code.as_str())
+            });
+        for c in 0..RVU_COLUMNS.len() {
             builder = builder
-                .optional_number(&format!("{name}_old"), Places::Rvu, |r| rvu(r, false, c))
-                .optional_number(&format!("{name}_new"), Places::Rvu, |r| rvu(r, true, c))
-                .optional_number(&format!("{name}_delta"), Places::Rvu, |r| {
+                .optional_number(table::RVU_OLD[c], |r| rvu(r, false, c))
+                .optional_number(table::RVU_NEW[c], |r| rvu(r, true, c))
+                .optional_number(table::RVU_DELTA[c], |r| {
                     Some(Decimal::from_raw(
                         rvu(r, true, c)?.raw() - rvu(r, false, c)?.raw(),
                     ))
                 })
-                .optional_float(&format!("{name}_pct"), |r| {
+                .optional_float(table::RVU_PCT[c], |r| {
                     percent(rvu(r, false, c), rvu(r, true, c))
                 });
         }
         let place = self.from.gpcis;
         let (mac, locality) = if place == Gpcis::NATIONAL && self.to.gpcis == Gpcis::NATIONAL {
-            ("00000".to_string(), "00".to_string())
+            (NATIONAL_MAC.to_string(), NATIONAL_LOCALITY.to_string())
         } else {
             ("".to_string(), "".to_string())
         };
         builder = builder
-            .owned_text("payment_mac", |_| mac.clone())
-            .owned_text("payment_locality", |_| locality.clone());
-        for (setting, pick) in [
-            ("nonfac", (|r: &DiffRow| r.nonfac) as fn(&DiffRow) -> Impact),
-            ("fac", |r: &DiffRow| r.fac),
+            .owned_text(table::PAYMENT_MAC, |_| mac.clone())
+            .owned_text(table::PAYMENT_LOCALITY, |_| locality.clone());
+        for (columns, pick) in [
+            (
+                table::NONFAC,
+                (|r: &DiffRow| r.nonfac) as fn(&DiffRow) -> Impact,
+            ),
+            (table::FAC, |r: &DiffRow| r.fac),
         ] {
             builder = builder
-                .money(&format!("{setting}_fee_old"), move |r| pick(r).old)
-                .money(&format!("{setting}_fee_new"), move |r| pick(r).new)
-                .money(&format!("{setting}_fee_delta"), move |r| pick(r).delta())
-                .money(&format!("{setting}_rvu_effect"), move |r| {
-                    pick(r).rvu_effect
-                })
-                .money(&format!("{setting}_gpci_effect"), move |r| {
-                    pick(r).gpci_effect
-                })
-                .money(&format!("{setting}_cf_effect"), move |r| pick(r).cf_effect);
+                .money(columns.fee_old, move |r| pick(r).old)
+                .money(columns.fee_new, move |r| pick(r).new)
+                .money(columns.fee_delta, move |r| pick(r).delta())
+                .money(columns.rvu_effect, move |r| pick(r).rvu_effect)
+                .money(columns.gpci_effect, move |r| pick(r).gpci_effect)
+                .money(columns.cf_effect, move |r| pick(r).cf_effect);
         }
         if self.held.is_some() {
             builder = builder
-                .optional_number("held_work_rvu", Places::Rvu, |r| r.held_work_rvu)
-                .money("nonfac_fee_at_held_work", |r| r.held_fees.map(|f| f.0))
-                .money("fac_fee_at_held_work", |r| r.held_fees.map(|f| f.1));
+                .optional_number(table::HELD_WORK_RVU, |r| r.held_work_rvu)
+                .money(table::NONFAC_FEE_AT_HELD_WORK, |r| r.held_fees.map(|f| f.0))
+                .money(table::FAC_FEE_AT_HELD_WORK, |r| r.held_fees.map(|f| f.1));
         }
         builder.finish()
     }
@@ -831,17 +732,24 @@ impl Diff {
 mod tests {
     use super::*;
 
-    fn service(status: &str, rvus: [&str; 6], cf: &str) -> Service {
-        Service {
-            description: Some("x".to_string()),
-            status: status.into(),
-            rvus: rvus.map(|r| r.parse().unwrap()),
-            indicators: std::array::from_fn(|i| if i == 9 { "false".into() } else { "0".into() }),
+    fn service(status: &str, rvus: [&str; 6], cf: &str) -> RvuRow {
+        let [work, pe_nonfac, pe_fac, mp, total_nonfac, total_fac] =
+            rvus.map(|r| r.parse().unwrap());
+        RvuRow {
+            description: "x".to_string(),
+            status_code: status.into(),
+            work_rvu: work,
+            pe_nonfac_rvu: pe_nonfac,
+            pe_fac_rvu: pe_fac,
+            mp_rvu: mp,
+            total_nonfac_rvu: total_nonfac,
+            total_fac_rvu: total_fac,
             conv_factor: cf.parse().unwrap(),
+            ..RvuRow::default()
         }
     }
 
-    fn snapshot(id: &str, services: Vec<(&str, Service)>, gpcis: Gpcis) -> Snapshot {
+    fn snapshot(id: &str, services: Vec<(&str, RvuRow)>, gpcis: Gpcis) -> Snapshot {
         Snapshot {
             id: id.parse().unwrap(),
             cf_variant: "standard".to_string(),

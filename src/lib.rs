@@ -22,9 +22,12 @@ pub mod output_file;
 pub mod parallel;
 pub mod pipeline;
 pub mod pricing;
+pub mod reconcile;
 pub mod release;
 pub mod report;
 pub mod run_report;
+pub mod rvu;
+pub mod schema;
 pub mod transform;
 pub mod zip_locality;
 

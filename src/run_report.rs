@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::schema;
+
 pub const RUNS_DIR: &str = "_runs";
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -219,10 +221,16 @@ impl RunReport {
 impl std::fmt::Display for RunReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         for r in &self.releases {
-            let rows = match (r.rows.get("rvu"), r.rows.get("zip_locality")) {
+            let rows = match (
+                r.rows.get(schema::rvu::TABLE.name),
+                r.rows.get(schema::zip_locality::TABLE.name),
+            ) {
                 (Some(rvu), _) => format!(
                     "  {rvu} rvu, {} payment, {} rejected",
-                    r.rows.get("payment").copied().unwrap_or(0),
+                    r.rows
+                        .get(schema::payment::TABLE.name)
+                        .copied()
+                        .unwrap_or(0),
                     r.rejected_rows
                 ),
                 (None, Some(zips)) => {

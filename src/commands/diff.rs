@@ -182,7 +182,10 @@ fn print_summary(result: &Diff, top: usize, options: &DiffOptions) {
 
     let label = DiffRow::code;
     let by_rvu = crate::diff::rvu_movers(&result.rows);
-    println!("top movers, total non-facility RVUs ({}):", RVU_COLUMNS[4]);
+    println!(
+        "top movers, total non-facility RVUs ({}):",
+        RVU_COLUMNS[4].name
+    );
     for (r, o, n) in by_rvu.iter().take(top) {
         let pct = if *o != 0.0 {
             format!("{:+.1}%", (n - o) / o * 100.0)

@@ -1,8 +1,6 @@
 //! `mpfs impact --utilization FILE --from A --to B`: a practice's year repriced under another
 //! schedule, with the change split into effects that add up to the cent.
 
-use std::path::PathBuf;
-
 use polars::prelude::*;
 
 use crate::cli::ImpactArgs;
@@ -11,11 +9,10 @@ use crate::config::Config;
 use crate::diff::{Side, built_releases, resolve};
 use crate::fee::Cents;
 use crate::fee::cents_text as dollars;
-use crate::load::frame::money_column;
-use crate::load::{Content, Warehouse, WarehouseWriter};
+use crate::load::{Warehouse, WarehouseWriter};
 use crate::pipeline::lock_folder;
-use crate::pricing::impact::{LineImpact, Totals, impact, totals};
-use crate::pricing::input::{ClaimLine, read_lines};
+use crate::pricing::impact::{Totals, impact, impact_frame, save_impact, totals};
+use crate::pricing::input::read_lines;
 
 fn signed(cents: Cents) -> String {
     if cents > 0 {
@@ -40,72 +37,11 @@ fn print_row(label: &str, t: &Totals) {
     );
 }
 
-/// The per-line table.
-pub fn impact_frame(
-    lines: &[ClaimLine],
-    impacts: &[LineImpact],
-    from: &str,
-    to: &str,
-) -> PolarsResult<DataFrame> {
-    let n = lines.len();
-    let text = |name: &str, values: Vec<Option<String>>| Column::new(name.into(), values);
-    let money = |name: &str, get: &dyn Fn(&LineImpact) -> Option<Cents>| {
-        money_column(name, impacts.iter().map(get))
-    };
-    let columns = vec![
-        Column::new("from_release".into(), vec![from.to_string(); n]),
-        Column::new("to_release".into(), vec![to.to_string(); n]),
-        Column::new(
-            "line".into(),
-            lines.iter().map(|l| l.row as i64).collect::<Vec<_>>(),
-        ),
-        text(
-            "claim_id",
-            lines
-                .iter()
-                .map(|l| l.claim_id.as_ref().map(|c| c.to_string()))
-                .collect(),
-        ),
-        text(
-            "hcpcs",
-            lines.iter().map(|l| Some(l.hcpcs.to_string())).collect(),
-        ),
-        text(
-            "modifiers",
-            lines.iter().map(|l| Some(l.modifiers.join(" "))).collect(),
-        ),
-        Column::new(
-            "units".into(),
-            lines.iter().map(|l| l.units as i64).collect::<Vec<_>>(),
-        ),
-        text(
-            "group",
-            lines
-                .iter()
-                .map(|l| l.group.as_ref().map(|g| g.to_string()))
-                .collect(),
-        ),
-        money("old_allowed", &|i| i.old.priced.then_some(i.steps[0]))?,
-        money("new_allowed", &|i| i.new.priced.then_some(i.steps[4]))?,
-        money("change", &|i| Some(i.change()))?,
-        money("rvu_effect", &|i| Some(i.effects()[0]))?,
-        money("gpci_effect", &|i| Some(i.effects()[1]))?,
-        money("cf_effect", &|i| Some(i.effects()[2]))?,
-        money("policy_effect", &|i| Some(i.effects()[3]))?,
-        text(
-            "old_reason",
-            impacts.iter().map(|i| i.old.reason.clone()).collect(),
-        ),
-        text(
-            "new_reason",
-            impacts.iter().map(|i| i.new.reason.clone()).collect(),
-        ),
-    ];
-    DataFrame::new(n, columns)
-}
-
 pub fn run(args: &ImpactArgs, config: &Config) -> anyhow::Result<Outcome> {
-    let group_by = args.group_by.as_deref().unwrap_or("group");
+    let group_by = args
+        .group_by
+        .as_deref()
+        .unwrap_or(crate::schema::impact::GROUP.name);
     let input = read_lines(&args.utilization, false, Some(group_by))?;
     let reader = Warehouse::at(&config.warehouse_dir);
     let releases = built_releases(&reader)?;
@@ -137,7 +73,7 @@ pub fn run(args: &ImpactArgs, config: &Config) -> anyhow::Result<Outcome> {
             print_row(group, t);
         }
     }
-    let frame = impact_frame(&input.lines, &impacts, &from.to_string(), &to.to_string())?;
+    let frame = impact_frame(&input.lines, &impacts, &from, &to)?;
     if let Some(out) = &args.out {
         crate::output_file::write_file(out, |file| {
             if out
@@ -157,12 +93,7 @@ pub fn run(args: &ImpactArgs, config: &Config) -> anyhow::Result<Outcome> {
             return Ok(Outcome::LockHeld);
         };
         let warehouse = WarehouseWriter::open(&config.warehouse_dir, &lock)?;
-        let relative = PathBuf::from("impact")
-            .join(format!("from={from}"))
-            .join(format!("to={to}"))
-            .join("part-0.parquet");
-        let files = vec![(relative.clone(), Content::Frame(frame))];
-        warehouse.publish("impact", &files, Vec::new())?;
+        let relative = save_impact(&warehouse, frame, &from, &to)?;
         warehouse.tidy();
         println!("wrote {}", config.warehouse_dir.join(relative).display());
     }

@@ -15,6 +15,7 @@ pub mod reconcile;
 pub mod releases;
 pub mod report;
 pub mod run;
+pub mod schema;
 pub mod status;
 pub mod validate;
 
@@ -43,6 +44,7 @@ pub fn run(command: &Command, config: &Config, json_logs: bool) -> anyhow::Resul
         Command::Impact(args) => impact::run(args, config),
         Command::Report(args) => report::run(args, config),
         Command::Catalog(args) => catalog::run(args, config),
+        Command::Schema(args) => schema::run(args),
     }
 }
 

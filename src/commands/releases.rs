@@ -84,7 +84,7 @@ pub fn run(args: &ReleasesArgs, config: &Config) -> anyhow::Result<Outcome> {
         });
     }
     rows.extend(catalog.zip_releases().iter().map(|z| Row {
-        dataset: "zip_locality",
+        dataset: crate::schema::zip_locality::TABLE.name,
         origin: "catalog",
         id: z.id.to_string(),
         year: z.id.year(),

@@ -12,10 +12,9 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::decimal::Decimal;
-use crate::load::frame::{FrameBuilder, Places, decimal_f64s, decimals};
+use crate::load::frame::FrameBuilder;
 use crate::load::releases_table::ReleaseRecord;
-
-pub const CONVERSION_FACTOR_FILE: &str = "conversion_factor/conversion_factor.parquet";
+use crate::schema::{ColumnDef, anes_cf, conversion_factor as table, rvu};
 
 /// A factor CMS announced: (first day, last day, variant, CF).
 struct Announced {
@@ -92,12 +91,16 @@ pub struct Period {
 }
 
 /// Distinct (release_id, cf_variant, value) rows of a column across a table's partitions.
-fn distinct_factors(table: Option<LazyFrame>, column: &str) -> PolarsResult<Option<DataFrame>> {
+/// (`rvu` and `anes_cf` name their release and variant alike.)
+fn distinct_factors(
+    table: Option<LazyFrame>,
+    column: ColumnDef,
+) -> PolarsResult<Option<DataFrame>> {
     let Some(table) = table else {
         return Ok(None);
     };
     table
-        .select([col("release_id"), col("cf_variant"), col(column)])
+        .select([rvu::RELEASE_ID.col(), rvu::CF_VARIANT.col(), column.col()])
         .unique(None, UniqueKeepStrategy::First)
         .collect()
         .map(Some)
@@ -105,8 +108,8 @@ fn distinct_factors(table: Option<LazyFrame>, column: &str) -> PolarsResult<Opti
 
 /// (release_id, cf_variant) of each row of a [`distinct_factors`] frame.
 fn keys(frame: &DataFrame) -> PolarsResult<Vec<(String, String)>> {
-    let ids = frame.column("release_id")?.str()?.clone();
-    let variants = frame.column("cf_variant")?.str()?.clone();
+    let ids = rvu::RELEASE_ID.str(frame)?.clone();
+    let variants = rvu::CF_VARIANT.str(frame)?.clone();
     Ok(ids
         .iter()
         .zip(variants.iter())
@@ -122,22 +125,23 @@ fn keys(frame: &DataFrame) -> PolarsResult<Vec<(String, String)>> {
 /// The factors of every published release, read back from scans of the warehouse's `rvu`
 /// and `anes_cf` tables (`None` for a table with no partition yet).
 pub fn published_factors(
-    rvu: Option<LazyFrame>,
-    anes_cf: Option<LazyFrame>,
+    rvus: Option<LazyFrame>,
+    anes: Option<LazyFrame>,
 ) -> PolarsResult<Vec<ReleaseFactors>> {
-    let cfs: Vec<(String, String, Option<Decimal>)> = match distinct_factors(rvu, "conv_factor")? {
-        Some(frame) => keys(&frame)?
-            .into_iter()
-            .zip(decimals(&frame, "conv_factor")?)
-            .map(|((id, variant), cf)| (id, variant, cf))
-            .collect(),
-        None => Vec::new(),
-    };
-    let anes: Vec<(String, String, Option<f64>)> =
-        match distinct_factors(anes_cf, "national_anes_cf")? {
+    let cfs: Vec<(String, String, Option<Decimal>)> =
+        match distinct_factors(rvus, rvu::CONV_FACTOR)? {
             Some(frame) => keys(&frame)?
                 .into_iter()
-                .zip(decimal_f64s(&frame, "national_anes_cf")?)
+                .zip(rvu::CONV_FACTOR.decimals(&frame)?)
+                .map(|((id, variant), cf)| (id, variant, cf))
+                .collect(),
+            None => Vec::new(),
+        };
+    let anes: Vec<(String, String, Option<f64>)> =
+        match distinct_factors(anes, anes_cf::NATIONAL_ANES_CF)? {
+            Some(frame) => keys(&frame)?
+                .into_iter()
+                .zip(anes_cf::NATIONAL_ANES_CF.decimal_f64s(&frame)?)
                 .map(|((id, variant), cf)| (id, variant, cf))
                 .collect(),
             None => Vec::new(),
@@ -289,14 +293,14 @@ pub fn cross_check(periods: &[Period]) -> (Vec<String>, bool) {
 }
 
 pub fn conversion_factor_frame(periods: &[Period]) -> PolarsResult<DataFrame> {
-    FrameBuilder::new(periods)
-        .int32("year", |p| p.year)
-        .date("effective_from", |p| Some(p.effective_from))
-        .date("effective_to", |p| p.effective_to)
-        .text("cf_variant", |p| &p.cf_variant)
-        .number("conv_factor", Places::ConvFactor, |p| p.conv_factor)
-        .national_anes_cf("anes_conv_factor", |p| p.anes_conv_factor)
-        .text("source", |p| &p.source)
+    FrameBuilder::new(&table::TABLE, periods)
+        .int32(table::YEAR, |p| p.year)
+        .date(table::EFFECTIVE_FROM, |p| Some(p.effective_from))
+        .date(table::EFFECTIVE_TO, |p| p.effective_to)
+        .text(table::CF_VARIANT, |p| &p.cf_variant)
+        .number(table::CONV_FACTOR, |p| p.conv_factor)
+        .national_anes_cf(table::ANES_CONV_FACTOR, |p| p.anes_conv_factor)
+        .text(table::SOURCE, |p| &p.source)
         .finish()
 }
 

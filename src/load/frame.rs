@@ -1,12 +1,14 @@
-//! Building a table's frame column by column, with the warehouse's conventions in one
-//! place: CMS's numbers stored as Parquet `DECIMAL` with the places CMS uses (so DuckDB,
-//! Spark and Power BI sum them exactly), blank indicators as null, and the release columns
-//! every per-release table starts with; and the one way numbers come back out of a frame.
+//! Building a table's frame column by column through its declaration (`crate::schema`),
+//! with the warehouse's conventions in one place: CMS's numbers stored as Parquet `DECIMAL`
+//! with the places CMS uses (so DuckDB, Spark and Power BI sum them exactly), blank
+//! indicators as null, and the release columns every per-release table starts with. A frame
+//! that does not match its table's declaration is an error, never a file.
 
 use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::decimal::Decimal;
+use crate::schema::{ColumnDef, ColumnType, Places, TableDef};
 
 /// Days from 1970-01-01, Arrow's date representation.
 pub fn date_to_days(date: NaiveDate) -> i32 {
@@ -20,67 +22,6 @@ pub fn date_column(name: &str, dates: impl Iterator<Item = Option<NaiveDate>>) -
         .into_date()
         .into_series()
         .into_column()
-}
-
-/// The places a decimal column keeps, by what it holds: CMS's own precision. Precision is
-/// what the largest real value needs with room: at most 9 digits where that is plenty, so
-/// Parquet stores the column as a 32-bit integer, else at most 18 (a 64-bit integer).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Places {
-    /// RVUs and the operative shares: 2 places (`1.30`, `0.10`), up to 9,999,999.99.
-    Rvu,
-    /// GPCIs: 3 places (`0.869`).
-    Gpci,
-    /// Conversion factors, and locality anesthesia CFs: 4 places (`32.3465`).
-    ConvFactor,
-    /// One service's amount at one place: a fee schedule amount, an OPPS cap, a limiting
-    /// charge. 2 places, up to $9,999,999.99: 500 times the largest real one (a $18,389.01
-    /// limiting charge in 2025D). Half the bytes of [`Places::Money`] to encode and compress
-    /// in the 1.1 million rows of a release's payment table (a 16-release build 4.2 -> 3.1 s).
-    Fee,
-    /// Dollars and cents of sums and differences: diff amounts and effects, priced claim
-    /// lines (units times a fee), impact totals.
-    Money,
-    /// National anesthesia CFs as ANES headers print them: up to 6 places (`20.599835`).
-    NationalAnesCf,
-}
-
-impl Places {
-    pub const fn scale(self) -> usize {
-        match self {
-            Places::Rvu | Places::Fee | Places::Money => 2,
-            Places::Gpci => 3,
-            Places::ConvFactor => 4,
-            Places::NationalAnesCf => 6,
-        }
-    }
-
-    pub const fn precision(self) -> usize {
-        match self {
-            Places::Rvu | Places::Gpci | Places::ConvFactor | Places::Fee => 9,
-            Places::NationalAnesCf => 12,
-            Places::Money => 18,
-        }
-    }
-
-    pub fn dtype(self) -> DataType {
-        DataType::Decimal(self.precision(), self.scale())
-    }
-
-    /// A [`Decimal`] as an integer at this scale, or an error when it has more places.
-    fn scaled(self, name: &str, value: Decimal) -> PolarsResult<i128> {
-        let raw = i128::from(value.raw());
-        let scale = self.scale() as u32;
-        if scale >= Decimal::PLACES {
-            return Ok(raw * 10_i128.pow(scale - Decimal::PLACES));
-        }
-        let divisor = 10_i128.pow(Decimal::PLACES - scale);
-        polars_ensure!(
-            raw % divisor == 0,
-            ComputeError: "column {name}: {value} has more than {scale} decimal places"
-        );
-        Ok(raw / divisor)
-    }
 }
 
 /// A decimal column from integers already at the column's scale (cents for money).
@@ -104,20 +45,16 @@ pub fn into_decimal(values: Int128Chunked, places: Places) -> PolarsResult<Decim
         )
 }
 
-/// A money column from cents.
+/// A money column (or one of one service's amounts) from cents, as `column` declares it.
 pub fn money_column(
-    name: &str,
+    column: ColumnDef,
     cents: impl IntoIterator<Item = Option<i64>>,
 ) -> PolarsResult<Column> {
-    cents_column(name, Places::Money, cents)
-}
-
-/// A column of one service's amounts ([`Places::Fee`]) from cents.
-pub fn fee_column(
-    name: &str,
-    cents: impl IntoIterator<Item = Option<i64>>,
-) -> PolarsResult<Column> {
-    cents_column(name, Places::Fee, cents)
+    let places = column
+        .places()
+        .filter(|p| matches!(p, Places::Money | Places::Fee))
+        .ok_or_else(|| polars_err!(ComputeError: "column {} is not money", column.name))?;
+    cents_column(column.name, places, cents)
 }
 
 fn cents_column(
@@ -128,52 +65,10 @@ fn cents_column(
     decimal_column(name, places, cents.into_iter().map(|c| c.map(i128::from)))
 }
 
-/// The values of a decimal column (scale at most 4) as [`Decimal`]s: the one way numbers
-/// come back out of the warehouse.
-pub fn decimals(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<Decimal>>> {
-    let column = frame.column(name)?.decimal()?;
-    let scale = column.scale() as u32;
-    polars_ensure!(
-        scale <= Decimal::PLACES,
-        ComputeError: "column {name} has {scale} decimal places, more than {} kept in memory",
-        Decimal::PLACES
-    );
-    let factor = 10_i128.pow(Decimal::PLACES - scale);
-    Ok(column
-        .physical()
-        .iter()
-        .map(|v| v.map(|v| Decimal::from_raw((v * factor) as i64)))
-        .collect())
-}
-
-/// The values of a money column as cents.
-pub fn cents(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i64>>> {
-    let column = frame.column(name)?.decimal()?;
-    polars_ensure!(
-        column.scale() == 2,
-        ComputeError: "column {name} is not money (scale {})", column.scale()
-    );
-    Ok(column
-        .physical()
-        .iter()
-        .map(|v| v.map(|v| v as i64))
-        .collect())
-}
-
-/// The values of a decimal column of any scale as the nearest doubles (for national
-/// anesthesia CFs, which carry up to six places).
-pub fn decimal_f64s(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<f64>>> {
-    let column = frame.column(name)?.decimal()?;
-    let divisor = 10_f64.powi(column.scale() as i32);
-    Ok(column
-        .physical()
-        .iter()
-        .map(|v| v.map(|v| v as f64 / divisor))
-        .collect())
-}
-
-/// Accumulates the columns of one table over rows of type `R`.
+/// Accumulates the columns of one table over rows of type `R`, each named and typed by
+/// its declaration; [`FrameBuilder::finish`] checks the whole against the table's.
 pub struct FrameBuilder<'a, R> {
+    table: &'static TableDef,
     rows: &'a [R],
     columns: Vec<Column>,
     /// The first value that did not fit its column, reported by [`FrameBuilder::finish`].
@@ -181,107 +76,138 @@ pub struct FrameBuilder<'a, R> {
 }
 
 impl<'a, R> FrameBuilder<'a, R> {
-    pub fn new(rows: &'a [R]) -> Self {
+    pub fn new(table: &'static TableDef, rows: &'a [R]) -> Self {
         FrameBuilder {
+            table,
             rows,
             columns: Vec::new(),
             error: None,
         }
     }
 
-    /// `release_id` and `effective_from`, the same on every row. (`year` and `release` are
-    /// hive keys in the path, never columns in the file.)
+    /// Fails (at `finish`) when a column is written as another type than declared.
+    fn expect(&mut self, column: &ColumnDef, written: ColumnType) {
+        if column.ty != written && self.error.is_none() {
+            self.error = Some(polars_err!(
+                ComputeError: "table {}: column {} is declared {:?}, written as {written:?}",
+                self.table.name, column.name, column.ty
+            ));
+        }
+    }
+
+    /// `release_id` and `effective_from` (the table's first two columns), the same on every
+    /// row. (`year` and `release` are hive keys in the path, never columns in the file.)
     pub fn release(mut self, release: &impl std::fmt::Display, effective_from: NaiveDate) -> Self {
         let height = self.rows.len();
+        let [release_id, from] = [&self.table.columns[0], &self.table.columns[1]];
+        self.expect(release_id, ColumnType::Text);
+        self.expect(from, ColumnType::Date);
         self.columns.push(Column::new(
-            "release_id".into(),
+            release_id.name.into(),
             vec![release.to_string(); height],
         ));
         self.columns.push(date_column(
-            "effective_from",
+            from.name,
             std::iter::repeat_n(Some(effective_from), height),
         ));
         self
     }
 
     /// Text computed per row (`2025D` from a `ReleaseId`).
-    pub fn owned_text(mut self, name: &str, get: impl Fn(&R) -> String) -> Self {
+    pub fn owned_text(mut self, column: ColumnDef, get: impl Fn(&R) -> String) -> Self {
+        self.expect(&column, ColumnType::Text);
         let values: Vec<String> = self.rows.iter().map(get).collect();
-        self.columns.push(Column::new(name.into(), values));
+        self.columns.push(Column::new(column.name.into(), values));
         self
     }
 
-    pub fn date(mut self, name: &str, get: impl Fn(&R) -> Option<NaiveDate>) -> Self {
+    pub fn date(mut self, column: ColumnDef, get: impl Fn(&R) -> Option<NaiveDate>) -> Self {
+        self.expect(&column, ColumnType::Date);
         self.columns
-            .push(date_column(name, self.rows.iter().map(get)));
+            .push(date_column(column.name, self.rows.iter().map(get)));
         self
     }
 
-    pub fn int32(mut self, name: &str, get: impl Fn(&R) -> i32) -> Self {
+    pub fn int32(mut self, column: ColumnDef, get: impl Fn(&R) -> i32) -> Self {
+        self.expect(&column, ColumnType::Int32);
         let values: Vec<i32> = self.rows.iter().map(get).collect();
-        self.columns.push(Column::new(name.into(), values));
+        self.columns.push(Column::new(column.name.into(), values));
         self
     }
 
-    pub fn text(mut self, name: &str, get: impl Fn(&R) -> &str) -> Self {
+    pub fn text(mut self, column: ColumnDef, get: impl Fn(&R) -> &str) -> Self {
+        self.expect(&column, ColumnType::Text);
         let values: Vec<&str> = self.rows.iter().map(get).collect();
-        self.columns.push(Column::new(name.into(), values));
+        self.columns.push(Column::new(column.name.into(), values));
         self
     }
 
     /// Text where blank means "no value": stored as null.
-    pub fn indicator(mut self, name: &str, get: impl Fn(&R) -> &str) -> Self {
+    pub fn indicator(mut self, column: ColumnDef, get: impl Fn(&R) -> &str) -> Self {
+        self.expect(&column, ColumnType::Text);
         let values: Vec<Option<&str>> = self
             .rows
             .iter()
             .map(|r| Some(get(r)).filter(|v| !v.is_empty()))
             .collect();
-        self.columns.push(Column::new(name.into(), values));
+        self.columns.push(Column::new(column.name.into(), values));
         self
     }
 
-    pub fn optional_text(mut self, name: &str, get: impl Fn(&R) -> Option<&str>) -> Self {
+    pub fn optional_text(mut self, column: ColumnDef, get: impl Fn(&R) -> Option<&str>) -> Self {
+        self.expect(&column, ColumnType::Text);
         let values: Vec<Option<&str>> = self.rows.iter().map(get).collect();
-        self.columns.push(Column::new(name.into(), values));
+        self.columns.push(Column::new(column.name.into(), values));
         self
     }
 
-    /// An exact decimal with the places its kind of number has.
-    pub fn number(self, name: &str, places: Places, get: impl Fn(&R) -> Decimal) -> Self {
-        self.optional_number(name, places, |r| Some(get(r)))
+    /// An exact decimal with the places its column declares.
+    pub fn number(self, column: ColumnDef, get: impl Fn(&R) -> Decimal) -> Self {
+        self.optional_number(column, |r| Some(get(r)))
     }
 
     pub fn optional_number(
         mut self,
-        name: &str,
-        places: Places,
+        column: ColumnDef,
         get: impl Fn(&R) -> Option<Decimal>,
     ) -> Self {
+        let Some(places) = column.places() else {
+            self.expect(&column, ColumnType::Decimal(Places::Rvu));
+            return self;
+        };
         let values: PolarsResult<Vec<Option<i128>>> = self
             .rows
             .iter()
-            .map(|r| get(r).map(|v| places.scaled(name, v)).transpose())
+            .map(|r| get(r).map(|v| places.scaled(column.name, v)).transpose())
             .collect();
-        self.push(values.and_then(|v| decimal_column(name, places, v)));
+        self.push(values.and_then(|v| decimal_column(column.name, places, v)));
         self
     }
 
-    /// Money from cents.
-    pub fn money(mut self, name: &str, get: impl Fn(&R) -> Option<i64>) -> Self {
-        let column = money_column(name, self.rows.iter().map(get));
+    /// Money (or one service's amount) from cents.
+    pub fn money(mut self, column: ColumnDef, get: impl Fn(&R) -> Option<i64>) -> Self {
+        let places = match column.places() {
+            Some(places @ (Places::Money | Places::Fee)) => places,
+            _ => {
+                self.expect(&column, ColumnType::Decimal(Places::Money));
+                return self;
+            }
+        };
+        let column = cents_column(column.name, places, self.rows.iter().map(get));
         self.push(column);
         self
     }
 
     /// A national anesthesia CF as printed (a double holding at most six places).
-    pub fn national_anes_cf(mut self, name: &str, get: impl Fn(&R) -> Option<f64>) -> Self {
+    pub fn national_anes_cf(mut self, column: ColumnDef, get: impl Fn(&R) -> Option<f64>) -> Self {
+        self.expect(&column, ColumnType::Decimal(Places::NationalAnesCf));
         let scale = 10_f64.powi(Places::NationalAnesCf.scale() as i32);
         let values: Vec<Option<i128>> = self
             .rows
             .iter()
             .map(|r| get(r).map(|v| (v * scale).round() as i128))
             .collect();
-        self.push(decimal_column(name, Places::NationalAnesCf, values));
+        self.push(decimal_column(column.name, Places::NationalAnesCf, values));
         self
     }
 
@@ -294,28 +220,24 @@ impl<'a, R> FrameBuilder<'a, R> {
         }
     }
 
-    /// A double computed per row (money already rounded to cents).
-    pub fn float(mut self, name: &str, get: impl Fn(&R) -> f64) -> Self {
-        let values: Vec<f64> = self.rows.iter().map(get).collect();
-        self.columns.push(Column::new(name.into(), values));
-        self
-    }
-
-    pub fn optional_float(mut self, name: &str, get: impl Fn(&R) -> Option<f64>) -> Self {
+    pub fn optional_float(mut self, column: ColumnDef, get: impl Fn(&R) -> Option<f64>) -> Self {
+        self.expect(&column, ColumnType::Float64);
         let values: Vec<Option<f64>> = self.rows.iter().map(get).collect();
-        self.columns.push(Column::new(name.into(), values));
+        self.columns.push(Column::new(column.name.into(), values));
         self
     }
 
-    pub fn flag(mut self, name: &str, get: impl Fn(&R) -> bool) -> Self {
+    pub fn flag(mut self, column: ColumnDef, get: impl Fn(&R) -> bool) -> Self {
+        self.expect(&column, ColumnType::Bool);
         let values: Vec<bool> = self.rows.iter().map(get).collect();
-        self.columns.push(Column::new(name.into(), values));
+        self.columns.push(Column::new(column.name.into(), values));
         self
     }
 
-    pub fn integer(mut self, name: &str, get: impl Fn(&R) -> i64) -> Self {
+    pub fn integer(mut self, column: ColumnDef, get: impl Fn(&R) -> i64) -> Self {
+        self.expect(&column, ColumnType::Int64);
         let values: Vec<i64> = self.rows.iter().map(get).collect();
-        self.columns.push(Column::new(name.into(), values));
+        self.columns.push(Column::new(column.name.into(), values));
         self
     }
 
@@ -323,6 +245,8 @@ impl<'a, R> FrameBuilder<'a, R> {
         if let Some(error) = self.error {
             return Err(error);
         }
-        DataFrame::new(self.rows.len(), self.columns)
+        let frame = DataFrame::new(self.rows.len(), self.columns)?;
+        self.table.check(frame.schema())?;
+        Ok(frame)
     }
 }

@@ -9,33 +9,35 @@
 
 use polars::prelude::*;
 
+use crate::schema::ColumnDef;
+
 use crate::decimal::Decimal;
 use crate::fee::{Gpcis, fee_cents, is_payable};
-use crate::load::frame::{decimals, fee_column};
+use crate::load::frame::money_column;
+use crate::schema::{releases, rvu, rvu_history as history};
 
-pub const RVU_HISTORY_FILE: &str = "rvu_history/rvu_history.parquet";
-
-/// The table's columns before the national amounts, in order.
-const COLUMNS: [&str; 19] = [
-    "hcpcs",
-    "modifier",
-    "cf_variant",
-    "release_id",
-    "year",
-    "release",
-    "effective_from",
-    "effective_to",
-    "description",
-    "status_code",
-    "not_used_for_payment",
-    "work_rvu",
-    "pe_nonfac_rvu",
-    "pe_fac_rvu",
-    "mp_rvu",
-    "total_nonfac_rvu",
-    "total_fac_rvu",
-    "global_days",
-    "conv_factor",
+/// The table's columns before the national amounts, in order: those of `rvu`, but
+/// `effective_to`, which `releases` has.
+const COLUMNS: [ColumnDef; 19] = [
+    history::HCPCS,
+    history::MODIFIER,
+    history::CF_VARIANT,
+    history::RELEASE_ID,
+    history::YEAR,
+    history::RELEASE,
+    history::EFFECTIVE_FROM,
+    history::EFFECTIVE_TO,
+    history::DESCRIPTION,
+    history::STATUS_CODE,
+    history::NOT_USED_FOR_PAYMENT,
+    history::WORK_RVU,
+    history::PE_NONFAC_RVU,
+    history::PE_FAC_RVU,
+    history::MP_RVU,
+    history::TOTAL_NONFAC_RVU,
+    history::TOTAL_FAC_RVU,
+    history::GLOBAL_DAYS,
+    history::CONV_FACTOR,
 ];
 
 /// Builds the table from a scan of the warehouse's `rvu` table and its `releases` table, or
@@ -48,25 +50,26 @@ pub fn rvu_history_frame(
         return Ok(None);
     };
     // `effective_to` comes from `releases`; every other column from the rvu partitions.
+    // The hive key `year` reads back as a 64-bit integer; the table keeps it as 32.
     let from_rvu = COLUMNS
         .iter()
-        .filter(|c| **c != "effective_to")
-        .map(|c| match *c {
-            "year" => col("year").cast(DataType::Int32),
-            other => col(other),
+        .filter(|c| c.name != history::EFFECTIVE_TO.name)
+        .map(|c| match c.name == history::YEAR.name {
+            true => c.col().cast(DataType::Int32),
+            false => c.col(),
         });
     let rvu = rvu.select(from_rvu.collect::<Vec<_>>());
     let releases = releases
         .clone()
         .lazy()
-        .select([col("release_id"), col("effective_to")]);
+        .select([releases::RELEASE_ID.col(), releases::EFFECTIVE_TO.col()]);
     rvu.join(
         releases,
-        [col("release_id")],
-        [col("release_id")],
+        [rvu::RELEASE_ID.col()],
+        [releases::RELEASE_ID.col()],
         JoinArgs::new(JoinType::Left),
     )
-    .select(COLUMNS.map(col))
+    .select(COLUMNS.map(|c| c.col()))
     .collect()
     .and_then(sorted)
     .and_then(with_national_amounts)
@@ -75,7 +78,12 @@ pub fn rvu_history_frame(
 
 /// The order of the table: HCPCS, modifier, effective date, variant; rows that tie keep
 /// their order.
-const ORDER: [&str; 4] = ["hcpcs", "modifier", "effective_from", "cf_variant"];
+const ORDER: [ColumnDef; 4] = [
+    history::HCPCS,
+    history::MODIFIER,
+    history::EFFECTIVE_FROM,
+    history::CF_VARIANT,
+];
 
 /// `frame` in [`ORDER`]. Codes are five characters and modifiers at most two (the checks
 /// quarantine any other), so a row's whole key packs into one integer, and sorting 340,000
@@ -85,7 +93,7 @@ const ORDER: [&str; 4] = ["hcpcs", "modifier", "effective_from", "cf_variant"];
 fn sorted(frame: DataFrame) -> PolarsResult<DataFrame> {
     let Some(keys) = packed_keys(&frame)? else {
         return frame.sort(
-            ORDER,
+            ORDER.map(|c| c.name),
             SortMultipleOptions::default().with_maintain_order(true),
         );
     };
@@ -99,10 +107,14 @@ fn sorted(frame: DataFrame) -> PolarsResult<DataFrame> {
 /// string sorts first as it does padded), the date with its sign bit flipped, the variant's
 /// rank among the variants present. `None` when a key does not fit.
 fn packed_keys(frame: &DataFrame) -> PolarsResult<Option<Vec<u128>>> {
-    let hcpcs = frame.column("hcpcs")?.str()?;
-    let modifier = frame.column("modifier")?.str()?;
-    let dates = frame.column("effective_from")?.date()?.physical().clone();
-    let variant = frame.column("cf_variant")?.str()?;
+    let hcpcs = history::HCPCS.str(frame)?;
+    let modifier = history::MODIFIER.str(frame)?;
+    let dates = history::EFFECTIVE_FROM
+        .of(frame)?
+        .date()?
+        .physical()
+        .clone();
+    let variant = history::CF_VARIANT.str(frame)?;
     let mut variants: Vec<&str> = variant.iter().flatten().collect();
     variants.sort_unstable();
     variants.dedup();
@@ -145,14 +157,14 @@ fn packed_keys(frame: &DataFrame) -> PolarsResult<Option<Vec<u128>>> {
 /// Adds `national_nonfac_fee` and `national_fac_fee` for payable rows.
 fn with_national_amounts(mut frame: DataFrame) -> PolarsResult<DataFrame> {
     let (work, pe_nonfac, pe_fac, mp, cf) = (
-        decimals(&frame, "work_rvu")?,
-        decimals(&frame, "pe_nonfac_rvu")?,
-        decimals(&frame, "pe_fac_rvu")?,
-        decimals(&frame, "mp_rvu")?,
-        decimals(&frame, "conv_factor")?,
+        history::WORK_RVU.decimals(&frame)?,
+        history::PE_NONFAC_RVU.decimals(&frame)?,
+        history::PE_FAC_RVU.decimals(&frame)?,
+        history::MP_RVU.decimals(&frame)?,
+        history::CONV_FACTOR.decimals(&frame)?,
     );
-    let status = frame.column("status_code")?.str()?.clone();
-    let not_used = frame.column("not_used_for_payment")?.bool()?.clone();
+    let status = history::STATUS_CODE.str(&frame)?.clone();
+    let not_used = history::NOT_USED_FOR_PAYMENT.bools(&frame)?.clone();
     let value = |c: &[Option<Decimal>], i: usize| c[i].unwrap_or_default();
     let mut nonfac = Vec::with_capacity(frame.height());
     let mut fac = Vec::with_capacity(frame.height());
@@ -177,8 +189,9 @@ fn with_national_amounts(mut frame: DataFrame) -> PolarsResult<DataFrame> {
         nonfac.push(Some(fee(&pe_nonfac)));
         fac.push(Some(fee(&pe_fac)));
     }
-    frame.with_column(fee_column("national_nonfac_fee", nonfac)?)?;
-    frame.with_column(fee_column("national_fac_fee", fac)?)?;
+    frame.with_column(money_column(history::NATIONAL_NONFAC_FEE, nonfac)?)?;
+    frame.with_column(money_column(history::NATIONAL_FAC_FEE, fac)?)?;
+    history::TABLE.check(frame.schema())?;
     Ok(frame)
 }
 
@@ -240,7 +253,7 @@ mod tests {
         assert!(packed_keys(&frame).unwrap().is_some());
         let by_polars = frame
             .sort(
-                ORDER,
+                ORDER.map(|c| c.name),
                 SortMultipleOptions::default().with_maintain_order(true),
             )
             .unwrap();

@@ -18,15 +18,17 @@ pub mod warehouse;
 /// fees) are `DECIMAL(9,2)`, 32-bit in the file, instead of `DECIMAL(18,2)`.
 pub const SCHEMA_VERSION: u32 = 6;
 
+use crate::schema::{self, TableDef};
+
 /// Every per-release table, in publishing order.
-pub const RELEASE_TABLES: [&str; 7] = [
-    "rvu",
-    "gpci",
-    "locality_county",
-    "anes_cf",
-    "opps_cap",
-    "payment",
-    "quarantine",
+pub const RELEASE_TABLES: [&TableDef; 7] = [
+    &schema::rvu::TABLE,
+    &schema::gpci::TABLE,
+    &schema::locality_county::TABLE,
+    &schema::anes_cf::TABLE,
+    &schema::opps_cap::TABLE,
+    &schema::payment::TABLE,
+    &schema::quarantine::TABLE,
 ];
 
 pub use warehouse::{Content, Warehouse, WarehouseError, WarehouseWriter};

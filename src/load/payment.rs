@@ -16,9 +16,10 @@ use crate::fee::{
     Gpcis, NATIONAL_LOCALITY, NATIONAL_MAC, fee_cents, is_payable, limiting_charge_cents,
     opps_capped,
 };
-use crate::load::frame::{FrameBuilder, Places, into_decimal};
+use crate::load::frame::{date_column, into_decimal};
 use crate::load::parquet_file::{ROW_GROUP_SIZE, RowGroups};
 use crate::release::ReleaseId;
+use crate::schema::{ColumnDef, Places, payment};
 use crate::transform::gpci::GpciRow;
 use crate::transform::oppscap::OppsCapRow;
 use crate::transform::pprrvu::{PprrvuFile, RvuRow};
@@ -163,22 +164,54 @@ impl<'a> PaymentTable<'a> {
         services.sort_by(|(va, a), (vb, b)| {
             (va, &a.hcpcs, &a.modifier).cmp(&(vb, &b.hcpcs, &b.modifier))
         });
-        let per_service = dictionary_encoded(
-            FrameBuilder::new(&services)
-                .release(release, effective_from)
-                .text("cf_variant", |(v, _)| v.as_str())
-                .text("hcpcs", |(_, r)| &r.hcpcs)
-                .text("modifier", |(_, r)| &r.modifier)
-                .flag("nonfac_na", |(_, r)| r.pe_nonfac_na)
-                .flag("fac_na", |(_, r)| r.pe_fac_na)
-                .finish()?,
-        )?;
-        let per_locality = dictionary_encoded(
-            FrameBuilder::new(&localities)
-                .text("mac", |(mac, _, _)| mac)
-                .text("locality", |(_, locality, _)| locality)
-                .finish()?,
-        )?;
+        let n = services.len();
+        fn texts<'r>(
+            services: &[(CfVariant, &'r RvuRow)],
+            column: ColumnDef,
+            get: fn(&(CfVariant, &'r RvuRow)) -> &'r str,
+        ) -> Column {
+            Column::new(
+                column.name.into(),
+                services.iter().map(get).collect::<Vec<_>>(),
+            )
+        }
+        let flags = |column: ColumnDef, get: &dyn Fn(&RvuRow) -> bool| {
+            Column::new(
+                column.name.into(),
+                services.iter().map(|(_, r)| get(r)).collect::<Vec<_>>(),
+            )
+        };
+        let per_service = dictionary_encoded(DataFrame::new(
+            n,
+            vec![
+                Column::new(
+                    payment::RELEASE_ID.name.into(),
+                    vec![release.to_string(); n],
+                ),
+                date_column(
+                    payment::EFFECTIVE_FROM.name,
+                    std::iter::repeat_n(Some(effective_from), n),
+                ),
+                texts(&services, payment::CF_VARIANT, |(v, _)| v.as_str()),
+                texts(&services, payment::HCPCS, |(_, r)| &r.hcpcs),
+                texts(&services, payment::MODIFIER, |(_, r)| &r.modifier),
+                flags(payment::NONFAC_NA, &|r| r.pe_nonfac_na),
+                flags(payment::FAC_NA, &|r| r.pe_fac_na),
+            ],
+        )?)?;
+        let per_locality = dictionary_encoded(DataFrame::new(
+            localities.len(),
+            vec![
+                Column::new(
+                    payment::MAC.name.into(),
+                    localities.iter().map(|l| l.0).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    payment::LOCALITY.name.into(),
+                    localities.iter().map(|l| l.1).collect::<Vec<_>>(),
+                ),
+            ],
+        )?)?;
         Ok(PaymentTable {
             services,
             localities,
@@ -207,30 +240,30 @@ impl<'a> PaymentTable<'a> {
             fac_limiting,
         } = price(part, &self.localities, &self.caps_of);
         // Each service's value once per locality, and the localities' values once per service.
-        let by_service = |name: &str| -> PolarsResult<Column> {
-            let column = self.per_service.column(name)?.as_materialized_series();
+        let by_service = |column: ColumnDef| -> PolarsResult<Column> {
+            let column = column.of(&self.per_service)?.as_materialized_series();
             Ok(repeated(&column.slice(services.start as i64, part.len()), nloc, 1)?.into_column())
         };
-        let by_locality = |name: &str| -> PolarsResult<Column> {
-            let column = self.per_locality.column(name)?.as_materialized_series();
+        let by_locality = |column: ColumnDef| -> PolarsResult<Column> {
+            let column = column.of(&self.per_locality)?.as_materialized_series();
             Ok(repeated(column, 1, part.len())?.into_column())
         };
         let columns = vec![
-            by_service("release_id")?,
-            by_service("effective_from")?,
-            by_service("cf_variant")?,
-            by_service("hcpcs")?,
-            by_service("modifier")?,
-            by_locality("mac")?,
-            by_locality("locality")?,
-            cents_column("nonfac_fee", nonfac_fee)?,
-            cents_column("fac_fee", fac_fee)?,
-            by_service("nonfac_na")?,
-            by_service("fac_na")?,
-            Column::new("nonfac_opps_capped".into(), nonfac_capped),
-            Column::new("fac_opps_capped".into(), fac_capped),
-            cents_column("nonfac_limiting_charge", nonfac_limiting)?,
-            cents_column("fac_limiting_charge", fac_limiting)?,
+            by_service(payment::RELEASE_ID)?,
+            by_service(payment::EFFECTIVE_FROM)?,
+            by_service(payment::CF_VARIANT)?,
+            by_service(payment::HCPCS)?,
+            by_service(payment::MODIFIER)?,
+            by_locality(payment::MAC)?,
+            by_locality(payment::LOCALITY)?,
+            cents_column(payment::NONFAC_FEE, nonfac_fee)?,
+            cents_column(payment::FAC_FEE, fac_fee)?,
+            by_service(payment::NONFAC_NA)?,
+            by_service(payment::FAC_NA)?,
+            Column::new(payment::NONFAC_OPPS_CAPPED.name.into(), nonfac_capped),
+            Column::new(payment::FAC_OPPS_CAPPED.name.into(), fac_capped),
+            cents_column(payment::NONFAC_LIMITING_CHARGE, nonfac_limiting)?,
+            cents_column(payment::FAC_LIMITING_CHARGE, fac_limiting)?,
         ];
         DataFrame::new(height, columns)
     }
@@ -242,8 +275,11 @@ impl<'a> PaymentTable<'a> {
 }
 
 impl RowGroups for PaymentTable<'_> {
+    /// The declared table's, checked once per file.
     fn schema(&self) -> PolarsResult<Schema> {
-        Ok(self.rows(0..0)?.schema().as_ref().clone())
+        let schema = self.rows(0..0)?.schema().as_ref().clone();
+        payment::TABLE.check(&schema)?;
+        Ok(schema)
     }
 
     fn height(&self) -> usize {
@@ -330,9 +366,10 @@ fn repeated(column: &Series, each: usize, cycles: usize) -> PolarsResult<Series>
 }
 
 /// A fee column without nulls from cents, moved into the frame without a copy.
-fn cents_column(name: &str, cents: Vec<i128>) -> PolarsResult<Column> {
+fn cents_column(column: ColumnDef, cents: Vec<i128>) -> PolarsResult<Column> {
+    let places = column.places().unwrap_or(Places::Fee);
     Ok(
-        into_decimal(Int128Chunked::from_vec(name.into(), cents), Places::Fee)?
+        into_decimal(Int128Chunked::from_vec(column.name.into(), cents), places)?
             .into_series()
             .into_column(),
     )
@@ -387,10 +424,10 @@ mod tests {
         let table = PaymentTable::new(&release, from, &files, &[], &[]).unwrap();
         let frame = table.frame().unwrap();
         assert_eq!(
-            frame.column("nonfac_fee").unwrap().dtype(),
+            payment::NONFAC_FEE.of(&frame).unwrap().dtype(),
             &DataType::Decimal(9, 2)
         );
-        let cents = crate::load::frame::cents(&frame, "nonfac_fee").unwrap();
+        let cents = payment::NONFAC_FEE.cents(&frame).unwrap();
         assert_eq!(cents, [Some(6_469)]);
         // 400,000 RVUs x 32.3465 = 12,938,600.00: past $9,999,999.99.
         let files = table_of(vec![service("99999", "400000.00")]);

@@ -5,8 +5,9 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use crate::load::frame::{FrameBuilder, Places};
+use crate::load::frame::FrameBuilder;
 use crate::release::ReleaseId;
+use crate::schema::{anes_cf, gpci, locality_county, opps_cap, quarantine};
 use crate::transform::checks::QuarantineRow;
 use crate::transform::{AnesTable, GpciFile, LoccoFile, OppsCapFile};
 
@@ -17,20 +18,18 @@ pub fn gpci_frame(
 ) -> PolarsResult<DataFrame> {
     let mut rows: Vec<_> = file.rows.iter().collect();
     rows.sort_by(|a, b| (&a.mac, &a.locality).cmp(&(&b.mac, &b.locality)));
-    FrameBuilder::new(&rows)
+    FrameBuilder::new(&gpci::TABLE, &rows)
         .release(release, effective_from)
-        .text("mac", |r| &r.mac)
-        .text("state", |r| &r.state)
-        .text("locality", |r| &r.locality)
-        .text("locality_name", |r| &r.locality_name)
-        .number("work_gpci", Places::Gpci, |r| r.work_gpci)
-        .optional_number("work_gpci_unfloored", Places::Gpci, |r| {
-            r.work_gpci_unfloored
-        })
-        .number("pe_gpci", Places::Gpci, |r| r.pe_gpci)
-        .number("mp_gpci", Places::Gpci, |r| r.mp_gpci)
-        .text("source_file", |_| &file.source.file_name)
-        .text("source_sha256", |_| &file.source.sha256)
+        .text(gpci::MAC, |r| &r.mac)
+        .text(gpci::STATE, |r| &r.state)
+        .text(gpci::LOCALITY, |r| &r.locality)
+        .text(gpci::LOCALITY_NAME, |r| &r.locality_name)
+        .number(gpci::WORK_GPCI, |r| r.work_gpci)
+        .optional_number(gpci::WORK_GPCI_UNFLOORED, |r| r.work_gpci_unfloored)
+        .number(gpci::PE_GPCI, |r| r.pe_gpci)
+        .number(gpci::MP_GPCI, |r| r.mp_gpci)
+        .text(gpci::SOURCE_FILE, |_| &file.source.file_name)
+        .text(gpci::SOURCE_SHA256, |_| &file.source.sha256)
         .finish()
 }
 
@@ -41,15 +40,15 @@ pub fn locality_county_frame(
 ) -> PolarsResult<DataFrame> {
     let mut rows: Vec<_> = file.rows.iter().collect();
     rows.sort_by(|a, b| (&a.mac, &a.locality, a.line).cmp(&(&b.mac, &b.locality, b.line)));
-    FrameBuilder::new(&rows)
+    FrameBuilder::new(&locality_county::TABLE, &rows)
         .release(release, effective_from)
-        .text("mac", |r| &r.mac)
-        .text("locality", |r| &r.locality)
-        .optional_text("state", |r| r.state.as_deref())
-        .text("fee_schedule_area", |r| &r.fee_schedule_area)
-        .text("counties", |r| &r.counties)
-        .text("source_file", |_| &file.source.file_name)
-        .text("source_sha256", |_| &file.source.sha256)
+        .text(locality_county::MAC, |r| &r.mac)
+        .text(locality_county::LOCALITY, |r| &r.locality)
+        .optional_text(locality_county::STATE, |r| r.state.as_deref())
+        .text(locality_county::FEE_SCHEDULE_AREA, |r| &r.fee_schedule_area)
+        .text(locality_county::COUNTIES, |r| &r.counties)
+        .text(locality_county::SOURCE_FILE, |_| &file.source.file_name)
+        .text(locality_county::SOURCE_SHA256, |_| &file.source.sha256)
         .finish()
 }
 
@@ -65,16 +64,16 @@ pub fn anes_cf_frame(
     rows.sort_by(|(_, a), (_, b)| {
         (a.variant, &a.mac, &a.locality).cmp(&(b.variant, &b.mac, &b.locality))
     });
-    FrameBuilder::new(&rows)
+    FrameBuilder::new(&anes_cf::TABLE, &rows)
         .release(release, effective_from)
-        .text("cf_variant", |(_, r)| r.variant.as_str())
-        .text("mac", |(_, r)| &r.mac)
-        .text("locality", |(_, r)| &r.locality)
-        .text("locality_name", |(_, r)| &r.locality_name)
-        .number("anes_cf", Places::ConvFactor, |(_, r)| r.anes_cf)
-        .national_anes_cf("national_anes_cf", |(t, r)| t.national_cf(r.variant))
-        .text("source_file", |(t, _)| &t.source.file_name)
-        .text("source_sha256", |(t, _)| &t.source.sha256)
+        .text(anes_cf::CF_VARIANT, |(_, r)| r.variant.as_str())
+        .text(anes_cf::MAC, |(_, r)| &r.mac)
+        .text(anes_cf::LOCALITY, |(_, r)| &r.locality)
+        .text(anes_cf::LOCALITY_NAME, |(_, r)| &r.locality_name)
+        .number(anes_cf::ANES_CF, |(_, r)| r.anes_cf)
+        .national_anes_cf(anes_cf::NATIONAL_ANES_CF, |(t, r)| t.national_cf(r.variant))
+        .text(anes_cf::SOURCE_FILE, |(t, _)| &t.source.file_name)
+        .text(anes_cf::SOURCE_SHA256, |(t, _)| &t.source.sha256)
         .finish()
 }
 
@@ -92,17 +91,17 @@ pub fn opps_cap_frame(
             &b.locality,
         ))
     });
-    FrameBuilder::new(&rows)
+    FrameBuilder::new(&opps_cap::TABLE, &rows)
         .release(release, effective_from)
-        .text("hcpcs", |r| &r.hcpcs)
-        .text("modifier", |r| &r.modifier)
-        .text("proc_status", |r| &r.proc_status)
-        .text("mac", |r| &r.mac)
-        .text("locality", |r| &r.locality)
-        .number("fac_cap", Places::Fee, |r| r.fac_cap)
-        .number("nonfac_cap", Places::Fee, |r| r.nonfac_cap)
-        .text("source_file", |_| &file.source.file_name)
-        .text("source_sha256", |_| &file.source.sha256)
+        .text(opps_cap::HCPCS, |r| &r.hcpcs)
+        .text(opps_cap::MODIFIER, |r| &r.modifier)
+        .text(opps_cap::PROC_STATUS, |r| &r.proc_status)
+        .text(opps_cap::MAC, |r| &r.mac)
+        .text(opps_cap::LOCALITY, |r| &r.locality)
+        .number(opps_cap::FAC_CAP, |r| r.fac_cap)
+        .number(opps_cap::NONFAC_CAP, |r| r.nonfac_cap)
+        .text(opps_cap::SOURCE_FILE, |_| &file.source.file_name)
+        .text(opps_cap::SOURCE_SHA256, |_| &file.source.sha256)
         .finish()
 }
 
@@ -113,12 +112,12 @@ pub fn quarantine_frame(
 ) -> PolarsResult<DataFrame> {
     let mut rows: Vec<_> = rows.iter().collect();
     rows.sort_by(|a, b| (a.kind, &a.source_file, a.line).cmp(&(b.kind, &b.source_file, b.line)));
-    FrameBuilder::new(&rows)
+    FrameBuilder::new(&quarantine::TABLE, &rows)
         .release(release, effective_from)
-        .text("kind", |r| r.kind.name())
-        .text("source_file", |r| &r.source_file)
-        .integer("line", |r| r.line as i64)
-        .text("key", |r| &r.key)
-        .text("reason", |r| &r.reason)
+        .text(quarantine::KIND, |r| r.kind.name())
+        .text(quarantine::SOURCE_FILE, |r| &r.source_file)
+        .integer(quarantine::LINE, |r| r.line as i64)
+        .text(quarantine::KEY, |r| &r.key)
+        .text(quarantine::REASON, |r| &r.reason)
         .finish()
 }

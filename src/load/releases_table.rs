@@ -8,11 +8,10 @@ use std::path::Path;
 use chrono::{Datelike, Days, NaiveDate};
 use polars::prelude::*;
 
+use crate::load::WarehouseError;
 use crate::load::frame::FrameBuilder;
 use crate::release::ReleaseId;
-
-/// Path of the table file, relative to the warehouse root.
-pub const RELEASES_FILE: &str = "releases/releases.parquet";
+use crate::schema::{ColumnDef, releases};
 
 /// One built release.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,28 +76,28 @@ pub fn merge_releases(
 
 /// The table as a frame, in chronological order.
 pub fn releases_frame(records: &[ReleaseRecord]) -> PolarsResult<DataFrame> {
-    FrameBuilder::new(records)
-        .owned_text("release_id", |r| r.id.to_string())
-        .int32("year", |r| i32::from(r.id.year()))
-        .owned_text("release", |r| r.id.letter())
-        .date("effective_from", |r| Some(r.effective_from))
-        .date("effective_to", |r| r.effective_to)
-        .text("zip_file", |r| &r.zip_file)
-        .text("zip_sha256", |r| &r.zip_sha256)
-        .integer("zip_bytes", |r| r.zip_bytes as i64)
-        .int32("schema_version", |r| r.schema_version as i32)
-        .integer("rvu_rows", |r| r.rvu_rows as i64)
-        .integer("payment_rows", |r| r.payment_rows as i64)
-        .integer("quarantine_rows", |r| r.quarantine_rows as i64)
-        .owned_text("missing_kinds", |r| r.missing_kinds.join(","))
-        .owned_text("failed_kinds", |r| {
+    FrameBuilder::new(&releases::TABLE, records)
+        .owned_text(releases::RELEASE_ID, |r| r.id.to_string())
+        .int32(releases::YEAR, |r| i32::from(r.id.year()))
+        .owned_text(releases::RELEASE, |r| r.id.letter())
+        .date(releases::EFFECTIVE_FROM, |r| Some(r.effective_from))
+        .date(releases::EFFECTIVE_TO, |r| r.effective_to)
+        .text(releases::ZIP_FILE, |r| &r.zip_file)
+        .text(releases::ZIP_SHA256, |r| &r.zip_sha256)
+        .integer(releases::ZIP_BYTES, |r| r.zip_bytes as i64)
+        .int32(releases::SCHEMA_VERSION, |r| r.schema_version as i32)
+        .integer(releases::RVU_ROWS, |r| r.rvu_rows as i64)
+        .integer(releases::PAYMENT_ROWS, |r| r.payment_rows as i64)
+        .integer(releases::QUARANTINE_ROWS, |r| r.quarantine_rows as i64)
+        .owned_text(releases::MISSING_KINDS, |r| r.missing_kinds.join(","))
+        .owned_text(releases::FAILED_KINDS, |r| {
             r.failed_kinds
                 .iter()
                 .map(|(kind, _)| kind.as_str())
                 .collect::<Vec<_>>()
                 .join(",")
         })
-        .owned_text("kind_errors", |r| {
+        .owned_text(releases::KIND_ERRORS, |r| {
             r.failed_kinds
                 .iter()
                 // One line per kind, read back by `records_from_frame`: an error's own
@@ -110,94 +109,76 @@ pub fn releases_frame(records: &[ReleaseRecord]) -> PolarsResult<DataFrame> {
         .finish()
 }
 
-/// Reads records back from a frame written by [`releases_frame`].
-pub fn records_from_frame(frame: &DataFrame, source: &Path) -> Result<Vec<ReleaseRecord>, String> {
-    let fail = |what: String| format!("{}: {what}", source.display());
-    let col = |name: &str| frame.column(name).map_err(|e| fail(e.to_string()));
-    let ids = col("release_id")?
-        .str()
-        .map_err(|e| fail(e.to_string()))?
-        .clone();
-    let from = col("effective_from")?
-        .cast(&DataType::Int32)
-        .map_err(|e| fail(e.to_string()))?;
-    let from = from.i32().map_err(|e| fail(e.to_string()))?.clone();
-    let to = col("effective_to")?
-        .cast(&DataType::Int32)
-        .map_err(|e| fail(e.to_string()))?;
-    let to = to.i32().map_err(|e| fail(e.to_string()))?.clone();
-    let zip_file = col("zip_file")?
-        .str()
-        .map_err(|e| fail(e.to_string()))?
-        .clone();
-    let zip_sha = col("zip_sha256")?
-        .str()
-        .map_err(|e| fail(e.to_string()))?
-        .clone();
-    let zip_bytes = col("zip_bytes")?
-        .i64()
-        .map_err(|e| fail(e.to_string()))?
-        .clone();
-    let schema = col("schema_version")?
-        .i32()
-        .map_err(|e| fail(e.to_string()))?
-        .clone();
-    let rvu_rows = col("rvu_rows")?
-        .i64()
-        .map_err(|e| fail(e.to_string()))?
-        .clone();
-    // Tables written by older schema versions lack the newer counts.
-    let optional_count = |name: &str| frame.column(name).ok().and_then(|c| c.i64().ok().cloned());
-    let quarantine_rows = optional_count("quarantine_rows");
-    let payment_rows = optional_count("payment_rows");
-    let optional_text = |name: &str| frame.column(name).ok().and_then(|c| c.str().ok().cloned());
-    let missing_kinds = optional_text("missing_kinds");
-    let kind_errors = optional_text("kind_errors");
-    let list = |text: Option<&str>| -> Vec<String> {
-        text.unwrap_or_default()
+/// Reads records back from a frame written by [`releases_frame`]; `source` names the file
+/// in errors.
+pub fn records_from_frame(
+    frame: &DataFrame,
+    source: &Path,
+) -> Result<Vec<ReleaseRecord>, WarehouseError> {
+    let polars = |source_error: PolarsError| WarehouseError::Polars {
+        path: source.to_path_buf(),
+        action: "cannot read the releases table",
+        source: source_error,
+    };
+    let ids = releases::RELEASE_ID.optional_texts(frame).map_err(polars)?;
+    let from = releases::EFFECTIVE_FROM.dates(frame).map_err(polars)?;
+    let to = releases::EFFECTIVE_TO.dates(frame).map_err(polars)?;
+    let zip_file = releases::ZIP_FILE.texts(frame).map_err(polars)?;
+    let zip_sha = releases::ZIP_SHA256.texts(frame).map_err(polars)?;
+    let zip_bytes = releases::ZIP_BYTES.integers(frame).map_err(polars)?;
+    let schema = releases::SCHEMA_VERSION.integers(frame).map_err(polars)?;
+    let rvu_rows = releases::RVU_ROWS.integers(frame).map_err(polars)?;
+    // Tables written by older schema versions lack the newer columns.
+    let optional_count = |column: ColumnDef| column.integers(frame).ok();
+    let quarantine_rows = optional_count(releases::QUARANTINE_ROWS);
+    let payment_rows = optional_count(releases::PAYMENT_ROWS);
+    let optional_text = |column: ColumnDef| column.texts(frame).ok();
+    let missing_kinds = optional_text(releases::MISSING_KINDS);
+    let kind_errors = optional_text(releases::KIND_ERRORS);
+    let list = |text: Option<&String>| -> Vec<String> {
+        text.map(String::as_str)
+            .unwrap_or_default()
             .split(',')
             .filter(|k| !k.is_empty())
             .map(str::to_string)
             .collect()
     };
-    let errors = |text: Option<&str>| -> Vec<(String, String)> {
-        text.unwrap_or_default()
+    let errors = |text: Option<&String>| -> Vec<(String, String)> {
+        text.map(String::as_str)
+            .unwrap_or_default()
             .lines()
             .filter_map(|line| line.split_once(": "))
             .map(|(kind, error)| (kind.to_string(), error.to_string()))
             .collect()
     };
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid epoch");
+    let bad = |row: usize, what: String| WarehouseError::Table {
+        path: source.to_path_buf(),
+        reason: format!("row {row}: {what}"),
+    };
+    let count = |column: &Option<Vec<Option<i64>>>, i: usize| {
+        column.as_ref().and_then(|c| c[i]).unwrap_or_default() as u64
+    };
     (0..frame.height())
         .map(|i| {
-            let missing = |name: &str| fail(format!("row {i}: {name} is null"));
-            let id: ReleaseId = ids
-                .get(i)
-                .ok_or_else(|| missing("release_id"))?
+            let id: ReleaseId = ids[i]
+                .as_deref()
+                .ok_or_else(|| bad(i, format!("{} is null", releases::RELEASE_ID.name)))?
                 .parse()
-                .map_err(|e: crate::release::ReleaseIdError| fail(e.to_string()))?;
-            let days = from.get(i).ok_or_else(|| missing("effective_from"))?;
+                .map_err(|e: crate::release::ReleaseIdError| bad(i, e.to_string()))?;
             Ok(ReleaseRecord {
                 id,
-                effective_from: epoch + chrono::Duration::days(i64::from(days)),
-                effective_to: to
-                    .get(i)
-                    .map(|days| epoch + chrono::Duration::days(i64::from(days))),
-                zip_file: zip_file.get(i).unwrap_or_default().to_string(),
-                zip_sha256: zip_sha.get(i).unwrap_or_default().to_string(),
-                zip_bytes: zip_bytes.get(i).unwrap_or_default() as u64,
-                schema_version: schema.get(i).unwrap_or_default() as u32,
-                rvu_rows: rvu_rows.get(i).unwrap_or_default() as u64,
-                quarantine_rows: quarantine_rows
-                    .as_ref()
-                    .and_then(|c| c.get(i))
-                    .unwrap_or_default() as u64,
-                payment_rows: payment_rows
-                    .as_ref()
-                    .and_then(|c| c.get(i))
-                    .unwrap_or_default() as u64,
-                missing_kinds: list(missing_kinds.as_ref().and_then(|c| c.get(i))),
-                failed_kinds: errors(kind_errors.as_ref().and_then(|c| c.get(i))),
+                effective_from: from[i]
+                    .ok_or_else(|| bad(i, format!("{} is null", releases::EFFECTIVE_FROM.name)))?,
+                effective_to: to[i],
+                zip_file: zip_file[i].clone(),
+                zip_sha256: zip_sha[i].clone(),
+                zip_bytes: zip_bytes[i].unwrap_or_default() as u64,
+                schema_version: schema[i].unwrap_or_default() as u32,
+                rvu_rows: rvu_rows[i].unwrap_or_default() as u64,
+                quarantine_rows: count(&quarantine_rows, i),
+                payment_rows: count(&payment_rows, i),
+                missing_kinds: list(missing_kinds.as_ref().map(|c| &c[i])),
+                failed_kinds: errors(kind_errors.as_ref().map(|c| &c[i])),
             })
         })
         .collect()

@@ -23,14 +23,12 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use crate::load::parquet_file::RowGroups;
-use crate::load::releases_table::{RELEASES_FILE, ReleaseRecord, records_from_frame};
+use crate::load::releases_table::{ReleaseRecord, records_from_frame};
 use crate::lock::FolderLock;
-use crate::release::ReleaseId;
+use crate::schema::{ColumnDef, PartitionKey, TableDef, releases};
 
 const STAGING_DIR: &str = ".staging";
 const JOURNAL_FILE: &str = "journal.json";
-/// The one file of each partition.
-const PARTITION_FILE: &str = "part-0.parquet";
 
 /// What a publish will do once its files are staged; enough to finish it after a crash.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -295,23 +293,18 @@ impl<'lock> WarehouseWriter<'lock> {
     /// outlive their release.
     pub fn publish_release(
         &self,
-        release: &ReleaseId,
-        tables: Vec<(&'static str, Content<'_>)>,
-        all_tables: &[&str],
+        release: &(impl PartitionKey + std::fmt::Display),
+        tables: Vec<(&'static TableDef, Content<'_>)>,
+        all_tables: &[&'static TableDef],
     ) -> Result<(), WarehouseError> {
         let removals = all_tables
             .iter()
-            .filter(|table| !tables.iter().any(|(t, _)| t == *table))
-            .map(|table| Warehouse::partition_path(table, release))
+            .filter(|table| !tables.iter().any(|(t, _)| t.name == table.name))
+            .map(|table| table.partition_dir(release))
             .collect();
         let files: Vec<(PathBuf, Content)> = tables
             .into_iter()
-            .map(|(table, content)| {
-                (
-                    Warehouse::partition_path(table, release).join(PARTITION_FILE),
-                    content,
-                )
-            })
+            .map(|(table, content)| (table.partition_file(release), content))
             .collect();
         self.publish(&release.to_string(), &files, removals)
     }
@@ -341,74 +334,60 @@ impl Warehouse {
         &self.root
     }
 
-    /// `<root>/<table>/year=YYYY/release=X`, relative to the root.
-    pub fn partition_path(table: &str, release: &ReleaseId) -> PathBuf {
-        PathBuf::from(table)
-            .join(format!("year={}", release.year()))
-            .join(format!("release={}", release.letter()))
-    }
-
     // Reading. Every module reads the warehouse through these; none opens its files by path.
 
-    /// Reads a whole-table file (such as `releases/releases.parquet`), or `None` when it
-    /// does not exist yet.
-    pub fn table_file(&self, relative: &Path) -> Result<Option<DataFrame>, WarehouseError> {
+    /// Reads a file of the warehouse by its path relative to the root, or `None` when it
+    /// does not exist (yet).
+    pub fn file(&self, relative: &Path) -> Result<Option<DataFrame>, WarehouseError> {
         read_parquet_file(&self.root.join(relative), None)
+    }
+
+    /// A whole-table file ([`crate::schema::Layout::Single`], such as `releases`), or `None`
+    /// when it does not exist yet.
+    pub fn single(&self, table: &TableDef) -> Result<Option<DataFrame>, WarehouseError> {
+        self.file(&table.file())
     }
 
     /// The `releases` table: every built release, oldest first (empty before the first
     /// build).
     pub fn releases(&self) -> Result<Vec<ReleaseRecord>, WarehouseError> {
-        let relative = Path::new(RELEASES_FILE);
-        match self.table_file(relative)? {
-            Some(frame) => {
-                records_from_frame(&frame, &self.root.join(relative)).map_err(|reason| {
-                    WarehouseError::Table {
-                        path: self.root.join(relative),
-                        reason,
-                    }
-                })
-            }
+        let path = self.root.join(releases::TABLE.file());
+        match self.single(&releases::TABLE)? {
+            Some(frame) => records_from_frame(&frame, &path),
             None => Ok(Vec::new()),
         }
     }
 
-    /// The file holding one release's partition of a table.
-    fn partition_file(&self, table: &str, release: &ReleaseId) -> PathBuf {
-        self.root
-            .join(Self::partition_path(table, release))
-            .join(PARTITION_FILE)
-    }
-
     /// Whether a release has a partition of a table.
-    pub fn has_partition(&self, table: &str, release: &ReleaseId) -> bool {
-        self.partition_file(table, release).is_file()
+    pub fn has_partition(&self, table: &TableDef, release: &impl PartitionKey) -> bool {
+        self.root.join(table.partition_file(release)).is_file()
     }
 
     /// One release's partition of a table, or `None` when the release has none.
     pub fn partition(
         &self,
-        table: &str,
-        release: &ReleaseId,
+        table: &TableDef,
+        release: &impl PartitionKey,
     ) -> Result<Option<DataFrame>, WarehouseError> {
-        read_parquet_file(&self.partition_file(table, release), None)
+        read_parquet_file(&self.root.join(table.partition_file(release)), None)
     }
 
     /// Some columns of one release's partition of a table (reading only those), or `None`
     /// when the release has none. A column the file lacks is an error that names it.
     pub fn partition_columns(
         &self,
-        table: &str,
-        release: &ReleaseId,
-        columns: &[&str],
+        table: &TableDef,
+        release: &impl PartitionKey,
+        columns: &[ColumnDef],
     ) -> Result<Option<DataFrame>, WarehouseError> {
-        read_parquet_file(&self.partition_file(table, release), Some(columns))
+        let names: Vec<&str> = columns.iter().map(|c| c.name).collect();
+        read_parquet_file(&self.root.join(table.partition_file(release)), Some(&names))
     }
 
     /// A lazy scan of a table across every release, with the hive keys `year` and `release`
     /// as columns, or `None` when no release has a partition of it yet.
-    pub fn scan(&self, table: &str) -> Result<Option<LazyFrame>, WarehouseError> {
-        let dir = self.root.join(table);
+    pub fn scan(&self, table: &TableDef) -> Result<Option<LazyFrame>, WarehouseError> {
+        let dir = self.root.join(table.name);
         if !has_parquet_files(&dir) {
             return Ok(None);
         }
@@ -532,6 +511,7 @@ fn sync_dir(dir: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::{payment, rvu};
 
     /// Two row groups of one column; the second fails, as a payment group whose fee does not
     /// fit its type would.
@@ -558,16 +538,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let lock = FolderLock::acquire(dir.path(), "test", std::time::Duration::ZERO).unwrap();
         let writer = WarehouseWriter::open(dir.path(), &lock).unwrap();
-        let release: ReleaseId = "2025D".parse().unwrap();
+        let release: crate::release::ReleaseId = "2025D".parse().unwrap();
         let small = DataFrame::new(1, vec![Column::new("n".into(), [7i32])]).unwrap();
         let error = writer
             .publish_release(
                 &release,
                 vec![
-                    ("rvu", Content::Frame(small)),
-                    ("payment", Content::Generated(Box::new(FailsHalfway))),
+                    (&rvu::TABLE, Content::Frame(small)),
+                    (&payment::TABLE, Content::Generated(Box::new(FailsHalfway))),
                 ],
-                &["rvu", "payment"],
+                &[&rvu::TABLE, &payment::TABLE],
             )
             .unwrap_err()
             .to_string();
@@ -576,8 +556,8 @@ mod tests {
             error.contains("payment"),
             "the error names the file: {error}"
         );
-        assert!(!writer.has_partition("rvu", &release));
-        assert!(!writer.has_partition("payment", &release));
+        assert!(!writer.has_partition(&rvu::TABLE, &release));
+        assert!(!writer.has_partition(&payment::TABLE, &release));
         writer.tidy();
         assert!(!dir.path().join(STAGING_DIR).exists(), "staging is cleared");
     }

@@ -16,6 +16,7 @@ use crate::load::releases_table::ReleaseRecord;
 use crate::load::rvu_table::rvu_frame;
 use crate::load::{Content, RELEASE_TABLES, SCHEMA_VERSION, WarehouseWriter};
 use crate::release::ReleaseId;
+use crate::schema::{self, TableDef};
 use crate::transform::archive::ReleaseArchive;
 use crate::transform::{TransformOptions, TransformedRelease, transform_release};
 
@@ -73,7 +74,7 @@ pub fn build_release(
                 &transformed.pprrvu,
                 options.with_descriptors,
             )
-            .with_context(|| context("rvu"))
+            .with_context(|| context(schema::rvu::TABLE.name))
         });
         let others = reference_and_payment_tables(id, effective_from, &transformed, &context);
         (
@@ -83,13 +84,13 @@ pub fn build_release(
     });
     let rvu = rvu?;
     let rvu_rows = rvu.height() as u64;
-    let mut tables = vec![("rvu", Content::Frame(rvu))];
+    let mut tables = vec![(&schema::rvu::TABLE, Content::Frame(rvu))];
     let (others, payment_rows) = others?;
     tables.extend(others);
     let quarantine_rows = transformed.quarantine.len() as u64;
     let table_rows = tables
         .iter()
-        .filter_map(|(table, content)| Some((*table, content.height()? as u64)))
+        .filter_map(|(table, content)| Some((table.name, content.height()? as u64)))
         .collect();
     let table_count = tables.len();
     warehouse.publish_release(id, tables, &RELEASE_TABLES)?;
@@ -126,37 +127,41 @@ fn reference_and_payment_tables<'a>(
     effective_from: NaiveDate,
     transformed: &'a TransformedRelease,
     context: &dyn Fn(&str) -> String,
-) -> anyhow::Result<(Vec<(&'static str, Content<'a>)>, u64)> {
+) -> anyhow::Result<(Vec<(&'static TableDef, Content<'a>)>, u64)> {
     let mut tables = Vec::new();
     if let Some(gpci) = &transformed.gpci {
         tables.push((
-            "gpci",
-            Content::Frame(gpci_frame(id, effective_from, gpci).with_context(|| context("gpci"))?),
+            &schema::gpci::TABLE,
+            Content::Frame(
+                gpci_frame(id, effective_from, gpci)
+                    .with_context(|| context(schema::gpci::TABLE.name))?,
+            ),
         ));
     }
     if let Some(locco) = &transformed.locco {
         tables.push((
-            "locality_county",
+            &schema::locality_county::TABLE,
             Content::Frame(
                 locality_county_frame(id, effective_from, locco)
-                    .with_context(|| context("locality_county"))?,
+                    .with_context(|| context(schema::locality_county::TABLE.name))?,
             ),
         ));
     }
     if !transformed.anes.is_empty() {
         tables.push((
-            "anes_cf",
+            &schema::anes_cf::TABLE,
             Content::Frame(
                 anes_cf_frame(id, effective_from, &transformed.anes)
-                    .with_context(|| context("anes_cf"))?,
+                    .with_context(|| context(schema::anes_cf::TABLE.name))?,
             ),
         ));
     }
     if let Some(oppscap) = &transformed.oppscap {
         tables.push((
-            "opps_cap",
+            &schema::opps_cap::TABLE,
             Content::Frame(
-                opps_cap_frame(id, effective_from, oppscap).with_context(|| context("opps_cap"))?,
+                opps_cap_frame(id, effective_from, oppscap)
+                    .with_context(|| context(schema::opps_cap::TABLE.name))?,
             ),
         ));
     }
@@ -170,9 +175,12 @@ fn reference_and_payment_tables<'a>(
             // Computed row group by row group as the file is written.
             let payment =
                 PaymentTable::new(id, effective_from, &transformed.pprrvu, &gpci.rows, caps)
-                    .with_context(|| context("payment"))?;
+                    .with_context(|| context(schema::payment::TABLE.name))?;
             payment_rows = payment.height() as u64;
-            tables.push(("payment", Content::Generated(Box::new(payment))));
+            tables.push((
+                &schema::payment::TABLE,
+                Content::Generated(Box::new(payment)),
+            ));
         }
         None => {
             let why = if transformed
@@ -188,10 +196,10 @@ fn reference_and_payment_tables<'a>(
         }
     }
     tables.push((
-        "quarantine",
+        &schema::quarantine::TABLE,
         Content::Frame(
             quarantine_frame(id, effective_from, &transformed.quarantine)
-                .with_context(|| context("quarantine"))?,
+                .with_context(|| context(schema::quarantine::TABLE.name))?,
         ),
     ));
     Ok((tables, payment_rows))

@@ -20,12 +20,13 @@ use sha2::{Digest, Sha256};
 
 use crate::diff::{Diff, neighbour_diff};
 use crate::load::conversion_factor::{
-    CONVERSION_FACTOR_FILE, conversion_factor_frame, cross_check, periods, published_factors,
+    conversion_factor_frame, cross_check, periods, published_factors,
 };
-use crate::load::history::{RVU_HISTORY_FILE, rvu_history_frame};
-use crate::load::releases_table::{RELEASES_FILE, ReleaseRecord, merge_releases, releases_frame};
+use crate::load::history::rvu_history_frame;
+use crate::load::releases_table::{ReleaseRecord, merge_releases, releases_frame};
 use crate::load::{Content, SCHEMA_VERSION, Warehouse, WarehouseWriter};
 use crate::release::ReleaseId;
+use crate::schema::{anes_cf, conversion_factor, diff, releases, rvu, rvu_history};
 
 /// What each derived file was derived from, relative to the warehouse root.
 pub const DERIVED_STATE_FILE: &str = "_derived.json";
@@ -67,10 +68,10 @@ impl Derived {
     /// The file, relative to the warehouse root.
     pub fn path(&self) -> PathBuf {
         match self {
-            Derived::Releases => PathBuf::from(RELEASES_FILE),
-            Derived::ConversionFactor => PathBuf::from(CONVERSION_FACTOR_FILE),
-            Derived::RvuHistory => PathBuf::from(RVU_HISTORY_FILE),
-            Derived::Diff(from, to) => diff_file(from, to),
+            Derived::Releases => releases::TABLE.file(),
+            Derived::ConversionFactor => conversion_factor::TABLE.file(),
+            Derived::RvuHistory => rvu_history::TABLE.file(),
+            Derived::Diff(from, to) => diff::TABLE.pair_file(from, to),
         }
     }
 
@@ -82,20 +83,12 @@ impl Derived {
 impl std::fmt::Display for Derived {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Derived::Releases => f.write_str("releases"),
-            Derived::ConversionFactor => f.write_str("conversion_factor"),
-            Derived::RvuHistory => f.write_str("rvu_history"),
-            Derived::Diff(from, to) => write!(f, "diff {from} -> {to}"),
+            Derived::Releases => f.write_str(releases::TABLE.name),
+            Derived::ConversionFactor => f.write_str(conversion_factor::TABLE.name),
+            Derived::RvuHistory => f.write_str(rvu_history::TABLE.name),
+            Derived::Diff(from, to) => write!(f, "{} {from} -> {to}", diff::TABLE.name),
         }
     }
-}
-
-/// Where a diff's table lives, relative to the warehouse root.
-pub fn diff_file(from: &ReleaseId, to: &ReleaseId) -> PathBuf {
-    PathBuf::from("diff")
-        .join(format!("from={from}"))
-        .join(format!("to={to}"))
-        .join("part-0.parquet")
 }
 
 fn fingerprint(parts: impl IntoIterator<Item = String>) -> String {
@@ -190,7 +183,10 @@ pub fn stale(warehouse: &Warehouse, records: &[ReleaseRecord]) -> Staleness {
     let obsolete = state
         .files
         .keys()
-        .filter(|key| key.starts_with("diff/") && !expected.iter().any(|(d, _)| d.key() == **key))
+        .filter(|key| {
+            key.starts_with(&format!("{}/", diff::TABLE.name))
+                && !expected.iter().any(|(d, _)| d.key() == **key)
+        })
         .filter_map(|key| PathBuf::from(key).parent().map(PathBuf::from))
         .collect();
     Staleness { stale, obsolete }
@@ -283,7 +279,7 @@ pub fn derive(
                 .find(|(derived, _, _)| *derived == Derived::ConversionFactor)
             {
                 Some((_, _, Ok(frame))) => Some(frame.clone()),
-                _ => writer.table_file(std::path::Path::new(CONVERSION_FACTOR_FILE))?,
+                _ => writer.single(&conversion_factor::TABLE)?,
             },
             _ => None,
         };
@@ -334,7 +330,7 @@ pub fn derive(
 
     let mut state = DerivedState::read(writer);
     for folder in &obsolete {
-        let key = folder.join("part-0.parquet");
+        let key = folder.join(crate::schema::PARTITION_FILE);
         state.files.remove(&*key.to_string_lossy());
     }
     let mut files: Vec<(PathBuf, Content)> = Vec::new();
@@ -369,8 +365,11 @@ fn conversion_factors(
     warehouse: &Warehouse,
     records: &[ReleaseRecord],
 ) -> anyhow::Result<(DataFrame, FactorCheck)> {
-    let factors = published_factors(warehouse.scan("rvu")?, warehouse.scan("anes_cf")?)
-        .context("cannot read the published conversion factors back")?;
+    let factors = published_factors(
+        warehouse.scan(&rvu::TABLE)?,
+        warehouse.scan(&anes_cf::TABLE)?,
+    )
+    .context("cannot read the published conversion factors back")?;
     let periods = periods(records, &factors);
     let frame =
         conversion_factor_frame(&periods).context("cannot assemble the conversion_factor table")?;
@@ -384,7 +383,7 @@ fn conversion_factors(
 }
 
 fn rvu_history(warehouse: &Warehouse, releases: &DataFrame) -> anyhow::Result<DataFrame> {
-    rvu_history_frame(warehouse.scan("rvu")?, releases)
+    rvu_history_frame(warehouse.scan(&rvu::TABLE)?, releases)
         .context("cannot assemble the rvu_history table")?
         .context("no rvu partition is published")
 }
@@ -420,7 +419,7 @@ pub fn save_diff(
         (relative.clone(), Content::Frame(frame.clone())),
         (PathBuf::from(DERIVED_STATE_FILE), state_content(&state)),
     ];
-    writer.publish("diff", &files, Vec::new())?;
+    writer.publish(diff::TABLE.name, &files, Vec::new())?;
     Ok((relative, frame))
 }
 

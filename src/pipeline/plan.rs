@@ -129,7 +129,8 @@ impl Plan {
                 record.schema_version
             ));
         }
-        (!warehouse.has_partition("rvu", id)).then(|| "its rvu partition is missing".to_string())
+        (!warehouse.has_partition(&crate::schema::rvu::TABLE, id))
+            .then(|| "its rvu partition is missing".to_string())
     }
 
     /// What a run would fetch and rebuild, predicted from the cache and the source without

@@ -371,7 +371,7 @@ fn zip_step(
                 report.status = ReleaseStatus::Built;
                 report.sha256 = Some(record.zip_sha256.clone());
                 report.rows = [(
-                    "zip_locality".to_string(),
+                    crate::schema::zip_locality::TABLE.name.to_string(),
                     record.zip5_rows + record.zip9_rows,
                 )]
                 .into();

@@ -7,31 +7,26 @@
 //! thousand ZIP9 records, a fraction of a release), each publish journaled like a release's.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use chrono::NaiveDate;
 
 use crate::load::warehouse::{Content, Warehouse, WarehouseWriter};
 use crate::release::ReleaseId;
+use crate::schema::{gpci, quarantine, zip_locality, zip_locality_change, zip_releases as zr};
 use crate::zip_locality::ZipReleaseId;
 use crate::zip_locality::archive::{ZipLocalityFiles, read};
 use crate::zip_locality::changes::{change_frame, compare, placements};
 use crate::zip_locality::record::{ZipRecord, ZipReject};
 use crate::zip_locality::table::{
-    ZIP_CHANGE_TABLE, ZIP_LOCALITY_TABLE, ZIP_RELEASES_FILE, ZIP_SCHEMA_VERSION, ZipReleaseRecord,
-    change_file, partition_file, zip_locality_frame, zip_quarantine_frame, zip_records_from_frame,
+    ZIP_SCHEMA_VERSION, ZipReleaseRecord, zip_locality_frame, zip_quarantine_frame,
     zip_releases_frame,
 };
 
 /// The `zip_releases` table as the warehouse holds it (empty before the first quarter).
 pub fn zip_releases(warehouse: &Warehouse) -> anyhow::Result<Vec<ZipReleaseRecord>> {
-    let relative = Path::new(ZIP_RELEASES_FILE);
-    match warehouse.table_file(relative)? {
-        Some(frame) => zip_records_from_frame(&frame, &warehouse.root().join(relative))
-            .map_err(anyhow::Error::msg),
-        None => Ok(Vec::new()),
-    }
+    Ok(crate::zip_locality::table::recorded(warehouse)?)
 }
 
 /// The (MAC, locality) pairs of a GPCI.
@@ -47,18 +42,14 @@ pub fn gpci_in_force(
     releases.retain(|r| r.effective_from <= date);
     releases.sort_by(|a, b| (a.effective_from, &a.id).cmp(&(b.effective_from, &b.id)));
     for release in releases.iter().rev() {
-        let Some(frame) = warehouse.partition("gpci", &release.id)? else {
+        let Some(frame) = warehouse.partition(&gpci::TABLE, &release.id)? else {
             continue;
         };
-        let text = |name: &str| -> anyhow::Result<Vec<String>> {
-            Ok(frame
-                .column(name)?
-                .str()?
-                .iter()
-                .map(|v| v.unwrap_or_default().to_string())
-                .collect())
-        };
-        let pairs = text("mac")?.into_iter().zip(text("locality")?).collect();
+        let pairs = gpci::MAC
+            .texts(&frame)?
+            .into_iter()
+            .zip(gpci::LOCALITY.texts(&frame)?)
+            .collect();
         return Ok(Some((release.id.clone(), pairs)));
     }
     Ok(None)
@@ -92,10 +83,8 @@ pub fn zip_rebuild_reason(
             record.gpci_release.as_deref().unwrap_or("none")
         ));
     }
-    let partition = warehouse
-        .root()
-        .join(partition_file(ZIP_LOCALITY_TABLE, id));
-    (!partition.is_file()).then(|| "its zip_locality partition is missing".to_string())
+    (!warehouse.has_partition(&zip_locality::TABLE, &id))
+        .then(|| "its zip_locality partition is missing".to_string())
 }
 
 /// Checks and publishes one quarter read from a zip. `max_rejects_percent` is the share
@@ -184,11 +173,14 @@ pub fn build_zip_release(
     let releases = zip_releases_frame(&mut records)?;
     let files: Vec<(PathBuf, Content)> = vec![
         (
-            partition_file(ZIP_LOCALITY_TABLE, id),
+            zip_locality::TABLE.partition_file(&id),
             Content::Frame(table),
         ),
-        (partition_file("quarantine", id), Content::Frame(quarantine)),
-        (PathBuf::from(ZIP_RELEASES_FILE), Content::Frame(releases)),
+        (
+            quarantine::TABLE.partition_file(&id),
+            Content::Frame(quarantine),
+        ),
+        (zr::TABLE.file(), Content::Frame(releases)),
     ];
     warehouse.publish(&format!("zip-{id}"), &files, Vec::new())?;
     Ok(record)
@@ -200,7 +192,7 @@ fn placements_of(
     id: ZipReleaseId,
 ) -> anyhow::Result<Vec<crate::zip_locality::changes::Placement>> {
     let frame = warehouse
-        .table_file(&partition_file(ZIP_LOCALITY_TABLE, id))?
+        .partition(&zip_locality::TABLE, &id)?
         .with_context(|| format!("ZIP-locality {id} has no zip_locality partition"))?;
     Ok(placements(&frame)?)
 }
@@ -235,7 +227,7 @@ pub fn changes_between(
 
 /// The changes saved between neighbouring quarters, as (from, to).
 fn saved_changes(warehouse: &Warehouse) -> Vec<(ZipReleaseId, ZipReleaseId)> {
-    let dir = warehouse.root().join(ZIP_CHANGE_TABLE);
+    let dir = warehouse.root().join(zip_locality_change::TABLE.name);
     let mut found = Vec::new();
     for from in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
         let from_name = from.file_name().to_string_lossy().into_owned();
@@ -288,7 +280,7 @@ pub fn refresh_changes(
         );
         refresh.written.push((from, to, changes.len()));
         files.push((
-            change_file(from, to),
+            zip_locality_change::TABLE.pair_file(&from, &to),
             Content::Frame(change_frame(from, to, &changes)?),
         ));
     }
@@ -296,12 +288,7 @@ pub fn refresh_changes(
         .into_iter()
         .filter(|pair| !neighbours.contains(pair))
         .inspect(|pair| refresh.removed.push(*pair))
-        .map(|(from, to)| {
-            change_file(from, to)
-                .parent()
-                .expect("a change file has a folder")
-                .to_path_buf()
-        })
+        .map(|(from, to)| zip_locality_change::TABLE.pair_dir(&from, &to))
         .collect();
     if !files.is_empty() || !removals.is_empty() {
         warehouse.publish("zip-changes", &files, removals)?;

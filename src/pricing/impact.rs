@@ -20,14 +20,19 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
+use polars::prelude::*;
+
 use crate::fee::Cents;
 use crate::load::Warehouse;
+use crate::load::frame::FrameBuilder;
+use crate::load::{Content, WarehouseError, WarehouseWriter};
 use crate::pricing::input::ClaimLine;
 use crate::pricing::rules::{Priced, price_lines};
 use crate::pricing::schedule::{Schedule, Schedules};
 use crate::pricing::setting::setting_of;
 use crate::pricing::{Place, Sources, ZipIndex, line_basis, line_locality};
 use crate::release::ReleaseId;
+use crate::schema::impact as table;
 
 /// One line's change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,4 +186,51 @@ pub fn totals(
         }
     }
     (all, by_code, by_group)
+}
+
+/// The `impact` table of one repricing: one row per utilization line.
+pub fn impact_frame(
+    lines: &[ClaimLine],
+    impacts: &[LineImpact],
+    from: &ReleaseId,
+    to: &ReleaseId,
+) -> PolarsResult<DataFrame> {
+    let rows: Vec<(&ClaimLine, &LineImpact)> = lines.iter().zip(impacts).collect();
+    FrameBuilder::new(&table::TABLE, &rows)
+        .owned_text(table::FROM_RELEASE, |_| from.to_string())
+        .owned_text(table::TO_RELEASE, |_| to.to_string())
+        .integer(table::LINE, |(l, _)| l.row as i64)
+        .optional_text(table::CLAIM_ID, |(l, _)| l.claim_id.as_deref())
+        .text(table::HCPCS, |(l, _)| &l.hcpcs)
+        .owned_text(table::MODIFIERS, |(l, _)| l.modifiers.join(" "))
+        .integer(table::UNITS, |(l, _)| i64::from(l.units))
+        .optional_text(table::GROUP, |(l, _)| l.group.as_deref())
+        .money(table::OLD_ALLOWED, |(_, i)| {
+            i.old.priced.then_some(i.steps[0])
+        })
+        .money(table::NEW_ALLOWED, |(_, i)| {
+            i.new.priced.then_some(i.steps[4])
+        })
+        .money(table::CHANGE, |(_, i)| Some(i.change()))
+        .money(table::RVU_EFFECT, |(_, i)| Some(i.effects()[0]))
+        .money(table::GPCI_EFFECT, |(_, i)| Some(i.effects()[1]))
+        .money(table::CF_EFFECT, |(_, i)| Some(i.effects()[2]))
+        .money(table::POLICY_EFFECT, |(_, i)| Some(i.effects()[3]))
+        .optional_text(table::OLD_REASON, |(_, i)| i.old.reason.as_deref())
+        .optional_text(table::NEW_REASON, |(_, i)| i.new.reason.as_deref())
+        .finish()
+}
+
+/// Publishes an impact table under `<warehouse>/impact/from=<A>/to=<B>/`, replacing the
+/// previous impact of the same pair; returns its path relative to the warehouse.
+pub fn save_impact(
+    warehouse: &WarehouseWriter<'_>,
+    frame: DataFrame,
+    from: &ReleaseId,
+    to: &ReleaseId,
+) -> Result<std::path::PathBuf, WarehouseError> {
+    let relative = table::TABLE.pair_file(from, to);
+    let files = vec![(relative.clone(), Content::Frame(frame))];
+    warehouse.publish(table::TABLE.name, &files, Vec::new())?;
+    Ok(relative)
 }

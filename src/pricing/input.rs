@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::Text;
+use crate::schema::{impact, priced_lines as lines};
 
 /// One claim line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,14 +86,20 @@ impl Fields {
                 )
             })
         };
-        let hcpcs = required("hcpcs")?;
-        let pos = required("place_of_service")?;
+        let hcpcs = required(lines::HCPCS.name)?;
+        let pos = required(lines::PLACE_OF_SERVICE.name)?;
         let date = if need_dates {
-            Some(required("date_of_service")?)
+            Some(required(lines::DATE_OF_SERVICE.name)?)
         } else {
-            find("date_of_service")
+            find(lines::DATE_OF_SERVICE.name)
         };
-        let (zip, mac, locality) = (find("zip"), find("mac"), find("locality"));
+        // An input `mac` and `locality` name the place when there is no ZIP (the output's
+        // columns of the same names say where the line was priced).
+        let (zip, mac, locality) = (
+            find(lines::ZIP.name),
+            find(lines::MAC.name),
+            find(lines::LOCALITY.name),
+        );
         if zip.is_none() && (mac.is_none() || locality.is_none()) {
             bail!(
                 "{name}: needs a 'zip' column, or 'mac' and 'locality' columns (columns: {})",
@@ -101,7 +108,7 @@ impl Fields {
         }
         let group = group_by.and_then(find);
         if let (Some(g), None) = (group_by, group)
-            && g != "group"
+            && g != impact::GROUP.name
         {
             bail!(
                 "{name}: no grouping column '{g}' (columns: {})",
@@ -116,11 +123,11 @@ impl Fields {
             zip,
             mac,
             locality,
-            claim: find("claim_id"),
-            modifiers: find("modifiers"),
-            units: find("units"),
-            participating: find("participating"),
-            qp: find("qp"),
+            claim: find(lines::CLAIM_ID.name),
+            modifiers: find(lines::MODIFIERS.name),
+            units: find(lines::UNITS.name),
+            participating: find(lines::PARTICIPATING.name),
+            qp: find(lines::QP.name),
             group,
         })
     }
@@ -168,8 +175,8 @@ impl Fields {
             zip: at(self.zip).map(Text::from),
             mac: at(self.mac).map(Text::from),
             locality: at(self.locality).map(Text::from),
-            participating: flag(self.participating, "participating", true)?,
-            qp: flag(self.qp, "qp", false)?,
+            participating: flag(self.participating, lines::PARTICIPATING.name, true)?,
+            qp: flag(self.qp, lines::QP.name, false)?,
             group: at(self.group).map(Text::from),
         })
     }

@@ -21,14 +21,15 @@ use crate::cf_variant::CfVariant;
 use crate::decimal::Decimal;
 use crate::fee::{Cents, fee_cents};
 use crate::load::Warehouse;
-use crate::pipeline::zip_build::zip_releases;
 use crate::pricing::input::ClaimLine;
 use crate::pricing::rules::LineBasis;
-use crate::pricing::schedule::{RvuValues, Schedule, Schedules};
+use crate::pricing::schedule::{Schedule, Schedules};
 use crate::pricing::setting::{Setting, setting_of};
+use crate::rvu::RvuRow;
+use crate::schema::zip_locality;
 use crate::zip_locality::ZipReleaseId;
 use crate::zip_locality::locate::{LocateError, ZipQuery};
-use crate::zip_locality::table::{ZIP_LOCALITY_TABLE, ZipReleaseRecord, partition_file};
+use crate::zip_locality::table::ZipReleaseRecord;
 
 /// Where each part of a price comes from. Pricing under one release takes all four from it;
 /// `impact` mixes two releases to split a change into its effects.
@@ -129,7 +130,7 @@ fn row_fee(
     qp: bool,
     hcpcs: &str,
     row: &str,
-    known: Option<RvuValues>,
+    known: Option<&RvuRow>,
     setting: Setting,
     place: &Place,
     pe_percent: i64,
@@ -138,28 +139,25 @@ fn row_fee(
     // source's RVUs: its coming or going is then the policy effect of `impact`.
     let values = match known {
         Some(values) => values,
-        None => {
-            sources
-                .rvus
-                .rvu(variant_in(sources.rvus, qp), hcpcs, row)
-                .or_else(|| {
-                    sources
-                        .policy
-                        .rvu(variant_in(sources.policy, qp), hcpcs, row)
-                })?
-                .values
-        }
+        None => sources
+            .rvus
+            .rvu(variant_in(sources.rvus, qp), hcpcs, row)
+            .or_else(|| {
+                sources
+                    .policy
+                    .rvu(variant_in(sources.policy, qp), hcpcs, row)
+            })?,
     };
     let cf = sources
         .conv_factor
         .conv_factor(variant_in(sources.conv_factor, qp))?;
     let gpci = sources.gpci.gpci(place)?;
     let pe = match setting {
-        Setting::Facility => values.pe_fac,
-        Setting::NonFacility => values.pe_nonfac,
+        Setting::Facility => values.pe_fac_rvu,
+        Setting::NonFacility => values.pe_nonfac_rvu,
     };
     let pe = Decimal::from_raw(pe.raw() * pe_percent / 100);
-    let fee = fee_cents(values.work, pe, values.mp, gpci, cf);
+    let fee = fee_cents(values.work_rvu, pe, values.mp_rvu, gpci, cf);
     let cap = sources
         .policy
         .cap(hcpcs, row, place)
@@ -209,7 +207,7 @@ pub fn line_basis(
         row_fee(sources, line.qp, hcpcs, row, None, setting, place, pe)
     };
     // The line's own row, found above, when the RVUs come from the same schedule.
-    let own_values = std::ptr::eq(sources.rvus, sources.policy).then_some(entry.values);
+    let own_values = std::ptr::eq(sources.rvus, sources.policy).then_some(&**entry);
     let own_fee = |pe: i64| {
         row_fee(
             sources,
@@ -224,7 +222,7 @@ pub fn line_basis(
     };
     let fee = own_fee(100)
         .ok_or_else(|| format!("release {release_id} has no {variant} conversion factor"))?;
-    let policy = Arc::clone(&entry.policy);
+    let policy = Arc::clone(entry);
     let mut warnings = Vec::new();
     let na = match setting {
         Setting::Facility => policy.pe_fac_na,
@@ -299,7 +297,7 @@ pub struct ZipIndex<'w> {
 
 impl<'w> ZipIndex<'w> {
     pub fn new(warehouse: &'w Warehouse) -> anyhow::Result<ZipIndex<'w>> {
-        let mut quarters = zip_releases(warehouse)?;
+        let mut quarters = crate::zip_locality::table::recorded(warehouse)?;
         quarters.sort_by_key(|q| q.id);
         Ok(ZipIndex {
             warehouse,
@@ -358,7 +356,7 @@ impl<'w> ZipIndex<'w> {
         if !self.loaded.contains_key(&quarter) {
             let frame = self
                 .warehouse
-                .table_file(&partition_file(ZIP_LOCALITY_TABLE, quarter))
+                .partition(&zip_locality::TABLE, &quarter)
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("ZIP-locality {quarter} has no partition"))?;
             let places =

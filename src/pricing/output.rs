@@ -9,28 +9,15 @@ use polars::prelude::*;
 
 use crate::cf_variant::CfVariant;
 use crate::fee::{Cents, cents_text};
-use crate::load::frame::money_column;
+use crate::load::frame::{date_column, money_column};
 use crate::load::parquet_file::write_frame;
 use crate::output_file::write_file;
 use crate::pricing::input::ClaimFile;
 use crate::pricing::rules::Priced;
+use crate::schema::{ColumnDef, ColumnType, priced_lines as out};
 
 /// The columns pricing adds, in order.
-pub const RESULT_COLUMNS: [&str; 13] = [
-    "release_id",
-    "cf_variant",
-    "setting",
-    "mac",
-    "locality",
-    "fee_schedule_amount",
-    "allowed",
-    "limiting_charge",
-    "adjustments",
-    "priced",
-    "reason",
-    "warnings",
-    "line",
-];
+pub const RESULT_COLUMNS: [ColumnDef; 13] = out::RESULTS;
 
 fn money(cents: Option<Cents>) -> String {
     cents.map_or(String::new(), cents_text)
@@ -74,7 +61,7 @@ fn kept_columns(input: &ClaimFile) -> Vec<usize> {
         .filter(|&c| {
             !RESULT_COLUMNS
                 .iter()
-                .any(|r| r.eq_ignore_ascii_case(&input.columns[c]))
+                .any(|r| r.name.eq_ignore_ascii_case(&input.columns[c]))
         })
         .collect()
 }
@@ -85,7 +72,7 @@ pub fn write_csv(input: &ClaimFile, priced: &[Priced], out: impl Write) -> anyho
     let header: Vec<&str> = kept
         .iter()
         .map(|&c| input.columns[c].as_str())
-        .chain(RESULT_COLUMNS)
+        .chain(RESULT_COLUMNS.iter().map(|c| c.name))
         .collect();
     writer.write_record(&header)?;
     for (row, p) in priced.iter().enumerate() {
@@ -126,45 +113,77 @@ fn joined<'p, T: AsRef<str> + 'p>(
     builder.finish().into_column()
 }
 
+/// An input column in Parquet: the columns the pricer reads with their declared types
+/// (`date_of_service` a date, `units` an integer, `participating` and `qp` flags, as the
+/// lines were read), any other as the text given.
+fn input_column(input: &ClaimFile, c: usize) -> Column {
+    let name = input.columns[c].as_str();
+    let lines = &input.lines;
+    let typed = out::TYPED_INPUTS
+        .iter()
+        .find(|t| t.name.eq_ignore_ascii_case(name))
+        .map(|t| t.ty);
+    match typed {
+        Some(ColumnType::Date) => date_column(name, lines.iter().map(|l| l.date_of_service)),
+        Some(ColumnType::Int64) => Column::new(
+            name.into(),
+            lines.iter().map(|l| i64::from(l.units)).collect::<Vec<_>>(),
+        ),
+        Some(ColumnType::Bool) if out::QP.name.eq_ignore_ascii_case(name) => {
+            Column::new(name.into(), lines.iter().map(|l| l.qp).collect::<Vec<_>>())
+        }
+        Some(ColumnType::Bool) => Column::new(
+            name.into(),
+            lines.iter().map(|l| l.participating).collect::<Vec<_>>(),
+        ),
+        _ => input.cells[c].clone().with_name(name.into()).into_column(),
+    }
+}
+
 pub fn frame(input: &ClaimFile, priced: &[Priced]) -> PolarsResult<DataFrame> {
     let kept = kept_columns(input);
-    let mut columns: Vec<Column> = kept
-        .iter()
-        .map(|&c| {
-            input.cells[c]
-                .clone()
-                .with_name(input.columns[c].as_str().into())
-                .into_column()
-        })
-        .collect();
-    let text = |name: &str, get: &dyn Fn(&Priced) -> Option<&str>| {
-        Column::new(name.into(), priced.iter().map(get).collect::<Vec<_>>())
+    let mut columns: Vec<Column> = kept.iter().map(|&c| input_column(input, c)).collect();
+    let text = |column: ColumnDef, get: &dyn Fn(&Priced) -> Option<&str>| {
+        Column::new(
+            column.name.into(),
+            priced.iter().map(get).collect::<Vec<_>>(),
+        )
     };
-    columns.push(text("release_id", &|p| p.release_id.as_deref()));
-    columns.push(text("cf_variant", &|p| p.cf_variant.map(CfVariant::as_str)));
-    columns.push(text("setting", &|p| p.setting.map(|s| s.as_str())));
-    columns.push(text("mac", &|p| place(p).map(|(mac, _)| mac)));
-    columns.push(text("locality", &|p| {
+    columns.push(text(out::RELEASE_ID, &|p| p.release_id.as_deref()));
+    columns.push(text(out::CF_VARIANT, &|p| {
+        p.cf_variant.map(CfVariant::as_str)
+    }));
+    columns.push(text(out::SETTING, &|p| p.setting.map(|s| s.as_str())));
+    columns.push(text(out::MAC, &|p| place(p).map(|(mac, _)| mac)));
+    columns.push(text(out::LOCALITY, &|p| {
         place(p).map(|(_, locality)| locality)
     }));
     columns.push(money_column(
-        "fee_schedule_amount",
+        out::FEE_SCHEDULE_AMOUNT,
         priced.iter().map(|p| p.fee_schedule_amount),
     )?);
-    columns.push(money_column("allowed", priced.iter().map(|p| p.allowed))?);
     columns.push(money_column(
-        "limiting_charge",
+        out::ALLOWED,
+        priced.iter().map(|p| p.allowed),
+    )?);
+    columns.push(money_column(
+        out::LIMITING_CHARGE,
         priced.iter().map(|p| p.limiting_charge),
     )?);
-    columns.push(joined("adjustments", priced, |p| &p.adjustments, false));
+    columns.push(joined(
+        out::ADJUSTMENTS.name,
+        priced,
+        |p| &p.adjustments,
+        false,
+    ));
     columns.push(Column::new(
-        "priced".into(),
+        out::PRICED.name.into(),
         priced.iter().map(|p| p.priced).collect::<Vec<_>>(),
     ));
-    columns.push(text("reason", &|p| p.reason.as_deref()));
-    columns.push(joined("warnings", priced, |p| &p.warnings, true));
+    columns.push(text(out::REASON, &|p| p.reason.as_deref()));
+    columns.push(joined(out::WARNINGS.name, priced, |p| &p.warnings, true));
     columns.push(Column::new(
-        "line".into(),
+        out::LINE.name.into(),
         (1..=priced.len() as i64).collect::<Vec<_>>(),
     ));
     DataFrame::new(priced.len(), columns)

@@ -36,8 +36,8 @@ use crate::cf_variant::CfVariant;
 use crate::fee::Cents;
 use crate::pricing::Place;
 use crate::pricing::input::ClaimLine;
-use crate::pricing::schedule::Policy;
 use crate::pricing::setting::Setting;
+use crate::rvu::RvuRow;
 
 /// An adjustment's text: fixed for most rules, formatted where it carries a number.
 pub type Label = Cow<'static, str>;
@@ -59,7 +59,7 @@ pub struct LineBasis {
     /// The RVU row the line is priced by (`26`, `TC`, `53` or the code's own, ``).
     pub modifier_row: &'static str,
     /// Shared with the schedule: a line does not copy its row's indicators.
-    pub policy: std::sync::Arc<Policy>,
+    pub policy: std::sync::Arc<RvuRow>,
     /// The fee schedule amount of that row in the setting and locality, after the OPPS cap.
     pub fee: Cents,
     /// The code's professional (26) and technical (TC) rows' amounts, when it has them (read
@@ -593,7 +593,7 @@ fn surgical_ranking(works: &mut [Work], members: &[usize]) {
                 .find(|(base, _)| *base == policy.endo_base)
             {
                 Some((_, list)) => list.push((m, u)),
-                None => families.push((policy.endo_base.clone(), vec![(m, u)])),
+                None => families.push((policy.endo_base.to_string(), vec![(m, u)])),
             }
         } else {
             let kind = if policy.mult_proc == "1" { "1" } else { "2" };
@@ -675,7 +675,7 @@ fn component_ranking(works: &mut [Work], members: &[usize]) {
             "4" if !matches!(p.diag_imaging_family.as_str(), "" | "99") => {
                 format!("4:{}", p.diag_imaging_family)
             }
-            "6" | "7" => p.mult_proc.clone(),
+            "6" | "7" => p.mult_proc.to_string(),
             _ => continue,
         };
         for u in 0..works[m].units as usize {

@@ -9,59 +9,23 @@ use anyhow::Context;
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 
+use crate::Text;
 use crate::cf_variant::CfVariant;
 use crate::decimal::Decimal;
 use crate::fee::{Cents, Gpcis};
 use crate::load::Warehouse;
-use crate::load::frame::decimals;
 use crate::load::releases_table::ReleaseRecord;
 use crate::pricing::Place;
 use crate::release::ReleaseId;
-
-/// The numbers of one RVU row: what CMS multiplies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RvuValues {
-    pub work: Decimal,
-    pub pe_nonfac: Decimal,
-    pub pe_fac: Decimal,
-    pub mp: Decimal,
-    pub conv_factor: Decimal,
-}
-
-/// The payment policy of one RVU row: its status and indicators (RVU25D.pdf, "File layout"
-/// and Attachment A).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Policy {
-    pub status_code: String,
-    pub not_used_for_payment: bool,
-    pub pe_nonfac_na: bool,
-    pub pe_fac_na: bool,
-    pub pctc_ind: String,
-    pub global_days: String,
-    pub pre_op: Decimal,
-    pub intra_op: Decimal,
-    pub post_op: Decimal,
-    pub mult_proc: String,
-    pub bilat_surg: String,
-    pub asst_surg: String,
-    pub co_surg: String,
-    pub team_surg: String,
-    pub endo_base: String,
-    pub diag_imaging_family: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RvuEntry {
-    pub values: RvuValues,
-    /// Shared with every line priced by the row.
-    pub policy: Arc<Policy>,
-}
+use crate::rvu::{RvuRow, read_rows};
+use crate::schema::{ColumnDef, gpci, opps_cap, rvu};
 
 /// One OPPS cap of a code: its modifier, the place key, (non-facility, facility) cents.
 type CodeCap = (String, u32, (Cents, Cents));
 
-/// One row of a code: its variant, its modifier and its entry.
-type CodeRow = (CfVariant, String, Arc<RvuEntry>);
+/// One row of a code: its variant, its modifier and the row (shared with every line priced
+/// by it).
+type CodeRow = (CfVariant, Text, Arc<RvuRow>);
 
 /// A MAC and locality as one number (`01112`, `05` is 111205), so lookups allocate nothing.
 pub fn place_key(mac: &str, locality: &str) -> Option<u32> {
@@ -86,26 +50,9 @@ pub struct Schedule {
     factors: Vec<(CfVariant, Decimal)>,
 }
 
-fn texts(frame: &DataFrame, name: &str) -> anyhow::Result<Vec<String>> {
-    let column = frame.column(name)?.cast(&DataType::String)?;
+fn numbers(frame: &DataFrame, column: ColumnDef) -> anyhow::Result<Vec<Decimal>> {
     Ok(column
-        .str()?
-        .iter()
-        .map(|v| v.unwrap_or_default().to_string())
-        .collect())
-}
-
-fn flags(frame: &DataFrame, name: &str) -> anyhow::Result<Vec<bool>> {
-    Ok(frame
-        .column(name)?
-        .bool()?
-        .iter()
-        .map(|v| v.unwrap_or(false))
-        .collect())
-}
-
-fn numbers(frame: &DataFrame, name: &str) -> anyhow::Result<Vec<Decimal>> {
-    Ok(decimals(frame, name)?
+        .decimals(frame)?
         .into_iter()
         .map(Option::unwrap_or_default)
         .collect())
@@ -115,111 +62,30 @@ impl Schedule {
     /// Reads a release's `rvu`, `gpci` and `opps_cap` partitions.
     pub fn load(warehouse: &Warehouse, release: &ReleaseRecord) -> anyhow::Result<Schedule> {
         let id = &release.id;
-        let rvu = warehouse
-            .partition("rvu", id)?
+        let frame = warehouse
+            .partition(&rvu::TABLE, id)?
             .with_context(|| format!("release {id} has no rvu partition; run mpfs build"))?;
-        let [variant, hcpcs, modifier] =
-            ["cf_variant", "hcpcs", "modifier"].map(|c| texts(&rvu, c));
-        let (variant, hcpcs, modifier) = (variant?, hcpcs?, modifier?);
-        let [work, pe_nonfac, pe_fac, mp, cf, pre, intra, post] = [
-            "work_rvu",
-            "pe_nonfac_rvu",
-            "pe_fac_rvu",
-            "mp_rvu",
-            "conv_factor",
-            "pre_op",
-            "intra_op",
-            "post_op",
-        ]
-        .map(|c| numbers(&rvu, c));
-        let (work, pe_nonfac, pe_fac, mp, cf) = (work?, pe_nonfac?, pe_fac?, mp?, cf?);
-        let (pre, intra, post) = (pre?, intra?, post?);
-        let text_columns = [
-            "status_code",
-            "pctc_ind",
-            "global_days",
-            "mult_proc",
-            "bilat_surg",
-            "asst_surg",
-            "co_surg",
-            "team_surg",
-            "endo_base",
-            "diag_imaging_family",
-        ]
-        .map(|c| texts(&rvu, c));
-        let [
-            status,
-            pctc,
-            global,
-            mult,
-            bilat,
-            asst,
-            co,
-            team,
-            endo,
-            family,
-        ] = text_columns;
-        let (status, pctc, global, mult, bilat) = (status?, pctc?, global?, mult?, bilat?);
-        let (asst, co, team, endo, family) = (asst?, co?, team?, endo?, family?);
-        let (not_used, nonfac_na, fac_na) = (
-            flags(&rvu, "not_used_for_payment")?,
-            flags(&rvu, "pe_nonfac_na")?,
-            flags(&rvu, "pe_fac_na")?,
-        );
+        let rows = read_rows(&frame).map_err(|e| anyhow::anyhow!("release {id}: {e}"))?;
         let mut rvus: PlHashMap<String, Vec<CodeRow>> =
-            PlHashMap::with_capacity_and_hasher(rvu.height(), Default::default());
+            PlHashMap::with_capacity_and_hasher(rows.len(), Default::default());
         let mut factors: Vec<(CfVariant, Decimal)> = Vec::new();
-        for i in 0..rvu.height() {
-            let variant = CfVariant::from_stored(&variant[i]).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "release {id}: rvu row {} has cf_variant '{}', not standard, qp or non_qp",
-                    i + 1,
-                    variant[i]
-                )
-            })?;
-            let entry = RvuEntry {
-                values: RvuValues {
-                    work: work[i],
-                    pe_nonfac: pe_nonfac[i],
-                    pe_fac: pe_fac[i],
-                    mp: mp[i],
-                    conv_factor: cf[i],
-                },
-                policy: Arc::new(Policy {
-                    status_code: status[i].clone(),
-                    not_used_for_payment: not_used[i],
-                    pe_nonfac_na: nonfac_na[i],
-                    pe_fac_na: fac_na[i],
-                    pctc_ind: pctc[i].clone(),
-                    global_days: global[i].clone(),
-                    pre_op: pre[i],
-                    intra_op: intra[i],
-                    post_op: post[i],
-                    mult_proc: mult[i].clone(),
-                    bilat_surg: bilat[i].clone(),
-                    asst_surg: asst[i].clone(),
-                    co_surg: co[i].clone(),
-                    team_surg: team[i].clone(),
-                    endo_base: endo[i].clone(),
-                    diag_imaging_family: family[i].clone(),
-                }),
-            };
-            if cf[i] != Decimal::default() && !factors.iter().any(|(v, _)| *v == variant) {
-                factors.push((variant, cf[i]));
+        for (variant, row) in rows {
+            if row.conv_factor != Decimal::default() && !factors.iter().any(|(v, _)| *v == variant)
+            {
+                factors.push((variant, row.conv_factor));
             }
-            rvus.entry(hcpcs[i].clone()).or_default().push((
-                variant,
-                modifier[i].clone(),
-                Arc::new(entry),
-            ));
+            let modifier = row.modifier.clone();
+            rvus.entry(row.hcpcs.to_string())
+                .or_default()
+                .push((variant, modifier, Arc::new(row)));
         }
         let mut gpci = PlHashMap::default();
-        if let Some(frame) = warehouse.partition("gpci", id)? {
-            let (mac, locality) = (texts(&frame, "mac")?, texts(&frame, "locality")?);
+        if let Some(frame) = warehouse.partition(&gpci::TABLE, id)? {
+            let (mac, locality) = (gpci::MAC.texts(&frame)?, gpci::LOCALITY.texts(&frame)?);
             let (w, p, m) = (
-                numbers(&frame, "work_gpci")?,
-                numbers(&frame, "pe_gpci")?,
-                numbers(&frame, "mp_gpci")?,
+                numbers(&frame, gpci::WORK_GPCI)?,
+                numbers(&frame, gpci::PE_GPCI)?,
+                numbers(&frame, gpci::MP_GPCI)?,
             );
             for i in 0..frame.height() {
                 let Some(key) = place_key(&mac[i], &locality[i]) else {
@@ -236,11 +102,19 @@ impl Schedule {
             }
         }
         let mut caps: PlHashMap<String, Vec<CodeCap>> = PlHashMap::default();
-        if let Some(frame) = warehouse.partition("opps_cap", id)? {
-            let [hcpcs, modifier, mac, locality] =
-                ["hcpcs", "modifier", "mac", "locality"].map(|c| texts(&frame, c));
+        if let Some(frame) = warehouse.partition(&opps_cap::TABLE, id)? {
+            let [hcpcs, modifier, mac, locality] = [
+                opps_cap::HCPCS,
+                opps_cap::MODIFIER,
+                opps_cap::MAC,
+                opps_cap::LOCALITY,
+            ]
+            .map(|c| c.texts(&frame));
             let (hcpcs, modifier, mac, locality) = (hcpcs?, modifier?, mac?, locality?);
-            let (nonfac, fac) = (numbers(&frame, "nonfac_cap")?, numbers(&frame, "fac_cap")?);
+            let (nonfac, fac) = (
+                numbers(&frame, opps_cap::NONFAC_CAP)?,
+                numbers(&frame, opps_cap::FAC_CAP)?,
+            );
             for i in 0..frame.height() {
                 if let Some(key) = place_key(&mac[i], &locality[i]) {
                     caps.entry(hcpcs[i].clone()).or_default().push((
@@ -269,7 +143,7 @@ impl Schedule {
             .map(|(_, cf)| *cf)
     }
 
-    pub fn rvu(&self, variant: CfVariant, hcpcs: &str, modifier: &str) -> Option<&Arc<RvuEntry>> {
+    pub fn rvu(&self, variant: CfVariant, hcpcs: &str, modifier: &str) -> Option<&Arc<RvuRow>> {
         self.rvus
             .get(hcpcs)?
             .iter()

@@ -16,11 +16,11 @@ use crate::cf_variant::CfVariant;
 use crate::diff::{Change, Diff, DiffOptions, DiffRow, Locality, Side, diff};
 use crate::fee::{Cents, cents_text};
 use crate::load::Warehouse;
-use crate::load::conversion_factor::CONVERSION_FACTOR_FILE;
-use crate::load::frame::{date_to_days, decimals};
+use crate::load::frame::date_to_days;
 use crate::pricing::impact::{Totals, impact, totals};
 use crate::pricing::input::read_lines;
 use crate::release::ReleaseId;
+use crate::schema::conversion_factor;
 
 /// The office visit the headline follows (established patient, level 3).
 pub const TYPICAL_VISIT: &str = "99213";
@@ -131,8 +131,11 @@ fn text(value: impl Into<String>) -> (String, Option<f64>) {
 }
 
 /// Total RVUs (non-facility, facility) of a row's side.
-fn totals_of(service: &crate::diff::Service) -> (f64, f64) {
-    (service.rvus[4].to_f64(), service.rvus[5].to_f64())
+fn totals_of(service: &crate::rvu::RvuRow) -> (f64, f64) {
+    (
+        service.total_nonfac_rvu.to_f64(),
+        service.total_fac_rvu.to_f64(),
+    )
 }
 
 /// The bins of the histogram of percentage changes in total RVUs.
@@ -221,7 +224,7 @@ pub type Series = (String, Vec<(i32, f64)>);
 
 /// The CF periods of the warehouse: one series per variant of (effective_from, CF).
 fn cf_history(warehouse: &Warehouse) -> anyhow::Result<Vec<Series>> {
-    match warehouse.table_file(Path::new(CONVERSION_FACTOR_FILE))? {
+    match warehouse.single(&conversion_factor::TABLE)? {
         Some(frame) => cf_history_of(&frame),
         None => Ok(Vec::new()),
     }
@@ -229,18 +232,12 @@ fn cf_history(warehouse: &Warehouse) -> anyhow::Result<Vec<Series>> {
 
 /// [`cf_history`] of a `conversion_factor` table in hand.
 fn cf_history_of(frame: &polars::prelude::DataFrame) -> anyhow::Result<Vec<Series>> {
-    let factors = decimals(frame, "conv_factor")?;
-    let variants = frame.column("cf_variant")?.str()?.clone();
-    let dates = frame
-        .column("effective_from")?
-        .cast(&polars::prelude::DataType::String)?;
-    let dates = dates.str()?;
+    let factors = conversion_factor::CONV_FACTOR.decimals(frame)?;
+    let variants = conversion_factor::CF_VARIANT.str(frame)?.clone();
+    let dates = conversion_factor::EFFECTIVE_FROM.dates(frame)?;
     let mut series: Vec<Series> = Vec::new();
     for (row, cf) in factors.iter().enumerate() {
-        let (Some(variant), Some(date), Some(cf)) = (variants.get(row), dates.get(row), *cf) else {
-            continue;
-        };
-        let Ok(date) = NaiveDate::parse_from_str(date, "%Y-%m-%d") else {
+        let (Some(variant), Some(date), Some(cf)) = (variants.get(row), dates[row], *cf) else {
             continue;
         };
         let point = (date_to_days(date), cf.to_f64());
@@ -642,23 +639,20 @@ pub fn write(warehouse: &Warehouse, options: &ReportOptions, out: &Path) -> anyh
 mod tests {
     use super::*;
     use crate::decimal::Decimal;
-    use crate::diff::{Impact, Service};
+    use crate::diff::Impact;
+    use crate::rvu::RvuRow;
 
-    fn service(total_nonfac: &str, total_fac: &str) -> Service {
+    fn service(total_nonfac: &str, total_fac: &str) -> RvuRow {
         let d = |t: &str| t.parse::<Decimal>().unwrap();
-        Service {
-            description: None,
-            status: "A".into(),
-            rvus: [
-                d("1"),
-                d("1"),
-                d("1"),
-                d("0"),
-                d(total_nonfac),
-                d(total_fac),
-            ],
-            indicators: Default::default(),
+        RvuRow {
+            status_code: "A".into(),
+            work_rvu: d("1"),
+            pe_nonfac_rvu: d("1"),
+            pe_fac_rvu: d("1"),
+            total_nonfac_rvu: d(total_nonfac),
+            total_fac_rvu: d(total_fac),
             conv_factor: d("32.3465"),
+            ..RvuRow::default()
         }
     }
 

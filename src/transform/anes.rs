@@ -17,6 +17,7 @@ use regex::Regex;
 
 use crate::cf_variant::CfVariant;
 use crate::decimal::Decimal;
+use crate::schema::anes_cf;
 use crate::transform::SourceFile;
 use crate::transform::archive::{FileFormat, FileKind};
 use crate::transform::checks::{LocalityIndex, Rejects};
@@ -358,7 +359,7 @@ impl Kind for Anes {
     type File = AnesTable;
 
     const PARSE: Parser<Self::Parsed> = parse;
-    const NAME_COLUMNS: &'static [&'static str] = &["locality_name"];
+    const NAME_COLUMNS: &'static [&'static str] = &[anes_cf::LOCALITY_NAME.name];
 
     fn check(parsed: Self::Parsed, source: SourceFile, checking: Checks<'_, '_>) -> AnesTable {
         let AnesFile {
@@ -392,7 +393,7 @@ impl Kind for Anes {
                     format!("{} {} {}", r.mac, r.locality, r.variant),
                     vec![
                         (
-                            "locality_name",
+                            anes_cf::LOCALITY_NAME.name,
                             r.locality_name
                                 .chars()
                                 .take(ANES_TXT_NAME_WIDTH)
@@ -400,7 +401,7 @@ impl Kind for Anes {
                                 .trim_end()
                                 .to_string(),
                         ),
-                        ("anes_cf", d(r.anes_cf)),
+                        (anes_cf::ANES_CF.name, d(r.anes_cf)),
                     ],
                 )
             })
@@ -411,7 +412,7 @@ impl Kind for Anes {
                 if let Some(cf) = column.national_cf {
                     keyed.insert(
                         format!("national {}", column.variant),
-                        vec![("national_anes_cf", cf.to_string())],
+                        vec![(anes_cf::NATIONAL_ANES_CF.name, cf.to_string())],
                     );
                 }
             }

@@ -8,6 +8,7 @@
 use std::collections::HashSet;
 
 use crate::decimal::Decimal;
+use crate::schema::gpci;
 use crate::transform::SourceFile;
 use crate::transform::archive::{FileFormat, FileKind};
 use crate::transform::checks::Rejects;
@@ -256,7 +257,7 @@ impl Kind for Gpci {
     type File = GpciFile;
 
     const PARSE: Parser<Self::Parsed> = parse;
-    const NAME_COLUMNS: &'static [&'static str] = &["locality_name"];
+    const NAME_COLUMNS: &'static [&'static str] = &[gpci::LOCALITY_NAME.name];
 
     fn check(
         (layout, rows): Self::Parsed,
@@ -276,15 +277,15 @@ impl Kind for Gpci {
                 (
                     format!("{} {}", r.mac, r.locality),
                     vec![
-                        ("state", r.state.clone()),
-                        ("locality_name", r.locality_name.clone()),
-                        ("work_gpci", d(r.work_gpci)),
+                        (gpci::STATE.name, r.state.clone()),
+                        (gpci::LOCALITY_NAME.name, r.locality_name.clone()),
+                        (gpci::WORK_GPCI.name, d(r.work_gpci)),
                         (
-                            "work_gpci_unfloored",
+                            gpci::WORK_GPCI_UNFLOORED.name,
                             r.work_gpci_unfloored.map(d).unwrap_or_default(),
                         ),
-                        ("pe_gpci", d(r.pe_gpci)),
-                        ("mp_gpci", d(r.mp_gpci)),
+                        (gpci::PE_GPCI.name, d(r.pe_gpci)),
+                        (gpci::MP_GPCI.name, d(r.mp_gpci)),
                     ],
                 )
             })

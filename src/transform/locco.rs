@@ -7,6 +7,7 @@
 //! a block whose first row lacks it keeps no state (CMS's TXT copy has such a block).
 //! TXT: MAC at columns 5-9, locality 17-18, state 23-45, area 46-143, counties from 144.
 
+use crate::schema::locality_county;
 use crate::transform::SourceFile;
 use crate::transform::archive::{FileFormat, FileKind};
 use crate::transform::checks::Rejects;
@@ -201,9 +202,15 @@ impl Kind for Locco {
             keyed.insert(
                 key,
                 vec![
-                    ("state", r.state.clone().unwrap_or_default()),
-                    ("fee_schedule_area", r.fee_schedule_area.clone()),
-                    ("counties", r.counties.clone()),
+                    (
+                        locality_county::STATE.name,
+                        r.state.clone().unwrap_or_default(),
+                    ),
+                    (
+                        locality_county::FEE_SCHEDULE_AREA.name,
+                        r.fee_schedule_area.clone(),
+                    ),
+                    (locality_county::COUNTIES.name, r.counties.clone()),
                 ],
             );
         }

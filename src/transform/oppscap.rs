@@ -8,6 +8,7 @@
 use std::collections::HashSet;
 
 use crate::decimal::Decimal;
+use crate::schema::opps_cap;
 use crate::transform::SourceFile;
 use crate::transform::archive::{FileFormat, FileKind};
 use crate::transform::checks::{LocalityIndex, Rejects, is_hcpcs};
@@ -178,9 +179,9 @@ impl Kind for Oppscap {
                 (
                     format!("{} {} {} {}", r.hcpcs, r.modifier, r.mac, r.locality),
                     vec![
-                        ("proc_status", r.proc_status.clone()),
-                        ("fac_cap", d(r.fac_cap)),
-                        ("nonfac_cap", d(r.nonfac_cap)),
+                        (opps_cap::PROC_STATUS.name, r.proc_status.clone()),
+                        (opps_cap::FAC_CAP.name, d(r.fac_cap)),
+                        (opps_cap::NONFAC_CAP.name, d(r.nonfac_cap)),
                     ],
                 )
             })

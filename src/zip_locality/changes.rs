@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
+use crate::schema::{zip_locality, zip_locality_change as change};
 use crate::zip_locality::ZipReleaseId;
 
 /// Where one ZIP (or ZIP+4) is placed in one quarter.
@@ -21,17 +22,17 @@ pub struct Placement {
 
 /// Reads placements from a `zip_locality` frame.
 pub fn placements(frame: &DataFrame) -> PolarsResult<Vec<Placement>> {
-    let text = |name: &str| -> PolarsResult<Vec<Option<String>>> {
-        Ok(frame
-            .column(name)?
-            .cast(&DataType::String)?
-            .str()?
-            .iter()
-            .map(|v| v.map(str::to_string))
-            .collect())
-    };
-    let (zip5, plus4, state) = (text("zip5")?, text("plus4")?, text("state")?);
-    let (mac, locality, rural) = (text("mac")?, text("locality")?, text("rural_indicator")?);
+    let text = |column: crate::schema::ColumnDef| column.optional_texts(frame);
+    let (zip5, plus4, state) = (
+        text(zip_locality::ZIP5)?,
+        text(zip_locality::PLUS4)?,
+        text(zip_locality::STATE)?,
+    );
+    let (mac, locality, rural) = (
+        text(zip_locality::MAC)?,
+        text(zip_locality::LOCALITY)?,
+        text(zip_locality::RURAL_INDICATOR)?,
+    );
     Ok((0..frame.height())
         .map(|i| Placement {
             zip5: zip5[i].clone().unwrap_or_default(),
@@ -135,29 +136,48 @@ pub fn change_frame(
         let placement = if new { c.new.as_ref() } else { c.old.as_ref() };
         placement.map(|p| get(p).to_string())
     };
-    let col = |name: &str, values: Vec<Option<String>>| Column::new(name.into(), values);
+    let col = |column: crate::schema::ColumnDef, values: Vec<Option<String>>| {
+        Column::new(column.name.into(), values)
+    };
     let texts = |f: &dyn Fn(&ZipChange) -> Option<String>| changes.iter().map(f).collect();
     let columns = vec![
-        Column::new("from_release".into(), vec![from.to_string(); changes.len()]),
-        Column::new("to_release".into(), vec![to.to_string(); changes.len()]),
-        col("zip5", texts(&|c| Some(c.either().zip5.clone()))),
-        col("plus4", texts(&|c| c.either().plus4.clone())),
-        col("state", texts(&|c| Some(c.either().state.clone()))),
-        col("change", texts(&|c| Some(c.kind.as_str().to_string()))),
-        col("old_mac", texts(&|c| side(c, false, |p| &p.mac))),
-        col("old_locality", texts(&|c| side(c, false, |p| &p.locality))),
-        col("new_mac", texts(&|c| side(c, true, |p| &p.mac))),
-        col("new_locality", texts(&|c| side(c, true, |p| &p.locality))),
+        Column::new(
+            change::FROM_RELEASE.name.into(),
+            vec![from.to_string(); changes.len()],
+        ),
+        Column::new(
+            change::TO_RELEASE.name.into(),
+            vec![to.to_string(); changes.len()],
+        ),
+        col(change::ZIP5, texts(&|c| Some(c.either().zip5.clone()))),
+        col(change::PLUS4, texts(&|c| c.either().plus4.clone())),
+        col(change::STATE, texts(&|c| Some(c.either().state.clone()))),
         col(
-            "old_rural_indicator",
+            change::CHANGE,
+            texts(&|c| Some(c.kind.as_str().to_string())),
+        ),
+        col(change::OLD_MAC, texts(&|c| side(c, false, |p| &p.mac))),
+        col(
+            change::OLD_LOCALITY,
+            texts(&|c| side(c, false, |p| &p.locality)),
+        ),
+        col(change::NEW_MAC, texts(&|c| side(c, true, |p| &p.mac))),
+        col(
+            change::NEW_LOCALITY,
+            texts(&|c| side(c, true, |p| &p.locality)),
+        ),
+        col(
+            change::OLD_RURAL_INDICATOR,
             texts(&|c| side(c, false, |p| &p.rural_indicator)),
         ),
         col(
-            "new_rural_indicator",
+            change::NEW_RURAL_INDICATOR,
             texts(&|c| side(c, true, |p| &p.rural_indicator)),
         ),
     ];
-    DataFrame::new(changes.len(), columns)
+    let frame = DataFrame::new(changes.len(), columns)?;
+    change::TABLE.check(frame.schema())?;
+    Ok(frame)
 }
 
 #[cfg(test)]

@@ -3,17 +3,13 @@
 //! the locality's name and GPCIs, and the `conversion_factor` table the CFs in force. Every
 //! answer says which files it came from.
 
-use std::path::Path;
-
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::load::Warehouse;
-use crate::load::conversion_factor::CONVERSION_FACTOR_FILE;
-use crate::load::frame::decimals;
-use crate::pipeline::zip_build::zip_releases;
-use crate::zip_locality::table::{ZIP_LOCALITY_TABLE, ZipReleaseRecord, partition_file};
+use crate::load::{Warehouse, WarehouseError};
+use crate::schema::{ColumnDef, conversion_factor, gpci, zip_locality};
+use crate::zip_locality::table::{ZipReleaseRecord, recorded};
 
 /// A ZIP code as asked for: five digits, optionally a +4.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,8 +41,12 @@ pub enum LocateError {
         file: String,
         date: NaiveDate,
     },
+    #[error("{0} is missing; run mpfs build")]
+    MissingPartition(String),
     #[error(transparent)]
-    Other(#[from] anyhow::Error),
+    Warehouse(#[from] WarehouseError),
+    #[error("cannot read the warehouse: {0}")]
+    Polars(#[from] PolarsError),
 }
 
 impl std::str::FromStr for ZipQuery {
@@ -161,8 +161,8 @@ fn quarter_in_force(
     Ok((quarter.clone(), notes))
 }
 
-fn text_at(frame: &DataFrame, name: &str, row: usize) -> anyhow::Result<Option<String>> {
-    let column = frame.column(name)?.cast(&DataType::String)?;
+fn text_at(frame: &DataFrame, column: ColumnDef, row: usize) -> PolarsResult<Option<String>> {
+    let column = column.of(frame)?.cast(&DataType::String)?;
     Ok(column.str()?.get(row).map(str::to_string))
 }
 
@@ -172,24 +172,23 @@ pub fn locate(
     query: &ZipQuery,
     date: NaiveDate,
 ) -> Result<Location, LocateError> {
-    let quarters = zip_releases(warehouse)?;
+    let quarters = recorded(warehouse)?;
     let (quarter, mut notes) = quarter_in_force(&quarters, date, warehouse)?;
-    let relative = partition_file(ZIP_LOCALITY_TABLE, quarter.id);
     let frame = warehouse
-        .table_file(&relative)
-        .map_err(anyhow::Error::from)?
-        .ok_or_else(|| anyhow::anyhow!("{} is missing; run mpfs build", relative.display()))?;
+        .partition(&zip_locality::TABLE, &quarter.id)?
+        .ok_or_else(|| {
+            LocateError::MissingPartition(
+                zip_locality::TABLE
+                    .partition_file(&quarter.id)
+                    .display()
+                    .to_string(),
+            )
+        })?;
     let rows = frame
         .lazy()
-        .filter(col("zip5").eq(lit(query.zip5.as_str())))
-        .collect()
-        .map_err(anyhow::Error::from)?;
-    let plus4 = rows
-        .column("plus4")
-        .map_err(anyhow::Error::from)?
-        .str()
-        .map_err(anyhow::Error::from)?
-        .clone();
+        .filter(zip_locality::ZIP5.col().eq(lit(query.zip5.as_str())))
+        .collect()?;
+    let plus4 = zip_locality::PLUS4.str(&rows)?.clone();
     let zip5_row = (0..rows.height()).find(|&i| plus4.get(i).is_none());
     let zip9_row = query
         .plus4
@@ -211,14 +210,11 @@ pub fn locate(
             });
         }
     };
-    let get = |name: &str| -> anyhow::Result<String> {
-        Ok(text_at(&rows, name, row)?.unwrap_or_default())
+    let get = |column: ColumnDef| -> PolarsResult<String> {
+        Ok(text_at(&rows, column, row)?.unwrap_or_default())
     };
-    let plus_four_flag = rows
-        .column("plus_four_flag")
-        .map_err(anyhow::Error::from)?
-        .bool()
-        .map_err(anyhow::Error::from)?
+    let plus_four_flag = zip_locality::PLUS_FOUR_FLAG
+        .bools(&rows)?
         .get(row)
         .unwrap_or(false);
     if matched == "ZIP5" && plus_four_flag {
@@ -233,7 +229,7 @@ pub fn locate(
             ),
         });
     }
-    let (mac, locality) = (get("mac")?, get("locality")?);
+    let (mac, locality) = (get(zip_locality::MAC)?, get(zip_locality::LOCALITY)?);
     let gpci = gpci_in_force(warehouse, date, &mac, &locality, &mut notes)?;
     let conversion_factors = factors_in_force(warehouse, date)?;
     if conversion_factors.is_empty() {
@@ -245,17 +241,17 @@ pub fn locate(
         zip: shown,
         date,
         matched,
-        state: get("state")?,
+        state: get(zip_locality::STATE)?,
         mac,
         locality,
-        rural_indicator: get("rural_indicator")?,
+        rural_indicator: get(zip_locality::RURAL_INDICATOR)?,
         plus_four_flag,
         quarter: QuarterSource {
             release_id: quarter.id.to_string(),
             effective_from: quarter.effective_from,
             effective_to: quarter.effective_to,
             zip_file: quarter.zip_file.clone(),
-            source_file: get("source_file")?,
+            source_file: get(zip_locality::SOURCE_FILE)?,
         },
         gpci,
         conversion_factors,
@@ -271,7 +267,7 @@ fn gpci_in_force(
     mac: &str,
     locality: &str,
     notes: &mut Vec<String>,
-) -> anyhow::Result<Option<GpciInForce>> {
+) -> Result<Option<GpciInForce>, LocateError> {
     let mut releases = warehouse.releases()?;
     releases.retain(|r| r.effective_from <= date && i32::from(r.id.year()) == date.year());
     releases.sort_by(|a, b| (a.effective_from, &a.id).cmp(&(b.effective_from, &b.id)));
@@ -282,16 +278,17 @@ fn gpci_in_force(
         ));
         return Ok(None);
     };
-    let Some(frame) = warehouse.partition("gpci", &release.id)? else {
+    let Some(frame) = warehouse.partition(&gpci::TABLE, &release.id)? else {
         notes.push(format!("release {} has no GPCI", release.id));
         return Ok(None);
     };
     let found = frame
         .lazy()
         .filter(
-            col("mac")
+            gpci::MAC
+                .col()
                 .eq(lit(mac))
-                .and(col("locality").eq(lit(locality))),
+                .and(gpci::LOCALITY.col().eq(lit(locality))),
         )
         .collect()?;
     if found.height() == 0 {
@@ -301,8 +298,9 @@ fn gpci_in_force(
         ));
         return Ok(None);
     }
-    let number = |name: &str| -> anyhow::Result<Option<String>> {
-        Ok(decimals(&found, name)?
+    let number = |column: ColumnDef| -> PolarsResult<Option<String>> {
+        Ok(column
+            .decimals(&found)?
             .first()
             .copied()
             .flatten()
@@ -311,31 +309,28 @@ fn gpci_in_force(
     Ok(Some(GpciInForce {
         release_id: release.id.to_string(),
         effective_from: release.effective_from,
-        locality_name: text_at(&found, "locality_name", 0)?,
-        work_gpci: number("work_gpci")?,
-        pe_gpci: number("pe_gpci")?,
-        mp_gpci: number("mp_gpci")?,
-        source_file: text_at(&found, "source_file", 0).ok().flatten(),
+        locality_name: text_at(&found, gpci::LOCALITY_NAME, 0)?,
+        work_gpci: number(gpci::WORK_GPCI)?,
+        pe_gpci: number(gpci::PE_GPCI)?,
+        mp_gpci: number(gpci::MP_GPCI)?,
+        source_file: text_at(&found, gpci::SOURCE_FILE, 0).ok().flatten(),
     }))
 }
 
 /// The conversion factors whose period holds `date`.
-fn factors_in_force(warehouse: &Warehouse, date: NaiveDate) -> anyhow::Result<Vec<FactorInForce>> {
-    let Some(frame) = warehouse.table_file(Path::new(CONVERSION_FACTOR_FILE))? else {
+fn factors_in_force(
+    warehouse: &Warehouse,
+    date: NaiveDate,
+) -> Result<Vec<FactorInForce>, LocateError> {
+    let Some(frame) = warehouse.single(&conversion_factor::TABLE)? else {
         return Ok(Vec::new());
     };
-    let factors = decimals(&frame, "conv_factor")?;
-    let date_at =
-        |name: &str, row: usize| -> anyhow::Result<Option<NaiveDate>> {
-            Ok(text_at(&frame, name, row)?
-                .and_then(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok()))
-        };
+    let factors = conversion_factor::CONV_FACTOR.decimals(&frame)?;
+    let froms = conversion_factor::EFFECTIVE_FROM.dates(&frame)?;
+    let tos = conversion_factor::EFFECTIVE_TO.dates(&frame)?;
     let mut found = Vec::new();
     for (row, factor) in factors.iter().enumerate() {
-        let (Some(from), to) = (
-            date_at("effective_from", row)?,
-            date_at("effective_to", row)?,
-        ) else {
+        let (Some(from), to) = (froms[row], tos[row]) else {
             continue;
         };
         if from > date || to.is_some_and(|to| to < date) {
@@ -347,11 +342,11 @@ fn factors_in_force(warehouse: &Warehouse, date: NaiveDate) -> anyhow::Result<Ve
         }
         let Some(factor) = *factor else { continue };
         found.push(FactorInForce {
-            cf_variant: text_at(&frame, "cf_variant", row)?.unwrap_or_default(),
+            cf_variant: text_at(&frame, conversion_factor::CF_VARIANT, row)?.unwrap_or_default(),
             conv_factor: factor.format_places(4),
             effective_from: from,
             effective_to: to,
-            source: text_at(&frame, "source", row)?.unwrap_or_default(),
+            source: text_at(&frame, conversion_factor::SOURCE, row)?.unwrap_or_default(),
         });
     }
     Ok(found)

@@ -1,25 +1,21 @@
 #!/usr/bin/env python3
 """Reads an mpfs warehouse with DuckDB, an independent Parquet reader as BI tools use, and
-checks the contract's column names, types and known values.
+checks every table against the contract mpfs declares (`mpfs schema --format json`: column
+names, order and types) and known values.
 
-Usage: check_warehouse.py WAREHOUSE [--real]
+Usage: check_warehouse.py WAREHOUSE MPFS [--real]
+  MPFS    the mpfs binary, asked for its table declarations
   --real  the warehouse also holds the real CMS release 2025D (rvu25d.zip)
 Exits non-zero with a message on the first mismatch.
 """
+import glob
+import json
+import os
+import subprocess
 import sys
 from decimal import Decimal as D
 
 import duckdb
-
-RVU_COLUMNS = [
-    "release_id", "effective_from", "cf_variant", "hcpcs", "modifier", "description",
-    "status_code", "not_used_for_payment", "work_rvu", "pe_nonfac_rvu", "pe_nonfac_na",
-    "pe_fac_rvu", "pe_fac_na", "mp_rvu", "total_nonfac_rvu", "total_fac_rvu", "pctc_ind",
-    "global_days", "pre_op", "intra_op", "post_op", "mult_proc", "bilat_surg", "asst_surg",
-    "co_surg", "team_surg", "pricing_ind", "endo_base", "conv_factor", "phys_supervision",
-    "calc_flag", "diag_imaging_family", "opps_pe_nonfac_rvu", "opps_pe_fac_rvu", "opps_mp_rvu",
-    "source_file", "source_sha256", "year", "release",
-]
 
 
 def check(condition, message):
@@ -27,20 +23,56 @@ def check(condition, message):
         sys.exit(f"BI check failed: {message}")
 
 
-def main():
-    if len(sys.argv) < 2:
-        sys.exit(__doc__)
-    warehouse = sys.argv[1]
-    real = "--real" in sys.argv[2:]
-    con = duckdb.connect()
-    rvu = f"read_parquet('{warehouse}/rvu/**/*.parquet', hive_partitioning = true)"
+def check_contract(con, warehouse, contract):
+    """Every table the warehouse holds, read by DuckDB, has exactly the declared columns in
+    the declared order with the declared types (optional columns may be absent); returns the
+    names of the tables checked."""
+    checked = []
+    for table in contract:
+        layout, name = table["layout"], table["name"]
+        if layout == "output":
+            continue
+        if layout == "single":
+            path = f"{warehouse}/{table['path']}"
+            if not os.path.exists(path):
+                continue
+            source = f"read_parquet('{path}')"
+        else:
+            if not glob.glob(f"{warehouse}/{name}/**/*.parquet", recursive=True):
+                continue
+            hive = "true" if layout == "partitioned" else "false"
+            source = (f"read_parquet('{warehouse}/{name}/**/*.parquet', "
+                      f"hive_partitioning = {hive}, union_by_name = true)")
+        described = con.sql(f"DESCRIBE SELECT * FROM {source}").fetchall()
+        got = [(row[0], row[1]) for row in described]
+        if layout == "partitioned":
+            # The hive keys come last, in an order that is DuckDB's to choose.
+            check(sorted(got[-2:]) == [("release", "VARCHAR"), ("year", "BIGINT")],
+                  f"{name}: hive keys {got[-2:]}")
+            got = got[:-2]
+        present = {n for n, _ in got}
+        expected = [(c["name"], c["type"]) for c in table["columns"]
+                    if not c["optional"] or c["name"] in present]
+        check(got == expected, f"{name}: DuckDB reads {got}, the contract declares {expected}")
+        checked.append(name)
+    return checked
 
-    described = con.sql(f"DESCRIBE SELECT * FROM {rvu}").fetchall()
-    names = [row[0] for row in described]
-    types = {row[0]: row[1] for row in described}
-    # The hive keys come last, in an order that is DuckDB's to choose.
-    check(names[:-2] == RVU_COLUMNS[:-2], f"rvu columns {names}")
-    check(sorted(names[-2:]) == ["release", "year"], f"hive keys {names[-2:]}")
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    warehouse, mpfs = sys.argv[1], sys.argv[2]
+    real = "--real" in sys.argv[3:]
+    contract = json.loads(subprocess.run([mpfs, "schema", "--format", "json"], check=True,
+                                         capture_output=True, text=True).stdout)
+    con = duckdb.connect()
+    checked = check_contract(con, warehouse, contract)
+    for table in ["releases", "rvu", "gpci", "locality_county", "anes_cf", "opps_cap", "payment",
+                  "quarantine", "conversion_factor", "rvu_history", "diff", "zip_locality",
+                  "zip_releases", "zip_locality_change"]:
+        check(table in checked, f"{table} was not built, so not checked against the contract")
+    rvu = f"read_parquet('{warehouse}/rvu/**/*.parquet', hive_partitioning = true)"
+    types = dict((r[0], r[1]) for r in con.sql(f"DESCRIBE SELECT * FROM {rvu}").fetchall())
     for column in ["hcpcs", "modifier", "global_days", "phys_supervision"]:
         check(types[column] == "VARCHAR", f"{column} is {types[column]}, expected VARCHAR")
     # CMS's numbers are exact decimals with CMS's places: RVU 2, conversion factor 4.
@@ -176,7 +208,7 @@ def main():
         check(sf == [("01112", "05", D("1.403"), "2025A")], f"90001 on 2025-10-15: {sf}")
 
     print(f"BI check passed: DuckDB {duckdb.__version__} read {sum(counts.values())} rvu rows "
-          f"from {len(counts)} partitions with the contract's columns")
+          f"from {len(counts)} partitions; {len(checked)} tables match the declared contract")
 
 
 if __name__ == "__main__":

@@ -129,7 +129,13 @@ fn every_change_class_and_an_exact_decomposition() {
     assert_eq!(deleted.column("work_rvu_new").unwrap().null_count(), 1);
     // Effects always add up to the delta.
     // Exactly, in cents, as stored.
-    let column = |name: &str| mpfs::load::frame::cents(&frame, name).unwrap();
+    let column = |name: &str| {
+        mpfs::schema::diff::TABLE
+            .column(name)
+            .unwrap()
+            .cents(&frame)
+            .unwrap()
+    };
     let (delta, rvu, cf) = (
         column("nonfac_fee_delta"),
         column("nonfac_rvu_effect"),

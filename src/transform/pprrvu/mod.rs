@@ -13,6 +13,8 @@ use std::fmt;
 use crate::Text;
 use crate::cf_variant::CfVariant;
 use crate::decimal::Decimal;
+pub use crate::rvu::RvuRow;
+use crate::schema::rvu;
 use crate::transform::SourceFile;
 use crate::transform::archive::{FileFormat, FileKind};
 use crate::transform::error::ParseError;
@@ -272,48 +274,6 @@ impl PprrvuLayout {
     }
 }
 
-/// One PPRRVU row, typed. RVUs and factors are exact [`Decimal`]s; codes and indicators
-/// stay text so leading zeros survive (`0001F`, supervision `09`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct RvuRow {
-    /// The row's line (CSV, TXT) or row number (XLSX) in its source file, 1-based.
-    pub line: u64,
-    pub hcpcs: Text,
-    /// Empty when the file has none; never absent.
-    pub modifier: Text,
-    pub description: String,
-    pub status_code: Text,
-    pub not_used_for_payment: bool,
-    pub work_rvu: Decimal,
-    pub pe_nonfac_rvu: Decimal,
-    pub pe_nonfac_na: bool,
-    pub pe_fac_rvu: Decimal,
-    pub pe_fac_na: bool,
-    pub mp_rvu: Decimal,
-    pub total_nonfac_rvu: Decimal,
-    pub total_fac_rvu: Decimal,
-    pub pctc_ind: Text,
-    pub global_days: Text,
-    pub pre_op: Decimal,
-    pub intra_op: Decimal,
-    pub post_op: Decimal,
-    pub mult_proc: Text,
-    pub bilat_surg: Text,
-    pub asst_surg: Text,
-    pub co_surg: Text,
-    pub team_surg: Text,
-    /// Only in the 2026+ layout.
-    pub pricing_ind: Option<Text>,
-    pub endo_base: Text,
-    pub conv_factor: Decimal,
-    pub phys_supervision: Text,
-    pub calc_flag: Text,
-    pub diag_imaging_family: Text,
-    pub opps_pe_nonfac_rvu: Decimal,
-    pub opps_pe_fac_rvu: Decimal,
-    pub opps_mp_rvu: Decimal,
-}
-
 /// A cell that could not be read, before the format reader adds where it was.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CellError {
@@ -414,7 +374,7 @@ impl Kind for Pprrvu {
     type File = PprrvuFile;
 
     const PARSE: Parser<Self::Parsed> = parse;
-    const NAME_COLUMNS: &'static [&'static str] = &["description"];
+    const NAME_COLUMNS: &'static [&'static str] = &[rvu::DESCRIPTION.name];
 
     fn check(
         (layout, rows): Self::Parsed,
@@ -434,42 +394,48 @@ impl Kind for Pprrvu {
         rows.iter()
             .map(|r| {
                 let values = vec![
-                    ("description", r.description.clone()),
-                    ("status_code", r.status_code.to_string()),
-                    ("not_used_for_payment", r.not_used_for_payment.to_string()),
-                    ("work_rvu", d(r.work_rvu)),
-                    ("pe_nonfac_rvu", d(r.pe_nonfac_rvu)),
-                    ("pe_nonfac_na", r.pe_nonfac_na.to_string()),
-                    ("pe_fac_rvu", d(r.pe_fac_rvu)),
-                    ("pe_fac_na", r.pe_fac_na.to_string()),
-                    ("mp_rvu", d(r.mp_rvu)),
-                    ("total_nonfac_rvu", d(r.total_nonfac_rvu)),
-                    ("total_fac_rvu", d(r.total_fac_rvu)),
-                    ("pctc_ind", r.pctc_ind.to_string()),
-                    ("global_days", r.global_days.to_string()),
-                    ("pre_op", d(r.pre_op)),
-                    ("intra_op", d(r.intra_op)),
-                    ("post_op", d(r.post_op)),
-                    ("mult_proc", r.mult_proc.to_string()),
-                    ("bilat_surg", r.bilat_surg.to_string()),
-                    ("asst_surg", r.asst_surg.to_string()),
-                    ("co_surg", r.co_surg.to_string()),
-                    ("team_surg", r.team_surg.to_string()),
+                    (rvu::DESCRIPTION.name, r.description.clone()),
+                    (rvu::STATUS_CODE.name, r.status_code.to_string()),
                     (
-                        "pricing_ind",
+                        rvu::NOT_USED_FOR_PAYMENT.name,
+                        r.not_used_for_payment.to_string(),
+                    ),
+                    (rvu::WORK_RVU.name, d(r.work_rvu)),
+                    (rvu::PE_NONFAC_RVU.name, d(r.pe_nonfac_rvu)),
+                    (rvu::PE_NONFAC_NA.name, r.pe_nonfac_na.to_string()),
+                    (rvu::PE_FAC_RVU.name, d(r.pe_fac_rvu)),
+                    (rvu::PE_FAC_NA.name, r.pe_fac_na.to_string()),
+                    (rvu::MP_RVU.name, d(r.mp_rvu)),
+                    (rvu::TOTAL_NONFAC_RVU.name, d(r.total_nonfac_rvu)),
+                    (rvu::TOTAL_FAC_RVU.name, d(r.total_fac_rvu)),
+                    (rvu::PCTC_IND.name, r.pctc_ind.to_string()),
+                    (rvu::GLOBAL_DAYS.name, r.global_days.to_string()),
+                    (rvu::PRE_OP.name, d(r.pre_op)),
+                    (rvu::INTRA_OP.name, d(r.intra_op)),
+                    (rvu::POST_OP.name, d(r.post_op)),
+                    (rvu::MULT_PROC.name, r.mult_proc.to_string()),
+                    (rvu::BILAT_SURG.name, r.bilat_surg.to_string()),
+                    (rvu::ASST_SURG.name, r.asst_surg.to_string()),
+                    (rvu::CO_SURG.name, r.co_surg.to_string()),
+                    (rvu::TEAM_SURG.name, r.team_surg.to_string()),
+                    (
+                        rvu::PRICING_IND.name,
                         r.pricing_ind
                             .as_ref()
                             .map(Text::to_string)
                             .unwrap_or_default(),
                     ),
-                    ("endo_base", r.endo_base.to_string()),
-                    ("conv_factor", d(r.conv_factor)),
-                    ("phys_supervision", r.phys_supervision.to_string()),
-                    ("calc_flag", r.calc_flag.to_string()),
-                    ("diag_imaging_family", r.diag_imaging_family.to_string()),
-                    ("opps_pe_nonfac_rvu", d(r.opps_pe_nonfac_rvu)),
-                    ("opps_pe_fac_rvu", d(r.opps_pe_fac_rvu)),
-                    ("opps_mp_rvu", d(r.opps_mp_rvu)),
+                    (rvu::ENDO_BASE.name, r.endo_base.to_string()),
+                    (rvu::CONV_FACTOR.name, d(r.conv_factor)),
+                    (rvu::PHYS_SUPERVISION.name, r.phys_supervision.to_string()),
+                    (rvu::CALC_FLAG.name, r.calc_flag.to_string()),
+                    (
+                        rvu::DIAG_IMAGING_FAMILY.name,
+                        r.diag_imaging_family.to_string(),
+                    ),
+                    (rvu::OPPS_PE_NONFAC_RVU.name, d(r.opps_pe_nonfac_rvu)),
+                    (rvu::OPPS_PE_FAC_RVU.name, d(r.opps_pe_fac_rvu)),
+                    (rvu::OPPS_MP_RVU.name, d(r.opps_mp_rvu)),
                 ];
                 (
                     format!("{} {}", r.hcpcs, r.modifier).trim_end().to_string(),
