@@ -5,22 +5,20 @@
 //! replaced with `--catalog FILE`. A catalog is validated as a whole when loaded: a typo in
 //! it would otherwise surface as a confusing download failure months later.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
 use crate::release::ReleaseId;
-use crate::zip_locality::ZipReleaseId;
 
 /// The catalog shipped with mpfs.
 pub const BUILTIN_CATALOG: &str = include_str!("../config/releases.toml");
 /// The prefix that `--base-url` replaces in every catalog URL.
 pub const CMS_ORIGIN: &str = "https://www.cms.gov";
 
-/// One zip as the catalog pins it: a PFS release ([`CatalogRelease`]) or a ZIP-locality
-/// quarter ([`CatalogZipRelease`]).
+/// One zip as the catalog pins it, by the id its source gives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pinned<Id> {
     pub id: Id,
@@ -33,8 +31,6 @@ pub struct Pinned<Id> {
 
 /// A PFS release as the catalog describes it.
 pub type CatalogRelease = Pinned<ReleaseId>;
-/// A ZIP-locality quarter as the catalog describes it.
-pub type CatalogZipRelease = Pinned<ZipReleaseId>;
 
 impl<Id> Pinned<Id> {
     /// The primary URL, then the alternates.
@@ -43,11 +39,25 @@ impl<Id> Pinned<Id> {
     }
 }
 
-/// The whole catalog, sorted chronologically.
+/// The whole catalog: the PFS releases sorted chronologically, and every other source's
+/// section as written (each source reads its own, `crate::sources::Source::pinned`).
 #[derive(Debug, Clone)]
 pub struct Catalog {
     releases: Vec<CatalogRelease>,
-    zip_releases: Vec<CatalogZipRelease>,
+    sections: BTreeMap<String, Vec<Entry>>,
+}
+
+/// An entry of a section other than `[[release]]`: its id as written (the section's source
+/// parses it), its URLs and pin, and an effective date when the id does not imply one.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub id: String,
+    pub url: String,
+    #[serde(default)]
+    pub alternates: Vec<String>,
+    pub sha256: Option<String>,
+    pub effective_from: Option<NaiveDate>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,24 +80,12 @@ pub enum CatalogError {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct CatalogFile {
     #[serde(default)]
     release: Vec<ReleaseEntry>,
-    #[serde(default)]
-    zip_release: Vec<ZipReleaseEntry>,
-}
-
-/// A ZIP-locality quarter: CMS's "Zip Code to Carrier Locality File". It takes effect on
-/// the quarter's first day.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ZipReleaseEntry {
-    id: String,
-    url: String,
-    #[serde(default)]
-    alternates: Vec<String>,
-    sha256: Option<String>,
+    /// Every other source's section (`[[zip_release]]`, ...).
+    #[serde(flatten)]
+    sections: BTreeMap<String, Vec<Entry>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -208,40 +206,36 @@ impl Catalog {
                 });
             }
         }
-        let mut zip_releases: Vec<CatalogZipRelease> = Vec::new();
-        for entry in file.zip_release {
-            let id: ZipReleaseId = match entry.id.parse() {
-                Ok(id) => id,
-                Err(e) => {
-                    problems.push(format!("zip_release: {e}"));
-                    continue;
+        let mut sections = BTreeMap::new();
+        for (section, entries) in file.sections {
+            let mut seen = HashSet::new();
+            for entry in &entries {
+                let name = &entry.id;
+                if !seen.insert(name.clone()) {
+                    problems.push(format!("{section} {name} is listed twice"));
                 }
-            };
-            if zip_releases.iter().any(|z| z.id == id) {
-                problems.push(format!("zip_release {id} is listed twice"));
-            }
-            for url in std::iter::once(&entry.url).chain(&entry.alternates) {
-                if !(url.starts_with("https://") || url.starts_with("http://")) {
-                    problems.push(format!("zip_release {id}: '{url}' is not an http(s) URL"));
+                for url in std::iter::once(&entry.url).chain(&entry.alternates) {
+                    if !(url.starts_with("https://") || url.starts_with("http://")) {
+                        problems.push(format!("{section} {name}: '{url}' is not an http(s) URL"));
+                    }
+                }
+                if let Some(sha) = &entry.sha256
+                    && (sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()))
+                {
+                    problems.push(format!(
+                        "{section} {name}: sha256 '{sha}' is not 64 hex digits"
+                    ));
                 }
             }
-            let sha256 = entry.sha256.map(|s| s.to_ascii_lowercase());
-            if let Some(sha) = &sha256
-                && (sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()))
-            {
-                problems.push(format!(
-                    "zip_release {id}: sha256 '{sha}' is not 64 hex digits"
-                ));
-            }
-            zip_releases.push(CatalogZipRelease {
-                id,
-                effective_from: id.effective_from(),
-                url: entry.url,
-                alternates: entry.alternates,
-                sha256,
-            });
+            let entries: Vec<Entry> = entries
+                .into_iter()
+                .map(|e| Entry {
+                    sha256: e.sha256.map(|s| s.to_ascii_lowercase()),
+                    ..e
+                })
+                .collect();
+            sections.insert(section, entries);
         }
-        zip_releases.sort_by_key(|z| z.id);
         if !problems.is_empty() {
             return Err(CatalogError::Invalid {
                 source_name: source_name.to_string(),
@@ -249,53 +243,39 @@ impl Catalog {
             });
         }
         releases.sort_by(|a, b| (a.effective_from, &a.id).cmp(&(b.effective_from, &b.id)));
-        Ok(Catalog {
-            releases,
-            zip_releases,
-        })
+        Ok(Catalog { releases, sections })
     }
 
     pub fn releases(&self) -> &[CatalogRelease] {
         &self.releases
     }
 
-    /// The ZIP-locality quarters, oldest first.
-    pub fn zip_releases(&self) -> &[CatalogZipRelease] {
-        &self.zip_releases
+    /// A section's entries as written (empty when the file has none).
+    pub fn section(&self, name: &str) -> &[Entry] {
+        self.sections.get(name).map_or(&[], Vec::as_slice)
     }
 
-    /// The ZIP-locality quarters of the given years, inclusive.
-    pub fn zip_releases_in_years(&self, first: u16, last: u16) -> Vec<&CatalogZipRelease> {
-        self.zip_releases
-            .iter()
-            .filter(|z| (first..=last).contains(&z.id.year()))
-            .collect()
+    /// How many entries a section has (`release` included).
+    pub fn section_len(&self, name: &str) -> usize {
+        if name == "release" {
+            self.releases.len()
+        } else {
+            self.section(name).len()
+        }
     }
 
-    /// This catalog with releases found on CMS's pages added (first seen, not pinned) and
-    /// linked URLs appended to known releases' alternates, tried after the pinned ones.
-    pub fn with_discovered(
-        &self,
-        additions: Vec<CatalogRelease>,
-        links: &[(ReleaseId, String)],
-    ) -> Catalog {
-        let mut catalog = self.clone();
-        for (id, url) in links {
-            if let Some(release) = catalog.releases.iter_mut().find(|r| &r.id == id)
-                && !release.urls().any(|u| u == url)
-            {
-                release.alternates.push(url.clone());
-            }
+    /// The names of the sections besides `[[release]]`.
+    pub fn section_names(&self) -> impl Iterator<Item = &str> {
+        self.sections.keys().map(String::as_str)
+    }
+
+    /// This catalog with the PFS releases replaced (discovery adds releases the file lacks).
+    pub fn with_releases(&self, mut releases: Vec<CatalogRelease>) -> Catalog {
+        releases.sort_by(|a, b| (a.effective_from, &a.id).cmp(&(b.effective_from, &b.id)));
+        Catalog {
+            releases,
+            sections: self.sections.clone(),
         }
-        for addition in additions {
-            if catalog.get(&addition.id).is_none() {
-                catalog.releases.push(addition);
-            }
-        }
-        catalog
-            .releases
-            .sort_by(|a, b| (a.effective_from, &a.id).cmp(&(b.effective_from, &b.id)));
-        catalog
     }
 
     pub fn get(&self, id: &ReleaseId) -> Option<&CatalogRelease> {
@@ -337,9 +317,14 @@ pub fn rebase_url(url: &str, base_url: Option<&str>) -> String {
     }
 }
 
+/// A `--year-range` that is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a year or a range such as 2023..2026")]
+pub struct YearRangeError(String);
+
 /// A `--years` range: `2023..2026`, `2023..=2026` or a single `2025`.
-pub fn parse_year_range(text: &str) -> Result<(u16, u16), String> {
-    let bad = || format!("'{text}' is not a year or a range such as 2023..2026");
+pub fn parse_year_range(text: &str) -> Result<(u16, u16), YearRangeError> {
+    let bad = || YearRangeError(text.to_string());
     let (first, last) = match text.split_once("..") {
         Some((a, b)) => (a, b.trim_start_matches('=')),
         None => (text, text),

@@ -3,34 +3,50 @@
 //! truncated file under that name, and readable by others like any document.
 
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+/// A file for people that could not be written; the file it was to replace is untouched.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot {action} {path}: {cause}")]
+pub struct OutputFileError {
+    path: PathBuf,
+    action: &'static str,
+    cause: Box<dyn std::error::Error + Send + Sync>,
+}
 
 /// Writes `path` through `write`, atomically.
-pub fn write_file(
+pub fn write_file<E: Into<Box<dyn std::error::Error + Send + Sync>>>(
     path: &Path,
-    write: impl FnOnce(&mut File) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
+    write: impl FnOnce(&mut File) -> Result<(), E>,
+) -> Result<(), OutputFileError> {
+    let failed = |action: &'static str, at: &Path| {
+        let path = at.to_path_buf();
+        move |cause: Box<dyn std::error::Error + Send + Sync>| OutputFileError {
+            path,
+            action,
+            cause,
+        }
+    };
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(|e| failed("create", dir)(e.into()))?;
     let mut temp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-    write(temp.as_file_mut()).with_context(|| format!("cannot write {}", path.display()))?;
+        .map_err(|e| failed("create a file in", dir)(e.into()))?;
+    write(temp.as_file_mut()).map_err(|e| failed("write", path)(e.into()))?;
     temp.as_file()
         .sync_all()
-        .with_context(|| format!("cannot write {}", path.display()))?;
+        .map_err(|e| failed("write", path)(e.into()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         temp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| failed("write", path)(e.into()))?;
     }
     temp.persist(path)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", path.display(), e.error))?;
+        .map_err(|e| failed("write", path)(e.error.into()))?;
     Ok(())
 }
 
@@ -42,12 +58,12 @@ mod tests {
     fn a_failed_write_leaves_the_old_file_whole() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.csv");
-        write_file(&path, |f| Ok(std::io::Write::write_all(f, b"a,b\n")?)).unwrap();
+        write_file(&path, |f| std::io::Write::write_all(f, b"a,b\n")).unwrap();
         let failed = write_file(&path, |f| {
             std::io::Write::write_all(f, b"half")?;
-            anyhow::bail!("the disk filled up")
+            Err(std::io::Error::other("the disk filled up"))
         });
-        let message = format!("{:#}", failed.unwrap_err());
+        let message = failed.unwrap_err().to_string();
         assert!(
             message.contains("out.csv") && message.contains("the disk filled up"),
             "{message}"

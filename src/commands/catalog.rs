@@ -2,7 +2,6 @@
 //! catalog does not pin: releases found by discovery, and catalog releases without a SHA-256.
 //! Paste them into config/releases.toml (or a `--catalog` file) after checking them.
 
-use crate::catalog::Catalog;
 use crate::cli::CatalogArgs;
 use crate::commands::Outcome;
 use crate::config::Config;
@@ -11,12 +10,21 @@ use crate::load::Warehouse;
 use crate::release::ReleaseId;
 
 pub fn run(args: &CatalogArgs, config: &Config) -> anyhow::Result<Outcome> {
-    let catalog = Catalog::load(config.catalog.as_deref())?;
+    let catalog = crate::pipeline::load_catalog(config)?;
     if !args.suggest {
+        let counts: Vec<String> = crate::pipeline::registry::sources()
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} [[{}]] entries",
+                    catalog.section_len(s.catalog_section()),
+                    s.catalog_section()
+                )
+            })
+            .collect();
         println!(
-            "{} releases and {} ZIP-locality quarters in {}; `mpfs catalog --suggest` prints entries that pin what was fetched",
-            catalog.releases().len(),
-            catalog.zip_releases().len(),
+            "{} in {}; `mpfs catalog --suggest` prints entries that pin what was fetched",
+            counts.join(", "),
             config
                 .catalog
                 .as_ref()

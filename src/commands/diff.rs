@@ -11,86 +11,58 @@ use crate::commands::{Outcome, locked};
 use crate::config::Config;
 use crate::diff::{Diff, DiffOptions, DiffRow, RVU_COLUMNS, diff};
 use crate::load::{Warehouse, WarehouseWriter};
-use crate::pipeline::derive::save_diff;
-use crate::pipeline::lock_folder;
-use crate::pipeline::zip_build::changes_between;
-use crate::zip_locality::ZipReleaseId;
-use crate::zip_locality::changes::{ChangeKind, change_frame};
+use crate::pipeline::{lock_folder, registry};
+use crate::sources::pfs::derive::{diff_table, save_diff};
 
-/// `mpfs diff --from 2025Q3 --to 2025Q4`: the ZIPs whose MAC, locality or rural indicator
-/// changed between two ZIP-locality quarters (a reader: `run` keeps the neighbouring ones
-/// saved in `zip_locality_change`).
-fn zip_diff(
-    args: &DiffArgs,
-    config: &Config,
-    from: ZipReleaseId,
-    to: ZipReleaseId,
-) -> anyhow::Result<Outcome> {
-    let warehouse = Warehouse::at(&config.warehouse_dir);
-    let changes = changes_between(&warehouse, from, to)?;
-    let count = |kind| changes.iter().filter(|c| c.kind == kind).count();
-    println!(
-        "ZIP-locality {from} -> {to}: {} moved to another MAC or locality, {} with another rural indicator, {} added, {} removed",
-        count(ChangeKind::Moved),
-        count(ChangeKind::RuralChanged),
-        count(ChangeKind::Added),
-        count(ChangeKind::Removed)
-    );
+/// `mpfs diff --from 2025Q3 --to 2025Q4`: the changes between two items of a source that
+/// keeps such changes (a reader: `run` keeps the neighbouring ones saved).
+fn changes_diff(args: &DiffArgs, changes: crate::sources::Changes) -> anyhow::Result<Outcome> {
+    println!("{}", changes.summary);
     let shown = if args.all {
-        changes.len()
+        changes.rows.len()
     } else {
-        args.top.min(changes.len())
+        args.top.min(changes.rows.len())
+    };
+    let line = |cells: &mut dyn Iterator<Item = &str>| {
+        cells
+            .zip(&changes.header)
+            .map(|(cell, (_, width))| format!("{cell:<width$}"))
+            .collect::<Vec<_>>()
+            .join(" ")
     };
     if shown > 0 {
         println!(
-            "{:<11} {:<5} {:<14} {:<9} {:<9} {:<12} {:<12}",
-            "zip", "state", "change", "old", "new", "old rural", "new rural"
+            "{}",
+            line(&mut changes.header.iter().map(|(h, _)| h.as_str()))
         );
     }
-    for change in changes.iter().take(shown) {
-        let at = |p: &Option<crate::zip_locality::changes::Placement>| {
-            p.as_ref()
-                .map_or("-".to_string(), |p| format!("{}-{}", p.mac, p.locality))
-        };
-        let rural = |p: &Option<crate::zip_locality::changes::Placement>| {
-            p.as_ref()
-                .map_or("-".to_string(), |p| p.rural_indicator.clone())
-        };
-        let state = change
-            .new
-            .as_ref()
-            .or(change.old.as_ref())
-            .map_or("", |p| p.state.as_str());
-        println!(
-            "{:<11} {:<5} {:<14} {:<9} {:<9} {:<12} {:<12}",
-            change.key(),
-            state,
-            change.kind.as_str(),
-            at(&change.old),
-            at(&change.new),
-            rural(&change.old),
-            rural(&change.new)
-        );
+    for row in changes.rows.iter().take(shown) {
+        println!("{}", line(&mut row.iter().map(String::as_str)));
     }
-    if shown < changes.len() {
+    if shown < changes.rows.len() {
         println!(
             "... {} more (--all lists every one, --csv writes them)",
-            changes.len() - shown
+            changes.rows.len() - shown
         );
     }
     if let Some(csv) = &args.csv {
-        write_csv(&change_frame(from, to, &changes)?, csv)?;
+        write_csv(&changes.frame, csv)?;
         println!("wrote {}", csv.display());
     }
     Ok(Outcome::Success)
 }
 
 pub fn run(args: &DiffArgs, config: &Config) -> anyhow::Result<Outcome> {
-    if let (Ok(from), Ok(to)) = (
-        args.from.parse::<ZipReleaseId>(),
-        args.to.parse::<ZipReleaseId>(),
-    ) {
-        return zip_diff(args, config, from, to);
+    // Two items of a source that keeps its changes (ZIP-locality quarters, ...); PFS
+    // releases and years have the comparison below, with its options.
+    let warehouse = Warehouse::at(&config.warehouse_dir);
+    for source in registry::sources() {
+        if source.claims(&args.from)
+            && source.claims(&args.to)
+            && let Some(changes) = source.changes(&warehouse, &args.from, &args.to)
+        {
+            return changes_diff(args, changes?);
+        }
     }
     let options = DiffOptions {
         from: args.from.parse()?,
@@ -104,9 +76,7 @@ pub fn run(args: &DiffArgs, config: &Config) -> anyhow::Result<Outcome> {
     let (result, frame, saved) = if args.no_save {
         // A reader: no lock, nothing written to the warehouse.
         let result = diff(&Warehouse::at(&config.warehouse_dir), &options)?;
-        let frame = result
-            .frame()
-            .map_err(|e| anyhow::anyhow!("cannot assemble the diff table: {e}"))?;
+        let frame = diff_table(result.frame())?;
         (result, frame, None)
     } else {
         // A writer: computed and saved under the warehouse's lock.

@@ -4,8 +4,8 @@
 use crate::cli::ReportArgs;
 use crate::commands::Outcome;
 use crate::config::Config;
+use crate::html_report::{ReportOptions, write};
 use crate::load::Warehouse;
-use crate::report::{ReportOptions, write};
 
 pub fn run(args: &ReportArgs, config: &Config) -> anyhow::Result<Outcome> {
     let options = ReportOptions {

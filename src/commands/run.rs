@@ -1,23 +1,22 @@
-//! `mpfs run`: the scheduled batch job. Takes the cache's and the warehouse's locks, plans,
-//! carries the plan out ([`crate::pipeline::run`]), saves and prints the run report.
+//! `mpfs run`: the scheduled batch job. Takes the cache's and the warehouse's locks, runs
+//! every registered source ([`crate::pipeline::run`]), saves and prints the run summary.
 
-use anyhow::Context;
+use anyhow::Context as _;
 
-use crate::catalog::Catalog;
 use crate::cli::RunArgs;
 use crate::commands::{Outcome, locked};
 use crate::config::Config;
 use crate::ingest::cache::Cache;
 use crate::load::{Warehouse, WarehouseWriter};
-use crate::pipeline::fetch::ReleaseSource;
-use crate::pipeline::{Plan, lock_folder};
+use crate::pipeline::fetch::Origin;
+use crate::pipeline::run::{Context, Mode, execute};
+use crate::pipeline::{load_catalog, lock_folder, registry, window};
 
 pub fn run(args: &RunArgs, config: &Config, progress: bool) -> anyhow::Result<Outcome> {
-    let catalog = Catalog::load(config.catalog.as_deref())?;
+    let catalog = load_catalog(config)?;
+    let window = window(config, &catalog);
     if args.dry_run {
-        let reader = Warehouse::at(&config.warehouse_dir);
-        let plan = Plan::new(config, &catalog, &args.releases, &reader)?;
-        return dry_run(&plan, config, &reader);
+        return dry_run(args, config, &catalog, window);
     }
     // The cache first, then the warehouse: every writer locks in this order.
     let Some(cache_lock) = locked(lock_folder(&config.cache_dir, "run", config))? else {
@@ -28,76 +27,74 @@ pub fn run(args: &RunArgs, config: &Config, progress: bool) -> anyhow::Result<Ou
     };
     let cache = Cache::open(&config.cache_dir, &cache_lock)?;
     let warehouse = WarehouseWriter::open(&config.warehouse_dir, &warehouse_lock)?;
-    // Against a server, CMS's pages add releases the catalog lacks and where zips are now.
-    let discovery = match (&config.mirror, config.discovery) {
-        (None, true) => Some(crate::pipeline::discover::discover(
-            config,
-            &catalog,
-            &crate::ingest::http::HttpClient::new(config.http.clone())?,
-        )),
-        _ => None,
+    let origin = Origin::from_config(config, progress)?;
+    let context = Context {
+        config,
+        catalog: &catalog,
+        explicit: &args.releases,
+        mode: Mode::Run {
+            origin: &origin,
+            cache: &cache,
+        },
+        warehouse: &warehouse,
+        window,
     };
-    let catalog = discovery.as_ref().map_or(catalog, |d| d.catalog.clone());
-    let plan = Plan::new(config, &catalog, &args.releases, &warehouse)?;
-    let source = ReleaseSource::from_config(config, progress)?;
-    let mut result =
-        crate::pipeline::run::execute(&plan, config, &catalog, &source, &cache, &warehouse)?;
-    if let Some(discovery) = &discovery {
-        result.report.note_discovery(discovery);
-        // The manifest records the page that linked each zip fetched from its link.
-        let mut manifest = cache.manifest()?;
-        let mut changed = false;
-        for found in &discovery.found {
-            if let (Some(entry), Some(zip)) =
-                (manifest.releases.get_mut(&found.id.to_string()), &found.zip)
-                && &entry.url == zip
-                && entry.page.as_ref() != Some(&found.page)
-            {
-                entry.page = Some(found.page.clone());
-                changed = true;
-            }
-        }
-        if changed {
-            cache.save_manifest(&manifest)?;
-        }
-    }
-    if let Some(factors) = &result.factors {
-        println!("conversion factors:");
-        for line in &factors.lines {
-            println!("  {line}");
-        }
+    let result = execute(&context)?;
+    for line in &result.lines {
+        println!("{line}");
     }
     let path = result
-        .report
+        .summary
         .save(&config.warehouse_dir)
-        .context("cannot write the run report")?;
-    print!("{}", result.report);
+        .context("cannot write the run summary")?;
+    print!("{}", result.summary);
     println!("run report: {}", path.display());
     Ok(result.outcome)
 }
 
-/// `--dry-run`: what the plan would fetch and rebuild. Reads, never writes: no lock, no
-/// cache cleanup, no download.
-fn dry_run(plan: &Plan, config: &Config, warehouse: &Warehouse) -> anyhow::Result<Outcome> {
+/// `--dry-run`: what a run would fetch and build. Reads, never writes: no lock, no cache
+/// cleanup, no download.
+fn dry_run(
+    args: &RunArgs,
+    config: &Config,
+    catalog: &crate::catalog::Catalog,
+    window: crate::pipeline::plan::Window,
+) -> anyhow::Result<Outcome> {
     let cache = Cache::peek(&config.cache_dir);
+    let warehouse = Warehouse::at(&config.warehouse_dir);
+    let origin = Origin::from_config(config, false)?;
+    let sources = registry::sources();
+    crate::pipeline::plan::check_explicit(&sources, &args.releases)?;
+    let mut predictions = Vec::new();
+    for source in &sources {
+        predictions.push((
+            source.noun(),
+            source.predict(catalog, &args.releases, &origin, &cache, &warehouse, window)?,
+        ));
+    }
+    let counts: Vec<String> = predictions
+        .iter()
+        .map(|(noun, p)| format!("{} {noun}(s)", p.len()))
+        .collect();
     println!(
-        "dry run: {} release(s), {} ZIP-locality quarter(s); cache {}, warehouse {}; nothing will be written",
-        plan.releases.len(),
-        plan.zip_releases.len(),
+        "dry run: {}; cache {}, warehouse {}; nothing will be written",
+        counts.join(", "),
         cache.dir().display(),
         warehouse.root().display()
     );
-    for prediction in plan.predict(config, &cache, warehouse)? {
-        println!(
-            "{:<7} {:<44} {}",
-            prediction.release, prediction.fetch, prediction.build
-        );
+    for (_, list) in &predictions {
+        for prediction in list {
+            println!(
+                "{:<7} {:<44} {}",
+                prediction.item, prediction.fetch, prediction.build
+            );
+        }
     }
-    let stale = crate::pipeline::derive::stale(warehouse, &warehouse.releases()?);
+    let stale: Vec<String> = sources.iter().flat_map(|s| s.stale(&warehouse)).collect();
     if !stale.is_empty() {
         println!(
             "would derive again (missing or stale): {}",
-            stale.describe().join(", ")
+            stale.join(", ")
         );
     }
     Ok(Outcome::Success)

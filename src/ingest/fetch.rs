@@ -235,12 +235,12 @@ fn fetch_http<Id: Artifact>(
 /// its quarter is in its records), and installs it under the id `identify` reads from it.
 /// Validators of an earlier download from the same URL are sent, so an unchanged file is a
 /// 304. Returns the id and what happened.
-pub fn fetch_identified<Id: Artifact>(
+pub fn fetch_identified<Id: Artifact, E: std::fmt::Display>(
     client: &HttpClient,
     url: &str,
     cache: &Cache,
     manifest: &mut Manifest,
-    identify: impl Fn(&Path) -> Result<Id, String>,
+    identify: impl Fn(&Path) -> Result<Id, E>,
 ) -> Result<(Option<Id>, FetchOutcome), FetchError> {
     let earlier = manifest
         .releases
@@ -276,7 +276,7 @@ pub fn fetch_identified<Id: Artifact>(
     };
     let id = identify(&done.part.path).map_err(|reason| FetchError::Local {
         path: done.part.path.clone(),
-        reason,
+        reason: reason.to_string(),
     })?;
     let entry = ManifestEntry {
         page: None,
@@ -499,7 +499,7 @@ fn copy_from_folder<Id: Artifact>(
         .find_in_folder(dir)
         .map_err(|reason| FetchError::Local {
             path: dir.to_path_buf(),
-            reason,
+            reason: reason.to_string(),
         })?
         .ok_or_else(|| FetchError::Local {
             path: dir.to_path_buf(),
@@ -537,7 +537,7 @@ fn copy_from_folder<Id: Artifact>(
     id.check_zip(&found_path)
         .map_err(|reason| FetchError::Local {
             path: found_path.clone(),
-            reason,
+            reason: reason.to_string(),
         })?;
     let mut part = PartFile {
         path: cache.part_path(id),

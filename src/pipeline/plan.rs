@@ -1,351 +1,238 @@
-//! What a run will do: which releases it keeps current, and for each whether it must be
-//! fetched and rebuilt. `mpfs run` and `mpfs run --dry-run` use this one plan, so the dry run
-//! cannot drift from what the run does.
+//! What a run selects of each source, and what it would do: `mpfs run` and `mpfs run
+//! --dry-run` use these same selections, so the dry run cannot drift from what the run does.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
-use crate::catalog::{Catalog, CatalogRelease, CatalogZipRelease};
-use crate::config::Config;
+use crate::catalog::Pinned;
 use crate::ingest::cache::{Cache, sha256_of_file};
-use crate::ingest::mirror;
-use crate::load::releases_table::ReleaseRecord;
-use crate::load::{SCHEMA_VERSION, Warehouse};
-use crate::pipeline::zip_build::{gpci_in_force, zip_rebuild_reason, zip_releases};
-use crate::release::ReleaseId;
-use crate::zip_locality::ZipReleaseId;
-use crate::zip_locality::archive::zips_in_folder;
+use crate::load::Warehouse;
+use crate::pipeline::PipelineError;
+use crate::pipeline::fetch::Origin;
+use crate::pipeline::registry::AnySource;
+use crate::sources::{Discovered, NOT_BUILT_YET, Source, with_discovered};
 
-/// The releases a run keeps current, with what the warehouse recorded for each.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    pub releases: Vec<CatalogRelease>,
-    /// Releases outside the selection that the warehouse holds as built by an older
-    /// schema: rebuilt from their cached zips (not fetched), so that every partition has
-    /// the current schema and the derived tables, which read them all, can be refreshed.
-    pub upgrades: Vec<CatalogRelease>,
-    /// The ZIP-locality quarters the run keeps current: every one in a mirror folder, else
-    /// the catalog's quarters in the years of `releases`.
-    pub zip_releases: Vec<CatalogZipRelease>,
-    /// The warehouse's `releases` rows, by release.
-    recorded: HashMap<ReleaseId, ReleaseRecord>,
+/// The years a run keeps current: the last `years` years of everything the catalog knows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Window {
+    pub first: u16,
+    pub last: u16,
 }
 
-/// What the dry run predicts for one release or ZIP-locality quarter.
+impl Window {
+    /// `years` years ending with `last`.
+    pub fn ending(last: u16, years: u16) -> Window {
+        Window {
+            first: last.saturating_sub(years.max(1) - 1),
+            last,
+        }
+    }
+
+    pub fn holds(&self, year: u16) -> bool {
+        (self.first..=self.last).contains(&year)
+    }
+}
+
+/// A source's catalog entries with what discovery found, oldest first.
+pub fn with_discoveries<Id: Clone + PartialEq + Ord>(
+    pinned: Vec<Pinned<Id>>,
+    discovered: Option<&Discovered<Id>>,
+) -> Vec<Pinned<Id>> {
+    let mut pinned = match discovered {
+        Some(found) => with_discovered(pinned, found.additions.clone(), &found.alternates),
+        None => pinned,
+    };
+    pinned.sort_by(|a, b| (a.effective_from, &a.id).cmp(&(b.effective_from, &b.id)));
+    pinned
+}
+
+/// Every id named on the command line must belong to some source.
+pub fn check_explicit(
+    sources: &[&dyn AnySource],
+    explicit: &[String],
+) -> Result<(), PipelineError> {
+    for text in explicit {
+        if !sources.iter().any(|s| s.claims(text)) {
+            return Err(PipelineError::UnknownId {
+                id: text.clone(),
+                expected: sources
+                    .iter()
+                    .map(|s| s.id_example())
+                    .collect::<Vec<_>>()
+                    .join(", or "),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A folder to build from must hold a zip of some source.
+pub fn check_folder(sources: &[&dyn AnySource], folder: &Path) -> Result<(), PipelineError> {
+    let mut any = false;
+    for source in sources {
+        any |= source.holds_any(folder)?;
+    }
+    if !any {
+        return Err(PipelineError::EmptyFolder {
+            dir: folder.to_path_buf(),
+            expected: sources
+                .iter()
+                .map(|s| s.folder_hint())
+                .collect::<Vec<_>>()
+                .join(", and no "),
+        });
+    }
+    Ok(())
+}
+
+/// The items of one source a run or build takes: the ids named (each must be in the folder,
+/// or the catalog); else every zip of the folder; else the catalog's items of the window.
+pub fn select<S: Source>(
+    source: &S,
+    pinned: &[Pinned<S::Id>],
+    explicit: &[String],
+    folder: Option<(&Path, &BTreeMap<S::Id, PathBuf>)>,
+    window: Window,
+) -> Result<Vec<Pinned<S::Id>>, PipelineError> {
+    let entry = |id: &S::Id| {
+        pinned
+            .iter()
+            .find(|p| &p.id == id)
+            .cloned()
+            .unwrap_or_else(|| source.unpinned(id))
+    };
+    if !explicit.is_empty() {
+        let named: Vec<S::Id> = explicit.iter().filter_map(|t| source.parse_id(t)).collect();
+        let mut selected = Vec::new();
+        for id in named {
+            match folder {
+                Some((dir, found)) if !found.contains_key(&id) => {
+                    return Err(PipelineError::NotInFolder {
+                        what: format!("{} {id}", source.noun()),
+                        dir: dir.to_path_buf(),
+                        has: if found.is_empty() {
+                            "none".to_string()
+                        } else {
+                            found
+                                .keys()
+                                .map(ToString::to_string)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        },
+                    });
+                }
+                Some(_) => selected.push(entry(&id)),
+                None => match pinned.iter().find(|p| p.id == id) {
+                    Some(p) => selected.push(p.clone()),
+                    None => {
+                        return Err(PipelineError::NotInCatalog {
+                            what: format!("{} {id}", source.noun()),
+                            section: source.catalog_section(),
+                        });
+                    }
+                },
+            }
+        }
+        return Ok(selected);
+    }
+    if let Some((_, found)) = folder {
+        let mut items: Vec<Pinned<S::Id>> = found.keys().map(entry).collect();
+        items.sort_by(|a, b| (a.effective_from, &a.id).cmp(&(b.effective_from, &b.id)));
+        return Ok(items);
+    }
+    Ok(pinned
+        .iter()
+        .filter(|p| window.holds(source.year_of(&p.id)))
+        .cloned()
+        .collect())
+}
+
+/// What the dry run predicts for one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prediction {
     /// `2025D` or `2025Q4`.
-    pub release: String,
+    pub item: String,
     pub fetch: &'static str,
     pub build: String,
 }
 
-impl Plan {
-    /// Selects the releases: explicit ids; else, with a mirror folder, every zip in it; else
-    /// the catalog's latest `config.years` years. Reads the warehouse's `releases` table.
-    pub fn new(
-        config: &Config,
-        catalog: &Catalog,
-        explicit: &[String],
-        warehouse: &Warehouse,
-    ) -> anyhow::Result<Plan> {
-        // Explicit ids name releases (2025D) or ZIP-locality quarters (2025Q4).
-        let (explicit_quarters, explicit): (Vec<String>, Vec<String>) = explicit
-            .iter()
-            .cloned()
-            .partition(|id| id.parse::<ZipReleaseId>().is_ok());
-        let releases = if explicit.is_empty() && !explicit_quarters.is_empty() {
-            Vec::new()
-        } else {
-            select(config, catalog, &explicit)?
-        };
-        let recorded: HashMap<ReleaseId, ReleaseRecord> = warehouse
-            .releases()?
-            .into_iter()
-            .map(|r| (r.id.clone(), r))
-            .collect();
-        let mut upgrades: Vec<CatalogRelease> = recorded
-            .values()
-            .filter(|r| r.schema_version != SCHEMA_VERSION)
-            .filter(|r| !releases.iter().any(|s| s.id == r.id))
-            .map(|r| {
-                catalog
-                    .get(&r.id)
-                    .cloned()
-                    .unwrap_or_else(|| CatalogRelease {
-                        id: r.id.clone(),
-                        effective_from: r.effective_from,
-                        url: String::new(),
-                        alternates: Vec::new(),
-                        sha256: None,
-                    })
-            })
-            .collect();
-        upgrades.sort_by(|a, b| (a.effective_from, &a.id).cmp(&(b.effective_from, &b.id)));
-        let mut zip_releases = select_zip_releases(config, catalog, &releases)?;
-        if !explicit.is_empty() || !explicit_quarters.is_empty() {
-            let wanted: Vec<ZipReleaseId> = explicit_quarters
-                .iter()
-                .map(|q| q.parse().expect("partitioned by parsing"))
-                .collect();
-            for id in &wanted {
-                if !zip_releases.iter().any(|z| z.id == *id) {
-                    match catalog.zip_releases().iter().find(|z| z.id == *id) {
-                        Some(pinned) if config.mirror.is_none() => {
-                            zip_releases.push(pinned.clone())
-                        }
-                        _ => anyhow::bail!(
-                            "ZIP-locality quarter {id} is in neither the catalog nor the mirror folder"
-                        ),
-                    }
-                }
-            }
-            zip_releases.retain(|z| wanted.contains(&z.id));
-        }
-        Ok(Plan {
-            releases,
-            upgrades,
-            zip_releases,
-            recorded,
-        })
-    }
-
-    /// Why a release whose cached zip has `sha256` must be rebuilt, or `None` when the
-    /// warehouse already holds that zip, built by this schema.
-    pub fn rebuild_reason(
-        &self,
-        id: &ReleaseId,
-        sha256: &str,
-        warehouse: &Warehouse,
-    ) -> Option<String> {
-        let Some(record) = self.recorded.get(id) else {
-            return Some("not built yet".to_string());
-        };
-        if record.zip_sha256 != sha256 {
-            return Some("its zip changed".to_string());
-        }
-        if record.schema_version != SCHEMA_VERSION {
-            return Some(format!(
-                "built by schema version {}, now {SCHEMA_VERSION}",
-                record.schema_version
-            ));
-        }
-        (!warehouse.has_partition(&crate::schema::rvu::TABLE, id))
-            .then(|| "its rvu partition is missing".to_string())
-    }
-
-    /// What a run would fetch and rebuild, predicted from the cache and the source without
-    /// downloading or writing anything.
-    pub fn predict(
-        &self,
-        config: &Config,
-        cache: &Cache,
-        warehouse: &Warehouse,
-    ) -> anyhow::Result<Vec<Prediction>> {
-        let mirrored: HashMap<ReleaseId, std::path::PathBuf> = match &config.mirror {
-            Some(dir) => mirror::scan(dir)?
-                .into_iter()
-                .map(|r| (r.id, r.path))
-                .collect(),
-            None => HashMap::new(),
-        };
-        let mut predictions = Vec::new();
-        for release in &self.releases {
-            let (fetch, zip_sha) = predict_fetch(
-                config.mirror.is_some(),
-                mirrored.get(&release.id).map(|p| p.as_path()),
-                cache.cached_sha256(&release.id)?,
-            )?;
-            let build = match (self.recorded.get(&release.id), zip_sha) {
-                (None, _) => "would build (not built yet)".to_string(),
-                (Some(_), Some(sha)) => match self.rebuild_reason(&release.id, &sha, warehouse) {
-                    Some(reason) => format!("would rebuild ({reason})"),
-                    None => "up to date".to_string(),
-                },
-                (Some(_), None) => "rebuilds if the download differs".to_string(),
-            };
-            predictions.push(Prediction {
-                release: release.id.to_string(),
-                fetch,
-                build,
-            });
-        }
-        for release in &self.upgrades {
-            let build = match self.recorded.get(&release.id) {
-                Some(record) if cache.zip_path(&release.id).is_file() => format!(
-                    "would rebuild from the cache (built by schema version {}, now {SCHEMA_VERSION})",
-                    record.schema_version
-                ),
-                _ => "cannot rebuild: built by an older schema and not cached".to_string(),
-            };
-            predictions.push(Prediction {
-                release: release.id.to_string(),
-                fetch: "not fetched (outside the selection)",
-                build,
-            });
-        }
-        predictions.extend(self.predict_quarters(config, cache, warehouse)?);
-        Ok(predictions)
-    }
-
-    /// The same for the ZIP-locality quarters.
-    fn predict_quarters(
-        &self,
-        config: &Config,
-        cache: &Cache,
-        warehouse: &Warehouse,
-    ) -> anyhow::Result<Vec<Prediction>> {
-        let mirrored = match &config.mirror {
-            Some(dir) => zips_in_folder(dir).map_err(anyhow::Error::msg)?,
-            None => Default::default(),
-        };
-        let recorded = zip_releases(warehouse)?;
-        let mut predictions = Vec::new();
-        for quarter in &self.zip_releases {
-            let (fetch, zip_sha) = predict_fetch(
-                config.mirror.is_some(),
-                mirrored.get(&quarter.id).map(|p| p.as_path()),
-                cache.cached_sha256(&quarter.id)?,
-            )?;
-            let build = match zip_sha {
-                Some(sha) => {
-                    let gpci = gpci_in_force(warehouse, quarter.id.effective_from())?;
-                    let gpci_release = gpci.as_ref().map(|(id, _)| id);
-                    match zip_rebuild_reason(&recorded, quarter.id, &sha, gpci_release, warehouse) {
-                        Some(reason) => format!("would build ({reason})"),
-                        None => "up to date".to_string(),
-                    }
-                }
-                None => "builds if the download is new".to_string(),
-            };
-            predictions.push(Prediction {
-                release: quarter.id.to_string(),
-                fetch,
-                build,
-            });
-        }
-        Ok(predictions)
-    }
-}
-
-/// What fetching a zip would do, and the SHA-256 of the zip a build would then read (when
-/// known without downloading): from a mirror folder, its copy there; else the cached copy.
-fn predict_fetch(
-    from_mirror: bool,
-    mirrored: Option<&std::path::Path>,
-    cached_sha: Option<String>,
-) -> anyhow::Result<(&'static str, Option<String>)> {
-    Ok(match (from_mirror, cached_sha) {
-        (true, cached_sha) => {
-            let source_sha = match mirrored {
-                Some(path) => sha256_of_file(path)?,
-                None => None,
-            };
-            if source_sha == cached_sha {
-                ("cached copy matches the mirror", cached_sha)
-            } else {
-                ("would copy from the mirror", source_sha)
-            }
-        }
-        (false, Some(sha)) => ("would ask for an update (conditional GET)", Some(sha)),
-        (false, None) => ("would download (not cached)", None),
-    })
-}
-
-/// The ZIP-locality quarters a run keeps current: every one in a mirror folder (the
-/// catalog's pin, when it has one, still checks the hash); else the catalog's quarters in
-/// the years the selected releases span.
-fn select_zip_releases(
-    config: &Config,
-    catalog: &Catalog,
-    releases: &[CatalogRelease],
-) -> anyhow::Result<Vec<CatalogZipRelease>> {
-    if let Some(dir) = &config.mirror {
-        return Ok(zips_in_folder(dir)
-            .map_err(anyhow::Error::msg)?
-            .into_keys()
-            .map(|id| {
-                catalog
-                    .zip_releases()
-                    .iter()
-                    .find(|z| z.id == id)
-                    .cloned()
-                    .unwrap_or_else(|| CatalogZipRelease {
-                        id,
-                        effective_from: id.effective_from(),
-                        url: String::new(),
-                        alternates: Vec::new(),
-                        sha256: None,
-                    })
-            })
-            .collect());
-    }
-    let years = releases.iter().map(|r| r.id.year());
-    let (Some(first), Some(last)) = (years.clone().min(), years.max()) else {
-        return Ok(Vec::new());
-    };
-    Ok(catalog
-        .zip_releases_in_years(first, last)
-        .into_iter()
-        .cloned()
-        .collect())
-}
-
-/// The releases a run keeps current: explicit ids; else, with a mirror folder, every zip in
-/// it; else the catalog's latest `years` years.
-fn select(
-    config: &Config,
-    catalog: &Catalog,
+/// What a run would fetch and build of one source, predicted from the cache and the
+/// origin without downloading or writing anything.
+pub fn predict<S: Source>(
+    source: &S,
+    catalog: &crate::catalog::Catalog,
     explicit: &[String],
-) -> anyhow::Result<Vec<CatalogRelease>> {
-    let explicit: Vec<ReleaseId> = explicit
-        .iter()
-        .map(|r| r.parse())
-        .collect::<Result<_, _>>()?;
-    let from_catalog_or_default = |id: &ReleaseId| {
-        catalog.get(id).cloned().unwrap_or_else(|| CatalogRelease {
-            id: id.clone(),
-            effective_from: id.default_effective_from(),
-            url: String::new(),
-            alternates: Vec::new(),
-            sha256: None,
-        })
+    origin: &Origin,
+    cache: &Cache,
+    warehouse: &Warehouse,
+    window: Window,
+) -> Result<Vec<Prediction>, PipelineError> {
+    let pinned = with_discoveries(
+        source
+            .pinned(catalog)
+            .map_err(|problems| PipelineError::Catalog(problems.join("; ")))?,
+        None,
+    );
+    let mirror = match origin {
+        Origin::Folder(dir) => Some((dir.as_path(), source.in_folder(dir)?)),
+        Origin::Web { .. } => None,
     };
-    if let Some(dir) = &config.mirror {
-        let found = mirror::scan(dir)?;
-        let ids: Vec<ReleaseId> = if explicit.is_empty() {
-            found.iter().map(|r| r.id.clone()).collect()
-        } else {
-            for id in &explicit {
-                anyhow::ensure!(
-                    found.iter().any(|r| &r.id == id),
-                    "release {id} is not in the mirror folder {}",
-                    dir.display()
-                );
+    let selected = select(
+        source,
+        &pinned,
+        explicit,
+        mirror.as_ref().map(|(dir, found)| (*dir, found)),
+        window,
+    )?;
+    let recorded = source.recorded(warehouse)?;
+    let mut predictions = Vec::new();
+    for item in &selected {
+        let cached_sha = cache.cached_sha256(&item.id)?;
+        let (fetch, zip_sha) = match &mirror {
+            Some((_, found)) => {
+                let source_sha = match found.get(&item.id) {
+                    Some(path) => sha256_of_file(path)?,
+                    None => None,
+                };
+                if source_sha == cached_sha {
+                    ("cached copy matches the mirror", cached_sha)
+                } else {
+                    ("would copy from the mirror", source_sha)
+                }
             }
-            explicit
+            None => match cached_sha {
+                Some(sha) => ("would ask for an update (conditional GET)", Some(sha)),
+                None => ("would download (not cached)", None),
+            },
         };
-        anyhow::ensure!(
-            !ids.is_empty() || !zips_in_folder(dir).map_err(anyhow::Error::msg)?.is_empty(),
-            "the mirror folder {} holds no release zips and no ZIP-locality zips",
-            dir.display()
-        );
-        return Ok(ids.iter().map(from_catalog_or_default).collect());
+        let build = match zip_sha {
+            Some(sha) => match source.rebuild_reason(warehouse, &recorded, &item.id, &sha)? {
+                Some(reason) => format!("would build ({reason})"),
+                None => "up to date".to_string(),
+            },
+            // Not cached yet: a built item is rebuilt only if the download differs.
+            None => match source.rebuild_reason(warehouse, &recorded, &item.id, "")? {
+                Some(reason) if reason == NOT_BUILT_YET => format!("would build ({reason})"),
+                _ => "builds if the download is new or changed".to_string(),
+            },
+        };
+        predictions.push(Prediction {
+            item: item.id.to_string(),
+            fetch,
+            build,
+        });
     }
-    if !explicit.is_empty() {
-        return explicit
-            .iter()
-            .map(|id| {
-                catalog.get(id).cloned().ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "release {id} is not in the catalog; add it to config/releases.toml"
-                    )
-                })
-            })
-            .collect();
+    for (item, why) in source.upgrades(&recorded, &selected, &pinned) {
+        let build = if cache.zip_path(&item.id).is_file() {
+            format!("would rebuild from the cache ({why})")
+        } else {
+            format!("cannot rebuild: {why} and not cached")
+        };
+        predictions.push(Prediction {
+            item: item.id.to_string(),
+            fetch: "not fetched (outside the selection)",
+            build,
+        });
     }
-    Ok(catalog
-        .latest_years(config.years)
-        .into_iter()
-        .cloned()
-        .collect())
+    Ok(predictions)
 }

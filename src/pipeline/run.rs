@@ -1,570 +1,554 @@
-//! The scheduled job's steps in order: fetch the planned releases, rebuild those whose zip or
-//! schema changed, derive every whole-warehouse table and neighbouring diff that is missing
-//! or stale, and describe it all in a [`RunReport`].
+//! The one orchestrator of `mpfs run` and `mpfs build`: for every registered source, in
+//! registry order, select its items, fetch them (run) or take them from a folder (build),
+//! build those new or changed (run) or every one (build), derive what the built items make
+//! stale, and describe it all in a [`RunSummary`].
 //!
 //! Every step is crash-safe on its own (cache installs and publishes are atomic, publishes
 //! journaled, derived tables fingerprinted), so a run killed at any point is completed by
-//! the next. Any step that fails is in the report and in the exit code.
+//! the next. Any step that fails is in the summary and in the exit code.
 
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::catalog::Catalog;
-use crate::config::Config;
-use crate::ingest::cache::Cache;
-use crate::ingest::fetch::{FetchError, FetchOutcome};
-use crate::ingest::http::HttpError;
-use crate::ingest::mirror::MirroredRelease;
-use crate::load::{SCHEMA_VERSION, WarehouseWriter};
-use crate::outcome::Outcome;
-use crate::pipeline::build::{BuildOptions, BuiltRelease, build_release};
-use crate::pipeline::derive::{Derivation, Derived, FactorCheck, Pages, refresh};
-use crate::pipeline::fetch::{ReleaseSource, fetch_releases};
-use crate::pipeline::plan::Plan;
-use crate::pipeline::zip_build::{ZipQuarterStatus, build_zip_quarters};
-use crate::release::ReleaseId;
-use crate::run_report::{ReleaseReport, ReleaseStatus, RunReport};
 use reqwest::StatusCode;
 
-/// Where `run` writes its HTML reports, inside the warehouse folder.
-pub const REPORTS_DIR: &str = "_reports";
+use crate::catalog::{Catalog, Pinned};
+use crate::config::Config;
+use crate::ingest::cache::{Cache, sha256_of_file};
+use crate::ingest::fetch::{FetchError, FetchOutcome, fetch_identified};
+use crate::ingest::http::HttpError;
+use crate::load::WarehouseWriter;
+use crate::outcome::Outcome;
+use crate::pipeline::PipelineError;
+use crate::pipeline::fetch::{Origin, fetch_items};
+use crate::pipeline::plan::{Window, select, with_discoveries};
+use crate::run_summary::{ItemSummary, ReleaseStatus, RunSummary};
+use crate::sources::{BuildOptions, Derivation, Source};
 
-/// Releases built at once, at most: each holds a few hundred MB at its peak.
-const BUILD_WORKERS: usize = 2;
-
-/// What a run did: its report, and the conversion-factor check when tables were derived.
-pub struct RunResult {
-    pub outcome: Outcome,
-    pub report: RunReport,
-    pub factors: Option<FactorCheck>,
+/// Where the zips a run builds come from.
+pub enum Mode<'a> {
+    /// `mpfs run`: fetched from `origin` into the cache; built when new or changed.
+    Run {
+        origin: &'a Origin,
+        cache: &'a Cache,
+    },
+    /// `mpfs build`: every zip of a folder (a mirror, or the cache), built whatever the
+    /// warehouse holds.
+    Build { folder: &'a Path },
 }
 
-/// Carries out a plan, writing the cache and the warehouse the caller opened under their
-/// locks.
-pub fn execute(
-    plan: &Plan,
-    config: &Config,
-    catalog: &Catalog,
-    source: &ReleaseSource,
-    cache: &Cache,
-    warehouse: &WarehouseWriter<'_>,
-) -> anyhow::Result<RunResult> {
-    let started = Instant::now();
-    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-
-    // 1. Fetch.
-    let fetched = fetch_releases(source, cache, &plan.releases, |_| {})?;
-    let mut failed: Vec<ReleaseId> = Vec::new();
-    let mut reports: Vec<ReleaseReport> = fetched
-        .iter()
-        .map(|f| {
-            let fetch = match &f.result {
-                Ok(FetchOutcome::Downloaded { .. }) => "downloaded".to_string(),
-                Ok(FetchOutcome::Unchanged { reason }) => format!("unchanged ({reason})"),
-                Err(error) => {
-                    failed.push(f.id.clone());
-                    format!("failed: {error}")
-                }
-            };
-            ReleaseReport {
-                release: f.id.to_string(),
-                fetch,
-                source_url: f.url.clone(),
-                fetch_ms: f.ms,
-                ..ReleaseReport::default()
-            }
-        })
-        .collect();
-
-    // Releases outside the selection built by an older schema are rebuilt from the cache.
-    reports.extend(plan.upgrades.iter().map(|release| ReleaseReport {
-        release: release.id.to_string(),
-        fetch: "not fetched (schema upgrade)".to_string(),
-        ..ReleaseReport::default()
-    }));
-
-    // 2. Rebuild what changed.
-    let options = BuildOptions::from_config(config);
-    let manifest = cache.manifest()?;
-    let mut to_build: Vec<(usize, MirroredRelease, String)> = Vec::new();
-    let planned = plan.releases.iter().chain(&plan.upgrades);
-    for (index, (release, report)) in planned.zip(reports.iter_mut()).enumerate() {
-        let Some(sha) = cache.recorded_sha256(&release.id, &manifest)? else {
-            report.status = ReleaseStatus::NotAvailable;
-            report.error = Some(if plan.upgrades.iter().any(|u| u.id == release.id) {
-                format!(
-                    "built by an older schema than {SCHEMA_VERSION} and its zip is not in the cache to rebuild it"
-                )
-            } else {
-                "no cached zip".to_string()
-            });
-            if !failed.contains(&release.id) {
-                failed.push(release.id.clone());
-            }
-            continue;
-        };
-        report.sha256 = Some(sha.clone());
-        match plan.rebuild_reason(&release.id, &sha, warehouse) {
-            Some(reason) => {
-                let mirrored = MirroredRelease {
-                    id: release.id.clone(),
-                    path: cache.zip_path(&release.id),
-                };
-                to_build.push((index, mirrored, reason));
-            }
-            None => report.status = ReleaseStatus::UpToDate,
-        }
-    }
-    // Releases are independent (their own partitions and staging), so they build in
-    // parallel, two at a time on a 2-core machine.
-    let results = crate::parallel::map(
-        &to_build,
-        crate::parallel::workers(BUILD_WORKERS),
-        |(_, mirrored, reason)| {
-            let build_started = Instant::now();
-            tracing::info!(release = %mirrored.id, reason = reason.as_str(), "building");
-            let result = build_release(warehouse, catalog, mirrored, options);
-            (result, build_started.elapsed().as_millis() as u64)
-        },
-    );
-    let mut built: Vec<BuiltRelease> = Vec::new();
-    // Releases built without a kind that could not be read.
-    let mut partial: Vec<ReleaseId> = Vec::new();
-    for ((index, mirrored, _), (result, build_ms)) in to_build.iter().zip(results) {
-        let report = &mut reports[*index];
-        report.build_ms = build_ms;
-        match result {
-            Ok(result) => {
-                report.status = ReleaseStatus::Built;
-                if result.record.is_partial() {
-                    // Built without a kind its zip has: published, but the run is partial.
-                    report.status = ReleaseStatus::BuiltPartial;
-                    report.failed_kinds = result
-                        .record
-                        .failed_kinds
-                        .iter()
-                        .map(|(kind, error)| format!("{kind}: {error}"))
-                        .collect();
-                    partial.push(result.record.id.clone());
-                }
-                report.rows = result
-                    .table_rows
-                    .iter()
-                    .map(|(t, n)| (t.to_string(), *n))
-                    .collect();
-                report.rejected_rows = result.record.quarantine_rows;
-                built.push(result);
-            }
-            Err(error) => {
-                tracing::error!(release = %mirrored.id, "build failed: {error:#}");
-                report.status = ReleaseStatus::Failed;
-                report.error = Some(format!("{error:#}"));
-                if !failed.contains(&mirrored.id) {
-                    failed.push(mirrored.id.clone());
-                }
-            }
-        }
-    }
-
-    // 3. Every derived table and neighbouring diff that is missing or stale: after a
-    //    rebuild, and after a run that was killed before it derived them.
-    let records: Vec<_> = built.iter().map(|b| b.record.clone()).collect();
-    let mut errors: Vec<String> = Vec::new();
-    let mut failed_quarters = 0;
-    let mut derivation = match refresh(warehouse, records, Pages::Render) {
-        Ok((_, derivation)) => derivation,
-        Err(error) => {
-            tracing::error!("derived tables not published: {error:#}");
-            errors.push(format!("derived tables not published: {error:#}"));
-            Derivation::default()
-        }
-    };
-    for (derived, error) in &derivation.failed {
-        errors.push(format!("{derived} not derived: {error}"));
-    }
-
-    // 4. A report of each release against the release before it: written for a new or
-    //    rebuilt release (its neighbour diff was refreshed) and wherever one is missing, so a
-    //    run killed before this step is completed by the next; removed with its pair.
-    let rendered = std::mem::take(&mut derivation.pages);
-    let reports_written = match refresh_reports(warehouse, &derivation, rendered) {
-        Ok(written) => written,
-        Err(error) => {
-            errors.push(format!("reports not written: {error:#}"));
-            Vec::new()
-        }
-    };
-
-    // 5. ZIP-locality quarters, after the releases whose GPCI they are checked against.
-    let zip = zip_step(plan, config, source, cache, warehouse)?;
-    reports.extend(zip.reports);
-    failed_quarters += zip.failed;
-    errors.extend(zip.errors);
-    warehouse.tidy();
-
-    let did_something = !built.is_empty()
-        || !derivation.refreshed.is_empty()
-        || !derivation.removed.is_empty()
-        || zip.built > 0
-        || zip.changes_written > 0;
-    let outcome = match (
-        failed.is_empty() && errors.is_empty() && partial.is_empty() && failed_quarters == 0,
-        did_something,
-    ) {
-        (true, true) => Outcome::Success,
-        (true, false) => Outcome::NothingNew,
-        (false, _)
-            if failed.len() + failed_quarters
-                < plan.releases.len() + plan.upgrades.len() + plan.zip_releases.len() =>
-        {
-            Outcome::Partial
-        }
-        (false, _) => Outcome::Failure,
-    };
-    let (diffs, derived): (Vec<&Derived>, Vec<&Derived>) = derivation
-        .refreshed
-        .iter()
-        .partition(|d| matches!(d, Derived::Diff(..)));
-    let diffs = diffs
-        .into_iter()
-        .map(|d| match d {
-            Derived::Diff(from, to) => format!("{from} -> {to}"),
-            other => other.to_string(),
-        })
-        .chain(zip.diffs)
-        .collect();
-    let report = RunReport {
-        started_at,
-        finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        duration_ms: started.elapsed().as_millis() as u64,
-        outcome: outcome.into(),
-        exit_code: outcome.exit_code(),
-        source: source.label(),
-        cache_dir: config.cache_dir.display().to_string(),
-        warehouse_dir: config.warehouse_dir.display().to_string(),
-        releases: reports,
-        diffs,
-        derived: derived
-            .iter()
-            .map(ToString::to_string)
-            .chain(
-                derivation
-                    .removed
-                    .iter()
-                    .map(|p| format!("removed {}", p.display())),
-            )
-            .collect(),
-        errors,
-        reports: reports_written,
-        discovery: Vec::new(),
-    };
-    Ok(RunResult {
-        outcome,
-        report,
-        factors: derivation.factors,
-    })
+/// What a run or build is asked to do.
+pub struct Context<'a, 'lock> {
+    pub config: &'a Config,
+    pub catalog: &'a Catalog,
+    /// Ids named on the command line (each source takes its own); none: the default
+    /// selection.
+    pub explicit: &'a [String],
+    pub mode: Mode<'a>,
+    pub warehouse: &'a WarehouseWriter<'lock>,
+    pub window: Window,
 }
 
-/// What the ZIP-locality step of a run did.
-struct ZipStep {
-    reports: Vec<ReleaseReport>,
-    built: usize,
-    failed: usize,
-    changes_written: usize,
-    diffs: Vec<String>,
-    errors: Vec<String>,
+/// What one source's part of a run or build did.
+#[derive(Debug, Default)]
+pub struct SourceRun {
+    pub items: Vec<ItemSummary>,
+    /// Items that failed (a fetch, a build, a zip that is not there to build).
+    pub failed: usize,
+    /// Items built without a part that could not be read.
+    pub partial: usize,
+    pub built: usize,
+    pub derivation: Derivation,
+    /// What discovery on CMS's pages found or could not read.
+    pub discovery: Vec<String>,
+    /// The years the run kept current, moved on when discovery found a newer year.
+    pub window: Window,
 }
 
-/// Fetches the plan's ZIP-locality quarters into the cache, builds those new or changed,
-/// and refreshes the changes between neighbouring quarters.
-fn zip_step(
-    plan: &Plan,
-    config: &Config,
-    source: &ReleaseSource,
-    cache: &Cache,
-    warehouse: &WarehouseWriter<'_>,
-) -> anyhow::Result<ZipStep> {
-    let fetched = fetch_releases(source, cache, &plan.zip_releases, |_| {})?;
-    let mut reports = Vec::new();
-    let mut paths = std::collections::BTreeMap::new();
-    let mut failed = 0;
-    for f in &fetched {
-        let mut report = ReleaseReport {
-            release: f.id.to_string(),
-            source_url: f.url.clone(),
-            fetch_ms: f.ms,
-            ..ReleaseReport::default()
-        };
-        // CMS keeps only the current quarter online: a quarter whose every URL answers 404
-        // or 410 is withdrawn, which is news but not a failure of the run.
-        let withdrawn = matches!(
-            &f.result,
-            Err(FetchError::Http(HttpError::Refused { status, .. }))
-                if matches!(*status, StatusCode::NOT_FOUND | StatusCode::GONE)
-        );
-        report.fetch = match &f.result {
-            Ok(FetchOutcome::Downloaded { .. }) => "downloaded".to_string(),
-            Ok(FetchOutcome::Unchanged { reason }) => format!("unchanged ({reason})"),
-            Err(_) if withdrawn => {
-                "not online any more (CMS keeps only the current quarter)".to_string()
-            }
-            Err(error) => format!("failed: {error}"),
-        };
-        let cached = cache.zip_path(&f.id);
-        if cached.is_file() {
-            paths.insert(f.id, cached);
-            if f.result.is_err() && !withdrawn {
-                // Failed this time, but an earlier copy is cached: build what we have,
-                // and still say the fetch failed.
-                failed += 1;
-            }
-        } else {
-            report.status = ReleaseStatus::NotAvailable;
-            report.error = Some(if withdrawn {
-                "withdrawn by CMS before mpfs cached it".to_string()
-            } else {
-                "no cached zip".to_string()
-            });
-            if !withdrawn {
-                failed += 1;
-            }
-        }
-        reports.push(report);
+impl SourceRun {
+    fn did_something(&self) -> bool {
+        self.built > 0 || self.derivation.did_something()
     }
-    // Discovery: the quarter CMS's fee schedules page links now, whatever its name.
-    if let (
-        ReleaseSource::Web {
-            client, base_url, ..
-        },
-        true,
-    ) = (source, config.discovery)
+}
+
+/// One item a run may build: its entry, where its zip is, and what to say about it.
+struct Candidate<Id> {
+    item: Pinned<Id>,
+    /// Its index in the run's item summaries.
+    summary: usize,
+    zip: Option<PathBuf>,
+    /// Why it cannot be built when it has no zip (an upgrade, a withdrawn quarter).
+    missing: Option<(String, bool)>,
+}
+
+/// Runs one source: select, fetch (run) or find (build), build, derive.
+pub fn run_source<S: Source>(
+    source: &S,
+    ctx: &Context<'_, '_>,
+    window: Window,
+) -> Result<SourceRun, PipelineError> {
+    let warehouse = ctx.warehouse;
+    let mut out = SourceRun {
+        window,
+        ..SourceRun::default()
+    };
+    let pinned = source
+        .pinned(ctx.catalog)
+        .map_err(|problems| PipelineError::Catalog(problems.join("; ")))?;
+    let web = match &ctx.mode {
+        Mode::Run { origin, .. } if ctx.config.discovery => origin.web(),
+        _ => None,
+    };
+    // Discovery: items CMS's pages list that the catalog lacks, and where zips are now.
+    let discovered = web
+        .as_ref()
+        .map(|web| source.discover(web, &pinned, ctx.config.years));
+    let pinned = with_discoveries(pinned, discovered.as_ref());
+    // The window is the last years of everything known, what discovery found included.
+    if let Some(newest) = pinned.iter().map(|p| source.year_of(&p.id)).max()
+        && newest > out.window.last
     {
-        let first_year = plan.releases.iter().map(|r| r.id.year()).min().unwrap_or(0);
-        for (report, path, fetch_failed) in
-            discover_quarters(client, base_url.as_deref(), plan, cache, first_year)
-        {
-            if let Some(path) = path
-                && let Ok(id) = report.release.parse::<crate::zip_locality::ZipReleaseId>()
-            {
-                paths.insert(id, path);
+        out.window = Window::ending(newest, ctx.config.years);
+    }
+    let window = out.window;
+    let folder = match &ctx.mode {
+        Mode::Build { folder } => Some(*folder),
+        Mode::Run { origin, .. } => match origin {
+            Origin::Folder(dir) => Some(dir.as_path()),
+            Origin::Web { .. } => None,
+        },
+    };
+    let in_folder: Option<BTreeMap<S::Id, PathBuf>> =
+        folder.map(|dir| source.in_folder(dir)).transpose()?;
+    let selected = select(
+        source,
+        &pinned,
+        ctx.explicit,
+        folder.zip(in_folder.as_ref()),
+        window,
+    )?;
+    let recorded = source.recorded(warehouse)?;
+    let mut candidates: Vec<Candidate<S::Id>> = Vec::new();
+    match &ctx.mode {
+        Mode::Build { .. } => {
+            let paths = in_folder.as_ref().expect("a build reads a folder");
+            for item in selected {
+                out.items.push(ItemSummary {
+                    release: item.id.to_string(),
+                    fetch: "in the folder".to_string(),
+                    ..ItemSummary::default()
+                });
+                candidates.push(Candidate {
+                    zip: paths.get(&item.id).cloned(),
+                    summary: out.items.len() - 1,
+                    item,
+                    missing: None,
+                });
             }
-            if fetch_failed {
-                failed += 1;
+        }
+        Mode::Run { origin, cache } => {
+            let fetched = fetch_items(origin, cache, &selected, |_| {})?;
+            for (item, fetched) in selected.into_iter().zip(fetched) {
+                let withdrawn = source.keeps_only_current()
+                    && matches!(
+                        &fetched.result,
+                        Err(FetchError::Http(HttpError::Refused { status, .. }))
+                            if matches!(*status, StatusCode::NOT_FOUND | StatusCode::GONE)
+                    );
+                let fetch = match &fetched.result {
+                    Ok(FetchOutcome::Downloaded { .. }) => "downloaded".to_string(),
+                    Ok(FetchOutcome::Unchanged { reason }) => format!("unchanged ({reason})"),
+                    Err(_) if withdrawn => format!(
+                        "not online any more (CMS keeps only the current {})",
+                        source.noun()
+                    ),
+                    Err(error) => format!("failed: {error}"),
+                };
+                if fetched.result.is_err() && !withdrawn {
+                    out.failed += 1;
+                }
+                out.items.push(ItemSummary {
+                    release: item.id.to_string(),
+                    fetch,
+                    source_url: fetched.url.clone(),
+                    fetch_ms: fetched.ms,
+                    ..ItemSummary::default()
+                });
+                let missing = if withdrawn {
+                    ("withdrawn by CMS before mpfs cached it".to_string(), false)
+                } else {
+                    ("no cached zip".to_string(), fetched.result.is_ok())
+                };
+                candidates.push(Candidate {
+                    zip: Some(cache.zip_path(&item.id)),
+                    summary: out.items.len() - 1,
+                    item,
+                    missing: Some(missing),
+                });
             }
-            reports.retain(|r| r.release != report.release);
-            reports.push(report);
+            let selected_items: Vec<Pinned<S::Id>> =
+                candidates.iter().map(|c| c.item.clone()).collect();
+            for (item, why) in source.upgrades(&recorded, &selected_items, &pinned) {
+                out.items.push(ItemSummary {
+                    release: item.id.to_string(),
+                    fetch: "not fetched (schema upgrade)".to_string(),
+                    ..ItemSummary::default()
+                });
+                candidates.push(Candidate {
+                    zip: Some(cache.zip_path(&item.id)),
+                    summary: out.items.len() - 1,
+                    item,
+                    missing: Some((
+                        format!("{why} and its zip is not in the cache to rebuild it"),
+                        true,
+                    )),
+                });
+            }
+            if let (Some(web), Some(discovered)) = (&web, &discovered) {
+                note_discovery(discovered, &mut out);
+                record_pages(cache, discovered)?;
+                fetch_links(
+                    source,
+                    web,
+                    cache,
+                    discovered,
+                    ctx.window,
+                    &mut out,
+                    &mut candidates,
+                );
+            }
         }
     }
-    let (outcomes, refresh) =
-        build_zip_quarters(warehouse, &paths, config.max_rejects_percent, false);
-    let mut built = 0;
-    for outcome in outcomes {
-        let Some(report) = reports
+    let built = build_candidates(source, ctx, &recorded, candidates, &mut out)?;
+    out.derivation = source.derive(warehouse, built, true);
+    Ok(out)
+}
+
+/// Says in the run summary what discovery found: each item's page, and whether the
+/// catalog lacked it.
+fn note_discovery<Id: std::fmt::Display>(
+    discovered: &crate::sources::Discovered<Id>,
+    out: &mut SourceRun,
+) {
+    for found in &discovered.found {
+        if let Some(item) = out
+            .items
             .iter_mut()
-            .find(|r| r.release == outcome.id.to_string())
-        else {
-            continue;
-        };
-        report.build_ms = outcome.ms;
-        match outcome.status {
-            ZipQuarterStatus::Built(record) => {
-                built += 1;
-                report.status = ReleaseStatus::Built;
-                report.sha256 = Some(record.zip_sha256.clone());
-                report.rows = [(
-                    crate::schema::zip_locality::TABLE.name.to_string(),
-                    record.zip5_rows + record.zip9_rows,
-                )]
-                .into();
-                report.rejected_rows = record.quarantine_rows;
-            }
-            ZipQuarterStatus::UpToDate => report.status = ReleaseStatus::UpToDate,
-            ZipQuarterStatus::Failed(error) => {
-                report.status = ReleaseStatus::Failed;
-                report.error = Some(error);
-                failed += 1;
-            }
+            .find(|r| r.release == found.id.to_string())
+        {
+            item.source_page = Some(found.page.clone());
+            item.discovered = found.new;
+            item.effective_date_assumed = found.date_assumed;
+        }
+        if found.new {
+            out.discovery.push(format!(
+                "{} is not in the catalog: found on {}{}",
+                found.id,
+                found.page,
+                found
+                    .zip
+                    .as_deref()
+                    .map_or(String::new(), |z| format!(", zip {z}"))
+            ));
         }
     }
-    let mut errors = Vec::new();
-    let (mut diffs, mut changes_written) = (Vec::new(), 0);
-    match refresh {
-        Ok(refresh) => {
-            changes_written = refresh.written.len() + refresh.removed.len();
-            diffs = refresh
-                .written
-                .iter()
-                .map(|(from, to, n)| format!("ZIP {from} -> {to} ({n} changed)"))
-                .collect();
-        }
-        Err(error) => errors.push(format!("ZIP-locality changes not refreshed: {error:#}")),
-    }
-    Ok(ZipStep {
-        reports,
-        built,
-        failed,
-        changes_written,
-        diffs,
-        errors,
-    })
+    out.discovery.extend(discovered.notes.iter().cloned());
 }
 
-/// Writes the neighbour reports that are missing or stale (see `execute`), in one journaled
-/// publish; returns the paths written, relative to the warehouse.
-fn refresh_reports(
-    warehouse: &WarehouseWriter<'_>,
-    derivation: &Derivation,
-    rendered: Vec<((ReleaseId, ReleaseId), anyhow::Result<String>)>,
-) -> anyhow::Result<Vec<String>> {
-    let mut releases = warehouse.releases()?;
-    releases.sort_by(|a, b| (a.effective_from, &a.id).cmp(&(b.effective_from, &b.id)));
-    let pairs: Vec<(ReleaseId, ReleaseId)> = releases
-        .windows(2)
-        .map(|w| (w[0].id.clone(), w[1].id.clone()))
-        .collect();
-    let path_of = |from: &ReleaseId, to: &ReleaseId| {
-        std::path::PathBuf::from(REPORTS_DIR).join(format!("{from}_{to}.html"))
-    };
-    let due: Vec<&(ReleaseId, ReleaseId)> = pairs
-        .iter()
-        .filter(|(from, to)| {
-            let refreshed = derivation
-                .refreshed
-                .iter()
-                .any(|d| matches!(d, Derived::Diff(f, t) if f == from && t == to));
-            refreshed || !warehouse.root().join(path_of(from, to)).is_file()
-        })
-        .collect();
-    // The pages of refreshed diffs were rendered from the diffs' own comparisons; the rest
-    // (a page gone missing) are built here. Pages are independent: built on both cores,
-    // published together. (Loading every release once for all pages instead was measured:
-    // no faster, and 330 MiB more at peak.)
-    let mut rendered: std::collections::HashMap<(ReleaseId, ReleaseId), anyhow::Result<String>> =
-        rendered.into_iter().collect();
-    let missing: Vec<&&(ReleaseId, ReleaseId)> = due
-        .iter()
-        .filter(|pair| !rendered.contains_key(pair))
-        .collect();
-    let built = crate::parallel::map(&missing, crate::parallel::workers(2), |(from, to)| {
-        let options = crate::report::ReportOptions::neighbours(from, to);
-        crate::report::build(warehouse, &options).and_then(|r| crate::report::render(&r))
-    });
-    for (pair, page) in missing.into_iter().zip(built) {
-        rendered.insert((**pair).clone(), page);
-    }
-    let mut files = Vec::new();
-    for (from, to) in due {
-        let page = rendered
-            .remove(&(from.clone(), to.clone()))
-            .expect("every due page was rendered or built");
-        files.push((
-            path_of(from, to),
-            crate::load::Content::Bytes(page?.into_bytes()),
-        ));
-    }
-    let wanted: Vec<std::path::PathBuf> = pairs.iter().map(|(f, t)| path_of(f, t)).collect();
-    let removals: Vec<std::path::PathBuf> = std::fs::read_dir(warehouse.root().join(REPORTS_DIR))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| std::path::PathBuf::from(REPORTS_DIR).join(e.file_name()))
-        .filter(|p| p.extension().is_some_and(|e| e == "html") && !wanted.contains(p))
-        .collect();
-    if files.is_empty() && removals.is_empty() {
-        return Ok(Vec::new());
-    }
-    let written = files.iter().map(|(p, _)| p.display().to_string()).collect();
-    warehouse.publish("reports", &files, removals)?;
-    Ok(written)
-}
-
-/// Fetches the ZIP-locality zips CMS's fee schedules page links that the catalog does not
-/// list, naming each by the quarter its records carry; a quarter before `first_year` is
-/// cached but not built. Returns a report per zip, its cached path to build, and whether its
-/// fetch failed.
-fn discover_quarters(
-    client: &crate::ingest::http::HttpClient,
-    base_url: Option<&str>,
-    plan: &Plan,
+/// The manifest records the page that linked each zip fetched from its link.
+fn record_pages<Id: std::fmt::Display>(
     cache: &Cache,
-    first_year: u16,
-) -> Vec<(ReleaseReport, Option<std::path::PathBuf>, bool)> {
-    use crate::catalog::rebase_url;
-    use crate::ingest::discovery::{ZIP_LOCALITY_PAGE, zip_locality_links};
-    let page = rebase_url(ZIP_LOCALITY_PAGE, base_url);
-    let mut html = String::new();
-    let read = client
-        .get(&page, reqwest::header::HeaderMap::new())
-        .map_err(|e| e.to_string())
-        .and_then(|mut response| {
-            std::io::Read::read_to_string(&mut response, &mut html).map_err(|e| e.to_string())
-        });
-    if let Err(error) = read {
-        tracing::warn!("discovery: {page} not read: {error}");
-        return Vec::new();
-    }
-    let pinned: Vec<String> = plan
-        .zip_releases
-        .iter()
-        .flat_map(|z| {
-            z.urls()
-                .map(|u| rebase_url(u, base_url))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let Ok(mut manifest) = cache.manifest() else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for link in zip_locality_links(&html, &page) {
-        if pinned.contains(&link) {
-            continue;
+    discovered: &crate::sources::Discovered<Id>,
+) -> Result<(), PipelineError> {
+    let mut manifest = cache.manifest()?;
+    let mut changed = false;
+    for found in &discovered.found {
+        if let (Some(entry), Some(zip)) =
+            (manifest.releases.get_mut(&found.id.to_string()), &found.zip)
+            && &entry.url == zip
+            && entry.page.as_ref() != Some(&found.page)
+        {
+            entry.page = Some(found.page.clone());
+            changed = true;
         }
+    }
+    if changed {
+        cache.save_manifest(&manifest)?;
+    }
+    Ok(())
+}
+
+/// Fetches the zips discovery found that only their content names, names each by what it
+/// holds, and adds those of the run's years to the candidates.
+fn fetch_links<S: Source>(
+    source: &S,
+    web: &crate::sources::Web<'_>,
+    cache: &Cache,
+    discovered: &crate::sources::Discovered<S::Id>,
+    window: Window,
+    out: &mut SourceRun,
+    candidates: &mut Vec<Candidate<S::Id>>,
+) {
+    let Ok(mut manifest) = cache.manifest() else {
+        return;
+    };
+    for link in &discovered.links {
         let started = Instant::now();
-        let result =
-            crate::ingest::fetch::fetch_identified(client, &link, cache, &mut manifest, |path| {
-                crate::zip_locality::archive::read(path)
-                    .map(|files| files.id)
-                    .map_err(|e| e.to_string())
-            });
-        let mut report = ReleaseReport {
-            source_url: Some(link.clone()),
-            source_page: Some(page.clone()),
+        let result = fetch_identified(web.client, &link.url, cache, &mut manifest, |path| {
+            source.identify(path)
+        });
+        let mut item = ItemSummary {
+            source_url: Some(link.url.clone()),
+            source_page: Some(link.page.clone()),
             discovered: true,
             fetch_ms: started.elapsed().as_millis() as u64,
-            ..ReleaseReport::default()
+            ..ItemSummary::default()
         };
         let id = match &result {
             Ok((id, outcome)) => {
-                report.fetch = match outcome {
+                item.fetch = match outcome {
                     FetchOutcome::Downloaded { .. } => "downloaded".to_string(),
                     FetchOutcome::Unchanged { reason } => format!("unchanged ({reason})"),
                 };
-                id.or_else(|| {
+                id.clone().or_else(|| {
                     manifest
                         .releases
                         .iter()
-                        .find(|(_, e)| e.url == link)
-                        .and_then(|(k, _)| k.parse().ok())
+                        .find(|(_, e)| e.url == link.url)
+                        .and_then(|(k, _)| source.parse_id(k))
                 })
             }
             Err(error) => {
-                report.fetch = format!("failed: {error}");
+                item.fetch = format!("failed: {error}");
+                out.failed += 1;
                 None
             }
         };
-        if let Some(entry) = manifest.releases.values_mut().find(|e| e.url == link) {
-            entry.page = Some(page.clone());
+        if let Some(entry) = manifest.releases.values_mut().find(|e| e.url == link.url) {
+            entry.page = Some(link.page.clone());
         }
-        let _ = cache.save_manifest(&manifest);
-        report.release = id.map_or_else(
-            || "ZIP-locality".to_string(),
-            |id: crate::zip_locality::ZipReleaseId| id.to_string(),
-        );
-        let path = id
-            .filter(|id| id.year() >= first_year)
-            .map(|id| cache.zip_path(&id))
-            .filter(|p| p.is_file());
-        out.push((report, path, result.is_err()));
+        if let Err(error) = cache.save_manifest(&manifest) {
+            tracing::warn!("the cache's manifest not saved: {error}");
+        }
+        item.release = id
+            .as_ref()
+            .map_or_else(|| source.noun().to_string(), ToString::to_string);
+        // The same item fetched by its catalog entry too: one line for it.
+        let known = id
+            .as_ref()
+            .and_then(|id| candidates.iter().position(|c| &c.item.id == id));
+        match (id, known) {
+            (Some(_), Some(index)) => {
+                let summary = candidates[index].summary;
+                out.items[summary] = item;
+            }
+            (Some(id), None) if source.year_of(&id) >= window.first => {
+                out.items.push(item);
+                candidates.push(Candidate {
+                    zip: Some(cache.zip_path(&id)),
+                    summary: out.items.len() - 1,
+                    item: source.unpinned(&id),
+                    missing: Some(("no cached zip".to_string(), true)),
+                });
+            }
+            _ => out.items.push(item),
+        }
     }
-    out
+}
+
+/// Builds the candidates that are new or changed (`run`), or every one (`build`); returns
+/// the records of those built.
+fn build_candidates<S: Source>(
+    source: &S,
+    ctx: &Context<'_, '_>,
+    recorded: &[S::Record],
+    candidates: Vec<Candidate<S::Id>>,
+    out: &mut SourceRun,
+) -> Result<Vec<S::Record>, PipelineError> {
+    let options = BuildOptions::from_config(ctx.config);
+    let manifest = match &ctx.mode {
+        Mode::Run { cache, .. } => Some(cache.manifest()?),
+        Mode::Build { .. } => None,
+    };
+    let mut to_build: Vec<(usize, Pinned<S::Id>, PathBuf, String)> = Vec::new();
+    for candidate in candidates {
+        let item = &mut out.items[candidate.summary];
+        let sha = match (&ctx.mode, &candidate.zip) {
+            (Mode::Run { cache, .. }, Some(_)) => cache.recorded_sha256(
+                &candidate.item.id,
+                manifest.as_ref().expect("a run reads the manifest"),
+            )?,
+            (Mode::Build { .. }, Some(path)) => sha256_of_file(path)?,
+            (_, None) => None,
+        };
+        let (Some(sha), Some(zip)) = (sha, candidate.zip) else {
+            item.status = ReleaseStatus::NotAvailable;
+            let (why, counts) = candidate
+                .missing
+                .unwrap_or_else(|| ("no zip to build from".to_string(), true));
+            item.error = Some(why);
+            if counts {
+                out.failed += 1;
+            }
+            continue;
+        };
+        item.sha256 = Some(sha.clone());
+        let reason = match ctx.mode {
+            Mode::Build { .. } => Some("built by mpfs build".to_string()),
+            Mode::Run { .. } => {
+                match source.rebuild_reason(ctx.warehouse, recorded, &candidate.item.id, &sha) {
+                    Ok(reason) => reason,
+                    Err(error) => {
+                        item.status = ReleaseStatus::Failed;
+                        item.error = Some(error.to_string());
+                        out.failed += 1;
+                        continue;
+                    }
+                }
+            }
+        };
+        match reason {
+            Some(reason) => to_build.push((candidate.summary, candidate.item, zip, reason)),
+            None => item.status = ReleaseStatus::UpToDate,
+        }
+    }
+    let results = crate::parallel::map(
+        &to_build,
+        crate::parallel::workers(source.build_workers()),
+        |(_, item, zip, reason)| {
+            let started = Instant::now();
+            tracing::info!(release = %item.id, reason = reason.as_str(), "building");
+            let result = source.build(ctx.warehouse, item, zip, &options);
+            (result, started.elapsed().as_millis() as u64)
+        },
+    );
+    let mut built = Vec::new();
+    for ((summary, item, _, _), (result, ms)) in to_build.iter().zip(results) {
+        let summary = &mut out.items[*summary];
+        summary.build_ms = ms;
+        match result {
+            Ok(result) => {
+                out.built += 1;
+                summary.status = if result.failed_parts.is_empty() {
+                    ReleaseStatus::Built
+                } else {
+                    // Built without a part its zip has: published, but the run is partial.
+                    out.partial += 1;
+                    ReleaseStatus::BuiltPartial
+                };
+                summary.failed_kinds = result.failed_parts;
+                summary.rows = result.rows;
+                summary.rejected_rows = result.rejected_rows;
+                summary.detail = Some(result.summary);
+                built.push(result.record);
+            }
+            Err(error) => {
+                tracing::error!(release = %item.id, "{} not built: {error}", source.noun());
+                summary.status = ReleaseStatus::Failed;
+                summary.error = Some(error.to_string());
+                out.failed += 1;
+            }
+        }
+    }
+    Ok(built)
+}
+
+/// What a run or build did, for every source.
+pub struct RunResult {
+    pub outcome: Outcome,
+    pub summary: RunSummary,
+    /// For people, printed before the summary: the conversion-factor check, the changes
+    /// between neighbours.
+    pub lines: Vec<String>,
+    /// Per source, in registry order: its noun and counts (built, failed), for `build`.
+    pub counts: Vec<(&'static str, usize, usize)>,
+}
+
+/// Runs every registered source in registry order (later sources read what earlier ones
+/// built: a ZIP-locality quarter is checked against the GPCI in force) and sums it up.
+pub fn execute(ctx: &Context<'_, '_>) -> Result<RunResult, PipelineError> {
+    let started = Instant::now();
+    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let sources = crate::pipeline::registry::sources();
+    crate::pipeline::plan::check_explicit(&sources, ctx.explicit)?;
+    let folder = match &ctx.mode {
+        Mode::Build { folder } => Some(*folder),
+        Mode::Run {
+            origin: Origin::Folder(folder),
+            ..
+        } => Some(folder.as_path()),
+        Mode::Run { .. } => None,
+    };
+    if let Some(folder) = folder {
+        crate::pipeline::plan::check_folder(&sources, folder)?;
+    }
+    let mut runs = Vec::new();
+    let mut window = ctx.window;
+    for source in &sources {
+        let run = source.run(ctx, window)?;
+        window = run.window;
+        runs.push((source.noun(), run));
+    }
+    ctx.warehouse.tidy();
+    let failed: usize = runs.iter().map(|(_, r)| r.failed).sum();
+    let partial: usize = runs.iter().map(|(_, r)| r.partial).sum();
+    let built: usize = runs.iter().map(|(_, r)| r.built).sum();
+    let total: usize = runs.iter().map(|(_, r)| r.items.len()).sum();
+    let errors: Vec<String> = runs
+        .iter()
+        .flat_map(|(_, r)| r.derivation.failed.iter().cloned())
+        .collect();
+    let did_something = runs.iter().any(|(_, r)| r.did_something());
+    let outcome = match ctx.mode {
+        Mode::Run { .. } => match (
+            failed == 0 && errors.is_empty() && partial == 0,
+            did_something,
+        ) {
+            (true, true) => Outcome::Success,
+            (true, false) => Outcome::NothingNew,
+            (false, _) if failed < total => Outcome::Partial,
+            (false, _) => Outcome::Failure,
+        },
+        Mode::Build { .. } => match Outcome::of_batch(built, failed + partial + errors.len()) {
+            // Only derived tables or parts failed: what was built is there, the rest partial.
+            Outcome::Failure if built > 0 => Outcome::Partial,
+            outcome => outcome,
+        },
+    };
+    let source_label = match &ctx.mode {
+        Mode::Run { origin, .. } => origin.label(),
+        Mode::Build { folder } => format!("folder {}", folder.display()),
+    };
+    let mut summary = RunSummary {
+        started_at,
+        finished_at: String::new(),
+        duration_ms: 0,
+        outcome: outcome.into(),
+        exit_code: outcome.exit_code(),
+        source: source_label,
+        cache_dir: ctx.config.cache_dir.display().to_string(),
+        warehouse_dir: ctx.config.warehouse_dir.display().to_string(),
+        errors,
+        ..RunSummary::default()
+    };
+    let mut lines = Vec::new();
+    let mut counts = Vec::new();
+    for (noun, run) in runs {
+        counts.push((noun, run.built, run.failed));
+        summary.releases.extend(run.items);
+        summary.diffs.extend(run.derivation.changes);
+        summary.derived.extend(run.derivation.derived);
+        summary.reports.extend(run.derivation.pages);
+        summary.discovery.extend(run.discovery);
+        lines.extend(run.derivation.lines);
+    }
+    summary.finished_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    summary.duration_ms = started.elapsed().as_millis() as u64;
+    Ok(RunResult {
+        outcome,
+        summary,
+        lines,
+        counts,
+    })
 }

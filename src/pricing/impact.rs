@@ -26,6 +26,7 @@ use crate::fee::Cents;
 use crate::load::Warehouse;
 use crate::load::frame::FrameBuilder;
 use crate::load::{Content, WarehouseError, WarehouseWriter};
+use crate::pricing::error::{PricingError, Unpriced};
 use crate::pricing::input::ClaimLine;
 use crate::pricing::rules::{Priced, price_lines};
 use crate::pricing::schedule::{Schedule, Schedules};
@@ -92,7 +93,7 @@ pub fn impact(
     lines: &[ClaimLine],
     from: &ReleaseId,
     to: &ReleaseId,
-) -> anyhow::Result<Vec<LineImpact>> {
+) -> Result<Vec<LineImpact>, PricingError> {
     let schedules = Schedules::new(warehouse)?;
     let mut zips = ZipIndex::new(warehouse)?;
     let record = |id: &ReleaseId| {
@@ -101,11 +102,11 @@ pub fn impact(
             .iter()
             .find(|r| &r.id == id)
             .cloned()
-            .ok_or_else(|| anyhow::anyhow!("release {id} is not built"))
+            .ok_or_else(|| PricingError::NotBuilt(id.clone()))
     };
     let (from_record, to_record) = (record(from)?, record(to)?);
     let (from_date, to_date) = (from_record.effective_from, to_record.effective_from);
-    let localities: Vec<Result<std::sync::Arc<Place>, String>> = lines
+    let localities: Vec<Result<std::sync::Arc<Place>, Unpriced>> = lines
         .iter()
         .map(|line| line_locality(line, &mut zips, line.date_of_service.unwrap_or(to_date)))
         .collect();

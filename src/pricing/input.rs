@@ -6,11 +6,11 @@
 
 use std::path::Path;
 
-use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::Text;
+use crate::pricing::error::PricingError;
 use crate::schema::{impact, priced_lines as lines};
 
 /// One claim line.
@@ -76,16 +76,15 @@ impl Fields {
         columns: &[String],
         need_dates: bool,
         group_by: Option<&str>,
-    ) -> anyhow::Result<Fields> {
+    ) -> Result<Fields, PricingError> {
         let find = |wanted: &str| columns.iter().position(|c| c.eq_ignore_ascii_case(wanted));
-        let required = |wanted: &str| {
-            find(wanted).with_context(|| {
-                format!(
-                    "{name}: no column '{wanted}' (columns: {})",
-                    columns.join(", ")
-                )
-            })
+        let problem = |problem: String| PricingError::Columns {
+            file: name.to_string(),
+            problem,
+            columns: columns.join(", "),
         };
+        let required =
+            |wanted: &str| find(wanted).ok_or_else(|| problem(format!("no column '{wanted}'")));
         let hcpcs = required(lines::HCPCS.name)?;
         let pos = required(lines::PLACE_OF_SERVICE.name)?;
         let date = if need_dates {
@@ -101,19 +100,15 @@ impl Fields {
             find(lines::LOCALITY.name),
         );
         if zip.is_none() && (mac.is_none() || locality.is_none()) {
-            bail!(
-                "{name}: needs a 'zip' column, or 'mac' and 'locality' columns (columns: {})",
-                columns.join(", ")
-            );
+            return Err(problem(
+                "needs a 'zip' column, or 'mac' and 'locality' columns".to_string(),
+            ));
         }
         let group = group_by.and_then(find);
         if let (Some(g), None) = (group_by, group)
             && g != impact::GROUP.name
         {
-            bail!(
-                "{name}: no grouping column '{g}' (columns: {})",
-                columns.join(", ")
-            );
+            return Err(problem(format!("no grouping column '{g}'")));
         }
         Ok(Fields {
             hcpcs,
@@ -138,9 +133,13 @@ impl Fields {
         name: &str,
         row: usize,
         cell: impl Fn(usize) -> &'c str,
-    ) -> anyhow::Result<ClaimLine> {
+    ) -> Result<ClaimLine, PricingError> {
         let at = |column: Option<usize>| column.map(|c| cell(c).trim()).filter(|v| !v.is_empty());
-        let fail = |what: String| anyhow::anyhow!("{name} row {row}: {what}");
+        let fail = |problem: String| PricingError::Line {
+            file: name.to_string(),
+            row,
+            problem,
+        };
         let date_of_service = match at(self.date) {
             Some(text) => Some(
                 iso_date(text)
@@ -157,19 +156,21 @@ impl Fields {
                     fail(format!("units '{text}' is not a positive whole number"))
                 })?,
             };
-        let flag = |column: Option<usize>, name: &str, default: bool| -> anyhow::Result<bool> {
-            match at(column) {
-                None => Ok(default),
-                Some(text) => truthy(text)
-                    .ok_or_else(|| fail(format!("{name} '{text}' is not true or false"))),
-            }
-        };
+        let flag =
+            |column: Option<usize>, name: &str, default: bool| -> Result<bool, PricingError> {
+                match at(column) {
+                    None => Ok(default),
+                    Some(text) => truthy(text)
+                        .ok_or_else(|| fail(format!("{name} '{text}' is not true or false"))),
+                }
+            };
         Ok(ClaimLine {
             row,
             claim_id: at(self.claim).map(Text::from),
             date_of_service,
             hcpcs: upper(code),
-            modifiers: parse_modifiers(at(self.modifiers).unwrap_or("")).map_err(fail)?,
+            modifiers: parse_modifiers(at(self.modifiers).unwrap_or(""))
+                .map_err(|e| fail(e.to_string()))?,
             units,
             place_of_service: Text::from(at(Some(self.pos)).unwrap_or("")),
             zip: at(self.zip).map(Text::from),
@@ -202,12 +203,18 @@ fn read_parquet(
     path: &Path,
     need_dates: bool,
     group_by: Option<&str>,
-) -> anyhow::Result<ClaimFile> {
+) -> Result<ClaimFile, PricingError> {
     let name = path.display().to_string();
-    let file = std::fs::File::open(path).with_context(|| format!("cannot open {name}"))?;
+    let file = std::fs::File::open(path).map_err(|cause| PricingError::Open {
+        file: name.clone(),
+        cause,
+    })?;
     let frame = ParquetReader::new(file)
         .finish()
-        .map_err(|e| anyhow::anyhow!("{name}: not a readable Parquet file: {e}"))?;
+        .map_err(|cause| PricingError::Parquet {
+            file: name.clone(),
+            cause,
+        })?;
     let columns: Vec<String> = frame
         .get_column_names()
         .iter()
@@ -216,17 +223,17 @@ fn read_parquet(
     let fields = Fields::find(&name, &columns, need_dates, group_by)?;
     let mut cells = Vec::with_capacity(columns.len());
     for column in frame.columns() {
-        let text = column.cast(&DataType::String).map_err(|e| {
-            anyhow::anyhow!(
-                "{name}: column {} cannot be read as text: {e}",
-                column.name()
-            )
-        })?;
-        cells.push(text.str()?.rechunk().into_owned());
+        let not_text = |cause| PricingError::NotText {
+            file: name.clone(),
+            column: column.name().to_string(),
+            cause,
+        };
+        let text = column.cast(&DataType::String).map_err(not_text)?;
+        cells.push(text.str().map_err(not_text)?.rechunk().into_owned());
     }
     let lines = (0..frame.height())
         .map(|i| fields.line(&name, i + 1, |c| cells[c].get(i).unwrap_or_default()))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(ClaimFile {
         columns,
         cells,
@@ -236,15 +243,23 @@ fn read_parquet(
 
 /// Reads a CSV file one record at a time into text columns (trimmed, as the output shows
 /// them) and lines: no record is kept.
-fn read_csv(path: &Path, need_dates: bool, group_by: Option<&str>) -> anyhow::Result<ClaimFile> {
+fn read_csv(
+    path: &Path,
+    need_dates: bool,
+    group_by: Option<&str>,
+) -> Result<ClaimFile, PricingError> {
     let name = path.display().to_string();
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_path(path)
-        .with_context(|| format!("cannot open {name}"))?;
+    let file = std::fs::File::open(path).map_err(|cause| PricingError::Open {
+        file: name.clone(),
+        cause,
+    })?;
+    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(file);
     let columns: Vec<String> = reader
         .headers()
-        .with_context(|| format!("{name}: no header row"))?
+        .map_err(|cause| PricingError::NoHeader {
+            file: name.clone(),
+            cause,
+        })?
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
         .collect();
@@ -258,7 +273,11 @@ fn read_csv(path: &Path, need_dates: bool, group_by: Option<&str>) -> anyhow::Re
     for row in 1.. {
         let more = reader
             .read_record(&mut record)
-            .with_context(|| format!("{name} row {row}: not CSV"))?;
+            .map_err(|cause| PricingError::NotCsv {
+                file: name.clone(),
+                row,
+                cause,
+            })?;
         if !more {
             break;
         }
@@ -281,26 +300,38 @@ fn upper(text: &str) -> Text {
     text
 }
 
+/// A modifier list that is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModifierError {
+    #[error("modifiers '{text}': at most four per line, found {count}")]
+    TooMany { text: String, count: usize },
+    #[error(
+        "modifiers '{text}': '{bad}' is not a two-character modifier (separate them with blanks or commas)"
+    )]
+    Malformed { text: String, bad: String },
+}
+
 /// Splits `80 51` or `50,RT` into upper-case two-character modifiers.
-pub fn parse_modifiers(text: &str) -> Result<Vec<Text>, String> {
+pub fn parse_modifiers(text: &str) -> Result<Vec<Text>, ModifierError> {
     let modifiers: Vec<Text> = text
         .split(|c: char| c == ',' || c.is_whitespace())
         .filter(|m| !m.is_empty())
         .map(upper)
         .collect();
     if modifiers.len() > 4 {
-        return Err(format!(
-            "modifiers '{text}': at most four per line, found {}",
-            modifiers.len()
-        ));
+        return Err(ModifierError::TooMany {
+            text: text.to_string(),
+            count: modifiers.len(),
+        });
     }
     if let Some(bad) = modifiers
         .iter()
         .find(|m| m.len() != 2 || !m.bytes().all(|b| b.is_ascii_alphanumeric()))
     {
-        return Err(format!(
-            "modifiers '{text}': '{bad}' is not a two-character modifier (separate them with blanks or commas)"
-        ));
+        return Err(ModifierError::Malformed {
+            text: text.to_string(),
+            bad: bad.to_string(),
+        });
     }
     Ok(modifiers)
 }
@@ -321,7 +352,7 @@ pub fn read_lines(
     path: &Path,
     need_dates: bool,
     group_by: Option<&str>,
-) -> anyhow::Result<ClaimFile> {
+) -> Result<ClaimFile, PricingError> {
     if path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
@@ -353,11 +384,22 @@ mod tests {
         assert_eq!(parse_modifiers("80 51").unwrap(), ["80", "51"]);
         assert_eq!(parse_modifiers("50,rt").unwrap(), ["50", "RT"]);
         assert!(parse_modifiers("").unwrap().is_empty());
-        assert!(parse_modifiers("5").unwrap_err().contains("'5'"));
-        assert!(parse_modifiers("8051").unwrap_err().contains("'8051'"));
+        assert!(
+            parse_modifiers("5")
+                .unwrap_err()
+                .to_string()
+                .contains("'5'")
+        );
+        assert!(
+            parse_modifiers("8051")
+                .unwrap_err()
+                .to_string()
+                .contains("'8051'")
+        );
         assert!(
             parse_modifiers("50 51 59 76 77")
                 .unwrap_err()
+                .to_string()
                 .contains("at most four")
         );
     }

@@ -5,6 +5,7 @@
 //! date. `mpfs price` prices a file of lines; `mpfs impact` prices a practice's utilization
 //! under two schedules and splits the change.
 
+pub mod error;
 pub mod impact;
 pub mod input;
 pub mod output;
@@ -21,6 +22,7 @@ use crate::cf_variant::CfVariant;
 use crate::decimal::Decimal;
 use crate::fee::{Cents, fee_cents};
 use crate::load::Warehouse;
+use crate::pricing::error::{PricingError, Unpriced};
 use crate::pricing::input::ClaimLine;
 use crate::pricing::rules::LineBasis;
 use crate::pricing::schedule::{Schedule, Schedules};
@@ -95,7 +97,7 @@ fn modifier_row(
     line: &ClaimLine,
     sources: &Sources,
     variant: CfVariant,
-) -> Result<&'static str, String> {
+) -> Result<&'static str, Unpriced> {
     for m in &line.modifiers {
         match m.as_str() {
             "26" => return Ok("26"),
@@ -104,10 +106,10 @@ fn modifier_row(
                 return if sources.policy.has_row(variant, &line.hcpcs, "53") {
                     Ok("53")
                 } else {
-                    Err(format!(
+                    Err(Unpriced::from(format!(
                         "modifier 53 on {} without a 53 row in the file: the MAC prices discontinued procedures",
                         line.hcpcs
-                    ))
+                    )))
                 };
             }
             _ => {}
@@ -176,7 +178,7 @@ pub fn line_basis(
     setting: Setting,
     place: &Arc<Place>,
     date: Option<NaiveDate>,
-) -> Result<LineBasis, String> {
+) -> Result<LineBasis, Unpriced> {
     let (mac, locality) = (place.mac.as_str(), place.locality.as_str());
     let release_id = Arc::clone(&sources.policy.label);
     let year = sources.policy.release.id.year();
@@ -199,9 +201,9 @@ pub fn line_basis(
             )
         })?;
     if sources.gpci.gpci(place).is_none() {
-        return Err(format!(
+        return Err(Unpriced::from(format!(
             "MAC {mac} locality {locality} is not in the GPCI of release {release_id}"
-        ));
+        )));
     }
     let fee_at = |hcpcs: &str, row: &str, pe: i64| {
         row_fee(sources, line.qp, hcpcs, row, None, setting, place, pe)
@@ -290,13 +292,13 @@ pub struct ZipIndex<'w> {
     quarters: Vec<ZipReleaseRecord>,
     loaded: PlHashMap<ZipReleaseId, QuarterMap>,
     /// Quarter -> ZIP as written on the line -> its place or why it has none.
-    answers: PlHashMap<ZipReleaseId, PlHashMap<String, Result<Arc<Place>, String>>>,
+    answers: PlHashMap<ZipReleaseId, PlHashMap<String, Result<Arc<Place>, Unpriced>>>,
     /// MAC -> locality, as written on the line -> the place, padded.
     given: PlHashMap<String, PlHashMap<String, Arc<Place>>>,
 }
 
 impl<'w> ZipIndex<'w> {
-    pub fn new(warehouse: &'w Warehouse) -> anyhow::Result<ZipIndex<'w>> {
+    pub fn new(warehouse: &'w Warehouse) -> Result<ZipIndex<'w>, PricingError> {
         let mut quarters = crate::zip_locality::table::recorded(warehouse)?;
         quarters.sort_by_key(|q| q.id);
         Ok(ZipIndex {
@@ -324,7 +326,7 @@ impl<'w> ZipIndex<'w> {
 
     /// The MAC and locality of a ZIP (`12345` or `12345-6789`) on a date: ZIP9 first, then
     /// ZIP5, in the quarter in force.
-    pub fn locality(&mut self, zip: &str, date: NaiveDate) -> Result<Arc<Place>, String> {
+    pub fn locality(&mut self, zip: &str, date: NaiveDate) -> Result<Arc<Place>, Unpriced> {
         let in_force = self
             .quarters
             .iter()
@@ -333,12 +335,12 @@ impl<'w> ZipIndex<'w> {
         let Some(quarter) = in_force.map(|q| q.id) else {
             // A malformed ZIP is said first, whatever the quarters.
             zip.parse::<ZipQuery>().map_err(|e| e.to_string())?;
-            return Err(if self.quarters.is_empty() {
+            return Err(Unpriced::from(if self.quarters.is_empty() {
                 "the warehouse holds no ZIP-locality quarter: give mac and locality, or build one"
                     .to_string()
             } else {
                 format!("no ZIP-locality quarter is in force on {date}")
-            });
+            }));
         };
         if let Some(answer) = self.answers.get(&quarter).and_then(|a| a.get(zip)) {
             return answer.clone();
@@ -351,7 +353,7 @@ impl<'w> ZipIndex<'w> {
         answer
     }
 
-    fn look_up(&mut self, zip: &str, quarter: ZipReleaseId) -> Result<Arc<Place>, String> {
+    fn look_up(&mut self, zip: &str, quarter: ZipReleaseId) -> Result<Arc<Place>, Unpriced> {
         let query: ZipQuery = zip.parse().map_err(|e: LocateError| e.to_string())?;
         if !self.loaded.contains_key(&quarter) {
             let frame = self
@@ -385,7 +387,11 @@ impl<'w> ZipIndex<'w> {
             .as_ref()
             .and_then(|p| find(Some(p)))
             .or_else(|| find(None))
-            .ok_or_else(|| format!("ZIP {zip} is not in the ZIP-locality file of {quarter}"))
+            .ok_or_else(|| {
+                Unpriced::from(format!(
+                    "ZIP {zip} is not in the ZIP-locality file of {quarter}"
+                ))
+            })
     }
 }
 
@@ -394,11 +400,13 @@ pub fn line_locality(
     line: &ClaimLine,
     zips: &mut ZipIndex,
     date: NaiveDate,
-) -> Result<Arc<Place>, String> {
+) -> Result<Arc<Place>, Unpriced> {
     match (&line.zip, &line.mac, &line.locality) {
         (Some(zip), _, _) => zips.locality(zip, date),
         (None, Some(mac), Some(locality)) => Ok(zips.given(mac, locality)),
-        _ => Err("no zip, and no mac and locality, on this line".to_string()),
+        _ => Err(Unpriced::from(
+            "no zip, and no mac and locality, on this line".to_string(),
+        )),
     }
 }
 
@@ -409,12 +417,12 @@ pub fn line_locality(
 pub fn price_by_date(
     warehouse: &Warehouse,
     lines: &[ClaimLine],
-) -> anyhow::Result<Vec<rules::Priced>> {
+) -> Result<Vec<rules::Priced>, PricingError> {
     let started = std::time::Instant::now();
     let mut schedules = Schedules::new(warehouse)?;
     let mut zips = ZipIndex::new(warehouse)?;
     let date_of = |line: &ClaimLine| line.date_of_service.expect("price reads lines with dates");
-    let mut in_force: PlHashMap<NaiveDate, Result<crate::release::ReleaseId, String>> =
+    let mut in_force: PlHashMap<NaiveDate, Result<crate::release::ReleaseId, Unpriced>> =
         PlHashMap::default();
     for line in lines {
         let date = date_of(line);
@@ -426,14 +434,14 @@ pub fn price_by_date(
             in_force.insert(date, release);
         }
     }
-    let schedule_on: PlHashMap<NaiveDate, Result<&Schedule, String>> = in_force
+    let schedule_on: PlHashMap<NaiveDate, Result<&Schedule, Unpriced>> = in_force
         .into_iter()
         .map(|(date, release)| {
             let schedule = release.map(|id| schedules.loaded(&id).expect("loaded above"));
             (date, schedule)
         })
         .collect();
-    let places: Vec<Result<Arc<Place>, String>> = lines
+    let places: Vec<Result<Arc<Place>, Unpriced>> = lines
         .iter()
         .map(|line| line_locality(line, &mut zips, date_of(line)))
         .collect();
@@ -444,7 +452,7 @@ pub fn price_by_date(
     let started = std::time::Instant::now();
     let indices: Vec<usize> = (0..lines.len()).collect();
     let chunks: Vec<&[usize]> = indices.chunks(50_000).collect();
-    let bases: Vec<Result<LineBasis, String>> =
+    let bases: Vec<Result<LineBasis, Unpriced>> =
         crate::parallel::map(&chunks, crate::parallel::workers(2), |chunk| {
             chunk
                 .iter()

@@ -12,6 +12,7 @@ use crate::fee::{Cents, cents_text};
 use crate::load::frame::{date_column, money_column};
 use crate::load::parquet_file::write_frame;
 use crate::output_file::write_file;
+use crate::pricing::error::PricingError;
 use crate::pricing::input::ClaimFile;
 use crate::pricing::rules::Priced;
 use crate::schema::{ColumnDef, ColumnType, priced_lines as out};
@@ -66,7 +67,11 @@ fn kept_columns(input: &ClaimFile) -> Vec<usize> {
         .collect()
 }
 
-pub fn write_csv(input: &ClaimFile, priced: &[Priced], out: impl Write) -> anyhow::Result<()> {
+pub fn write_csv(
+    input: &ClaimFile,
+    priced: &[Priced],
+    out: impl Write,
+) -> Result<(), PricingError> {
     let kept = kept_columns(input);
     let mut writer = csv::Writer::from_writer(out);
     let header: Vec<&str> = kept
@@ -190,7 +195,7 @@ pub fn frame(input: &ClaimFile, priced: &[Priced]) -> PolarsResult<DataFrame> {
 }
 
 /// Writes to `out` (Parquet when it ends in `.parquet`, else CSV), or CSV to stdout.
-pub fn write(input: &ClaimFile, priced: &[Priced], out: Option<&Path>) -> anyhow::Result<()> {
+pub fn write(input: &ClaimFile, priced: &[Priced], out: Option<&Path>) -> Result<(), PricingError> {
     match out {
         None => write_csv(input, priced, std::io::stdout().lock()),
         Some(path)
@@ -199,13 +204,12 @@ pub fn write(input: &ClaimFile, priced: &[Priced], out: Option<&Path>) -> anyhow
                 .is_some_and(|e| e.eq_ignore_ascii_case("parquet")) =>
         {
             let frame = frame(input, priced)?;
-            write_file(path, |file| {
-                write_frame(file, &frame)?;
-                Ok(())
-            })
+            Ok(write_file(path, |file| {
+                write_frame(file, &frame).map(|_| ())
+            })?)
         }
-        Some(path) => write_file(path, |file| {
+        Some(path) => Ok(write_file(path, |file| {
             write_csv(input, priced, std::io::BufWriter::new(file))
-        }),
+        })?),
     }
 }

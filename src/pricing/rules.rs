@@ -35,6 +35,7 @@ use smallvec::{SmallVec, smallvec};
 use crate::cf_variant::CfVariant;
 use crate::fee::Cents;
 use crate::pricing::Place;
+use crate::pricing::error::Unpriced;
 use crate::pricing::input::ClaimLine;
 use crate::pricing::setting::Setting;
 use crate::rvu::RvuRow;
@@ -179,7 +180,7 @@ impl Work<'_> {
 }
 
 /// Line factors before ranking, or why the line is not priced.
-fn line_factors(line: &ClaimLine, basis: &LineBasis) -> Result<(Role, Vec<Factor>), String> {
+fn line_factors(line: &ClaimLine, basis: &LineBasis) -> Result<(Role, Vec<Factor>), Unpriced> {
     let p = &basis.policy;
     let has = |m: &str| line.modifiers.iter().any(|x| x == m);
     let mut factors = Vec::new();
@@ -193,9 +194,9 @@ fn line_factors(line: &ClaimLine, basis: &LineBasis) -> Result<(Role, Vec<Factor
             ),
             "3" => (20_000, "bilateral: 100% each side, 200% (BILAT SURG 3)"),
             other => {
-                return Err(format!(
+                return Err(Unpriced::from(format!(
                     "modifier 50 with BILAT SURG '{other}': the bilateral concept does not apply to this code"
-                ));
+                )));
             }
         };
         factors.push(Factor {
@@ -225,10 +226,10 @@ fn line_factors(line: &ClaimLine, basis: &LineBasis) -> Result<(Role, Vec<Factor
     for (modifier, factor, text) in split_care {
         if has(modifier) {
             if factor == 0 {
-                return Err(format!(
+                return Err(Unpriced::from(format!(
                     "modifier {modifier} on a code without a global-period split (GLOB DAYS {})",
                     p.global_days
-                ));
+                )));
             }
             factors.push(Factor {
                 value: factor,
@@ -239,7 +240,7 @@ fn line_factors(line: &ClaimLine, basis: &LineBasis) -> Result<(Role, Vec<Factor
     }
     let mut role = Role::Surgeon;
     if has("66") {
-        return Err(match p.team_surg.as_str() {
+        return Err(Unpriced::from(match p.team_surg.as_str() {
             "1" | "2" => format!(
                 "team surgery (modifier 66, TEAM SURG {}): paid by report",
                 p.team_surg
@@ -247,7 +248,7 @@ fn line_factors(line: &ClaimLine, basis: &LineBasis) -> Result<(Role, Vec<Factor
             other => format!(
                 "team surgery (modifier 66) not permitted for this code (TEAM SURG {other})"
             ),
-        });
+        }));
     }
     if has("62") {
         match p.co_surg.as_str() {
@@ -260,9 +261,9 @@ fn line_factors(line: &ClaimLine, basis: &LineBasis) -> Result<(Role, Vec<Factor
                 role = Role::CoSurgeon;
             }
             other => {
-                return Err(format!(
+                return Err(Unpriced::from(format!(
                     "co-surgeons (modifier 62) not permitted for this code (CO SURG {other})"
-                ));
+                )));
             }
         }
     }
@@ -286,15 +287,15 @@ fn line_factors(line: &ClaimLine, basis: &LineBasis) -> Result<(Role, Vec<Factor
                 role = Role::Assistant;
             }
             "1" => {
-                return Err(
+                return Err(Unpriced::from(
                     "assistant at surgery may not be paid for this code (ASST SURG 1, statutory restriction)"
                         .to_string(),
-                );
+                ));
             }
             other => {
-                return Err(format!(
+                return Err(Unpriced::from(format!(
                     "assistant at surgery: the concept does not apply to this code (ASST SURG {other})"
-                ));
+                )));
             }
         }
     }
@@ -325,7 +326,7 @@ fn status_reason(status: &str) -> Option<String> {
 
 /// Prices lines given each line's basis (or why it has none), on both cores: lines are split
 /// by claim (every line of a claim in the same part), and parts are independent.
-pub fn price_lines(lines: &[ClaimLine], bases: &[Result<LineBasis, String>]) -> Vec<Priced> {
+pub fn price_lines(lines: &[ClaimLine], bases: &[Result<LineBasis, Unpriced>]) -> Vec<Priced> {
     let workers = crate::parallel::workers(2);
     if workers < 2 || lines.len() < 10_000 {
         let all: Vec<u32> = (0..lines.len() as u32).collect();
@@ -361,7 +362,7 @@ type DayKey<'l> = (&'l str, Option<NaiveDate>);
 /// claim id stand alone.
 fn price_part(
     lines: &[ClaimLine],
-    bases: &[Result<LineBasis, String>],
+    bases: &[Result<LineBasis, Unpriced>],
     indices: &[u32],
 ) -> Vec<Priced> {
     let mut out: Vec<Option<Priced>> = (0..indices.len()).map(|_| None).collect();
@@ -371,7 +372,7 @@ fn price_part(
         let basis = match &bases[index as usize] {
             Ok(basis) => basis,
             Err(reason) => {
-                out[slot] = Some(Priced::not_priced(reason.clone()));
+                out[slot] = Some(Priced::not_priced(reason.0.clone()));
                 continue;
             }
         };
@@ -391,7 +392,7 @@ fn price_part(
             continue;
         }
         match line_factors(line, basis) {
-            Err(reason) => out[slot] = Some(not_priced(reason)),
+            Err(reason) => out[slot] = Some(not_priced(reason.0)),
             Ok((role, mut factors)) => {
                 if !line.participating {
                     factors.push(Factor {

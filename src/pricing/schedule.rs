@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use anyhow::Context;
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 
@@ -16,6 +15,7 @@ use crate::fee::{Cents, Gpcis};
 use crate::load::Warehouse;
 use crate::load::releases_table::ReleaseRecord;
 use crate::pricing::Place;
+use crate::pricing::error::{PricingError, Unpriced};
 use crate::release::ReleaseId;
 use crate::rvu::{RvuRow, read_rows};
 use crate::schema::{ColumnDef, gpci, opps_cap, rvu};
@@ -50,7 +50,7 @@ pub struct Schedule {
     factors: Vec<(CfVariant, Decimal)>,
 }
 
-fn numbers(frame: &DataFrame, column: ColumnDef) -> anyhow::Result<Vec<Decimal>> {
+fn numbers(frame: &DataFrame, column: ColumnDef) -> PolarsResult<Vec<Decimal>> {
     Ok(column
         .decimals(frame)?
         .into_iter()
@@ -60,12 +60,16 @@ fn numbers(frame: &DataFrame, column: ColumnDef) -> anyhow::Result<Vec<Decimal>>
 
 impl Schedule {
     /// Reads a release's `rvu`, `gpci` and `opps_cap` partitions.
-    pub fn load(warehouse: &Warehouse, release: &ReleaseRecord) -> anyhow::Result<Schedule> {
+    pub fn load(warehouse: &Warehouse, release: &ReleaseRecord) -> Result<Schedule, PricingError> {
         let id = &release.id;
+        let read = |cause| PricingError::Read {
+            release: id.clone(),
+            cause,
+        };
         let frame = warehouse
             .partition(&rvu::TABLE, id)?
-            .with_context(|| format!("release {id} has no rvu partition; run mpfs build"))?;
-        let rows = read_rows(&frame).map_err(|e| anyhow::anyhow!("release {id}: {e}"))?;
+            .ok_or_else(|| PricingError::NoRvu(id.clone()))?;
+        let rows = read_rows(&frame).map_err(read)?;
         let mut rvus: PlHashMap<String, Vec<CodeRow>> =
             PlHashMap::with_capacity_and_hasher(rows.len(), Default::default());
         let mut factors: Vec<(CfVariant, Decimal)> = Vec::new();
@@ -81,11 +85,14 @@ impl Schedule {
         }
         let mut gpci = PlHashMap::default();
         if let Some(frame) = warehouse.partition(&gpci::TABLE, id)? {
-            let (mac, locality) = (gpci::MAC.texts(&frame)?, gpci::LOCALITY.texts(&frame)?);
+            let (mac, locality) = (
+                gpci::MAC.texts(&frame).map_err(read)?,
+                gpci::LOCALITY.texts(&frame).map_err(read)?,
+            );
             let (w, p, m) = (
-                numbers(&frame, gpci::WORK_GPCI)?,
-                numbers(&frame, gpci::PE_GPCI)?,
-                numbers(&frame, gpci::MP_GPCI)?,
+                numbers(&frame, gpci::WORK_GPCI).map_err(read)?,
+                numbers(&frame, gpci::PE_GPCI).map_err(read)?,
+                numbers(&frame, gpci::MP_GPCI).map_err(read)?,
             );
             for i in 0..frame.height() {
                 let Some(key) = place_key(&mac[i], &locality[i]) else {
@@ -110,10 +117,15 @@ impl Schedule {
                 opps_cap::LOCALITY,
             ]
             .map(|c| c.texts(&frame));
-            let (hcpcs, modifier, mac, locality) = (hcpcs?, modifier?, mac?, locality?);
+            let (hcpcs, modifier, mac, locality) = (
+                hcpcs.map_err(read)?,
+                modifier.map_err(read)?,
+                mac.map_err(read)?,
+                locality.map_err(read)?,
+            );
             let (nonfac, fac) = (
-                numbers(&frame, opps_cap::NONFAC_CAP)?,
-                numbers(&frame, opps_cap::FAC_CAP)?,
+                numbers(&frame, opps_cap::NONFAC_CAP).map_err(read)?,
+                numbers(&frame, opps_cap::FAC_CAP).map_err(read)?,
             );
             for i in 0..frame.height() {
                 if let Some(key) = place_key(&mac[i], &locality[i]) {
@@ -184,13 +196,13 @@ pub struct Schedules<'w> {
 }
 
 impl<'w> Schedules<'w> {
-    pub fn new(warehouse: &'w Warehouse) -> anyhow::Result<Schedules<'w>> {
+    pub fn new(warehouse: &'w Warehouse) -> Result<Schedules<'w>, PricingError> {
         let mut releases = warehouse.releases()?;
-        anyhow::ensure!(
-            !releases.is_empty(),
-            "the warehouse at {} has no built release; run mpfs build or mpfs run first",
-            warehouse.root().display()
-        );
+        if releases.is_empty() {
+            return Err(PricingError::NothingBuilt(
+                warehouse.root().display().to_string(),
+            ));
+        }
         releases.sort_by(|a, b| (a.effective_from, &a.id).cmp(&(b.effective_from, &b.id)));
         Ok(Schedules {
             warehouse,
@@ -205,21 +217,21 @@ impl<'w> Schedules<'w> {
 
     /// The release in force on `date`: the latest built release of the date's year whose
     /// effective date is not after it (a release never prices the next year).
-    pub fn in_force(&self, date: NaiveDate) -> Result<ReleaseId, String> {
+    pub fn in_force(&self, date: NaiveDate) -> Result<ReleaseId, Unpriced> {
         self.releases
             .iter()
             .rev()
             .find(|r| r.effective_from <= date && i32::from(r.id.year()) == date.year())
             .map(|r| r.id.clone())
             .ok_or_else(|| {
-                format!(
+                Unpriced::from(format!(
                     "no release in force on {date}: built releases are {}",
                     self.releases
                         .iter()
                         .map(|r| format!("{} (from {})", r.id, r.effective_from))
                         .collect::<Vec<_>>()
                         .join(", ")
-                )
+                ))
             })
     }
 
@@ -229,13 +241,13 @@ impl<'w> Schedules<'w> {
     }
 
     /// A release's schedule, read from the warehouse the first time it is asked for.
-    pub fn get(&mut self, id: &ReleaseId) -> anyhow::Result<&Schedule> {
+    pub fn get(&mut self, id: &ReleaseId) -> Result<&Schedule, PricingError> {
         if !self.loaded.contains_key(id) {
             let record = self
                 .releases
                 .iter()
                 .find(|r| &r.id == id)
-                .with_context(|| format!("release {id} is not built"))?
+                .ok_or_else(|| PricingError::NotBuilt(id.clone()))?
                 .clone();
             let schedule = Schedule::load(self.warehouse, &record)?;
             self.loaded.insert(id.clone(), schedule);

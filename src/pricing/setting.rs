@@ -6,6 +6,7 @@
 //! paid the facility amount until 2023 and the non-facility amount from 2024-01-01 (CY 2024
 //! PFS final rule, 88 FR 78818).
 
+use crate::pricing::error::Unpriced;
 use chrono::NaiveDate;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +37,7 @@ const NON_FACILITY: [&str; 36] = [
 ];
 
 /// The setting of a place of service on a date, or why there is none.
-pub fn setting_of(pos: &str, date: NaiveDate) -> Result<Setting, String> {
+pub fn setting_of(pos: &str, date: NaiveDate) -> Result<Setting, Unpriced> {
     let trimmed = pos.trim();
     let mut padded = [b'0'; 2];
     let pos: &str = match trimmed.as_bytes() {
@@ -59,9 +60,9 @@ pub fn setting_of(pos: &str, date: NaiveDate) -> Result<Setting, String> {
     } else if NON_FACILITY.contains(&pos) {
         Ok(Setting::NonFacility)
     } else {
-        Err(format!(
+        Err(Unpriced::from(format!(
             "place of service '{pos}' is not a code of CMS's Place of Service code set"
-        ))
+        )))
     }
 }
 
@@ -80,6 +81,7 @@ mod tests {
         assert!(
             setting_of("44", d(2025, 1, 1))
                 .unwrap_err()
+                .0
                 .contains("'44'")
         );
         assert!(setting_of("XX", d(2025, 1, 1)).is_err());

@@ -37,6 +37,15 @@ pub enum ZipArchiveError {
         line: u64,
         reason: String,
     },
+    #[error("cannot list {dir}: {cause}")]
+    Unlisted { dir: PathBuf, cause: std::io::Error },
+    #[error("{dir}: ZIP-locality quarter {id} appears twice ({first} and {second}); keep one")]
+    Duplicate {
+        dir: PathBuf,
+        id: ZipReleaseId,
+        first: String,
+        second: String,
+    },
 }
 
 /// The text members of one file kind, by the lower-cased last path component.
@@ -167,10 +176,12 @@ fn keep_quarter(records: &mut ZipFileRecords, id: ZipReleaseId) {
 
 /// Quarters in a folder (a mirror or the cache), found by their members, as quarter ->
 /// zip path. Zips named like RVU releases are skipped unopened.
-pub fn zips_in_folder(dir: &Path) -> Result<BTreeMap<ZipReleaseId, PathBuf>, String> {
+pub fn zips_in_folder(dir: &Path) -> Result<BTreeMap<ZipReleaseId, PathBuf>, ZipArchiveError> {
     let mut found: BTreeMap<ZipReleaseId, PathBuf> = BTreeMap::new();
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    let entries = std::fs::read_dir(dir).map_err(|cause| ZipArchiveError::Unlisted {
+        dir: dir.to_path_buf(),
+        cause,
+    })?;
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -185,11 +196,16 @@ pub fn zips_in_folder(dir: &Path) -> Result<BTreeMap<ZipReleaseId, PathBuf>, Str
             continue;
         };
         if let Some(other) = found.get(&id) {
-            return Err(format!(
-                "{}: ZIP-locality quarter {id} appears twice ({} and {name}); keep one",
-                dir.display(),
-                other.file_name().unwrap_or_default().to_string_lossy()
-            ));
+            return Err(ZipArchiveError::Duplicate {
+                dir: dir.to_path_buf(),
+                id,
+                first: other
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned(),
+                second: name,
+            });
         }
         found.insert(id, path);
     }

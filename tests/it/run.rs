@@ -237,13 +237,13 @@ fn first_run_nothing_new_a_new_release_and_a_404() {
     let (code, text) = job.run(&[], &[]);
     assert_eq!(code, Some(0), "{text}");
     assert_contains(&text, "2026A   downloaded");
-    let (_, report) = mpfs::run_report::RunReport::latest(&job.warehouse())
+    let (_, report) = mpfs::run_summary::RunSummary::latest(&job.warehouse())
         .unwrap()
         .unwrap();
     let built: Vec<&str> = report
         .releases
         .iter()
-        .filter(|r| r.status == mpfs::run_report::ReleaseStatus::Built)
+        .filter(|r| r.status == mpfs::run_summary::ReleaseStatus::Built)
         .map(|r| r.release.as_str())
         .collect();
     assert_eq!(built, ["2026A"], "only the new release is built:\n{text}");
@@ -283,7 +283,7 @@ fn first_run_nothing_new_a_new_release_and_a_404() {
         "4 releases built (2024A to 2026A); current 2026A (from 2026-01-01)",
     );
     assert_contains(&status, "partial failure");
-    let (_, report) = mpfs::run_report::RunReport::latest(&job.warehouse())
+    let (_, report) = mpfs::run_summary::RunSummary::latest(&job.warehouse())
         .unwrap()
         .unwrap();
     assert_eq!(report.exit_code, 3);

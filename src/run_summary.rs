@@ -12,7 +12,7 @@ use crate::schema;
 pub const RUNS_DIR: &str = "_runs";
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct RunReport {
+pub struct RunSummary {
     pub started_at: String,
     pub finished_at: String,
     pub duration_ms: u64,
@@ -22,7 +22,7 @@ pub struct RunReport {
     pub source: String,
     pub cache_dir: String,
     pub warehouse_dir: String,
-    pub releases: Vec<ReleaseReport>,
+    pub releases: Vec<ItemSummary>,
     /// Diff tables refreshed, as `from -> to`.
     pub diffs: Vec<String>,
     /// Other derived tables refreshed (`releases`, `conversion_factor`, `rvu_history`).
@@ -40,37 +40,8 @@ pub struct RunReport {
     pub discovery: Vec<String>,
 }
 
-impl RunReport {
-    /// Adds what discovery found: each release's page, and whether the catalog lacked it.
-    pub fn note_discovery(&mut self, discovery: &crate::pipeline::discover::Discovery) {
-        for found in &discovery.found {
-            if let Some(report) = self
-                .releases
-                .iter_mut()
-                .find(|r| r.release == found.id.to_string())
-            {
-                report.source_page = Some(found.page.clone());
-                report.discovered = found.new;
-                report.effective_date_assumed = found.date_assumed;
-            }
-            if found.new {
-                self.discovery.push(format!(
-                    "{} is not in the catalog: found on {}{}",
-                    found.id,
-                    found.page,
-                    found
-                        .zip
-                        .as_deref()
-                        .map_or(String::new(), |z| format!(", zip {z}"))
-                ));
-            }
-        }
-        self.discovery.extend(discovery.notes.iter().cloned());
-    }
-}
-
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct ReleaseReport {
+pub struct ItemSummary {
     pub release: String,
     pub source_url: Option<String>,
     /// The CMS page that links the release's zip, when discovery read it.
@@ -95,6 +66,9 @@ pub struct ReleaseReport {
     pub rejected_rows: u64,
     pub fetch_ms: u64,
     pub build_ms: u64,
+    /// What was built, in a line for people (`mpfs build` prints it); not in the JSON.
+    #[serde(skip)]
+    pub detail: Option<String>,
 }
 
 /// How a run ended, as its report says it (the exit code says the same for machines).
@@ -181,7 +155,7 @@ impl std::fmt::Display for ReleaseStatus {
     }
 }
 
-impl RunReport {
+impl RunSummary {
     /// Writes the report (temp file, then rename) and returns its path.
     pub fn save(&self, warehouse: &Path) -> std::io::Result<PathBuf> {
         let dir = warehouse.join(RUNS_DIR);
@@ -197,7 +171,7 @@ impl RunReport {
     }
 
     /// The newest report in a warehouse, with its path.
-    pub fn latest(warehouse: &Path) -> std::io::Result<Option<(PathBuf, RunReport)>> {
+    pub fn latest(warehouse: &Path) -> std::io::Result<Option<(PathBuf, RunSummary)>> {
         let dir = warehouse.join(RUNS_DIR);
         let Ok(entries) = std::fs::read_dir(&dir) else {
             return Ok(None);
@@ -218,7 +192,7 @@ impl RunReport {
 }
 
 /// Shows a report as a table, for `mpfs run` and `mpfs status`.
-impl std::fmt::Display for RunReport {
+impl std::fmt::Display for RunSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         for r in &self.releases {
             let rows = match (
@@ -308,18 +282,18 @@ mod tests {
 
     #[test]
     fn outcomes_and_statuses_serialise_to_the_reports_words() {
-        let report = RunReport {
+        let report = RunSummary {
             outcome: RunOutcome::PartialFailure,
-            releases: vec![ReleaseReport {
+            releases: vec![ItemSummary {
                 status: ReleaseStatus::BuiltPartial,
-                ..ReleaseReport::default()
+                ..ItemSummary::default()
             }],
-            ..RunReport::default()
+            ..RunSummary::default()
         };
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["outcome"], "partial failure");
         assert_eq!(json["releases"][0]["status"], "built, partial");
-        let back: RunReport = serde_json::from_value(json).unwrap();
+        let back: RunSummary = serde_json::from_value(json).unwrap();
         assert_eq!(back, report);
         for status in [
             ReleaseStatus::Built,

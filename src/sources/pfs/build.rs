@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Context;
+use std::path::Path;
+
 use chrono::NaiveDate;
 
-use crate::catalog::Catalog;
-use crate::ingest::mirror::MirroredRelease;
+use crate::catalog::CatalogRelease;
 use crate::load::parquet_file::RowGroups;
 use crate::load::payment::PaymentTable;
 use crate::load::reference_tables::{
@@ -17,48 +17,23 @@ use crate::load::rvu_table::rvu_frame;
 use crate::load::{Content, RELEASE_TABLES, SCHEMA_VERSION, WarehouseWriter};
 use crate::release::ReleaseId;
 use crate::schema::{self, TableDef};
+use crate::sources::{BuildOptions, Built, SourceError};
 use crate::transform::archive::ReleaseArchive;
-use crate::transform::{TransformOptions, TransformedRelease, transform_release};
-
-/// Options that shape what a build writes.
-#[derive(Debug, Clone, Copy)]
-pub struct BuildOptions {
-    pub with_descriptors: bool,
-    pub transform: TransformOptions,
-}
-
-impl BuildOptions {
-    pub fn from_config(config: &crate::config::Config) -> BuildOptions {
-        BuildOptions {
-            with_descriptors: config.descriptors,
-            transform: config.transform_options(),
-        }
-    }
-}
-
-/// What publishing one release produced.
-#[derive(Debug, Clone)]
-pub struct BuiltRelease {
-    pub record: ReleaseRecord,
-    /// Rows written per table.
-    pub table_rows: BTreeMap<&'static str, u64>,
-}
+use crate::transform::{TransformedRelease, transform_release};
 
 /// Transforms one release zip and publishes its tables; returns its `releases` row and the
 /// rows written per table. A failure publishes nothing for the release.
 pub fn build_release(
     warehouse: &WarehouseWriter<'_>,
-    catalog: &Catalog,
-    release: &MirroredRelease,
-    options: BuildOptions,
-) -> anyhow::Result<BuiltRelease> {
-    let mut archive = ReleaseArchive::open(&release.path)?;
-    let transformed = transform_release(&release.id, &mut archive, &options.transform)?;
+    item: &CatalogRelease,
+    zip: &Path,
+    options: &BuildOptions,
+) -> Result<Built<ReleaseRecord>, SourceError> {
+    let mut archive = ReleaseArchive::open(zip)?;
+    let transformed = transform_release(&item.id, &mut archive, &options.transform)?;
     crate::fault::kill_point("build:after-transform");
-    let effective_from = catalog
-        .get(&release.id)
-        .map_or_else(|| release.id.default_effective_from(), |r| r.effective_from);
-    let id = &release.id;
+    let effective_from = item.effective_from;
+    let id = &item.id;
     let context = |table: &str| {
         format!(
             "{}: cannot assemble the {table} table",
@@ -74,7 +49,7 @@ pub fn build_release(
                 &transformed.pprrvu,
                 options.with_descriptors,
             )
-            .with_context(|| context(schema::rvu::TABLE.name))
+            .map_err(SourceError::table(context(schema::rvu::TABLE.name)))
         });
         let others = reference_and_payment_tables(id, effective_from, &transformed, &context);
         (
@@ -88,15 +63,15 @@ pub fn build_release(
     let (others, payment_rows) = others?;
     tables.extend(others);
     let quarantine_rows = transformed.quarantine.len() as u64;
-    let table_rows = tables
+    let rows: BTreeMap<String, u64> = tables
         .iter()
-        .filter_map(|(table, content)| Some((table.name, content.height()? as u64)))
+        .filter_map(|(table, content)| Some((table.name.to_string(), content.height()? as u64)))
         .collect();
     let table_count = tables.len();
     warehouse.publish_release(id, tables, &RELEASE_TABLES)?;
     tracing::info!(release = %id, rvu_rows, payment_rows, quarantine_rows, tables = table_count, "published");
     let record = ReleaseRecord {
-        id: release.id.clone(),
+        id: id.clone(),
         effective_from,
         effective_to: None,
         zip_file: transformed.zip_file,
@@ -117,8 +92,24 @@ pub fn build_release(
             .map(|f| (f.kind.name().to_string(), f.error.clone()))
             .collect(),
     };
-    Ok(BuiltRelease { record, table_rows })
+    Ok(Built {
+        summary: format!(
+            "{:>7} rvu rows  {:>5} quarantined  {:>9} payment rows  from {}",
+            record.rvu_rows, record.quarantine_rows, record.payment_rows, record.zip_file
+        ),
+        failed_parts: record
+            .failed_kinds
+            .iter()
+            .map(|(kind, error)| format!("{kind}: {error}"))
+            .collect(),
+        rejected_rows: record.quarantine_rows,
+        rows,
+        record,
+    })
 }
+
+/// Tables of a release with what each holds.
+type Tables<'a> = Vec<(&'static TableDef, Content<'a>)>;
 
 /// Every table of a release but `rvu`: the reference tables, the payment table (computed
 /// as its file is written) and the quarantine; with the payment table's rows.
@@ -127,24 +118,23 @@ fn reference_and_payment_tables<'a>(
     effective_from: NaiveDate,
     transformed: &'a TransformedRelease,
     context: &dyn Fn(&str) -> String,
-) -> anyhow::Result<(Vec<(&'static TableDef, Content<'a>)>, u64)> {
+) -> Result<(Tables<'a>, u64), SourceError> {
     let mut tables = Vec::new();
     if let Some(gpci) = &transformed.gpci {
         tables.push((
             &schema::gpci::TABLE,
             Content::Frame(
                 gpci_frame(id, effective_from, gpci)
-                    .with_context(|| context(schema::gpci::TABLE.name))?,
+                    .map_err(SourceError::table(context(schema::gpci::TABLE.name)))?,
             ),
         ));
     }
     if let Some(locco) = &transformed.locco {
         tables.push((
             &schema::locality_county::TABLE,
-            Content::Frame(
-                locality_county_frame(id, effective_from, locco)
-                    .with_context(|| context(schema::locality_county::TABLE.name))?,
-            ),
+            Content::Frame(locality_county_frame(id, effective_from, locco).map_err(
+                SourceError::table(context(schema::locality_county::TABLE.name)),
+            )?),
         ));
     }
     if !transformed.anes.is_empty() {
@@ -152,7 +142,7 @@ fn reference_and_payment_tables<'a>(
             &schema::anes_cf::TABLE,
             Content::Frame(
                 anes_cf_frame(id, effective_from, &transformed.anes)
-                    .with_context(|| context(schema::anes_cf::TABLE.name))?,
+                    .map_err(SourceError::table(context(schema::anes_cf::TABLE.name)))?,
             ),
         ));
     }
@@ -161,7 +151,7 @@ fn reference_and_payment_tables<'a>(
             &schema::opps_cap::TABLE,
             Content::Frame(
                 opps_cap_frame(id, effective_from, oppscap)
-                    .with_context(|| context(schema::opps_cap::TABLE.name))?,
+                    .map_err(SourceError::table(context(schema::opps_cap::TABLE.name)))?,
             ),
         ));
     }
@@ -175,7 +165,7 @@ fn reference_and_payment_tables<'a>(
             // Computed row group by row group as the file is written.
             let payment =
                 PaymentTable::new(id, effective_from, &transformed.pprrvu, &gpci.rows, caps)
-                    .with_context(|| context(schema::payment::TABLE.name))?;
+                    .map_err(SourceError::table(context(schema::payment::TABLE.name)))?;
             payment_rows = payment.height() as u64;
             tables.push((
                 &schema::payment::TABLE,
@@ -199,7 +189,7 @@ fn reference_and_payment_tables<'a>(
         &schema::quarantine::TABLE,
         Content::Frame(
             quarantine_frame(id, effective_from, &transformed.quarantine)
-                .with_context(|| context(schema::quarantine::TABLE.name))?,
+                .map_err(SourceError::table(context(schema::quarantine::TABLE.name)))?,
         ),
     ));
     Ok((tables, payment_rows))

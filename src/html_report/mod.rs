@@ -8,7 +8,6 @@ pub mod charts;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use chrono::NaiveDate;
 use serde::Serialize;
 
@@ -27,6 +26,25 @@ pub const TYPICAL_VISIT: &str = "99213";
 const TOP_MOVERS: usize = 10;
 
 /// What a report compares.
+/// Why a report could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Diff(#[from] crate::diff::DiffError),
+    #[error(transparent)]
+    Pricing(#[from] crate::pricing::error::PricingError),
+    #[error(transparent)]
+    Warehouse(#[from] crate::load::WarehouseError),
+    #[error("cannot read the conversion factors: {0}")]
+    Factors(#[from] polars::prelude::PolarsError),
+    #[error(transparent)]
+    Chart(#[from] charts::ChartError),
+    #[error("the report template: {0}")]
+    Template(#[from] minijinja::Error),
+    #[error(transparent)]
+    Write(#[from] crate::output_file::OutputFileError),
+}
+
 #[derive(Debug, Clone)]
 pub struct ReportOptions {
     pub from: Side,
@@ -223,7 +241,7 @@ pub fn schedule_waterfall(rows: &[DiffRow]) -> (Cents, [Cents; 4], Cents) {
 pub type Series = (String, Vec<(i32, f64)>);
 
 /// The CF periods of the warehouse: one series per variant of (effective_from, CF).
-fn cf_history(warehouse: &Warehouse) -> anyhow::Result<Vec<Series>> {
+fn cf_history(warehouse: &Warehouse) -> Result<Vec<Series>, ReportError> {
     match warehouse.single(&conversion_factor::TABLE)? {
         Some(frame) => cf_history_of(&frame),
         None => Ok(Vec::new()),
@@ -231,7 +249,7 @@ fn cf_history(warehouse: &Warehouse) -> anyhow::Result<Vec<Series>> {
 }
 
 /// [`cf_history`] of a `conversion_factor` table in hand.
-fn cf_history_of(frame: &polars::prelude::DataFrame) -> anyhow::Result<Vec<Series>> {
+fn cf_history_of(frame: &polars::prelude::DataFrame) -> Result<Vec<Series>, ReportError> {
     let factors = conversion_factor::CONV_FACTOR.decimals(frame)?;
     let variants = conversion_factor::CF_VARIANT.str(frame)?.clone();
     let dates = conversion_factor::EFFECTIVE_FROM.dates(frame)?;
@@ -268,7 +286,7 @@ fn any_cf(diff_side: &crate::diff::Snapshot) -> Option<f64> {
 }
 
 /// Builds the report.
-pub fn build(warehouse: &Warehouse, options: &ReportOptions) -> anyhow::Result<Report> {
+pub fn build(warehouse: &Warehouse, options: &ReportOptions) -> Result<Report, ReportError> {
     let variant = CfVariant::NonQp;
     let base = DiffOptions {
         from: options.from.clone(),
@@ -299,7 +317,7 @@ pub fn build_from(
     national: Diff,
     local: Option<Diff>,
     options: &ReportOptions,
-) -> anyhow::Result<Report> {
+) -> Result<Report, ReportError> {
     build_with(cf_history(warehouse)?, warehouse, national, local, options)
 }
 
@@ -310,7 +328,7 @@ pub fn neighbour_page(
     warehouse: &Warehouse,
     national: Diff,
     conversion_factors: Option<&polars::prelude::DataFrame>,
-) -> anyhow::Result<String> {
+) -> Result<String, ReportError> {
     let options = ReportOptions::neighbours(&national.from.id, &national.to.id);
     let history = match conversion_factors {
         Some(frame) => cf_history_of(frame)?,
@@ -325,7 +343,7 @@ fn build_with(
     national: Diff,
     local: Option<Diff>,
     options: &ReportOptions,
-) -> anyhow::Result<Report> {
+) -> Result<Report, ReportError> {
     let (from, to) = (national.from.id.to_string(), national.to.id.to_string());
     let counts = national.counts();
     let count = |c: Change| counts.iter().find(|(k, _)| *k == c).map_or(0, |(_, n)| *n);
@@ -492,7 +510,7 @@ fn build_with(
     // The decomposition: the practice's when utilization is given, else the schedule's.
     let (title, note, start, steps, end, labels) = match &options.utilization {
         Some(path) => {
-            let input = read_lines(path, false, Some("group"))?;
+            let input = read_lines(path, false, Some(crate::schema::impact::GROUP.name))?;
             let impacts = impact(warehouse, &input.lines, &national.from.id, &national.to.id)?;
             let (all, by_code, by_group) = totals(&input.lines, &impacts);
             figures.extend(revenue_figures(&from, &to, &by_code, &by_group)?);
@@ -562,7 +580,7 @@ fn revenue_figures(
     to: &str,
     by_code: &std::collections::BTreeMap<String, Totals>,
     by_group: &std::collections::BTreeMap<String, Totals>,
-) -> anyhow::Result<Vec<Figure>> {
+) -> Result<Vec<Figure>, ReportError> {
     let mut figures = Vec::new();
     for (id, what, map) in [
         ("revenue-code", "code", by_code),
@@ -614,24 +632,25 @@ fn revenue_figures(
 }
 
 /// The page: the report through the template compiled into the binary.
-pub fn render(report: &Report) -> anyhow::Result<String> {
+pub fn render(report: &Report) -> Result<String, ReportError> {
     let mut env = minijinja::Environment::new();
     env.add_template(
         "report.html",
         include_str!("../../templates/report.html.j2"),
-    )
-    .context("the report template does not parse")?;
+    )?;
     let template = env.get_template("report.html")?;
     Ok(template.render(minijinja::context! { report => report })?)
 }
 
 /// Builds and writes a report to `out` (through a temporary file, renamed when complete).
-pub fn write(warehouse: &Warehouse, options: &ReportOptions, out: &Path) -> anyhow::Result<Report> {
+pub fn write(
+    warehouse: &Warehouse,
+    options: &ReportOptions,
+    out: &Path,
+) -> Result<Report, ReportError> {
     let report = build(warehouse, options)?;
     let html = render(&report)?;
-    crate::output_file::write_file(out, |file| {
-        Ok(std::io::Write::write_all(file, html.as_bytes())?)
-    })?;
+    crate::output_file::write_file(out, |file| std::io::Write::write_all(file, html.as_bytes()))?;
     Ok(report)
 }
 
