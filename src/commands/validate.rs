@@ -71,7 +71,7 @@ pub fn run(args: &ValidateArgs, config: &Config) -> anyhow::Result<Outcome> {
                         format: *format,
                         file: file.clone(),
                         rows: rows.as_ref().ok().copied(),
-                        error: rows.as_ref().err().cloned(),
+                        error: rows.as_ref().err().map(ToString::to_string),
                     })
                     .collect(),
                 rows_not_in_every_format: &kind.only_in,

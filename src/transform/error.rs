@@ -3,7 +3,7 @@
 
 use crate::transform::archive::{ArchiveError, FileKind};
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
     #[error("{file}: no {kind} header row: none of the first {scanned} rows starts with {marker}")]
     HeaderNotFound {

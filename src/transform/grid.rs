@@ -200,12 +200,12 @@ pub fn from_xlsx(file: &str, bytes: &[u8]) -> Result<Grid, ParseError> {
             cells.push_field("");
         }
         for (column, value) in row.iter().enumerate() {
-            cells.push_field(&cell_text(value).map_err(|problem| ParseError::BadCell {
+            cells.push_field(&cell_text(value).map_err(|error| ParseError::BadCell {
                 file: file.to_string(),
                 line: number,
                 column: first_column as usize + column + 1,
                 field: "cell",
-                problem,
+                problem: error.to_string(),
             })?);
         }
         rows.push(GridRow { number, cells });
@@ -214,7 +214,7 @@ pub fn from_xlsx(file: &str, bytes: &[u8]) -> Result<Grid, ParseError> {
 }
 
 /// The text of a typed XLSX cell, as the CSV copy would print it.
-fn cell_text(value: &Data) -> Result<String, String> {
+fn cell_text(value: &Data) -> Result<String, CellError> {
     Ok(match value {
         Data::Empty => String::new(),
         Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
@@ -222,9 +222,14 @@ fn cell_text(value: &Data) -> Result<String, String> {
         Data::Float(f) => render_float(*f),
         Data::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
         Data::DateTime(d) => render_float(d.as_f64()),
-        Data::Error(e) => return Err(format!("the workbook stores an error value ({e:?})")),
+        Data::Error(e) => return Err(CellError(format!("{e:?}"))),
     })
 }
+
+/// A workbook cell that stores an error value (`#REF!`, `#DIV/0!`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the workbook stores an error value ({0})")]
+struct CellError(String);
 
 /// A float as the decimal it was typed as: integers without `.0`, and values within a hair
 /// of four decimals (Excel's binary floats) rounded to them; anything else in full, so a

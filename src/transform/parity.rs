@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::cf_variant::CfVariant;
 use crate::transform::archive::{FileFormat, FileKind, Member, ReleaseArchive};
 use crate::transform::kind::{Keyed, Kind};
-use crate::transform::{TransformError, anes, gpci, locco, oppscap, pprrvu};
+use crate::transform::{ParseError, TransformError, anes, gpci, locco, oppscap, pprrvu};
 
 /// One kind (and variant) compared across its formats.
 #[derive(Debug, Clone)]
@@ -25,7 +25,7 @@ pub struct KindParity {
     pub kind: FileKind,
     pub variant: CfVariant,
     /// Each format with its member name and row count (or why it could not be parsed).
-    pub formats: Vec<(FileFormat, String, Result<usize, String>)>,
+    pub formats: Vec<(FileFormat, String, Result<usize, ParseError>)>,
     /// Keys present in some formats only.
     pub only_in: Vec<PartialRow>,
     /// Cells that differ, each a difference or a note.
@@ -86,9 +86,9 @@ fn parse_keyed(
     label: &str,
     format: FileFormat,
     bytes: &[u8],
-) -> Result<Keyed, String> {
-    fn keyed<K: Kind>(label: &str, format: FileFormat, bytes: &[u8]) -> Result<Keyed, String> {
-        let parsed = K::PARSE(label, format, bytes).map_err(|e| e.to_string())?;
+) -> Result<Keyed, ParseError> {
+    fn keyed<K: Kind>(label: &str, format: FileFormat, bytes: &[u8]) -> Result<Keyed, ParseError> {
+        let parsed = K::PARSE(label, format, bytes)?;
         Ok(K::keyed(&parsed, format))
     }
     match kind {

@@ -15,9 +15,14 @@ pub fn decode_windows_1252(bytes: &[u8]) -> Cow<'_, str> {
         .0
 }
 
+/// Text with characters that Windows-1252 has no byte for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("characters not in Windows-1252: {0:?}")]
+pub struct Unencodable(pub String);
+
 /// Encodes text as Windows-1252 for files the project writes in CMS's shape. Characters
 /// outside the code page are an error: a fixture must not silently differ from its source.
-pub fn encode_windows_1252(text: &str) -> Result<Vec<u8>, String> {
+pub fn encode_windows_1252(text: &str) -> Result<Vec<u8>, Unencodable> {
     let (bytes, _, had_unmappable) = encoding_rs::WINDOWS_1252.encode(text);
     if had_unmappable {
         let bad: String = text
@@ -27,7 +32,7 @@ pub fn encode_windows_1252(text: &str) -> Result<Vec<u8>, String> {
                 encoding_rs::WINDOWS_1252.encode(c.encode_utf8(&mut buf)).2
             })
             .collect();
-        return Err(format!("characters not in Windows-1252: {bad:?}"));
+        return Err(Unencodable(bad));
     }
     Ok(bytes.into_owned())
 }

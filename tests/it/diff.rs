@@ -301,6 +301,10 @@ fn rvu_history_charts_a_code_without_joins() {
 }
 
 #[test]
+#[cfg_attr(
+    mpfs_samples_missing,
+    ignore = "needs the real CMS samples (../shared/cms-samples or MPFS_SAMPLES)"
+)]
 fn the_real_release_against_a_copy_edited_in_known_ways() {
     let Some(zip) = real_sample() else { return };
     let mut archive = mpfs::transform::archive::ReleaseArchive::open(&zip).unwrap();

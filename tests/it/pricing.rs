@@ -102,6 +102,10 @@ unknown-code,2025-11-06,ZZZ99,,1,11,,00000,00,
 ";
 
 #[test]
+#[cfg_attr(
+    mpfs_samples_missing,
+    ignore = "needs the real CMS samples (../shared/cms-samples or MPFS_SAMPLES)"
+)]
 fn the_rules_price_the_real_2025d_release_to_the_cent() {
     let Some(rvu) = real_sample() else { return };
     let mirror = mirror_with(&rvu, "rvu25d.zip");

@@ -5,6 +5,10 @@ use polars::prelude::*;
 use crate::support::*;
 
 #[test]
+#[cfg_attr(
+    mpfs_samples_missing,
+    ignore = "needs the real CMS samples (../shared/cms-samples or MPFS_SAMPLES)"
+)]
 fn builds_the_real_2025d_release_into_the_rvu_table() {
     let Some(zip) = real_sample() else { return };
     let mirror = mirror_with(&zip, "rvu25d.zip");
@@ -85,6 +89,10 @@ fn builds_the_real_2025d_release_into_the_rvu_table() {
 }
 
 #[test]
+#[cfg_attr(
+    mpfs_samples_missing,
+    ignore = "needs the real CMS samples (../shared/cms-samples or MPFS_SAMPLES)"
+)]
 fn hive_scan_reads_year_and_release_from_the_path() {
     let Some(zip) = real_sample() else { return };
     let mirror = mirror_with(&zip, "RVU25D.zip");

@@ -175,6 +175,10 @@ fn the_report_renders_in_chromium_offline_with_every_chart_drawn() {
 /// The real 2025D release against a fixture release of the year before renders too, with its
 /// real numbers in the headline.
 #[test]
+#[cfg_attr(
+    mpfs_samples_missing,
+    ignore = "needs the real CMS samples (../shared/cms-samples or MPFS_SAMPLES)"
+)]
 fn the_real_release_reports_against_a_fixture_of_the_year_before() {
     let Some(rvu) = real_sample() else { return };
     let mirror = mirror_with(&rvu, "rvu25d.zip");

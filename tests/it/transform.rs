@@ -34,6 +34,10 @@ fn content(frame: &DataFrame) -> DataFrame {
 }
 
 #[test]
+#[cfg_attr(
+    mpfs_samples_missing,
+    ignore = "needs the real CMS samples (../shared/cms-samples or MPFS_SAMPLES)"
+)]
 fn the_real_release_reads_the_same_from_every_format() {
     let Some(zip) = real_sample() else { return };
     let mirror = mirror_with(&zip, "rvu25d.zip");
@@ -118,6 +122,10 @@ fn rows_for_locality(frame: &DataFrame, mac: &str, locality: &str) -> DataFrame 
 }
 
 #[test]
+#[cfg_attr(
+    mpfs_samples_missing,
+    ignore = "needs the real CMS samples (../shared/cms-samples or MPFS_SAMPLES)"
+)]
 fn validate_reports_agreement_and_cms_own_locco_differences() {
     let Some(zip) = real_sample() else { return };
     let output = mpfs(&["validate", path_str(&zip), "--show", "50"]);

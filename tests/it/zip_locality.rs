@@ -40,6 +40,10 @@ fn real_zip5_sample() -> Option<std::path::PathBuf> {
 }
 
 #[test]
+#[cfg_attr(
+    mpfs_samples_missing,
+    ignore = "needs the real CMS samples (../shared/cms-samples or MPFS_SAMPLES)"
+)]
 fn the_real_zip5_file_builds_joins_the_gpci_and_locates() {
     let (Some(rvu), Some(zip5)) = (real_sample(), real_zip5_sample()) else {
         return;

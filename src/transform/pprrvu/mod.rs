@@ -187,6 +187,12 @@ const ALL_FIELDS: [PprrvuField; 32] = {
     ]
 };
 
+/// A header that is no known PPRRVU layout: the columns found and, for each known layout,
+/// what differs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UnknownLayout(pub String);
+
 /// The column layouts CMS has used. Recognised from the header, never assumed by year.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PprrvuLayout {
@@ -223,7 +229,7 @@ impl PprrvuLayout {
 
     /// Finds the layout whose columns are exactly the given header labels. On failure the
     /// message lists the columns found and, for each known layout, what differs.
-    pub fn detect(labels: &[String]) -> Result<PprrvuLayout, String> {
+    pub fn detect(labels: &[String]) -> Result<PprrvuLayout, UnknownLayout> {
         let recognised: Vec<Option<PprrvuField>> =
             labels.iter().map(|l| PprrvuField::from_label(l)).collect();
         for layout in Self::KNOWN {
@@ -270,7 +276,7 @@ impl PprrvuLayout {
                 differences.join("; ")
             ));
         }
-        Err(detail)
+        Err(UnknownLayout(detail))
     }
 }
 
@@ -488,7 +494,7 @@ mod tests {
     fn a_lost_column_is_named() {
         let mut header = labels(PprrvuLayout::Columns31.fields());
         header.retain(|l| l != "MP RVU");
-        let err = PprrvuLayout::detect(&header).unwrap_err();
+        let err = PprrvuLayout::detect(&header).unwrap_err().to_string();
         assert!(err.starts_with("30 columns found: 'HCPCS', 'MOD'"), "{err}");
         assert!(
             err.contains("31-column layout (through 2025) (31 columns): missing MP RVU"),
@@ -500,7 +506,7 @@ mod tests {
     fn reordered_columns_are_not_a_known_layout() {
         let mut header = labels(PprrvuLayout::Columns31.fields());
         header.swap(5, 6);
-        let err = PprrvuLayout::detect(&header).unwrap_err();
+        let err = PprrvuLayout::detect(&header).unwrap_err().to_string();
         assert!(err.contains("same columns in another order"), "{err}");
     }
 }
