@@ -308,15 +308,14 @@ pub fn load_snapshot(
                     gpci::PE_GPCI,
                     gpci::MP_GPCI,
                 ],
-            )?
-            .lazy()
-            .filter(
-                gpci::MAC
-                    .col()
-                    .eq(lit(place.mac.as_str()))
-                    .and(gpci::LOCALITY.col().eq(lit(place.locality.as_str()))),
+            )?;
+            let gpci = schema::rows_where(
+                &gpci,
+                &[
+                    (gpci::MAC, place.mac.as_str()),
+                    (gpci::LOCALITY, place.locality.as_str()),
+                ],
             )
-            .collect()
             .map_err(bad)?;
             if gpci.height() != 1 {
                 return Err(DiffError::NoLocality {

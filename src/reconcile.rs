@@ -12,7 +12,7 @@ use crate::decimal::Decimal;
 use crate::fee::Cents;
 use crate::load::{Warehouse, WarehouseError};
 use crate::release::ReleaseId;
-use crate::schema::payment;
+use crate::schema::{payment, rows_where};
 use crate::transform::ParseError;
 use crate::transform::pfall;
 
@@ -114,11 +114,7 @@ pub fn reconcile(
         release: release.clone(),
         source,
     };
-    let frame = frame
-        .lazy()
-        .filter(payment::CF_VARIANT.col().eq(lit(variant.as_str())))
-        .collect()
-        .map_err(read)?;
+    let frame = rows_where(&frame, &[(payment::CF_VARIANT, variant.as_str())]).map_err(read)?;
     if frame.height() == 0 {
         return Err(ReconcileError::NoVariant {
             release: release.clone(),

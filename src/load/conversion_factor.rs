@@ -14,7 +14,7 @@ use polars::prelude::*;
 use crate::decimal::Decimal;
 use crate::load::frame::FrameBuilder;
 use crate::load::releases_table::ReleaseRecord;
-use crate::schema::{ColumnDef, anes_cf, conversion_factor as table, rvu};
+use crate::schema::{anes_cf, conversion_factor as table, rvu};
 
 /// A factor CMS announced: (first day, last day, variant, CF).
 struct Announced {
@@ -90,62 +90,42 @@ pub struct Period {
     pub source: String,
 }
 
-/// Distinct (release_id, cf_variant, value) rows of a column across a table's partitions.
-/// (`rvu` and `anes_cf` name their release and variant alike.)
-fn distinct_factors(
-    table: Option<LazyFrame>,
-    column: ColumnDef,
-) -> PolarsResult<Option<DataFrame>> {
-    let Some(table) = table else {
-        return Ok(None);
-    };
-    table
-        .select([rvu::RELEASE_ID.col(), rvu::CF_VARIANT.col(), column.col()])
-        .unique(None, UniqueKeepStrategy::First)
-        .collect()
-        .map(Some)
+/// The distinct (release_id, cf_variant, value) of a column of one release's partition of
+/// `rvu` or `anes_cf` (the two name their release and variant alike).
+fn distinct<T: PartialEq + Clone>(
+    frame: &DataFrame,
+    values: Vec<Option<T>>,
+) -> PolarsResult<Vec<(String, String, Option<T>)>> {
+    let ids = rvu::RELEASE_ID.texts(frame)?;
+    let variants = rvu::CF_VARIANT.texts(frame)?;
+    let mut found: Vec<(String, String, Option<T>)> = Vec::new();
+    for ((id, variant), value) in ids.into_iter().zip(variants).zip(values) {
+        if !found
+            .iter()
+            .any(|(i, v, x)| *i == id && *v == variant && *x == value)
+        {
+            found.push((id, variant, value));
+        }
+    }
+    Ok(found)
 }
 
-/// (release_id, cf_variant) of each row of a [`distinct_factors`] frame.
-fn keys(frame: &DataFrame) -> PolarsResult<Vec<(String, String)>> {
-    let ids = rvu::RELEASE_ID.str(frame)?.clone();
-    let variants = rvu::CF_VARIANT.str(frame)?.clone();
-    Ok(ids
-        .iter()
-        .zip(variants.iter())
-        .map(|(id, variant)| {
-            (
-                id.unwrap_or_default().to_string(),
-                variant.unwrap_or_default().to_string(),
-            )
-        })
-        .collect())
+/// The conversion factors of one release's `rvu` partition.
+pub fn rvu_factors(frame: &DataFrame) -> PolarsResult<Vec<(String, String, Option<Decimal>)>> {
+    distinct(frame, rvu::CONV_FACTOR.decimals(frame)?)
 }
 
-/// The factors of every published release, read back from scans of the warehouse's `rvu`
-/// and `anes_cf` tables (`None` for a table with no partition yet).
+/// The national anesthesia CFs of one release's `anes_cf` partition.
+pub fn anes_factors(frame: &DataFrame) -> PolarsResult<Vec<(String, String, Option<f64>)>> {
+    distinct(frame, anes_cf::NATIONAL_ANES_CF.decimal_f64s(frame)?)
+}
+
+/// The factors of every published release, from each release's distinct conversion
+/// factors ([`rvu_factors`]) and national anesthesia CFs ([`anes_factors`]).
 pub fn published_factors(
-    rvus: Option<LazyFrame>,
-    anes: Option<LazyFrame>,
-) -> PolarsResult<Vec<ReleaseFactors>> {
-    let cfs: Vec<(String, String, Option<Decimal>)> =
-        match distinct_factors(rvus, rvu::CONV_FACTOR)? {
-            Some(frame) => keys(&frame)?
-                .into_iter()
-                .zip(rvu::CONV_FACTOR.decimals(&frame)?)
-                .map(|((id, variant), cf)| (id, variant, cf))
-                .collect(),
-            None => Vec::new(),
-        };
-    let anes: Vec<(String, String, Option<f64>)> =
-        match distinct_factors(anes, anes_cf::NATIONAL_ANES_CF)? {
-            Some(frame) => keys(&frame)?
-                .into_iter()
-                .zip(anes_cf::NATIONAL_ANES_CF.decimal_f64s(&frame)?)
-                .map(|((id, variant), cf)| (id, variant, cf))
-                .collect(),
-            None => Vec::new(),
-        };
+    cfs: Vec<(String, String, Option<Decimal>)>,
+    anes: Vec<(String, String, Option<f64>)>,
+) -> Vec<ReleaseFactors> {
     let mut factors: Vec<ReleaseFactors> = cfs
         .into_iter()
         .filter_map(|(release_id, cf_variant, value)| {
@@ -176,7 +156,7 @@ pub fn published_factors(
         .collect();
     factors.sort_by(|a, b| (&a.release_id, &a.cf_variant).cmp(&(&b.release_id, &b.cf_variant)));
     // A file with more than one CF in its column shows up as two entries; keep both visible.
-    Ok(factors)
+    factors
 }
 
 /// Groups releases into periods of constant factors, per variant and year.

@@ -13,8 +13,10 @@ use crate::schema::ColumnDef;
 
 use crate::decimal::Decimal;
 use crate::fee::{Gpcis, fee_cents, is_payable};
+use crate::load::frame::date_column;
 use crate::load::frame::money_column;
-use crate::schema::{releases, rvu, rvu_history as history};
+use crate::load::releases_table::ReleaseRecord;
+use crate::schema::rvu_history as history;
 
 /// The table's columns before the national amounts, in order: those of `rvu`, but
 /// `effective_to`, which `releases` has.
@@ -40,40 +42,67 @@ const COLUMNS: [ColumnDef; 19] = [
     history::CONV_FACTOR,
 ];
 
-/// Builds the table from a scan of the warehouse's `rvu` table and its `releases` table, or
-/// `None` when nothing is built yet.
+/// The columns an `rvu` partition gives (the rest come from the release's record).
+pub fn rvu_columns() -> Vec<ColumnDef> {
+    COLUMNS
+        .into_iter()
+        .filter(|c| {
+            ![history::YEAR, history::RELEASE, history::EFFECTIVE_TO]
+                .iter()
+                .any(|r| r.name == c.name)
+        })
+        .collect()
+}
+
+/// Builds the table from every built release's `rvu` partition (read with
+/// [`rvu_columns`]) and its `releases` record, or `None` when nothing is built yet.
 pub fn rvu_history_frame(
-    rvu: Option<LazyFrame>,
-    releases: &DataFrame,
+    partitions: Vec<(&ReleaseRecord, DataFrame)>,
 ) -> PolarsResult<Option<DataFrame>> {
-    let Some(rvu) = rvu else {
+    let mut whole: Option<DataFrame> = None;
+    for (record, frame) in partitions {
+        let height = frame.height();
+        // `year`, `release` and `effective_to` are the release's; the rest the partition's.
+        let year = Column::new(
+            history::YEAR.name.into(),
+            vec![i32::from(record.id.year()); height],
+        );
+        let release = Column::new(
+            history::RELEASE.name.into(),
+            vec![record.id.letter(); height],
+        );
+        let effective_to = date_column(
+            history::EFFECTIVE_TO.name,
+            std::iter::repeat_n(record.effective_to, height),
+        );
+        let columns = COLUMNS
+            .iter()
+            .map(|c| {
+                Ok(if c.name == history::YEAR.name {
+                    year.clone()
+                } else if c.name == history::RELEASE.name {
+                    release.clone()
+                } else if c.name == history::EFFECTIVE_TO.name {
+                    effective_to.clone()
+                } else {
+                    c.of(&frame)?.clone()
+                })
+            })
+            .collect::<PolarsResult<Vec<Column>>>()?;
+        let part = DataFrame::new(height, columns)?;
+        whole = Some(match whole {
+            None => part,
+            Some(mut all) => {
+                all.vstack_mut(&part)?;
+                all
+            }
+        });
+    }
+    let Some(mut whole) = whole else {
         return Ok(None);
     };
-    // `effective_to` comes from `releases`; every other column from the rvu partitions.
-    // The hive key `year` reads back as a 64-bit integer; the table keeps it as 32.
-    let from_rvu = COLUMNS
-        .iter()
-        .filter(|c| c.name != history::EFFECTIVE_TO.name)
-        .map(|c| match c.name == history::YEAR.name {
-            true => c.col().cast(DataType::Int32),
-            false => c.col(),
-        });
-    let rvu = rvu.select(from_rvu.collect::<Vec<_>>());
-    let releases = releases
-        .clone()
-        .lazy()
-        .select([releases::RELEASE_ID.col(), releases::EFFECTIVE_TO.col()]);
-    rvu.join(
-        releases,
-        [rvu::RELEASE_ID.col()],
-        [releases::RELEASE_ID.col()],
-        JoinArgs::new(JoinType::Left),
-    )
-    .select(COLUMNS.map(|c| c.col()))
-    .collect()
-    .and_then(sorted)
-    .and_then(with_national_amounts)
-    .map(Some)
+    whole.rechunk_mut();
+    sorted(whole).and_then(with_national_amounts).map(Some)
 }
 
 /// The order of the table: HCPCS, modifier, effective date, variant; rows that tie keep

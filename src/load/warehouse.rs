@@ -383,28 +383,6 @@ impl Warehouse {
         let names: Vec<&str> = columns.iter().map(|c| c.name).collect();
         read_parquet_file(&self.root.join(table.partition_file(release)), Some(&names))
     }
-
-    /// A lazy scan of a table across every release, with the hive keys `year` and `release`
-    /// as columns, or `None` when no release has a partition of it yet.
-    pub fn scan(&self, table: &TableDef) -> Result<Option<LazyFrame>, WarehouseError> {
-        let dir = self.root.join(table.name);
-        if !has_parquet_files(&dir) {
-            return Ok(None);
-        }
-        LazyFrame::scan_parquet(
-            PlRefPath::new(dir.to_string_lossy().as_ref()),
-            ScanArgsParquet {
-                hive_options: HiveOptions::new_enabled(),
-                ..Default::default()
-            },
-        )
-        .map(Some)
-        .map_err(|source| WarehouseError::Polars {
-            path: dir,
-            action: "cannot scan the table",
-            source,
-        })
-    }
 }
 
 /// Reads a Parquet file (whole, or only `columns`), or `None` when it does not exist.
@@ -448,21 +426,6 @@ pub fn as_plain_text(frame: DataFrame) -> PolarsResult<DataFrame> {
         frame.with_column(text)?;
     }
     Ok(frame)
-}
-
-/// Whether any Parquet file exists below `dir` (a scan of an empty table fails).
-fn has_parquet_files(dir: &Path) -> bool {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return false;
-    };
-    entries.flatten().any(|entry| {
-        let path = entry.path();
-        if path.is_dir() {
-            has_parquet_files(&path)
-        } else {
-            path.extension().is_some_and(|e| e == "parquet")
-        }
-    })
 }
 
 /// Writes a small file and syncs it to disk.

@@ -207,11 +207,6 @@ impl ColumnDef {
 
     // Reading: every value that comes back out of a warehouse frame comes through these.
 
-    /// The column in a lazy query.
-    pub fn col(&self) -> Expr {
-        col(self.name)
-    }
-
     /// The column of a frame.
     pub fn of<'f>(&self, frame: &'f DataFrame) -> PolarsResult<&'f Column> {
         frame.column(self.name)
@@ -309,4 +304,16 @@ impl ColumnDef {
             .map(|v| v.map(|v| v as f64 / divisor))
             .collect())
     }
+}
+
+/// The rows of `frame` whose text columns equal the given values (dictionary-encoded text
+/// compared as text).
+pub fn rows_where(frame: &DataFrame, equal: &[(ColumnDef, &str)]) -> PolarsResult<DataFrame> {
+    let mut mask = BooleanChunked::full("mask".into(), true, frame.height());
+    for (column, value) in equal {
+        let text = column.of(frame)?.cast(&DataType::String)?;
+        let matches = text.str()?.equal(*value);
+        mask = &mask & &matches;
+    }
+    frame.filter(&mask)
 }

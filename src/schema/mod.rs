@@ -17,7 +17,7 @@ mod files;
 mod pfs;
 mod zip_tables;
 
-pub use column::{ColumnDef, ColumnType, Places, Presence};
+pub use column::{ColumnDef, ColumnType, Places, Presence, rows_where};
 pub use files::{impact, priced_lines};
 pub use pfs::{
     anes_cf, conversion_factor, diff, gpci, locality_county, opps_cap, payment, quarantine,

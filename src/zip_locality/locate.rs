@@ -8,7 +8,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::load::{Warehouse, WarehouseError};
-use crate::schema::{ColumnDef, conversion_factor, gpci, zip_locality};
+use crate::schema::{ColumnDef, conversion_factor, gpci, rows_where, zip_locality};
 use crate::zip_locality::table::{ZipReleaseRecord, recorded};
 
 /// A ZIP code as asked for: five digits, optionally a +4.
@@ -184,10 +184,7 @@ pub fn locate(
                     .to_string(),
             )
         })?;
-    let rows = frame
-        .lazy()
-        .filter(zip_locality::ZIP5.col().eq(lit(query.zip5.as_str())))
-        .collect()?;
+    let rows = rows_where(&frame, &[(zip_locality::ZIP5, query.zip5.as_str())])?;
     let plus4 = zip_locality::PLUS4.str(&rows)?.clone();
     let zip5_row = (0..rows.height()).find(|&i| plus4.get(i).is_none());
     let zip9_row = query
@@ -282,15 +279,7 @@ fn gpci_in_force(
         notes.push(format!("release {} has no GPCI", release.id));
         return Ok(None);
     };
-    let found = frame
-        .lazy()
-        .filter(
-            gpci::MAC
-                .col()
-                .eq(lit(mac))
-                .and(gpci::LOCALITY.col().eq(lit(locality))),
-        )
-        .collect()?;
+    let found = rows_where(&frame, &[(gpci::MAC, mac), (gpci::LOCALITY, locality)])?;
     if found.height() == 0 {
         notes.push(format!(
             "MAC {mac} locality {locality} is not in the GPCI of {}",

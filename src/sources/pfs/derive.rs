@@ -19,9 +19,9 @@ use sha2::{Digest, Sha256};
 
 use crate::diff::{Diff, neighbour_diff};
 use crate::load::conversion_factor::{
-    conversion_factor_frame, cross_check, periods, published_factors,
+    anes_factors, conversion_factor_frame, cross_check, periods, published_factors, rvu_factors,
 };
-use crate::load::history::rvu_history_frame;
+use crate::load::history::{rvu_columns as rvu_history_columns, rvu_history_frame};
 use crate::load::releases_table::{ReleaseRecord, merge_releases, releases_frame};
 use crate::load::{Content, SCHEMA_VERSION, Warehouse, WarehouseWriter};
 use crate::release::ReleaseId;
@@ -248,10 +248,9 @@ pub fn derive(
     let mut frames: Vec<(Derived, String, Result<DataFrame, SourceError>)> = Vec::new();
     std::thread::scope(|scope| -> Result<(), SourceError> {
         let history = history.into_iter().next().map(|(derived, print)| {
-            let releases = &releases;
             scope.spawn(move || {
                 let started = std::time::Instant::now();
-                let frame = rvu_history(writer, releases);
+                let frame = rvu_history(writer, records);
                 tracing::debug!(table = %derived, ms = started.elapsed().as_millis() as u64, "derived");
                 (derived, print, frame)
             })
@@ -367,13 +366,36 @@ fn conversion_factors(
     warehouse: &Warehouse,
     records: &[ReleaseRecord],
 ) -> Result<(DataFrame, FactorCheck), SourceError> {
-    let factors = published_factors(
-        warehouse.scan(&rvu::TABLE)?,
-        warehouse.scan(&anes_cf::TABLE)?,
-    )
-    .map_err(SourceError::table(
-        "cannot read the published conversion factors back",
-    ))?;
+    let read = SourceError::table;
+    let (mut cfs, mut anes) = (Vec::new(), Vec::new());
+    for record in records {
+        let id = &record.id;
+        if let Some(frame) = warehouse.partition_columns(
+            &rvu::TABLE,
+            id,
+            &[rvu::RELEASE_ID, rvu::CF_VARIANT, rvu::CONV_FACTOR],
+        )? {
+            cfs.extend(
+                rvu_factors(&frame)
+                    .map_err(read(format!("release {id}: its conversion factors")))?,
+            );
+        }
+        if let Some(frame) = warehouse.partition_columns(
+            &anes_cf::TABLE,
+            id,
+            &[
+                anes_cf::RELEASE_ID,
+                anes_cf::CF_VARIANT,
+                anes_cf::NATIONAL_ANES_CF,
+            ],
+        )? {
+            anes.extend(
+                anes_factors(&frame)
+                    .map_err(read(format!("release {id}: its anesthesia factors")))?,
+            );
+        }
+    }
+    let factors = published_factors(cfs, anes);
     let periods = periods(records, &factors);
     let frame = conversion_factor_frame(&periods).map_err(SourceError::table(
         "cannot assemble the conversion_factor table",
@@ -387,8 +409,15 @@ fn conversion_factors(
     Ok((frame, FactorCheck { lines, disagrees }))
 }
 
-fn rvu_history(warehouse: &Warehouse, releases: &DataFrame) -> Result<DataFrame, SourceError> {
-    rvu_history_frame(warehouse.scan(&rvu::TABLE)?, releases)
+fn rvu_history(warehouse: &Warehouse, records: &[ReleaseRecord]) -> Result<DataFrame, SourceError> {
+    let columns = rvu_history_columns();
+    let mut partitions = Vec::with_capacity(records.len());
+    for record in records {
+        if let Some(frame) = warehouse.partition_columns(&rvu::TABLE, &record.id, &columns)? {
+            partitions.push((record, frame));
+        }
+    }
+    rvu_history_frame(partitions)
         .map_err(SourceError::table("cannot assemble the rvu_history table"))?
         .ok_or_else(|| SourceError::Invalid("no rvu partition is published".to_string()))
 }
