@@ -83,12 +83,84 @@ fn round_picodollars_to_cents(amount: i64) -> Cents {
     }
 }
 
-/// CMS's fee for one setting: `pe` is the facility or non-facility PE RVU.
-///
-/// RVUs, GPCIs and the CF are integers of 10^-4, so the sum of products times the CF is an
-/// exact integer of 10^-12 dollars. Real values fit 64 bits by four orders of magnitude
-/// (an RVU of 100 at GPCI 2 and CF 40 is 8 x 10^16); anything larger is computed in 128.
-pub fn fee_cents(work: Decimal, pe: Decimal, mp: Decimal, gpci: Gpcis, cf: Decimal) -> Cents {
+/// A fee before CMS's one rounding: an exact integer of 10^-12 dollars (RVUs, GPCIs and the
+/// CF are integers of 10^-4, so their sum of products times the CF is exact). The fee
+/// schedule amount is it rounded to cents; CMS takes the non-participating amount and the
+/// limiting charge from it too, not from the rounded amount (see [`Self::limiting_charge`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ExactFee(i128);
+
+/// 10^-12 dollars per cent.
+const PICO_PER_CENT: i128 = 10_000_000_000;
+
+impl ExactFee {
+    /// An amount CMS publishes in cents (an OPPS cap), as exact.
+    pub const fn from_cents(cents: Cents) -> ExactFee {
+        ExactFee(cents as i128 * PICO_PER_CENT)
+    }
+
+    /// The amount in 10^-12 dollars.
+    pub const fn picodollars(self) -> i128 {
+        self.0
+    }
+
+    /// The fee schedule amount: rounded to cents, half up.
+    pub fn cents(self) -> Cents {
+        match i64::try_from(self.0) {
+            Ok(narrow) => round_picodollars_to_cents(narrow),
+            Err(_) => round_to_cents(self.0, 12),
+        }
+    }
+
+    /// The limiting charge: 115% of the 95% non-participating amount, 109.25% of the
+    /// unrounded fee, rounded once, half up. CMS's Look-up Tool prints exactly this
+    /// (95970 national 2024B: 0.56 RVU x 33.2875 = 18.641 -> fee 18.64, limiting charge
+    /// round(18.641 x 1.0925) = 20.37, where 109.25% of the rounded 18.64 would be 20.36).
+    pub fn limiting_charge(self) -> Cents {
+        percent_of(self.0, 10_925)
+    }
+
+    /// The non-participating amount: 95% of the unrounded fee, rounded once, half up (the
+    /// same rule as the limiting charge; CMS's files here print no non-participating amount
+    /// to prove it, see docs/cms-files.md).
+    pub fn non_participating(self) -> Cents {
+        percent_of(self.0, 9_500)
+    }
+
+    /// The lesser of this fee and an OPPS cap in cents, and whether the cap was the lesser:
+    /// a capped service's amounts (and its limiting charge) come from the cap, which CMS
+    /// publishes in cents.
+    pub fn capped(self, cap: Option<Cents>) -> (ExactFee, bool) {
+        match cap.map(ExactFee::from_cents) {
+            Some(cap) if cap.cents() < self.cents() => (cap, true),
+            _ => (self, false),
+        }
+    }
+}
+
+/// `basis4` ten-thousandths of an amount of 10^-12 dollars, in cents, rounded half up
+/// (away from zero). For the payment table's 2.2 million amounts per release the usual
+/// case stays in 64-bit arithmetic, divisions by constants the compiler turns into
+/// multiplications (128-bit division is a library call): with a = h x 10^10 + l (h cents,
+/// l < 10^10) and h x basis4 = t1 x 10^4 + t0, the amount is t1 + (t0 x 10^10 + l x basis4)
+/// / 10^14 cents, the second term below 3 x 10^14.
+fn percent_of(picodollars: i128, basis4: i64) -> Cents {
+    if let Ok(a) = i64::try_from(picodollars)
+        && a >= 0
+    {
+        let (h, l) = (a / 10_000_000_000, a % 10_000_000_000);
+        let t = h * basis4;
+        let (t1, t0) = (t / 10_000, t % 10_000);
+        let fraction = t0 * 10_000_000_000 + l * basis4;
+        return t1 + (fraction + 50_000_000_000_000) / 100_000_000_000_000;
+    }
+    round_to_cents(picodollars * i128::from(basis4), 16)
+}
+
+/// CMS's fee for one setting before its rounding: `pe` is the facility or non-facility PE
+/// RVU. Real values fit 64 bits by four orders of magnitude (an RVU of 100 at GPCI 2 and CF
+/// 40 is 8 x 10^16); anything larger is computed in 128.
+pub fn fee_exact(work: Decimal, pe: Decimal, mp: Decimal, gpci: Gpcis, cf: Decimal) -> ExactFee {
     let narrow = work
         .raw()
         .checked_mul(gpci.work.raw())
@@ -98,38 +170,29 @@ pub fn fee_cents(work: Decimal, pe: Decimal, mp: Decimal, gpci: Gpcis, cf: Decim
         .and_then(|adjusted| adjusted.checked_mul(cf.raw()))
         .filter(|amount| amount.checked_abs().is_some_and(|a| a < i64::MAX / 2));
     if let Some(amount) = narrow {
-        return round_picodollars_to_cents(amount);
+        return ExactFee(i128::from(amount));
     }
     let adjusted = i128::from(work.raw()) * i128::from(gpci.work.raw())
         + i128::from(pe.raw()) * i128::from(gpci.pe.raw())
         + i128::from(mp.raw()) * i128::from(gpci.mp.raw());
     // adjusted is in 10^-8 RVU-dollars per CF unit; times the CF (10^-4) gives 10^-12 dollars.
-    round_to_cents(adjusted * i128::from(cf.raw()), 12)
+    ExactFee(adjusted * i128::from(cf.raw()))
 }
 
-/// The limiting charge: 115% of the 95% non-participating amount, i.e. 109.25% of a fee,
-/// rounded half up.
+/// CMS's fee for one setting, rounded to cents at the end, half up.
+pub fn fee_cents(work: Decimal, pe: Decimal, mp: Decimal, gpci: Gpcis, cf: Decimal) -> Cents {
+    fee_exact(work, pe, mp, gpci, cf).cents()
+}
+
+/// 109.25% of an amount already in cents (an OPPS cap), rounded half up.
 pub fn limiting_charge_cents(fee: Cents) -> Cents {
-    match fee.checked_mul(10_925) {
-        Some(scaled) if scaled >= 0 => (scaled + 5_000) / 10_000,
-        Some(scaled) => (scaled - 5_000) / 10_000,
-        None => round_to_cents(i128::from(fee) * 10_925, 4 + 2),
-    }
+    ExactFee::from_cents(fee).limiting_charge()
 }
 
 /// The non-participating amount and the limiting charge as percentages of the fee schedule
 /// amount in hundredths of a percent (10^-4 of the amount): 95% and 115% of that.
 pub const NON_PARTICIPATING_BASIS4: i128 = 9_500;
 pub const LIMITING_OF_NON_PARTICIPATING_BASIS4: i128 = 11_500;
-
-/// A setting's fee after the OPPS cap: the lesser of the PFS amount and the cap (when the
-/// service has one at the locality), and whether the cap was the lesser.
-pub fn opps_capped(fee: Cents, cap: Option<Cents>) -> (Cents, bool) {
-    match cap {
-        Some(cap) if cap < fee => (cap, true),
-        _ => (fee, false),
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -216,15 +279,60 @@ mod tests {
     }
 
     #[test]
+    fn limiting_charges_and_non_participating_amounts_round_once_from_the_unrounded_fee() {
+        // 95970, national, 2024B: 0.56 x 33.2875 = 18.641 -> 18.64; CMS's limiting charge
+        // is round(18.641 x 1.0925) = round(20.3653) = 20.37, not 109.25% of 18.64 (20.36).
+        let fee = fee_exact(d("0.56"), d("0"), d("0"), Gpcis::NATIONAL, d("33.2875"));
+        assert_eq!(fee.cents(), 1_864);
+        assert_eq!(fee.limiting_charge(), 2_037);
+        assert_eq!(limiting_charge_cents(fee.cents()), 2_036);
+        // 95% of it: round(17.70895) = 17.71.
+        assert_eq!(fee.non_participating(), 1_771);
+        // A fee of exactly 10.005 dollars: 10.01; 95% of it 9.50475 -> 9.50 (95% of the
+        // rounded 10.01 would be 9.51); 109.25% 10.9304625 -> 10.93 (not 10.94).
+        let fee = fee_exact(d("1.00"), d("0"), d("0"), Gpcis::NATIONAL, d("10.0050"));
+        assert_eq!(fee.cents(), 1_001);
+        assert_eq!(fee.non_participating(), 950);
+        assert_eq!(fee.limiting_charge(), 1_093);
+        assert_eq!(limiting_charge_cents(1_001), 1_094);
+        // The 64-bit path agrees with 128-bit arithmetic, half-cents and large amounts too.
+        for picodollars in [
+            0_i128,
+            5_000_000_000,
+            18_641_000_000_000,
+            123_456_789_012_345,
+            999_999_999_999_999_999,
+            i128::from(i64::MAX),
+        ] {
+            for basis4 in [9_500_i64, 10_925, 10_000] {
+                let wide = round_to_cents(picodollars * i128::from(basis4), 16);
+                assert_eq!(
+                    percent_of(picodollars, basis4),
+                    wide,
+                    "{picodollars} x {basis4}"
+                );
+            }
+        }
+        assert_eq!(percent_of(-18_641_000_000_000, 10_925), -2_037);
+    }
+
+    #[test]
+    fn a_cap_in_cents_is_its_own_exact_amount() {
+        let fee = fee_exact(d("10"), d("0"), d("0"), Gpcis::NATIONAL, d("32.3465"));
+        let (capped, applied) = fee.capped(Some(30_000));
+        assert!(applied);
+        assert_eq!((capped.cents(), capped.limiting_charge()), (30_000, 32_775));
+        assert_eq!(fee.capped(Some(40_000)), (fee, false));
+        assert_eq!(fee.capped(None), (fee, false));
+    }
+
+    #[test]
     fn payable_statuses_and_the_cap() {
         assert!(is_payable("A", false));
         assert!(is_payable("T", false));
         assert!(!is_payable("A", true), "a + row is never paid");
         assert!(!is_payable("X", false));
         assert!(!is_payable("", false));
-        assert_eq!(opps_capped(10_000, Some(9_000)), (9_000, true));
-        assert_eq!(opps_capped(10_000, Some(10_000)), (10_000, false));
-        assert_eq!(opps_capped(10_000, None), (10_000, false));
         assert_eq!(cents_text(-50), "-0.50");
         assert_eq!(cents_text(133_981), "1339.81");
     }

@@ -15,8 +15,10 @@ pub mod warehouse;
 /// row per locality and variant from 2026, national anesthesia CFs as printed. 5: CMS's
 /// numbers and money as Parquet `DECIMAL` (RVU 2 places, GPCI 3, CF 4, money 2). 6: one
 /// service's amounts (payment fees and limiting charges, OPPS caps, rvu_history's national
-/// fees) are `DECIMAL(9,2)`, 32-bit in the file, instead of `DECIMAL(18,2)`.
-pub const SCHEMA_VERSION: u32 = 6;
+/// fees) are `DECIMAL(9,2)`, 32-bit in the file, instead of `DECIMAL(18,2)`. 7: limiting
+/// charges are 109.25% of the unrounded fee, rounded once, as CMS computes them (they were
+/// 109.25% of the fee already rounded to cents, a cent off in about 28% of rows).
+pub const SCHEMA_VERSION: u32 = 7;
 
 use crate::schema::{self, TableDef};
 

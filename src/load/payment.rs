@@ -1,6 +1,7 @@
 //! The `payment` table: what Medicare pays for each payable service in each locality.
 //!
-//! The fee of each setting is CMS's formula ([`crate::fee::fee_cents`]), exact to the cent.
+//! The fee of each setting is CMS's formula ([`crate::fee::fee_exact`]), rounded to cents once;
+//! the limiting charge is 109.25% of the same unrounded fee, rounded once.
 //!
 //! Where OPPSCAP lists the service at the locality, each setting's fee is the lesser of the
 //! PFS amount and the OPPS cap, and a flag says the cap bit. NA indicators are carried, not
@@ -12,10 +13,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::cf_variant::CfVariant;
-use crate::fee::{
-    Gpcis, NATIONAL_LOCALITY, NATIONAL_MAC, fee_cents, is_payable, limiting_charge_cents,
-    opps_capped,
-};
+use crate::fee::{Gpcis, NATIONAL_LOCALITY, NATIONAL_MAC, fee_exact, is_payable};
 use crate::load::frame::{date_column, into_decimal};
 use crate::load::parquet_file::{ROW_GROUP_SIZE, RowGroups};
 use crate::release::ReleaseId;
@@ -64,31 +62,30 @@ fn price(
             }
         }
         for ((_, _, gpcis), cap) in localities.iter().zip(&cap_at) {
-            let nonfac = fee_cents(
+            let nonfac = fee_exact(
                 rvu.work_rvu,
                 rvu.pe_nonfac_rvu,
                 rvu.mp_rvu,
                 *gpcis,
                 rvu.conv_factor,
             );
-            let fac = fee_cents(
+            let fac = fee_exact(
                 rvu.work_rvu,
                 rvu.pe_fac_rvu,
                 rvu.mp_rvu,
                 *gpcis,
                 rvu.conv_factor,
             );
-            let (nonfac, nonfac_capped) =
-                opps_capped(nonfac, cap.map(|c| c.nonfac_cap.raw() / 100));
-            let (fac, fac_capped) = opps_capped(fac, cap.map(|c| c.fac_cap.raw() / 100));
-            out.nonfac_fee.push(i128::from(nonfac));
-            out.fac_fee.push(i128::from(fac));
+            // The limiting charge comes from the unrounded fee (or the cap, in cents).
+            let (nonfac, nonfac_capped) = nonfac.capped(cap.map(|c| c.nonfac_cap.raw() / 100));
+            let (fac, fac_capped) = fac.capped(cap.map(|c| c.fac_cap.raw() / 100));
+            out.nonfac_fee.push(i128::from(nonfac.cents()));
+            out.fac_fee.push(i128::from(fac.cents()));
             out.nonfac_capped.push(nonfac_capped);
             out.fac_capped.push(fac_capped);
             out.nonfac_limiting
-                .push(i128::from(limiting_charge_cents(nonfac)));
-            out.fac_limiting
-                .push(i128::from(limiting_charge_cents(fac)));
+                .push(i128::from(nonfac.limiting_charge()));
+            out.fac_limiting.push(i128::from(fac.limiting_charge()));
         }
     }
     out

@@ -20,7 +20,7 @@ use polars::prelude::PlHashMap;
 
 use crate::cf_variant::CfVariant;
 use crate::decimal::Decimal;
-use crate::fee::{Cents, fee_cents};
+use crate::fee::{ExactFee, fee_exact};
 use crate::load::Warehouse;
 use crate::pricing::error::{PricingError, Unpriced};
 use crate::pricing::input::ClaimLine;
@@ -136,7 +136,7 @@ fn row_fee(
     setting: Setting,
     place: &Place,
     pe_percent: i64,
-) -> Option<Cents> {
+) -> Option<ExactFee> {
     // A row the RVU source lacks (a code only the other release has) keeps the policy
     // source's RVUs: its coming or going is then the policy effect of `impact`.
     let values = match known {
@@ -159,7 +159,7 @@ fn row_fee(
         Setting::NonFacility => values.pe_nonfac_rvu,
     };
     let pe = Decimal::from_raw(pe.raw() * pe_percent / 100);
-    let fee = fee_cents(values.work_rvu, pe, values.mp_rvu, gpci, cf);
+    let fee = fee_exact(values.work_rvu, pe, values.mp_rvu, gpci, cf);
     let cap = sources
         .policy
         .cap(hcpcs, row, place)
@@ -167,7 +167,7 @@ fn row_fee(
             Setting::Facility => fac,
             Setting::NonFacility => nonfac,
         });
-    Some(cap.map_or(fee, |cap| cap.min(fee)))
+    Some(fee.capped(cap).0)
 }
 
 /// Everything the rules need for a line under `sources`, or why it cannot be priced. The

@@ -33,7 +33,7 @@ use polars::prelude::{PlHashMap, PlRandomState};
 use smallvec::{SmallVec, smallvec};
 
 use crate::cf_variant::CfVariant;
-use crate::fee::Cents;
+use crate::fee::{Cents, ExactFee};
 use crate::pricing::Place;
 use crate::pricing::error::Unpriced;
 use crate::pricing::input::ClaimLine;
@@ -48,6 +48,19 @@ type Basis4 = i128;
 const FULL: Basis4 = 10_000;
 /// Exact amounts: cents x 10^20.
 const SCALE: i128 = 100_000_000_000_000_000_000;
+/// 10^-12 dollars (10^-10 cents) in [`SCALE`] units.
+const PICO_SCALE: i128 = SCALE / 10_000_000_000;
+
+/// A fee as the rules work with it: rounded to cents for a participating line (the amount
+/// CMS publishes, which the percentages apply to); unrounded for a non-participating one,
+/// whose 95% and limiting charge CMS takes from the unrounded fee and rounds once.
+fn scaled(fee: ExactFee, participating: bool) -> i128 {
+    if participating {
+        i128::from(fee.cents()) * SCALE
+    } else {
+        fee.picodollars() * PICO_SCALE
+    }
+}
 
 /// What the rules need of one line, from whichever schedules priced it.
 #[derive(Debug, Clone)]
@@ -61,18 +74,20 @@ pub struct LineBasis {
     pub modifier_row: &'static str,
     /// Shared with the schedule: a line does not copy its row's indicators.
     pub policy: std::sync::Arc<RvuRow>,
-    /// The fee schedule amount of that row in the setting and locality, after the OPPS cap.
-    pub fee: Cents,
+    /// The fee schedule amount of that row in the setting and locality, after the OPPS cap,
+    /// before CMS's rounding: a participating line is paid from it rounded to cents (what CMS
+    /// publishes), a non-participating line's 95% and limiting charge from it unrounded.
+    pub fee: ExactFee,
     /// The code's professional (26) and technical (TC) rows' amounts, when it has them (read
     /// for MULT PROC 4, 6 and 7 only).
-    pub pc_fee: Option<Cents>,
-    pub tc_fee: Option<Cents>,
+    pub pc_fee: Option<ExactFee>,
+    pub tc_fee: Option<ExactFee>,
     /// The fee with the practice-expense RVU at 50%, and with none (therapy reduction; the
     /// plain fee for a line that is not MULT PROC 5).
-    pub fee_pe_halved: Cents,
-    pub fee_without_pe: Cents,
+    pub fee_pe_halved: ExactFee,
+    pub fee_without_pe: ExactFee,
     /// The amount of the ENDO BASE code's own row (endoscopy families, MULT PROC 3).
-    pub endo_base_fee: Option<Cents>,
+    pub endo_base_fee: Option<ExactFee>,
     pub warnings: Vec<String>,
 }
 
@@ -409,7 +424,7 @@ fn price_part(
                     role,
                     units,
                     line_factors: factors,
-                    unit_core: smallvec![i128::from(basis.fee) * SCALE; units as usize],
+                    unit_core: smallvec![scaled(basis.fee, line.participating); units as usize],
                     unit_notes: smallvec![Vec::new(); units as usize],
                     by_report: None,
                     warnings: Vec::new(),
@@ -549,7 +564,7 @@ fn located(basis: &LineBasis) -> Priced {
         cf_variant: Some(basis.cf_variant),
         setting: Some(basis.setting),
         place: Some(Arc::clone(&basis.place)),
-        fee_schedule_amount: Some(basis.fee),
+        fee_schedule_amount: Some(basis.fee.cents()),
         allowed: None,
         limiting_charge: None,
         adjustments: Vec::new(),
@@ -607,18 +622,21 @@ fn surgical_ranking(works: &mut [Work], members: &[usize]) {
             for &(m, u) in family.iter().skip(1) {
                 let w = &mut works[m];
                 let is_base = w.line.hcpcs == base && w.basis.modifier_row.is_empty();
-                let base_fee = w.basis.endo_base_fee.unwrap_or(0);
+                let base_fee = w.basis.endo_base_fee.unwrap_or(ExactFee::from_cents(0));
                 if is_base {
                     w.unit_core[u] = 0;
                     w.unit_notes[u].push(Cow::Owned(format!(
                         "endoscopy family {base}: the base procedure is included in the other endoscopy (MULT PROC 3)"
                     )));
                 } else {
-                    let reduced = (i128::from(w.basis.fee) - i128::from(base_fee)).max(0) * SCALE;
+                    let participating = w.line.participating;
+                    let reduced = (scaled(w.basis.fee, participating)
+                        - scaled(base_fee, participating))
+                    .max(0);
                     w.unit_core[u] = reduced;
                     w.unit_notes[u].push(Cow::Owned(format!(
                         "endoscopy family {base}: fee less the base procedure's {} (MULT PROC 3)",
-                        crate::fee::cents_text(base_fee)
+                        crate::fee::cents_text(base_fee.cents())
                     )));
                 }
             }
@@ -690,7 +708,7 @@ fn component_ranking(works: &mut [Work], members: &[usize]) {
         if list.len() < 2 {
             continue;
         }
-        let tc_of = |w: &Work| w.basis.tc_fee.unwrap_or(w.basis.fee);
+        let tc_of = |w: &Work| w.basis.tc_fee.unwrap_or(w.basis.fee).cents();
         list.sort_by_key(|&(m, u)| (std::cmp::Reverse(tc_of(&works[m])), m, u));
         for &(m, u) in list.iter().skip(1) {
             let w = &mut works[m];
@@ -724,19 +742,20 @@ fn component_ranking(works: &mut [Work], members: &[usize]) {
                 _ => continue,
             };
             let (pc, tc) = (w.basis.pc_fee, w.basis.tc_fee);
+            let at = |fee: ExactFee| scaled(fee, w.line.participating);
             let core = match (w.basis.modifier_row, pc, tc) {
-                ("TC", _, _) => i128::from(w.basis.fee) * tc_factor,
-                ("26", _, _) => i128::from(w.basis.fee) * pc_factor,
-                (_, Some(pc), Some(tc)) => i128::from(tc) * tc_factor + i128::from(pc) * pc_factor,
+                ("TC", _, _) => at(w.basis.fee) * tc_factor,
+                ("26", _, _) => at(w.basis.fee) * pc_factor,
+                (_, Some(pc), Some(tc)) => at(tc) * tc_factor + at(pc) * pc_factor,
                 _ => {
                     w.warnings.push(
                         "no 26/TC rows to split the global amount: the whole amount reduced as TC"
                             .to_string(),
                     );
-                    i128::from(w.basis.fee) * tc_factor
+                    at(w.basis.fee) * tc_factor
                 }
             };
-            w.unit_core[u] = core * SCALE / FULL;
+            w.unit_core[u] = core / FULL;
             w.unit_notes[u].push(Cow::Borrowed(label));
         }
     }
@@ -753,14 +772,14 @@ fn therapy_ranking(works: &mut [Work], members: &[usize]) {
     if list.len() < 2 {
         return;
     }
-    let pe_of = |w: &Work| w.basis.fee - w.basis.fee_without_pe;
+    let pe_of = |w: &Work| w.basis.fee.cents() - w.basis.fee_without_pe.cents();
     list.sort_by_key(|&(m, u)| (std::cmp::Reverse(pe_of(&works[m])), m, u));
     for &(m, u) in list.iter().skip(1) {
         let w = &mut works[m];
         if w.basis.date.is_some_and(|d| d < date(2013, 4, 1)) {
             continue;
         }
-        w.unit_core[u] = i128::from(w.basis.fee_pe_halved) * SCALE;
+        w.unit_core[u] = scaled(w.basis.fee_pe_halved, w.line.participating);
         w.unit_notes[u].push(Cow::Borrowed("therapy: practice expense 50% (MULT PROC 5)"));
     }
 }

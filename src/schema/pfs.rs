@@ -459,12 +459,12 @@ pub mod payment {
     pub const NONFAC_LIMITING_CHARGE: ColumnDef = ColumnDef::decimal(
         "nonfac_limiting_charge",
         Places::Fee,
-        "non-facility limiting charge: 109.25% of the fee, for non-participating providers",
+        "non-facility limiting charge, for non-participating providers: 109.25% of the unrounded fee (of the cap when capped), rounded once, as CMS's Look-up Tool prints it",
     );
     pub const FAC_LIMITING_CHARGE: ColumnDef = ColumnDef::decimal(
         "fac_limiting_charge",
         Places::Fee,
-        "facility limiting charge: 109.25% of the fee",
+        "facility limiting charge: 109.25% of the unrounded fee (of the cap when capped), rounded once",
     );
 
     pub const TABLE: TableDef = TableDef {

@@ -9,6 +9,7 @@ mod http_server;
 mod ingest;
 mod layouts;
 mod load;
+mod lookup_tool;
 mod pricing;
 mod publishing;
 mod real_sample;

@@ -131,10 +131,12 @@ fn the_rules_price_the_real_2025d_release_to_the_cent() {
         (visit["setting"].as_str(), visit["release_id"].as_str()),
         ("non_facility", "2025D")
     );
-    // Non-participating: 95% (SSA 1848(a)(3)) = 103.6925 -> 103.69; limiting charge 115% of
-    // that, 119.246... -> 119.25.
+    // Non-participating: 95% (SSA 1848(a)(3)) of the unrounded fee, 109.15488... x 0.95 =
+    // 103.6971... -> 103.70, as CMS rounds it once (95% of the rounded 109.15 would be
+    // 103.6925 -> 103.69: this line's two roundings differ); limiting charge 115% of that,
+    // 109.25% of the unrounded fee, 119.2517... -> 119.25.
     let nonpar = line(&rows, "nonpar", "99213", "");
-    priced(nonpar, "109.15", "103.69", "non-participating 95%");
+    priced(nonpar, "109.15", "103.70", "non-participating 95%");
     assert_eq!(nonpar["limiting_charge"], "119.25");
     // Bilateral knee injection, BILAT SURG 1: 1.96 x 32.3465 = 63.40; 150% (RVU25D.pdf,
     // ch. 12 40.7) = 95.10.
@@ -288,6 +290,46 @@ fn the_rules_price_the_real_2025d_release_to_the_cent() {
     not_priced(
         line(&rows, "unknown-code", "ZZZ99", ""),
         "HCPCS ZZZ99 is not in release 2025D",
+    );
+}
+
+/// A non-participating provider's 95% and limiting charge come from the unrounded fee,
+/// rounded once, as CMS computes them; a participating line is paid the rounded fee.
+#[test]
+fn non_participating_amounts_round_once_from_the_unrounded_fee() {
+    let warehouse = tempfile::tempdir().unwrap();
+    build(&fixture_mirror(), warehouse.path());
+    let rows = price(
+        warehouse.path(),
+        "claim_id,date_of_service,hcpcs,modifiers,place_of_service,mac,locality,participating\n\
+         par,2025-02-01,99213,,11,00000,00,true\n\
+         nonpar,2025-02-01,99213,,11,00000,00,false\n",
+    );
+    // 2025A nationally: 2.78 RVUs x 32.3465 = 89.92327 -> 89.92.
+    priced(line(&rows, "par", "99213", ""), "89.92", "89.92", "");
+    // 95% of 89.92327 = 85.4271... -> 85.43 (95% of the rounded 89.92, 85.424, would give
+    // 85.42); 109.25% of it = 98.2412... -> 98.24.
+    let nonpar = line(&rows, "nonpar", "99213", "");
+    priced(nonpar, "89.92", "85.43", "non-participating 95%");
+    assert_eq!(nonpar["limiting_charge"], "98.24");
+    // The payment table's limiting charge of the same service is the same amount.
+    let payment = rows_for(
+        &read_partition(warehouse.path(), "payment", 2025, "A"),
+        "99213",
+        "",
+    );
+    let macs = payment.column("mac").unwrap().str().unwrap();
+    let national = (0..payment.height())
+        .find(|&i| macs.get(i) == Some("00000"))
+        .expect("a national row");
+    assert_eq!(
+        payment
+            .column("nonfac_limiting_charge")
+            .unwrap()
+            .get(national)
+            .unwrap()
+            .to_string(),
+        "98.24"
     );
 }
 
