@@ -259,7 +259,7 @@ pub fn load_snapshot(
     cf_variant: CfVariant,
     locality: Option<&Locality>,
 ) -> Result<Snapshot, DiffError> {
-    let frame = read_partition(warehouse, &rvu::TABLE, id, rvu::TABLE.columns)?;
+    let frame = read_partition(warehouse, &rvu::TABLE, id, RvuRow::COLUMNS)?;
     let path = || {
         warehouse
             .root()

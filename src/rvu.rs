@@ -99,10 +99,49 @@ impl RvuRow {
     }
 }
 
+impl RvuRow {
+    /// The `rvu` columns [`read_rows`] reads: a reader projects these, not the whole table.
+    pub const COLUMNS: &'static [crate::schema::ColumnDef] = &[
+        rvu::CF_VARIANT,
+        rvu::HCPCS,
+        rvu::MODIFIER,
+        rvu::DESCRIPTION,
+        rvu::STATUS_CODE,
+        rvu::NOT_USED_FOR_PAYMENT,
+        rvu::WORK_RVU,
+        rvu::PE_NONFAC_RVU,
+        rvu::PE_NONFAC_NA,
+        rvu::PE_FAC_RVU,
+        rvu::PE_FAC_NA,
+        rvu::MP_RVU,
+        rvu::TOTAL_NONFAC_RVU,
+        rvu::TOTAL_FAC_RVU,
+        rvu::PCTC_IND,
+        rvu::GLOBAL_DAYS,
+        rvu::PRE_OP,
+        rvu::INTRA_OP,
+        rvu::POST_OP,
+        rvu::MULT_PROC,
+        rvu::BILAT_SURG,
+        rvu::ASST_SURG,
+        rvu::CO_SURG,
+        rvu::TEAM_SURG,
+        rvu::PRICING_IND,
+        rvu::ENDO_BASE,
+        rvu::CONV_FACTOR,
+        rvu::PHYS_SUPERVISION,
+        rvu::CALC_FLAG,
+        rvu::DIAG_IMAGING_FAMILY,
+        rvu::OPPS_PE_NONFAC_RVU,
+        rvu::OPPS_PE_FAC_RVU,
+        rvu::OPPS_MP_RVU,
+    ];
+}
+
 /// The rows of an `rvu` frame (a partition as the warehouse holds it), with their variants.
 /// A row read back has no source line (0); a null description (`--no-descriptors`) is `""`.
 pub fn read_rows(frame: &DataFrame) -> PolarsResult<Vec<(CfVariant, RvuRow)>> {
-    let text = |column: crate::schema::ColumnDef| column.texts(frame);
+    let text = |column: crate::schema::ColumnDef| column.short_texts(frame);
     let number = |column: crate::schema::ColumnDef| -> PolarsResult<Vec<Decimal>> {
         Ok(column
             .decimals(frame)?
@@ -118,10 +157,10 @@ pub fn read_rows(frame: &DataFrame) -> PolarsResult<Vec<(CfVariant, RvuRow)>> {
             .collect())
     };
     let variants = text(rvu::CF_VARIANT)?;
+    let description = rvu::DESCRIPTION.texts(frame)?;
     let [
         hcpcs,
         modifier,
-        description,
         status,
         pctc,
         global,
@@ -133,7 +172,6 @@ pub fn read_rows(frame: &DataFrame) -> PolarsResult<Vec<(CfVariant, RvuRow)>> {
     ] = [
         rvu::HCPCS,
         rvu::MODIFIER,
-        rvu::DESCRIPTION,
         rvu::STATUS_CODE,
         rvu::PCTC_IND,
         rvu::GLOBAL_DAYS,
@@ -184,7 +222,7 @@ pub fn read_rows(frame: &DataFrame) -> PolarsResult<Vec<(CfVariant, RvuRow)>> {
     .map(number);
     let [not_used, nonfac_na, fac_na] =
         [rvu::NOT_USED_FOR_PAYMENT, rvu::PE_NONFAC_NA, rvu::PE_FAC_NA].map(flag);
-    let (hcpcs, modifier, description, status) = (hcpcs?, modifier?, description?, status?);
+    let (hcpcs, modifier, status) = (hcpcs?, modifier?, status?);
     let (pctc, global, mult, bilat, asst, co, team) =
         (pctc?, global?, mult?, bilat?, asst?, co?, team?);
     let (endo, supervision, calc, family) = (endo?, supervision?, calc?, family?);
@@ -206,10 +244,10 @@ pub fn read_rows(frame: &DataFrame) -> PolarsResult<Vec<(CfVariant, RvuRow)>> {
             variant,
             RvuRow {
                 line: 0,
-                hcpcs: Text::from(hcpcs[i].as_str()),
-                modifier: Text::from(modifier[i].as_str()),
+                hcpcs: hcpcs[i].clone(),
+                modifier: modifier[i].clone(),
                 description: description[i].clone(),
-                status_code: Text::from(status[i].as_str()),
+                status_code: status[i].clone(),
                 not_used_for_payment: not_used[i],
                 work_rvu: work[i],
                 pe_nonfac_rvu: pe_nonfac[i],
@@ -219,22 +257,22 @@ pub fn read_rows(frame: &DataFrame) -> PolarsResult<Vec<(CfVariant, RvuRow)>> {
                 mp_rvu: mp[i],
                 total_nonfac_rvu: total_nonfac[i],
                 total_fac_rvu: total_fac[i],
-                pctc_ind: Text::from(pctc[i].as_str()),
-                global_days: Text::from(global[i].as_str()),
+                pctc_ind: pctc[i].clone(),
+                global_days: global[i].clone(),
                 pre_op: pre[i],
                 intra_op: intra[i],
                 post_op: post[i],
-                mult_proc: Text::from(mult[i].as_str()),
-                bilat_surg: Text::from(bilat[i].as_str()),
-                asst_surg: Text::from(asst[i].as_str()),
-                co_surg: Text::from(co[i].as_str()),
-                team_surg: Text::from(team[i].as_str()),
+                mult_proc: mult[i].clone(),
+                bilat_surg: bilat[i].clone(),
+                asst_surg: asst[i].clone(),
+                co_surg: co[i].clone(),
+                team_surg: team[i].clone(),
                 pricing_ind: pricing[i].as_deref().map(Text::from),
-                endo_base: Text::from(endo[i].as_str()),
+                endo_base: endo[i].clone(),
                 conv_factor: cf[i],
-                phys_supervision: Text::from(supervision[i].as_str()),
-                calc_flag: Text::from(calc[i].as_str()),
-                diag_imaging_family: Text::from(family[i].as_str()),
+                phys_supervision: supervision[i].clone(),
+                calc_flag: calc[i].clone(),
+                diag_imaging_family: family[i].clone(),
                 opps_pe_nonfac_rvu: opps_nonfac[i],
                 opps_pe_fac_rvu: opps_fac[i],
                 opps_mp_rvu: opps_mp[i],

@@ -67,7 +67,7 @@ impl Schedule {
             cause,
         };
         let frame = warehouse
-            .partition(&rvu::TABLE, id)?
+            .partition_columns(&rvu::TABLE, id, RvuRow::COLUMNS)?
             .ok_or_else(|| PricingError::NoRvu(id.clone()))?;
         let rows = read_rows(&frame).map_err(read)?;
         let mut rvus: PlHashMap<String, Vec<CodeRow>> =
