@@ -6,6 +6,7 @@
 
 pub mod catalog;
 pub mod cf_variant;
+pub mod clfs;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -195,11 +195,8 @@ impl RunSummary {
 impl std::fmt::Display for RunSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         for r in &self.releases {
-            let rows = match (
-                r.rows.get(schema::rvu::TABLE.name),
-                r.rows.get(schema::zip_locality::TABLE.name),
-            ) {
-                (Some(rvu), _) => format!(
+            let rows = match r.rows.get(schema::rvu::TABLE.name) {
+                Some(rvu) => format!(
                     "  {rvu} rvu, {} payment, {} rejected",
                     r.rows
                         .get(schema::payment::TABLE.name)
@@ -207,10 +204,16 @@ impl std::fmt::Display for RunSummary {
                         .unwrap_or(0),
                     r.rejected_rows
                 ),
-                (None, Some(zips)) => {
-                    format!("  {zips} zip_locality, {} rejected", r.rejected_rows)
-                }
-                (None, None) => String::new(),
+                None if r.rows.is_empty() => String::new(),
+                None => format!(
+                    "  {}, {} rejected",
+                    r.rows
+                        .iter()
+                        .map(|(table, count)| format!("{count} {table}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    r.rejected_rows
+                ),
             };
             writeln!(
                 f,

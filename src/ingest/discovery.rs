@@ -88,6 +88,41 @@ pub fn zip_locality_links(html: &str, page_url: &str) -> Vec<String> {
     found
 }
 
+/// CMS's CLFS "Files" page: it lists one entry per quarter's file, each linking a page that
+/// links the zip (or the zip itself).
+pub const CLFS_PAGE: &str = "https://www.cms.gov/medicare/payment/fee-schedules/clinical-laboratory-fee-schedule-clfs/files";
+
+static HREF: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?i)href\s*=\s*["']([^"'#]+)["']"#).expect("valid href regex"));
+
+/// What a CLFS page links: zips whose names say CLFS (`25CLABQ1.zip`, `clfs_cy2026_q3v1.zip`),
+/// and the pages of single files under the Files page. Both absolute, in page order.
+pub fn clfs_links(html: &str, page_url: &str) -> (Vec<String>, Vec<String>) {
+    let base = reqwest::Url::parse(page_url).ok();
+    let (mut zips, mut pages) = (Vec::new(), Vec::new());
+    for caps in HREF.captures_iter(html) {
+        let href = caps[1].trim();
+        let absolute = base
+            .as_ref()
+            .and_then(|b| b.join(href).ok())
+            .map_or(href.to_string(), |u| u.to_string());
+        let lower = absolute.to_ascii_lowercase();
+        let last = lower.rsplit('/').next().unwrap_or("");
+        if lower.ends_with(".zip") {
+            if (last.contains("clab") || last.contains("clfs")) && !zips.contains(&absolute) {
+                zips.push(absolute);
+            }
+        } else if lower.contains("/clinical-laboratory-fee-schedule-clfs/files/")
+            && !lower.ends_with("/files/")
+            && absolute != page_url
+            && !pages.contains(&absolute)
+        {
+            pages.push(absolute);
+        }
+    }
+    (zips, pages)
+}
+
 static STATED_DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)effective\s+(?:for\s+(?:services|dates\s+of\s+service)\s+)?(?:on\s+or\s+after\s+|from\s+|as\s+of\s+)?(January|February|March|April|May|June|July|August|September|October|November|December)\s+(\d{1,2}),?\s+(\d{4})")
         .expect("valid date regex")

@@ -189,9 +189,13 @@ pub fn fetch_source<S: crate::sources::Source>(
         FetchSelection::Ids(ids) => {
             let mut selected = Vec::new();
             for id in ids.iter().filter_map(|t| source.parse_id(t)) {
-                match pinned.iter().find(|p| p.id == id) {
-                    Some(p) => selected.push(p),
-                    None => {
+                let named: Vec<&Pinned<S::Id>> = pinned
+                    .iter()
+                    .filter(|p| source.selects(&id, &p.id))
+                    .collect();
+                match named.is_empty() {
+                    false => selected.extend(named),
+                    true => {
                         return Err(PipelineError::NotInCatalog {
                             what: format!("{} {id}", source.noun()),
                             section: source.catalog_section(),

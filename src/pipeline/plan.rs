@@ -106,7 +106,7 @@ pub fn select<S: Source>(
         let mut selected = Vec::new();
         for id in named {
             match folder {
-                Some((dir, found)) if !found.contains_key(&id) => {
+                Some((dir, found)) if !found.keys().any(|k| source.selects(&id, k)) => {
                     return Err(PipelineError::NotInFolder {
                         what: format!("{} {id}", source.noun()),
                         dir: dir.to_path_buf(),
@@ -121,16 +121,22 @@ pub fn select<S: Source>(
                         },
                     });
                 }
-                Some(_) => selected.push(entry(&id)),
-                None => match pinned.iter().find(|p| p.id == id) {
-                    Some(p) => selected.push(p.clone()),
-                    None => {
+                Some((_, found)) => {
+                    selected.extend(found.keys().filter(|k| source.selects(&id, k)).map(entry))
+                }
+                None => {
+                    let named: Vec<&Pinned<S::Id>> = pinned
+                        .iter()
+                        .filter(|p| source.selects(&id, &p.id))
+                        .collect();
+                    if named.is_empty() {
                         return Err(PipelineError::NotInCatalog {
                             what: format!("{} {id}", source.noun()),
                             section: source.catalog_section(),
                         });
                     }
-                },
+                    selected.extend(named.into_iter().cloned());
+                }
             }
         }
         return Ok(selected);

@@ -55,6 +55,10 @@ pub enum PricingError {
         release: ReleaseId,
         cause: PolarsError,
     },
+    #[error("CLFS {0} is recorded as built but has no clfs partition; run mpfs build")]
+    NoClfs(String),
+    #[error("CLFS {quarter}: {cause}")]
+    ReadClfs { quarter: String, cause: PolarsError },
     #[error(transparent)]
     Warehouse(#[from] WarehouseError),
     #[error("cannot assemble the priced lines: {0}")]

@@ -13,7 +13,8 @@
 //! Each P prices every line with CMS's rules ([`crate::pricing::rules`]); a line a step cannot
 //! price counts 0 there, so the terms telescope to the change of the priced totals, to the
 //! cent. A code only one release has keeps that release's RVUs in the mixed steps, so its
-//! arrival or deletion is a policy effect. Units are volume: each line is priced once (ranked
+//! arrival or deletion is a policy effect. A lab test the PFS does not pay is priced from the
+//! CLFS quarter holding each release's first day; its change is all policy effect. Units are volume: each line is priced once (ranked
 //! with the other lines of its claim) and multiplied by its units.
 
 use std::collections::BTreeMap;
@@ -28,10 +29,11 @@ use crate::load::frame::FrameBuilder;
 use crate::load::{Content, WarehouseError, WarehouseWriter};
 use crate::pricing::error::{PricingError, Unpriced};
 use crate::pricing::input::ClaimLine;
+use crate::pricing::lab::LabSchedules;
 use crate::pricing::rules::{Priced, price_lines};
 use crate::pricing::schedule::{Schedule, Schedules};
 use crate::pricing::setting::setting_of;
-use crate::pricing::{Place, Sources, ZipIndex, line_basis, line_locality};
+use crate::pricing::{Place, Sources, ZipIndex, line_basis, line_locality, pfs_pays};
 use crate::release::ReleaseId;
 use crate::schema::impact as table;
 
@@ -156,6 +158,35 @@ pub fn impact(
             .collect();
         priced.push(price_lines(&once, &bases));
     }
+    // Lab lines: a line a side's PFS release does not pay is priced from the CLFS quarter
+    // holding that release's first day (steps 0-3 take the old policy, step 4 the new), so
+    // its change is all policy effect.
+    let mut labs = LabSchedules::new(warehouse)?;
+    if !labs.is_empty() {
+        for (i, line) in once.iter().enumerate() {
+            for (schedule, date, range) in [(old, from_date, 0..4), (new, to_date, 4..5)] {
+                if pfs_pays(line, schedule) {
+                    continue;
+                }
+                match labs.price(line, date)? {
+                    Ok(by_lab) => {
+                        for step in range {
+                            priced[step][i] = by_lab.clone();
+                        }
+                    }
+                    Err(note) => {
+                        for step in range {
+                            let p = &mut priced[step][i];
+                            if !p.priced {
+                                let reason = p.reason.take().unwrap_or_default();
+                                p.reason = Some(format!("{reason}; {note}"));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
     let allowed =
         |p: &Priced, volume: u32| p.allowed.filter(|_| p.priced).unwrap_or(0) * Cents::from(volume);
     Ok((0..lines.len())
@@ -206,6 +237,9 @@ pub fn impact_frame(
         .owned_text(table::MODIFIERS, |(l, _)| l.modifiers.join(" "))
         .integer(table::UNITS, |(l, _)| i64::from(l.units))
         .optional_text(table::GROUP, |(l, _)| l.group.as_deref())
+        .optional_text(table::SCHEDULE, |(_, i)| {
+            i.new.schedule.or(i.old.schedule).map(|s| s.as_str())
+        })
         .money(table::OLD_ALLOWED, |(_, i)| {
             i.old.priced.then_some(i.steps[0])
         })

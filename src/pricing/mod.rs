@@ -8,6 +8,7 @@
 pub mod error;
 pub mod impact;
 pub mod input;
+pub mod lab;
 pub mod output;
 pub mod rules;
 pub mod schedule;
@@ -441,9 +442,33 @@ pub fn price_by_date(
             (date, schedule)
         })
         .collect();
+    // Lines the PFS does not pay go to the CLFS quarter in force (lab tests); those it
+    // prices are settled here, the others keep the PFS's answer with the CLFS's note.
+    let mut labs = lab::LabSchedules::new(warehouse)?;
+    let mut lab_results: Vec<Option<Result<rules::Priced, lab::LabNote>>> = vec![None; lines.len()];
+    if !labs.is_empty() {
+        for (i, line) in lines.iter().enumerate() {
+            let date = date_of(line);
+            let pays = match &schedule_on[&date] {
+                Ok(schedule) => pfs_pays(line, schedule),
+                Err(_) => false,
+            };
+            if !pays {
+                lab_results[i] = Some(labs.price(line, date)?);
+            }
+        }
+    }
+    let by_lab = |i: usize| matches!(lab_results[i], Some(Ok(_)));
     let places: Vec<Result<Arc<Place>, Unpriced>> = lines
         .iter()
-        .map(|line| line_locality(line, &mut zips, date_of(line)))
+        .enumerate()
+        .map(|(i, line)| {
+            if by_lab(i) {
+                Err(Unpriced::from("priced from the CLFS"))
+            } else {
+                line_locality(line, &mut zips, date_of(line))
+            }
+        })
         .collect();
     tracing::debug!(
         ms = started.elapsed().as_millis() as u64,
@@ -458,6 +483,9 @@ pub fn price_by_date(
                 .iter()
                 .map(|&i| {
                     let line = &lines[i];
+                    if by_lab(i) {
+                        return Err(Unpriced::from("priced from the CLFS"));
+                    }
                     let date = date_of(line);
                     let schedule = *schedule_on[&date].as_ref().map_err(Clone::clone)?;
                     let setting = setting_of(&line.place_of_service, date)?;
@@ -474,7 +502,29 @@ pub fn price_by_date(
         "bases of the lines"
     );
     let started = std::time::Instant::now();
-    let priced = rules::price_lines(lines, &bases);
+    let mut priced = rules::price_lines(lines, &bases);
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "rules applied");
+    for (line, lab) in priced.iter_mut().zip(lab_results) {
+        match lab {
+            Some(Ok(by_lab)) => *line = by_lab,
+            Some(Err(note)) if !line.priced => {
+                let reason = line.reason.take().unwrap_or_default();
+                line.reason = Some(format!("{reason}; {note}"));
+            }
+            _ => {}
+        }
+    }
     Ok(priced)
+}
+
+/// Whether the PFS release pays the line: its row (for its modifiers) is there with a
+/// status that is paid. A line whose modifiers the PFS rejects is the PFS's to explain.
+pub(crate) fn pfs_pays(line: &ClaimLine, schedule: &Schedule) -> bool {
+    let variant = variant_in(schedule, line.qp);
+    match modifier_row(line, &Sources::one(schedule), variant) {
+        Ok(row) => schedule
+            .rvu(variant, &line.hcpcs, row)
+            .is_some_and(|r| r.payable()),
+        Err(_) => true,
+    }
 }

@@ -18,7 +18,7 @@ use crate::pricing::rules::Priced;
 use crate::schema::{ColumnDef, ColumnType, priced_lines as out};
 
 /// The columns pricing adds, in order.
-pub const RESULT_COLUMNS: [ColumnDef; 13] = out::RESULTS;
+pub const RESULT_COLUMNS: [ColumnDef; 15] = out::RESULTS;
 
 fn money(cents: Option<Cents>) -> String {
     cents.map_or(String::new(), cents_text)
@@ -31,9 +31,12 @@ fn place(p: &Priced) -> Option<(&str, &str)> {
         .map(|pl| (pl.mac.as_str(), pl.locality.as_str()))
 }
 
-fn cells(p: &Priced, row: usize) -> [String; 13] {
+fn cells(p: &Priced, row: usize) -> [String; 15] {
     let (mac, locality) = place(p).unwrap_or_default();
     [
+        p.schedule
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
         p.release_id.as_deref().unwrap_or_default().to_string(),
         p.cf_variant
             .map(CfVariant::as_str)
@@ -47,6 +50,7 @@ fn cells(p: &Priced, row: usize) -> [String; 13] {
         money(p.fee_schedule_amount),
         money(p.allowed),
         money(p.limiting_charge),
+        money(p.coinsurance),
         p.adjustments.join("; "),
         p.priced.to_string(),
         p.reason.clone().unwrap_or_default(),
@@ -154,6 +158,7 @@ pub fn frame(input: &ClaimFile, priced: &[Priced]) -> PolarsResult<DataFrame> {
             priced.iter().map(get).collect::<Vec<_>>(),
         )
     };
+    columns.push(text(out::SCHEDULE, &|p| p.schedule.map(|s| s.as_str())));
     columns.push(text(out::RELEASE_ID, &|p| p.release_id.as_deref()));
     columns.push(text(out::CF_VARIANT, &|p| {
         p.cf_variant.map(CfVariant::as_str)
@@ -174,6 +179,10 @@ pub fn frame(input: &ClaimFile, priced: &[Priced]) -> PolarsResult<DataFrame> {
     columns.push(money_column(
         out::LIMITING_CHARGE,
         priced.iter().map(|p| p.limiting_charge),
+    )?);
+    columns.push(money_column(
+        out::COINSURANCE,
+        priced.iter().map(|p| p.coinsurance),
     )?);
     columns.push(joined(
         out::ADJUSTMENTS.name,

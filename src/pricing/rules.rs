@@ -91,9 +91,38 @@ pub struct LineBasis {
     pub warnings: Vec<String>,
 }
 
+/// The fee schedule a line is paid from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FeeSchedule {
+    /// The Physician Fee Schedule: RVUs, GPCIs and a conversion factor.
+    Pfs,
+    /// The Clinical Laboratory Fee Schedule: one national rate per test.
+    Clfs,
+    /// The ASP drug payment limits: a limit per billing unit.
+    Asp,
+}
+
+impl FeeSchedule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeeSchedule::Pfs => "pfs",
+            FeeSchedule::Clfs => "clfs",
+            FeeSchedule::Asp => "asp",
+        }
+    }
+}
+
+/// Part B coinsurance of a PFS line: 20% of the allowed amount, half up to the cent (the
+/// deductible is not modelled: docs/pricing.md).
+pub fn pfs_coinsurance(allowed: Cents) -> Cents {
+    (allowed * 20 + 50).div_euclid(100)
+}
+
 /// The result for one line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Priced {
+    /// The schedule that priced the line, or that was tried when it could not.
+    pub schedule: Option<FeeSchedule>,
     pub release_id: Option<std::sync::Arc<str>>,
     pub cf_variant: Option<CfVariant>,
     pub setting: Option<Setting>,
@@ -102,6 +131,8 @@ pub struct Priced {
     pub fee_schedule_amount: Option<Cents>,
     pub allowed: Option<Cents>,
     pub limiting_charge: Option<Cents>,
+    /// What the patient owes of the allowed amount: 20% for a PFS line, none for a lab test.
+    pub coinsurance: Option<Cents>,
     /// Each rule applied, in order (most are fixed text: a million lines share them).
     pub adjustments: Vec<Label>,
     pub priced: bool,
@@ -112,6 +143,7 @@ pub struct Priced {
 impl Priced {
     pub fn not_priced(reason: String) -> Priced {
         Priced {
+            schedule: None,
             release_id: None,
             cf_variant: None,
             setting: None,
@@ -119,6 +151,7 @@ impl Priced {
             fee_schedule_amount: None,
             allowed: None,
             limiting_charge: None,
+            coinsurance: None,
             adjustments: Vec::new(),
             priced: false,
             reason: Some(reason),
@@ -547,6 +580,7 @@ fn price_part(
         out[w.slot] = Some(Priced {
             allowed: Some(allowed),
             limiting_charge,
+            coinsurance: Some(pfs_coinsurance(allowed)),
             adjustments,
             priced: true,
             reason: None,
@@ -560,6 +594,7 @@ fn price_part(
 
 fn located(basis: &LineBasis) -> Priced {
     Priced {
+        schedule: Some(FeeSchedule::Pfs),
         release_id: Some(basis.release_id.clone()),
         cf_variant: Some(basis.cf_variant),
         setting: Some(basis.setting),
@@ -567,6 +602,7 @@ fn located(basis: &LineBasis) -> Priced {
         fee_schedule_amount: Some(basis.fee.cents()),
         allowed: None,
         limiting_charge: None,
+        coinsurance: None,
         adjustments: Vec::new(),
         priced: true,
         reason: None,

@@ -23,6 +23,10 @@ pub mod impact {
         "group",
         "the value of the `--group-by` column (`group` by default)",
     );
+    pub const SCHEDULE: ColumnDef = ColumnDef::text(
+        "schedule",
+        "`pfs`, or `clfs` for a lab test priced from the CLFS quarter holding the release's first day (its change is all policy effect)",
+    );
     pub const OLD_ALLOWED: ColumnDef = money(
         "old_allowed",
         "allowed amount under `from_release`; null when not priced",
@@ -62,6 +66,7 @@ pub mod impact {
             MODIFIERS,
             UNITS,
             GROUP,
+            SCHEDULE,
             OLD_ALLOWED,
             NEW_ALLOWED,
             CHANGE,
@@ -116,8 +121,14 @@ pub mod priced_lines {
         QP,
     ];
 
-    pub const RELEASE_ID: ColumnDef =
-        ColumnDef::text("release_id", "the release the line was priced under");
+    pub const SCHEDULE: ColumnDef = ColumnDef::text(
+        "schedule",
+        "the fee schedule that priced the line (or was tried): `pfs`, `clfs` or `asp`",
+    );
+    pub const RELEASE_ID: ColumnDef = ColumnDef::text(
+        "release_id",
+        "the release (`2025D`) or quarter (`CLFS-2025Q1`) the line was priced under",
+    );
     pub const CF_VARIANT: ColumnDef =
         ColumnDef::text("cf_variant", "the conversion-factor variant");
     pub const SETTING: ColumnDef = ColumnDef::text(
@@ -135,6 +146,10 @@ pub mod priced_lines {
         "limiting_charge",
         "for a non-participating provider, the most it may charge",
     );
+    pub const COINSURANCE: ColumnDef = money(
+        "coinsurance",
+        "the patient's share of the allowed amount: 20% for a PFS line, 0.00 for a lab test (the deductible is not modelled)",
+    );
     pub const ADJUSTMENTS: ColumnDef =
         ColumnDef::text("adjustments", "each rule applied, in order, `; `-separated");
     pub const PRICED: ColumnDef = ColumnDef::flag("priced", "whether the line was priced");
@@ -143,7 +158,8 @@ pub mod priced_lines {
     pub const LINE: ColumnDef = ColumnDef::int64("line", "the input line (1-based data row)");
 
     /// The columns pricing adds, in order.
-    pub const RESULTS: [ColumnDef; 13] = [
+    pub const RESULTS: [ColumnDef; 15] = [
+        SCHEDULE,
         RELEASE_ID,
         CF_VARIANT,
         SETTING,
@@ -152,6 +168,7 @@ pub mod priced_lines {
         FEE_SCHEDULE_AMOUNT,
         ALLOWED,
         LIMITING_CHARGE,
+        COINSURANCE,
         ADJUSTMENTS,
         PRICED,
         REASON,
@@ -174,6 +191,7 @@ pub mod priced_lines {
             ZIP,
             PARTICIPATING,
             QP,
+            SCHEDULE,
             RELEASE_ID,
             CF_VARIANT,
             SETTING,
@@ -182,6 +200,7 @@ pub mod priced_lines {
             FEE_SCHEDULE_AMOUNT,
             ALLOWED,
             LIMITING_CHARGE,
+            COINSURANCE,
             ADJUSTMENTS,
             PRICED,
             REASON,

@@ -11,12 +11,14 @@
 //! `mpfs schema --format json`) are generated from these declarations or tested against
 //! them, so they cannot drift.
 
+mod clfs_tables;
 mod column;
 pub mod docs;
 mod files;
 mod pfs;
 mod zip_tables;
 
+pub use clfs_tables::{clfs, clfs_change, clfs_quarantine, clfs_releases};
 pub use column::{ColumnDef, ColumnType, Places, Presence, rows_where};
 pub use files::{impact, priced_lines};
 pub use pfs::{
@@ -59,6 +61,16 @@ impl PartitionKey for crate::release::ReleaseId {
     }
     fn partition_letter(&self) -> String {
         self.letter()
+    }
+}
+
+impl PartitionKey for crate::clfs::ClfsId {
+    fn partition_year(&self) -> u16 {
+        self.year()
+    }
+    /// `Q1`: every version of a quarter shares its partition.
+    fn partition_letter(&self) -> String {
+        format!("Q{}", self.quarter_number())
     }
 }
 
@@ -184,6 +196,10 @@ pub const TABLES: &[&TableDef] = &[
     &zip_locality::TABLE,
     &zip_releases::TABLE,
     &zip_locality_change::TABLE,
+    &clfs::TABLE,
+    &clfs_releases::TABLE,
+    &clfs_change::TABLE,
+    &clfs_quarantine::TABLE,
     &impact::TABLE,
     &priced_lines::TABLE,
 ];
@@ -342,6 +358,10 @@ mod no_names_outside {
         ("catalog.rs", &["release"]),
         ("sources/pfs/mod.rs", &["release"]),
         ("sources/zip_locality.rs", &["zip", "state", "change"]),
+        ("sources/clfs.rs", &["clfs", "superseded", "change"]),
+        ("clfs/file.rs", &["clfs"]),
+        ("ingest/discovery.rs", &["clfs"]),
+        ("pricing/rules.rs", &["clfs"]),
         ("commands/diff.rs", &["diff"]),
         ("commands/impact.rs", &["change", "impact"]),
         ("commands/price.rs", &["priced"]),

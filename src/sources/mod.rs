@@ -8,6 +8,7 @@
 //! the registry. Adding a source is one implementation here and one line in
 //! `pipeline::registry`.
 
+pub mod clfs;
 pub mod pfs;
 pub mod zip_locality;
 
@@ -34,6 +35,8 @@ pub enum SourceError {
     Archive(#[from] crate::transform::archive::ArchiveError),
     #[error(transparent)]
     ZipLocality(#[from] crate::zip_locality::archive::ZipArchiveError),
+    #[error(transparent)]
+    Clfs(#[from] crate::clfs::file::ClfsError),
     #[error(transparent)]
     Mirror(#[from] crate::ingest::mirror::MirrorError),
     #[error(transparent)]
@@ -255,6 +258,12 @@ pub trait Source: Sync {
 
     /// An id as a user types it (`2025D`, `2025Q4`), when it is this source's.
     fn parse_id(&self, text: &str) -> Option<Self::Id>;
+
+    /// Whether an id typed by a user names this item. An exact match, unless the source
+    /// has ids that name a group (a CLFS quarter names each of its versions).
+    fn selects(&self, named: &Self::Id, item: &Self::Id) -> bool {
+        named == item
+    }
 
     /// The year an item belongs to: a run keeps the last `years` years current.
     fn year_of(&self, id: &Self::Id) -> u16;

@@ -240,6 +240,28 @@ impl ReleaseArchive {
         self.read_index(index, name)
     }
 
+    /// The first `limit` bytes of the entry stored under `name` (or all of a shorter one):
+    /// enough to tell what a member holds without decompressing it whole.
+    pub fn read_entry_head(&mut self, name: &str, limit: u64) -> Result<Vec<u8>, ArchiveError> {
+        let member_error = |reason: String| ArchiveError::Member {
+            path: self.path.clone(),
+            member: name.to_string(),
+            reason,
+        };
+        let index = self
+            .zip
+            .index_for_name(name)
+            .ok_or_else(|| member_error("no such entry".to_string()))?;
+        let entry = self
+            .zip
+            .by_index(index)
+            .map_err(|e| member_error(e.to_string()))?;
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::Read::take(entry, limit), &mut out)
+            .map_err(|e| member_error(e.to_string()))?;
+        Ok(out)
+    }
+
     fn read_index(&mut self, index: usize, name: &str) -> Result<Vec<u8>, ArchiveError> {
         let member_error = |reason: String| ArchiveError::Member {
             path: self.path.clone(),

@@ -356,7 +356,7 @@ fn bad_claim_files_are_errors_that_name_the_row() {
     // Alabama (10112 00) in 2025A: (1.30 + 1.35 x 0.869 + 0.10 x 0.575) x 32.3465 = 82.65.
     assert_contains(
         &text,
-        "2025A,standard,non_facility,10112,00,82.65,82.65,,,true",
+        "pfs,2025A,standard,non_facility,10112,00,82.65,82.65,,16.53,,true",
     );
     // Each line under the release in force on its date: 2024A (CF 32.7442) until
     // 2024-03-31, 2024B (CF 33.2875, 99213 revalued to 2.78 RVUs) from 2024-04-01.
@@ -368,11 +368,11 @@ fn bad_claim_files_are_errors_that_name_the_row() {
     assert_eq!(code, Some(0), "{text}");
     assert_contains(
         &text,
-        "a,2024-03-31,99213,11,2024A,standard,non_facility,00000,00,90.05,90.05",
+        "a,2024-03-31,99213,11,pfs,2024A,standard,non_facility,00000,00,90.05,90.05",
     );
     assert_contains(
         &text,
-        "b,2024-04-01,99213,11,2024B,standard,non_facility,00000,00,92.54,92.54",
+        "b,2024-04-01,99213,11,pfs,2024B,standard,non_facility,00000,00,92.54,92.54",
     );
     let (code, text) =
         run("date_of_service,code,place_of_service,mac,locality\n2025-02-01,99213,11,10112,00\n");
