@@ -666,17 +666,22 @@ pub fn zips_in_folder(
             Ok(Some(id)) => id,
             Ok(None) => continue,
             // A damaged zip is this source's business when its name says CLFS; else some
-            // other source's.
+            // other source's. When the name also says which quarter, that quarter is
+            // listed so that its build fails alone, naming the damage; the folder's other
+            // quarters still build.
             Err(error @ ClfsError::Archive(_)) => {
                 let name = path
                     .file_name()
                     .unwrap_or_default()
                     .to_string_lossy()
                     .to_ascii_lowercase();
-                if name.contains("clfs") || name.contains("clab") {
-                    return Err(error);
+                if !(name.contains("clfs") || name.contains("clab")) {
+                    continue;
                 }
-                continue;
+                match id_from_zip_name(&name) {
+                    Some(id) => id,
+                    None => return Err(error),
+                }
             }
             Err(other) => return Err(other),
         };

@@ -44,7 +44,9 @@ pub enum PricingError {
         row: usize,
         problem: String,
     },
-    #[error("the warehouse at {0} has no built release; run mpfs build or mpfs run first")]
+    #[error(
+        "the warehouse at {0} has no built PFS release or CLFS quarter; run mpfs build or mpfs run first"
+    )]
     NothingBuilt(String),
     #[error("release {0} is not built")]
     NotBuilt(ReleaseId),
@@ -55,9 +57,9 @@ pub enum PricingError {
         release: ReleaseId,
         cause: PolarsError,
     },
-    #[error("CLFS {0} is recorded as built but has no clfs partition; run mpfs build")]
+    #[error("{0} is recorded as built but has no clfs partition; run mpfs build")]
     NoClfs(String),
-    #[error("CLFS {quarter}: {cause}")]
+    #[error("{quarter}: {cause}")]
     ReadClfs { quarter: String, cause: PolarsError },
     #[error(transparent)]
     Warehouse(#[from] WarehouseError),

@@ -138,10 +138,25 @@ impl<'w> LabSchedules<'w> {
                     .map(|r| ("", r))
             });
         let Some((modifier, (indicator, rate))) = hit else {
-            return Ok(Err(format!(
-                "HCPCS {} is not on {}",
-                line.hcpcs, quarter.label
-            )));
+            // Say so when the code is there under a modifier the line lacks (87880 has
+            // only a QW row): the claim is probably missing the modifier.
+            let mut others: Vec<&str> = quarter
+                .rates
+                .keys()
+                .filter(|(hcpcs, m)| *hcpcs == line.hcpcs && !m.is_empty())
+                .map(|(_, m)| m.as_str())
+                .collect();
+            others.sort_unstable();
+            return Ok(Err(if others.is_empty() {
+                format!("HCPCS {} is not on {}", line.hcpcs, quarter.label)
+            } else {
+                format!(
+                    "HCPCS {} is on {} only with modifier {}",
+                    line.hcpcs,
+                    quarter.label,
+                    others.join(" or ")
+                )
+            }));
         };
         let shown = if modifier.is_empty() {
             line.hcpcs.to_string()
@@ -164,7 +179,7 @@ impl<'w> LabSchedules<'w> {
                 release_id: Some(Arc::clone(&quarter.label)),
                 priced: false,
                 reason: Some(format!(
-                    "CLFS {}: {shown} is priced locally by the MAC (indicator {indicator})",
+                    "{}: {shown} is priced locally by the MAC (indicator {indicator})",
                     quarter.label
                 )),
                 warnings,

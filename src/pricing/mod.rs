@@ -445,6 +445,11 @@ pub fn price_by_date(
     // Lines the PFS does not pay go to the CLFS quarter in force (lab tests); those it
     // prices are settled here, the others keep the PFS's answer with the CLFS's note.
     let mut labs = lab::LabSchedules::new(warehouse)?;
+    if schedules.releases().is_empty() && labs.is_empty() {
+        return Err(PricingError::NothingBuilt(
+            warehouse.root().display().to_string(),
+        ));
+    }
     let mut lab_results: Vec<Option<Result<rules::Priced, lab::LabNote>>> = vec![None; lines.len()];
     if !labs.is_empty() {
         for (i, line) in lines.iter().enumerate() {

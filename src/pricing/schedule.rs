@@ -197,12 +197,9 @@ pub struct Schedules<'w> {
 
 impl<'w> Schedules<'w> {
     pub fn new(warehouse: &'w Warehouse) -> Result<Schedules<'w>, PricingError> {
+        // A warehouse of other schedules only (CLFS quarters) has no PFS release: lines
+        // are then priced from those, and a PFS line gets a reason, not an error.
         let mut releases = warehouse.releases()?;
-        if releases.is_empty() {
-            return Err(PricingError::NothingBuilt(
-                warehouse.root().display().to_string(),
-            ));
-        }
         releases.sort_by(|a, b| (a.effective_from, &a.id).cmp(&(b.effective_from, &b.id)));
         Ok(Schedules {
             warehouse,
@@ -224,6 +221,11 @@ impl<'w> Schedules<'w> {
             .find(|r| r.effective_from <= date && i32::from(r.id.year()) == date.year())
             .map(|r| r.id.clone())
             .ok_or_else(|| {
+                if self.releases.is_empty() {
+                    return Unpriced::from(format!(
+                        "no PFS release in force on {date}: no PFS release is built"
+                    ));
+                }
                 Unpriced::from(format!(
                     "no release in force on {date}: built releases are {}",
                     self.releases

@@ -63,7 +63,7 @@ fn stored(
     warehouse: &Warehouse,
     quarter: ClfsId,
 ) -> Result<(Vec<StoredRow>, Vec<StoredReject>), SourceError> {
-    let what = || format!("CLFS {}", quarter.quarter());
+    let what = || quarter.quarter().to_string();
     let rows = match warehouse.partition(&clfs::TABLE, &quarter)? {
         Some(frame) => stored_rows(&frame).map_err(SourceError::table(what()))?,
         None => Vec::new(),
@@ -94,7 +94,7 @@ fn build_version(
             .map(|r| format!("line {} ({}): {}", r.line, r.key, r.reason))
             .collect();
         return Err(SourceError::Invalid(format!(
-            "CLFS {id} ({}, {}): {} of {total} rows rejected ({percent:.1}%, more than the {}% allowed); first: {}",
+            "{id} ({}, {}): {} of {total} rows rejected ({percent:.1}%, more than the {}% allowed); first: {}",
             zip.zip_file,
             zip.member,
             parsed.rejects.len(),
@@ -134,11 +134,10 @@ fn build_version(
         parity: zip.parity().join("; "),
         schema_version: CLFS_SCHEMA_VERSION,
     };
-    let table = clfs_frame(id, &mut rows).map_err(SourceError::table(format!(
-        "CLFS {id}: cannot assemble clfs"
-    )))?;
+    let table = clfs_frame(id, &mut rows)
+        .map_err(SourceError::table(format!("{id}: cannot assemble clfs")))?;
     let quarantined = quarantine_frame(id, &mut rejects).map_err(SourceError::table(format!(
-        "CLFS {id}: cannot assemble its quarantine"
+        "{id}: cannot assemble its quarantine"
     )))?;
     let mut records = recorded(writer)?;
     records.retain(|r| r.id != id);
@@ -175,7 +174,7 @@ fn rows_of(warehouse: &Warehouse, id: ClfsId) -> Result<Vec<StoredRow>, SourceEr
     let (rows, _) = stored(warehouse, id)?;
     if rows.is_empty() {
         return Err(SourceError::Invalid(format!(
-            "CLFS {} has no clfs partition",
+            "{} has no clfs partition",
             id.quarter()
         )));
     }
@@ -207,7 +206,7 @@ pub fn changes_between(
             .any(|r| r.id.quarter() == id.quarter() && id.version().is_none_or(|_| r.id == id));
         if !built {
             return Err(SourceError::Invalid(format!(
-                "CLFS {id} is not built (built: {})",
+                "{id} is not built (built: {})",
                 if records.is_empty() {
                     "none".to_string()
                 } else {
@@ -617,7 +616,7 @@ fn clfs_changes(warehouse: &Warehouse, from: ClfsId, to: ClfsId) -> Result<Chang
     let changes = changes_between(warehouse, from, to)?;
     let count = |kind| changes.iter().filter(|c| c.kind == kind).count();
     let summary = format!(
-        "CLFS {from} -> {to}: {} added, {} deleted, {} with another rate or indicator",
+        "{from} -> {to}: {} added, {} deleted, {} with another rate or indicator",
         count(ChangeKind::Added),
         count(ChangeKind::Deleted),
         count(ChangeKind::Changed)

@@ -2,6 +2,7 @@
 //! Each module covers one concern; `support` and `http_server` hold what they share.
 
 mod bad_input;
+mod clfs;
 mod config;
 mod diff;
 mod fixtures;

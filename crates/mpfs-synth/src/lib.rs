@@ -7,6 +7,7 @@
 //! writes them to `fixtures/mirror/`, a test checks that the committed fixtures are what this
 //! code writes, and the benchmarks write full-scale mirrors with [`scale`].
 
+pub mod clfs;
 pub mod pprrvu;
 pub mod reference;
 pub mod scale;
@@ -610,6 +611,7 @@ fn release_2026a(base: &[RvuRow]) -> SyntheticRelease {
 ///   2025A also has a GPCI (Alabama as CMS published it).
 /// * 2026A: every kind in CSV, TXT and XLSX (see [`release_2026a`]).
 /// * ZIP-locality quarters 2025Q3 and 2025Q4 (see [`zip_locality::fixture_quarters`]).
+/// * CLFS 2025 Q1 (V1 and its V2 correction) and 2026 Q1 (see [`clfs::fixture_quarters`]).
 pub fn fixture_mirror() -> Vec<SyntheticRelease> {
     let style_2024 = |month: &str, released: &str, sheet: &str| {
         style(
@@ -701,6 +703,7 @@ pub fn fixture_mirror() -> Vec<SyntheticRelease> {
     ]
     .into_iter()
     .chain(zip_locality::fixture_quarters())
+    .chain(clfs::fixture_quarters())
     .collect()
 }
 
@@ -737,7 +740,8 @@ mod tests {
     fn every_fixture_row_survives_a_write_and_parse() {
         for release in fixture_mirror() {
             let (name, bytes) = &release.members[0];
-            if !name.ends_with(".csv") {
+            // PPRRVU members only (not ZIP-locality or CLFS files).
+            if !name.ends_with(".csv") || !name.to_ascii_uppercase().contains("PPRRVU") {
                 continue;
             }
             let (layout, rows) = parse(name, bytes).unwrap();
