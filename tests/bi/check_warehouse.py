@@ -8,6 +8,7 @@ Usage: check_warehouse.py WAREHOUSE MPFS [--real]
   --real  the warehouse also holds the real CMS release 2025D (rvu25d.zip)
 Exits non-zero with a message on the first mismatch.
 """
+import datetime
 import glob
 import json
 import os
@@ -206,6 +207,31 @@ def main():
     else:
         sf = gpci_on("90001", "2025-10-15")
         check(sf == [("01112", "05", D("1.403"), "2025A")], f"90001 on 2025-10-15: {sf}")
+
+    # CLFS: the views in sql/clfs_views.sql; the fixtures' 2025 Q1 has a V2 correction.
+    clfs_views = (pathlib.Path(__file__).resolve().parents[2] / "sql" / "clfs_views.sql").read_text()
+    con.execute(clfs_views)
+    ctypes = dict((r[0], r[1]) for r in con.sql("DESCRIBE SELECT * FROM clfs").fetchall())
+    check(ctypes["rate"] == "DECIMAL(9,2)" and ctypes["superseded"] == "BOOLEAN"
+          and ctypes["effective_from"] == "DATE", f"clfs types {ctypes}")
+    versions = con.sql("SELECT version, superseded, count(*) FROM clfs WHERE release_id = 'CLFS-2025Q1' "
+                       "GROUP BY ALL ORDER BY 1").fetchall()
+    check(versions == [(1, True, 8), (2, False, 8)], f"CLFS-2025Q1 versions {versions}")
+    panel = con.sql("SELECT rate, effective_to FROM clfs_current WHERE hcpcs = '80053' AND modifier = '' "
+                    "AND DATE '2025-02-10' BETWEEN effective_from AND effective_to").fetchall()
+    check(panel == [(D("13.75"), datetime.date(2025, 3, 31))], f"80053 on 2025-02-10: {panel}")
+    local = con.sql("SELECT rate FROM clfs_current WHERE hcpcs = '81479' AND release_id = 'CLFS-2025Q1'").fetchall()
+    check(local == [(None,)], f"81479 is locally priced: {local}")
+    pairs = con.sql("SELECT from_release, to_release, count(*) FROM clfs_change GROUP BY ALL ORDER BY 1").fetchall()
+    if real:
+        check(pairs[0] == ("CLFS-2025Q1", "CLFS-2026Q1", 4) and pairs[1][:2] == ("CLFS-2026Q1", "CLFS-2026Q3"),
+              f"clfs_change pairs {pairs}")
+        q3 = con.sql("SELECT count(*), count(*) FILTER (WHERE modifier = 'QW'), "
+                     "max(rate) FILTER (WHERE hcpcs = '85025' AND modifier = '') "
+                     "FROM clfs_current WHERE release_id = 'CLFS-2026Q3'").fetchall()[0]
+        check(q3 == (2206, 125, D("7.77")), f"real CLFS 2026 Q3 {q3}")
+    else:
+        check(pairs == [("CLFS-2025Q1", "CLFS-2026Q1", 4)], f"clfs_change pairs {pairs}")
 
     print(f"BI check passed: DuckDB {duckdb.__version__} read {sum(counts.values())} rvu rows "
           f"from {len(counts)} partitions; {len(checked)} tables match the declared contract")

@@ -658,3 +658,63 @@ fn discovery_finds_renamed_zips_and_releases_the_catalog_lacks() {
     assert_contains(&text, "CMS may have renamed the zip");
     assert!(!text.contains("2026A"), "{text}");
 }
+
+const CLFS_FILES: &str =
+    "/medicare/payment/fee-schedules/clinical-laboratory-fee-schedule-clfs/files";
+
+#[test]
+fn clfs_quarters_are_discovered_fetched_and_built() {
+    let job = Job::new();
+    // CMS's CLFS files page links one quarter's page (which links its zip) and one zip
+    // directly; neither name is in any catalog, and one is renamed the 2026 way.
+    job.publish(
+        CLFS_FILES,
+        page(&[
+            &format!("{CLFS_FILES}/25clabq1"),
+            "/files/zip/clfs_cy2026_q1v1.zip",
+            "/files/zip/unrelated-notice.zip",
+        ]),
+    );
+    job.publish(
+        &format!("{CLFS_FILES}/25clabq1"),
+        page(&["/files/zip/25clabq1.zip", "/files/document/25clabq1.pdf"]),
+    );
+    job.publish("/files/zip/25clabq1.zip", fixture("25clabq1.zip"));
+    job.publish(
+        "/files/zip/clfs_cy2026_q1v1.zip",
+        fixture("clfs_cy2026_q1v1.zip"),
+    );
+    let (code, text) = job.run(&[], &[]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_contains(&text, "CLFS-2025Q1V1 downloaded");
+    assert_contains(&text, "CLFS-2026Q1V1 downloaded");
+    // Without the V2 correction, 80053's V1 rate changed too: six changes.
+    assert_contains(&text, "CLFS-2025Q1 -> CLFS-2026Q1 (6 changed)");
+    assert_eq!(
+        read_partition(&job.warehouse(), "clfs", 2025, "Q1").height(),
+        8
+    );
+    assert_eq!(
+        read_partition(&job.warehouse(), "clfs", 2026, "Q1").height(),
+        8
+    );
+    // Cached under the quarter's name, with where it came from.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(job.data().join("cache/manifest.json")).unwrap())
+            .unwrap();
+    let entry = &manifest["releases"]["CLFS-2025Q1V1"];
+    assert!(
+        entry["page"].as_str().unwrap().ends_with("/files/25clabq1"),
+        "{entry}"
+    );
+    assert_eq!(
+        entry["sha256"].as_str(),
+        Some(sha256_hex(&fixture("25clabq1.zip")).as_str()),
+        "{entry}"
+    );
+
+    // Nothing new the second time: the same bytes are not built again.
+    let (code, text) = job.run(&[], &[]);
+    assert_eq!(code, Some(4), "{text}");
+    assert!(!text.contains("CLFS-2025Q1V1 downloaded"), "{text}");
+}
