@@ -4,6 +4,7 @@
 //! into typed rows, and load them into a hive-partitioned Parquet warehouse for comparison.
 //! The binary (`src/main.rs`) is a thin shell over [`commands`].
 
+pub mod asp;
 pub mod catalog;
 pub mod cf_variant;
 pub mod clfs;

@@ -92,6 +92,40 @@ pub fn zip_locality_links(html: &str, page_url: &str) -> Vec<String> {
 /// links the zip (or the zip itself).
 pub const CLFS_PAGE: &str = "https://www.cms.gov/medicare/payment/fee-schedules/clinical-laboratory-fee-schedule-clfs/files";
 
+/// CMS's "ASP Pricing Files" page: it lists each quarter's file (and its corrections), each
+/// linking a page that links the zip (or the zip itself).
+pub const ASP_PAGE: &str = "https://www.cms.gov/medicare/payment/part-b-drugs/asp-pricing-files";
+
+/// What an ASP page links: zips whose names say ASP or payment limit
+/// (`january-2025-asp-pricing-file-12_19_24-final-file.zip`), and the pages of single files
+/// under the pricing files page. Both absolute, in page order.
+pub fn asp_links(html: &str, page_url: &str) -> (Vec<String>, Vec<String>) {
+    let base = reqwest::Url::parse(page_url).ok();
+    let (mut zips, mut pages) = (Vec::new(), Vec::new());
+    for caps in HREF.captures_iter(html) {
+        let href = caps[1].trim();
+        let absolute = base
+            .as_ref()
+            .and_then(|b| b.join(href).ok())
+            .map_or(href.to_string(), |u| u.to_string());
+        let lower = absolute.to_ascii_lowercase();
+        let last = lower.rsplit('/').next().unwrap_or("");
+        if lower.ends_with(".zip") {
+            let named = last.contains("asp") || last.contains("payment-limit");
+            let crosswalk = last.contains("crosswalk") || last.contains("ndc");
+            if named && !crosswalk && !zips.contains(&absolute) {
+                zips.push(absolute);
+            }
+        } else if lower.contains("/asp-pricing-files/")
+            && absolute != page_url
+            && !pages.contains(&absolute)
+        {
+            pages.push(absolute);
+        }
+    }
+    (zips, pages)
+}
+
 static HREF: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"(?i)href\s*=\s*["']([^"'#]+)["']"#).expect("valid href regex"));
 

@@ -12,6 +12,7 @@ use crate::pipeline::fetch::{FetchRun, FetchSelection, Origin, fetch_source};
 use crate::pipeline::plan::{Prediction, Window, predict};
 use crate::pipeline::run::{Context, SourceRun, run_source};
 use crate::schema::PartitionKey;
+use crate::sources::asp::Asp;
 use crate::sources::clfs::Clfs;
 use crate::sources::pfs::Pfs;
 use crate::sources::zip_locality::ZipLocality;
@@ -21,7 +22,7 @@ use crate::sources::{Changes, Source};
 /// one built (a ZIP-locality quarter is checked against the GPCI of the PFS release in
 /// force).
 pub fn sources() -> Vec<&'static dyn AnySource> {
-    vec![&Pfs, &ZipLocality, &Clfs]
+    vec![&Pfs, &ZipLocality, &Clfs, &Asp]
 }
 
 /// The source an id belongs to.

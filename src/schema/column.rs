@@ -27,6 +27,11 @@ pub enum Places {
     Money,
     /// National anesthesia CFs as ANES headers print them: up to 6 places (`20.599835`).
     NationalAnesCf,
+    /// A Part B drug's payment limit per billing unit, as CMS's ASP file prints it: 3
+    /// places (`60.291`), up to 999,999,999.999 (a unit can be a whole course of therapy).
+    DrugLimit,
+    /// A percentage with CMS's 3 places: ASP coinsurance (`17.508`), AWP shares (`95.000`).
+    Percent,
 }
 
 impl Places {
@@ -36,13 +41,15 @@ impl Places {
             Places::Gpci => 3,
             Places::ConvFactor => 4,
             Places::NationalAnesCf => 6,
+            Places::DrugLimit | Places::Percent => 3,
         }
     }
 
     pub const fn precision(self) -> usize {
         match self {
             Places::Rvu | Places::Gpci | Places::ConvFactor | Places::Fee => 9,
-            Places::NationalAnesCf => 12,
+            Places::NationalAnesCf | Places::DrugLimit => 12,
+            Places::Percent => 6,
             Places::Money => 18,
         }
     }

@@ -11,6 +11,7 @@
 //! `mpfs schema --format json`) are generated from these declarations or tested against
 //! them, so they cannot drift.
 
+mod asp_tables;
 mod clfs_tables;
 mod column;
 pub mod docs;
@@ -18,6 +19,7 @@ mod files;
 mod pfs;
 mod zip_tables;
 
+pub use asp_tables::{asp, asp_change, asp_quarantine, asp_releases};
 pub use clfs_tables::{clfs, clfs_change, clfs_quarantine, clfs_releases};
 pub use column::{ColumnDef, ColumnType, Places, Presence, rows_where};
 pub use files::{impact, priced_lines};
@@ -61,6 +63,16 @@ impl PartitionKey for crate::release::ReleaseId {
     }
     fn partition_letter(&self) -> String {
         self.letter()
+    }
+}
+
+impl PartitionKey for crate::asp::AspId {
+    fn partition_year(&self) -> u16 {
+        self.year()
+    }
+    /// `Q1`: every posting of a quarter shares its partition.
+    fn partition_letter(&self) -> String {
+        format!("Q{}", self.quarter_number())
     }
 }
 
@@ -200,6 +212,10 @@ pub const TABLES: &[&TableDef] = &[
     &clfs_releases::TABLE,
     &clfs_change::TABLE,
     &clfs_quarantine::TABLE,
+    &asp::TABLE,
+    &asp_releases::TABLE,
+    &asp_change::TABLE,
+    &asp_quarantine::TABLE,
     &impact::TABLE,
     &priced_lines::TABLE,
 ];
@@ -359,9 +375,11 @@ mod no_names_outside {
         ("sources/pfs/mod.rs", &["release"]),
         ("sources/zip_locality.rs", &["zip", "state", "change"]),
         ("sources/clfs.rs", &["clfs", "superseded", "change"]),
+        ("sources/asp.rs", &["asp", "superseded", "change"]),
         ("clfs/file.rs", &["clfs"]),
-        ("ingest/discovery.rs", &["clfs"]),
-        ("pricing/rules.rs", &["clfs"]),
+        ("asp/file.rs", &["asp"]),
+        ("ingest/discovery.rs", &["clfs", "asp"]),
+        ("pricing/rules.rs", &["clfs", "asp"]),
         ("commands/diff.rs", &["diff"]),
         ("commands/impact.rs", &["change", "impact"]),
         ("commands/price.rs", &["priced"]),

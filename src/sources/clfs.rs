@@ -26,7 +26,7 @@ use crate::load::{Content, Warehouse, WarehouseWriter};
 use crate::schema::{clfs, clfs_change, clfs_quarantine, clfs_releases};
 use crate::sources::{
     BuildOptions, Built, Changes, Derivation, Discovered, Link, NOT_BUILT_YET, Source, SourceError,
-    Web,
+    Web, saved_pairs,
 };
 
 /// Pages of single files followed from the Files page, at most, per run.
@@ -226,36 +226,6 @@ pub fn changes_between(
     ))
 }
 
-/// The pairs saved in `clfs_change`, as (from, to) quarters.
-fn saved_changes(warehouse: &Warehouse) -> Vec<(ClfsId, ClfsId)> {
-    let dir = warehouse.root().join(clfs_change::TABLE.name);
-    let mut found = Vec::new();
-    for from in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-        let from_name = from.file_name().to_string_lossy().into_owned();
-        let Some(from_id) = from_name
-            .strip_prefix("from=")
-            .and_then(|s| s.parse::<ClfsId>().ok())
-        else {
-            continue;
-        };
-        for to in std::fs::read_dir(from.path())
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let to_name = to.file_name().to_string_lossy().into_owned();
-            if let Some(to_id) = to_name
-                .strip_prefix("to=")
-                .and_then(|s| s.parse::<ClfsId>().ok())
-            {
-                found.push((from_id, to_id));
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
 /// Saves the changes between each pair of neighbouring quarters that is missing or whose
 /// side was rebuilt, and removes those between quarters that are no longer neighbours.
 fn refresh_changes(
@@ -265,7 +235,7 @@ fn refresh_changes(
     let records = recorded(writer)?;
     let quarters = quarters(&records);
     let neighbours: Vec<(ClfsId, ClfsId)> = quarters.windows(2).map(|w| (w[0], w[1])).collect();
-    let saved = saved_changes(writer);
+    let saved: Vec<(ClfsId, ClfsId)> = saved_pairs(writer, &clfs_change::TABLE);
     let mut out = Derivation::default();
     let mut files: Vec<(PathBuf, Content)> = Vec::new();
     for &(from, to) in &neighbours {

@@ -8,6 +8,7 @@
 //! the registry. Adding a source is one implementation here and one line in
 //! `pipeline::registry`.
 
+pub mod asp;
 pub mod clfs;
 pub mod pfs;
 pub mod zip_locality;
@@ -37,6 +38,8 @@ pub enum SourceError {
     ZipLocality(#[from] crate::zip_locality::archive::ZipArchiveError),
     #[error(transparent)]
     Clfs(#[from] crate::clfs::file::ClfsError),
+    #[error(transparent)]
+    Asp(#[from] crate::asp::file::AspError),
     #[error(transparent)]
     Mirror(#[from] crate::ingest::mirror::MirrorError),
     #[error(transparent)]
@@ -379,4 +382,38 @@ pub fn with_discovered<Id: Clone + PartialEq>(
         }
     }
     pinned
+}
+
+/// The pairs a `Pairs` table holds (`from=<id>/to=<id>/`), as ids, sorted; folders whose
+/// names are not ids of the type are passed over.
+pub fn saved_pairs<I: std::str::FromStr + Ord + Clone>(
+    warehouse: &Warehouse,
+    table: &crate::schema::TableDef,
+) -> Vec<(I, I)> {
+    let dir = warehouse.root().join(table.name);
+    let mut found = Vec::new();
+    for from in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let from_name = from.file_name().to_string_lossy().into_owned();
+        let Some(from_id) = from_name
+            .strip_prefix("from=")
+            .and_then(|s| s.parse::<I>().ok())
+        else {
+            continue;
+        };
+        for to in std::fs::read_dir(from.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let to_name = to.file_name().to_string_lossy().into_owned();
+            if let Some(to_id) = to_name
+                .strip_prefix("to=")
+                .and_then(|s| s.parse::<I>().ok())
+            {
+                found.push((from_id.clone(), to_id));
+            }
+        }
+    }
+    found.sort();
+    found
 }

@@ -9,7 +9,7 @@
 
 use std::io::Cursor;
 
-use calamine::{Data, Reader, Xlsx};
+use calamine::{Data, Reader, Xls, Xlsx};
 use csv::StringRecord;
 
 use crate::transform::archive::{FileFormat, FileKind};
@@ -181,12 +181,26 @@ impl<'a> LineCounter<'a> {
 /// Reads the first worksheet of XLSX bytes. CMS's files have one sheet, whose name can be
 /// stale (`21LOCCO` in a 2025 file), so it is taken by position, not by name.
 pub fn from_xlsx(file: &str, bytes: &[u8]) -> Result<Grid, ParseError> {
+    from_workbook::<Xlsx<_>>(file, bytes, "XLSX")
+}
+
+/// Reads the first worksheet of a legacy Excel (`.xls`, BIFF8) workbook, as CMS still posts
+/// the ASP pricing file beside its CSV.
+pub fn from_xls(file: &str, bytes: &[u8]) -> Result<Grid, ParseError> {
+    from_workbook::<Xls<_>>(file, bytes, "XLS")
+}
+
+fn from_workbook<'b, W>(file: &str, bytes: &'b [u8], kind: &str) -> Result<Grid, ParseError>
+where
+    W: Reader<Cursor<&'b [u8]>>,
+    W::Error: std::fmt::Display,
+{
     let bad = |problem: String| ParseError::BadFile {
         file: file.to_string(),
         problem,
     };
-    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes))
-        .map_err(|e| bad(format!("not a readable XLSX workbook: {e}")))?;
+    let mut workbook = W::new(Cursor::new(bytes))
+        .map_err(|e| bad(format!("not a readable {kind} workbook: {e}")))?;
     let range = workbook
         .worksheet_range_at(0)
         .ok_or_else(|| bad("the workbook has no worksheet".to_string()))?
