@@ -45,7 +45,7 @@ pub enum PricingError {
         problem: String,
     },
     #[error(
-        "the warehouse at {0} has no built PFS release or CLFS quarter; run mpfs build or mpfs run first"
+        "the warehouse at {0} has no built PFS release, CLFS quarter or ASP quarter; run mpfs build or mpfs run first"
     )]
     NothingBuilt(String),
     #[error("release {0} is not built")]
@@ -61,6 +61,10 @@ pub enum PricingError {
     NoClfs(String),
     #[error("{quarter}: {cause}")]
     ReadClfs { quarter: String, cause: PolarsError },
+    #[error("{0} is recorded as built but has no asp partition; run mpfs build")]
+    NoAsp(String),
+    #[error("{quarter}: {cause}")]
+    ReadAsp { quarter: String, cause: PolarsError },
     #[error(transparent)]
     Warehouse(#[from] WarehouseError),
     #[error("cannot assemble the priced lines: {0}")]

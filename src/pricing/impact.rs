@@ -27,13 +27,16 @@ use crate::fee::Cents;
 use crate::load::Warehouse;
 use crate::load::frame::FrameBuilder;
 use crate::load::{Content, WarehouseError, WarehouseWriter};
+use crate::pricing::drug::DrugSchedules;
 use crate::pricing::error::{PricingError, Unpriced};
 use crate::pricing::input::ClaimLine;
 use crate::pricing::lab::LabSchedules;
-use crate::pricing::rules::{Priced, price_lines};
+use crate::pricing::rules::{FeeSchedule, Priced, price_lines};
 use crate::pricing::schedule::{Schedule, Schedules};
 use crate::pricing::setting::setting_of;
-use crate::pricing::{Place, Sources, ZipIndex, line_basis, line_locality, pfs_pays};
+use crate::pricing::{
+    Place, Sources, ZipIndex, line_basis, line_locality, pfs_pays, price_elsewhere,
+};
 use crate::release::ReleaseId;
 use crate::schema::impact as table;
 
@@ -158,20 +161,36 @@ pub fn impact(
             .collect();
         priced.push(price_lines(&once, &bases));
     }
-    // Lab lines: a line a side's PFS release does not pay is priced from the CLFS quarter
-    // holding that release's first day (steps 0-3 take the old policy, step 4 the new), so
-    // its change is all policy effect.
+    // Lab and drug lines: a line a side's PFS release does not pay is priced from the CLFS
+    // (else ASP) quarter holding that release's first day (steps 0-3 take the old policy,
+    // step 4 the new), so its change is all policy effect. A drug line is priced with all
+    // its units at once (a limit has three places: per-unit cents would not add up), so
+    // its volume is 1.
     let mut labs = LabSchedules::new(warehouse)?;
-    if !labs.is_empty() {
+    let mut drugs = DrugSchedules::new(warehouse)?;
+    let mut volume: Vec<u32> = lines.iter().map(|l| l.units).collect();
+    if !labs.is_empty() || !drugs.is_empty() {
         for (i, line) in once.iter().enumerate() {
             for (schedule, date, range) in [(old, from_date, 0..4), (new, to_date, 4..5)] {
                 if pfs_pays(line, schedule) {
                     continue;
                 }
-                match labs.price(line, date)? {
-                    Ok(by_lab) => {
+                let whole = ClaimLine {
+                    units: lines[i].units,
+                    ..line.clone()
+                };
+                match price_elsewhere(line, date, &mut labs, &mut drugs)? {
+                    Ok(by_other) if by_other.schedule == Some(FeeSchedule::Asp) => {
+                        let by_drug = price_elsewhere(&whole, date, &mut labs, &mut drugs)?
+                            .unwrap_or(by_other);
+                        volume[i] = 1;
                         for step in range {
-                            priced[step][i] = by_lab.clone();
+                            priced[step][i] = by_drug.clone();
+                        }
+                    }
+                    Ok(by_other) => {
+                        for step in range {
+                            priced[step][i] = by_other.clone();
                         }
                     }
                     Err(note) => {
@@ -194,7 +213,7 @@ pub fn impact(
             row: lines[i].row,
             old: priced[0][i].clone(),
             new: priced[4][i].clone(),
-            steps: [0, 1, 2, 3, 4].map(|s| allowed(&priced[s][i], lines[i].units)),
+            steps: [0, 1, 2, 3, 4].map(|s| allowed(&priced[s][i], volume[i])),
         })
         .collect())
 }

@@ -5,6 +5,7 @@
 //! date. `mpfs price` prices a file of lines; `mpfs impact` prices a practice's utilization
 //! under two schedules and splits the change.
 
+pub mod drug;
 pub mod error;
 pub mod impact;
 pub mod input;
@@ -442,16 +443,18 @@ pub fn price_by_date(
             (date, schedule)
         })
         .collect();
-    // Lines the PFS does not pay go to the CLFS quarter in force (lab tests); those it
-    // prices are settled here, the others keep the PFS's answer with the CLFS's note.
+    // Lines the PFS does not pay go to the CLFS quarter in force (lab tests), then to the
+    // ASP quarter in force (drugs); those either prices are settled here, the others keep
+    // the PFS's answer with the other schedules' notes.
     let mut labs = lab::LabSchedules::new(warehouse)?;
-    if schedules.releases().is_empty() && labs.is_empty() {
+    let mut drugs = drug::DrugSchedules::new(warehouse)?;
+    if schedules.releases().is_empty() && labs.is_empty() && drugs.is_empty() {
         return Err(PricingError::NothingBuilt(
             warehouse.root().display().to_string(),
         ));
     }
-    let mut lab_results: Vec<Option<Result<rules::Priced, lab::LabNote>>> = vec![None; lines.len()];
-    if !labs.is_empty() {
+    let mut lab_results: Vec<Option<Result<rules::Priced, String>>> = vec![None; lines.len()];
+    if !labs.is_empty() || !drugs.is_empty() {
         for (i, line) in lines.iter().enumerate() {
             let date = date_of(line);
             let pays = match &schedule_on[&date] {
@@ -459,7 +462,7 @@ pub fn price_by_date(
                 Err(_) => false,
             };
             if !pays {
-                lab_results[i] = Some(labs.price(line, date)?);
+                lab_results[i] = Some(price_elsewhere(line, date, &mut labs, &mut drugs)?);
             }
         }
     }
@@ -469,7 +472,7 @@ pub fn price_by_date(
         .enumerate()
         .map(|(i, line)| {
             if by_lab(i) {
-                Err(Unpriced::from("priced from the CLFS"))
+                Err(Unpriced::from("priced from the CLFS or ASP file"))
             } else {
                 line_locality(line, &mut zips, date_of(line))
             }
@@ -489,7 +492,7 @@ pub fn price_by_date(
                 .map(|&i| {
                     let line = &lines[i];
                     if by_lab(i) {
-                        return Err(Unpriced::from("priced from the CLFS"));
+                        return Err(Unpriced::from("priced from the CLFS or ASP file"));
                     }
                     let date = date_of(line);
                     let schedule = *schedule_on[&date].as_ref().map_err(Clone::clone)?;
@@ -520,6 +523,30 @@ pub fn price_by_date(
         }
     }
     Ok(priced)
+}
+
+/// A line the PFS does not pay, priced from the CLFS (a lab test) or else the ASP file (a
+/// drug); `Err` holds why neither did, to follow the PFS's own reason.
+pub(crate) fn price_elsewhere(
+    line: &ClaimLine,
+    date: NaiveDate,
+    labs: &mut lab::LabSchedules<'_>,
+    drugs: &mut drug::DrugSchedules<'_>,
+) -> Result<Result<rules::Priced, String>, PricingError> {
+    let mut notes = Vec::new();
+    if !labs.is_empty() {
+        match labs.price(line, date)? {
+            Ok(priced) => return Ok(Ok(priced)),
+            Err(note) => notes.push(note),
+        }
+    }
+    if !drugs.is_empty() {
+        match drugs.price(line, date)? {
+            Ok(priced) => return Ok(Ok(priced)),
+            Err(note) => notes.push(note),
+        }
+    }
+    Ok(Err(notes.join("; ")))
 }
 
 /// Whether the PFS release pays the line: its row (for its modifiers) is there with a

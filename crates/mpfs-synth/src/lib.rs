@@ -7,6 +7,7 @@
 //! writes them to `fixtures/mirror/`, a test checks that the committed fixtures are what this
 //! code writes, and the benchmarks write full-scale mirrors with [`scale`].
 
+pub mod asp;
 pub mod clfs;
 pub mod pprrvu;
 pub mod reference;
@@ -612,6 +613,7 @@ fn release_2026a(base: &[RvuRow]) -> SyntheticRelease {
 /// * 2026A: every kind in CSV, TXT and XLSX (see [`release_2026a`]).
 /// * ZIP-locality quarters 2025Q3 and 2025Q4 (see [`zip_locality::fixture_quarters`]).
 /// * CLFS 2025 Q1 (V1 and its V2 correction) and 2026 Q1 (see [`clfs::fixture_quarters`]).
+/// * ASP 2025 Q1 (posted and corrected) and 2026 Q1 (see [`asp::fixture_files`]).
 pub fn fixture_mirror() -> Vec<SyntheticRelease> {
     let style_2024 = |month: &str, released: &str, sheet: &str| {
         style(
@@ -704,6 +706,7 @@ pub fn fixture_mirror() -> Vec<SyntheticRelease> {
     .into_iter()
     .chain(zip_locality::fixture_quarters())
     .chain(clfs::fixture_quarters())
+    .chain(asp::fixture_files())
     .collect()
 }
 
