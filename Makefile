@@ -57,8 +57,9 @@ bi-check:
 	# With the real samples, the real October 2025 ZIP5 file stands in for the synthetic 2025Q4.
 	if [ -f $(SAMPLES)/zip5-oct2025.zip ]; then rm $(TARGET_DIR)/bi-check/mirror/zip-code-carrier-locality-file-oct2025.zip; \
 	  cp $(SAMPLES)/zip5-oct2025.zip $(TARGET_DIR)/bi-check/mirror/; fi
-	# and CMS's real 2026 Q3 CLFS quarter follows the synthetic 2026 Q1.
+	# and CMS's real 2026 Q3 CLFS quarter and October 2025 ASP file join the synthetic ones.
 	if [ -f $(SAMPLES)/clfs_cy2026_q3v1.zip ]; then cp $(SAMPLES)/clfs_cy2026_q3v1.zip $(TARGET_DIR)/bi-check/mirror/; fi
+	if [ -f $(SAMPLES)/october-2025-asp-pricing-file.zip ]; then cp $(SAMPLES)/october-2025-asp-pricing-file.zip $(TARGET_DIR)/bi-check/mirror/; fi
 	if [ -f $(SAMPLES)/rvu25d.zip ]; then cp $(SAMPLES)/rvu25d.zip $(TARGET_DIR)/bi-check/mirror/; \
 	elif [ "$$CI" = true ]; then echo "missing $(SAMPLES)/rvu25d.zip" >&2; exit 1; fi
 	$(TARGET_DIR)/debug/mpfs -q build --mirror $(TARGET_DIR)/bi-check/mirror --warehouse $(TARGET_DIR)/bi-check/warehouse

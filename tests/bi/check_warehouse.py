@@ -233,6 +233,25 @@ def main():
     else:
         check(pairs == [("CLFS-2025Q1", "CLFS-2026Q1", 4)], f"clfs_change pairs {pairs}")
 
+    # ASP: the views in sql/asp_views.sql; the fixtures' 2025 Q1 has a later posting.
+    asp_views = (pathlib.Path(__file__).resolve().parents[2] / "sql" / "asp_views.sql").read_text()
+    con.execute(asp_views)
+    atypes = dict((r[0], r[1]) for r in con.sql("DESCRIBE SELECT * FROM asp").fetchall())
+    check(atypes["payment_limit"] == "DECIMAL(12,3)" and atypes["coinsurance_pct"] == "DECIMAL(6,3)"
+          and atypes["posted"] == "DATE", f"asp types {atypes}")
+    postings = con.sql("SELECT posted, superseded, count(*) FROM asp WHERE release_id = 'ASP-2025Q1' "
+                       "GROUP BY ALL ORDER BY 1").fetchall()
+    check(postings == [(datetime.date(2024, 12, 19), True, 7), (datetime.date(2025, 3, 7), False, 7)],
+          f"ASP-2025Q1 postings {postings}")
+    factor = con.sql("SELECT payment_limit FROM asp_current WHERE hcpcs = 'J7213' "
+                     "AND DATE '2025-02-10' BETWEEN effective_from AND effective_to").fetchall()
+    check(factor == [(D("1.855"),)], f"J7213 on 2025-02-10: {factor}")
+    if real:
+        q4 = con.sql("SELECT count(*), max(payment_limit) FILTER (WHERE hcpcs = 'J9271'), "
+                     "max(coinsurance_pct) FILTER (WHERE hcpcs = 'J0897') "
+                     "FROM asp_current WHERE release_id = 'ASP-2025Q4'").fetchall()[0]
+        check(q4 == (1012, D("60.291"), D("17.508")), f"real ASP 2025 Q4 {q4}")
+
     print(f"BI check passed: DuckDB {duckdb.__version__} read {sum(counts.values())} rvu rows "
           f"from {len(counts)} partitions; {len(checked)} tables match the declared contract")
 

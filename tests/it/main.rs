@@ -1,6 +1,7 @@
 //! The one integration-test binary (polars makes every extra test binary expensive to link).
 //! Each module covers one concern; `support` and `http_server` hold what they share.
 
+mod asp;
 mod bad_input;
 mod clfs;
 mod config;

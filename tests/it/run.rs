@@ -718,3 +718,53 @@ fn clfs_quarters_are_discovered_fetched_and_built() {
     assert_eq!(code, Some(4), "{text}");
     assert!(!text.contains("CLFS-2025Q1V1 downloaded"), "{text}");
 }
+
+const ASP_FILES: &str = "/medicare/payment/part-b-drugs/asp-pricing-files";
+
+#[test]
+fn asp_postings_are_discovered_fetched_and_built() {
+    let job = Job::new();
+    // The pricing files page links a quarter's page (which links its zip and the NDC
+    // crosswalk, not fetched) and the correction's zip directly.
+    job.publish(
+        ASP_FILES,
+        page(&[
+            &format!("{ASP_FILES}/2025-asp-drug-pricing-files"),
+            "/files/zip/january-2025-asp-pricing-file-corrected.zip",
+        ]),
+    );
+    job.publish(
+        &format!("{ASP_FILES}/2025-asp-drug-pricing-files"),
+        page(&[
+            "/files/zip/january-2025-asp-pricing-file.zip",
+            "/files/zip/january-2025-asp-ndc-hcpcs-crosswalk.zip",
+        ]),
+    );
+    job.publish(
+        "/files/zip/january-2025-asp-pricing-file.zip",
+        fixture("january-2025-asp-pricing-file.zip"),
+    );
+    job.publish(
+        "/files/zip/january-2025-asp-pricing-file-corrected.zip",
+        fixture("january-2025-asp-pricing-file-corrected.zip"),
+    );
+    let (code, text) = job.run(&[], &[]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_contains(&text, "ASP-2025Q1@2024-12-19 downloaded");
+    assert_contains(&text, "ASP-2025Q1@2025-03-07 downloaded");
+    assert!(!text.contains("crosswalk.zip"), "{text}");
+    let q1 = read_partition(&job.warehouse(), "asp", 2025, "Q1");
+    assert_eq!(q1.height(), 14);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(job.data().join("cache/manifest.json")).unwrap())
+            .unwrap();
+    assert!(
+        manifest["releases"]["ASP-2025Q1@2025-03-07"]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/files/zip/january-2025-asp-pricing-file-corrected.zip"),
+        "{manifest}"
+    );
+    let (code, text) = job.run(&[], &[]);
+    assert_eq!(code, Some(4), "{text}");
+}
