@@ -194,6 +194,23 @@ pub fn limiting_charge_cents(fee: Cents) -> Cents {
 pub const NON_PARTICIPATING_BASIS4: i128 = 9_500;
 pub const LIMITING_OF_NON_PARTICIPATING_BASIS4: i128 = 11_500;
 
+/// A Part B drug line's allowed amount: units (the ASP file's billing units) times the
+/// payment limit per unit, rounded half up to the cent once (docs/pricing.md, "Drugs").
+/// `limit` has CMS's three places (`60.291`); 200 units are exactly $12,058.20.
+pub fn drug_allowed_cents(units: u32, limit: Decimal) -> Cents {
+    // Decimal holds ten-thousandths: cents = units x raw / 100, half up.
+    let tenths_of_cents = i128::from(units) * i128::from(limit.raw());
+    ((tenths_of_cents + 50).div_euclid(100)) as Cents
+}
+
+/// A percentage of an amount, half up to the cent: the beneficiary's coinsurance at the ASP
+/// file's percentage (`17.508` of `$1,000.00` is `$175.08`).
+pub fn percent_of_cents(amount: Cents, percent: Decimal) -> Cents {
+    // percent.raw() is ten-thousandths of a percent: amount x raw / 1,000,000, half up.
+    let scaled = i128::from(amount) * i128::from(percent.raw());
+    ((scaled + 500_000).div_euclid(1_000_000)) as Cents
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,21 +353,4 @@ mod tests {
         assert_eq!(cents_text(-50), "-0.50");
         assert_eq!(cents_text(133_981), "1339.81");
     }
-}
-
-/// A Part B drug line's allowed amount: units (the ASP file's billing units) times the
-/// payment limit per unit, rounded half up to the cent once (docs/pricing.md, "Drugs").
-/// `limit` has CMS's three places (`60.291`); 200 units are exactly $12,058.20.
-pub fn drug_allowed_cents(units: u32, limit: Decimal) -> Cents {
-    // Decimal holds ten-thousandths: cents = units x raw / 100, half up.
-    let tenths_of_cents = i128::from(units) * i128::from(limit.raw());
-    ((tenths_of_cents + 50).div_euclid(100)) as Cents
-}
-
-/// A percentage of an amount, half up to the cent: the beneficiary's coinsurance at the ASP
-/// file's percentage (`17.508` of `$1,000.00` is `$175.08`).
-pub fn percent_of_cents(amount: Cents, percent: Decimal) -> Cents {
-    // percent.raw() is ten-thousandths of a percent: amount x raw / 1,000,000, half up.
-    let scaled = i128::from(amount) * i128::from(percent.raw());
-    ((scaled + 500_000).div_euclid(1_000_000)) as Cents
 }
