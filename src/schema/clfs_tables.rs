@@ -118,7 +118,7 @@ pub mod clfs_releases {
         name: "clfs_releases",
         layout: Layout::Single,
         grain: "one row per CLFS quarter and version built",
-        about: "The view `release_calendar` in `sql/zip_views.sql` lists CLFS quarters beside PFS releases and ZIP-locality quarters.",
+        about: "The view `clfs_calendar` in `sql/clfs_views.sql` lists the current version of each quarter with its dates.",
         columns: &[
             POSTING,
             RELEASE_ID,
