@@ -330,20 +330,30 @@ fn quoted(value: &str) -> String {
     crate::clfs::file::quoted(value)
 }
 
+/// Why a cell is not one of the file's numbers.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum NumberError {
+    #[error("{what} {value} is not a number")]
+    NotANumber { what: &'static str, value: String },
+    #[error("{what} {value} is negative")]
+    Negative { what: &'static str, value: String },
+    #[error("{what} {value} has more than 3 decimals")]
+    TooPrecise { what: &'static str, value: String },
+}
+
 /// A number with at most 3 places, or why not.
-fn three_places(text: &str, what: &str) -> Result<Decimal, String> {
+fn three_places(text: &str, what: &'static str) -> Result<Decimal, NumberError> {
     let clean = text.trim().trim_start_matches('$').replace(',', "");
+    let value = quoted(text);
     match clean.parse::<Decimal>() {
-        Ok(value) if value.raw() < 0 => Err(format!("{what} {} is negative", quoted(text))),
-        Ok(value) if value.raw() % 10 != 0 => {
-            Err(format!("{what} {} has more than 3 decimals", quoted(text)))
-        }
-        Ok(value) => Ok(value),
-        Err(_) => Err(format!("{what} {} is not a number", quoted(text))),
+        Ok(number) if number.raw() < 0 => Err(NumberError::Negative { what, value }),
+        Ok(number) if number.raw() % 10 != 0 => Err(NumberError::TooPrecise { what, value }),
+        Ok(number) => Ok(number),
+        Err(_) => Err(NumberError::NotANumber { what, value }),
     }
 }
 
-fn optional(text: &str, what: &str) -> Result<Option<Decimal>, String> {
+fn optional(text: &str, what: &'static str) -> Result<Option<Decimal>, NumberError> {
     if text.trim().is_empty() {
         Ok(None)
     } else {
@@ -397,6 +407,7 @@ fn row_of(
         key: hcpcs.clone(),
         reason,
     };
+    let bad = |error: NumberError| reject(error.to_string());
     if hcpcs.len() != 5 || !hcpcs.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(reject(format!(
             "HCPCS {} is not 5 letters or digits",
@@ -408,10 +419,10 @@ fn row_of(
         if limit_text.eq_ignore_ascii_case("N/A") || limit_text.eq_ignore_ascii_case("NA") {
             None
         } else {
-            Some(three_places(&limit_text, "payment limit").map_err(reject)?)
+            Some(three_places(&limit_text, "payment limit").map_err(bad)?)
         };
     let coinsurance_pct =
-        three_places(&get(Field::Coinsurance), "coinsurance percentage").map_err(reject)?;
+        three_places(&get(Field::Coinsurance), "coinsurance percentage").map_err(bad)?;
     if coinsurance_pct > Decimal::from_raw(100 * Decimal::SCALE) {
         return Err(reject(format!(
             "coinsurance percentage {} is more than 100",
@@ -441,10 +452,10 @@ fn row_of(
         dosage,
         payment_limit,
         coinsurance_pct,
-        vaccine_awp_pct: optional(&get(Field::VaccineAwp), "vaccine AWP%").map_err(reject)?,
-        vaccine_limit: optional(&get(Field::VaccineLimit), "vaccine limit").map_err(reject)?,
-        blood_awp_pct: optional(&get(Field::BloodAwp), "blood AWP%").map_err(reject)?,
-        blood_limit: optional(&get(Field::BloodLimit), "blood limit").map_err(reject)?,
+        vaccine_awp_pct: optional(&get(Field::VaccineAwp), "vaccine AWP%").map_err(bad)?,
+        vaccine_limit: optional(&get(Field::VaccineLimit), "vaccine limit").map_err(bad)?,
+        blood_awp_pct: optional(&get(Field::BloodAwp), "blood AWP%").map_err(bad)?,
+        blood_limit: optional(&get(Field::BloodLimit), "blood limit").map_err(bad)?,
         clotting_factor,
         notes: (!notes.is_empty()).then_some(notes),
     })

@@ -453,7 +453,7 @@ pub fn price_by_date(
             warehouse.root().display().to_string(),
         ));
     }
-    let mut lab_results: Vec<Option<Result<rules::Priced, String>>> = vec![None; lines.len()];
+    let mut lab_results: Vec<Option<Result<rules::Priced, lab::LabNote>>> = vec![None; lines.len()];
     if !labs.is_empty() || !drugs.is_empty() {
         for (i, line) in lines.iter().enumerate() {
             let date = date_of(line);
@@ -532,7 +532,7 @@ pub(crate) fn price_elsewhere(
     date: NaiveDate,
     labs: &mut lab::LabSchedules<'_>,
     drugs: &mut drug::DrugSchedules<'_>,
-) -> Result<Result<rules::Priced, String>, PricingError> {
+) -> Result<Result<rules::Priced, lab::LabNote>, PricingError> {
     let mut notes = Vec::new();
     if !labs.is_empty() {
         match labs.price(line, date)? {
