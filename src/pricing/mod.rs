@@ -453,7 +453,9 @@ pub fn price_by_date(
             warehouse.root().display().to_string(),
         ));
     }
-    let mut lab_results: Vec<Option<Result<rules::Priced, lab::LabNote>>> = vec![None; lines.len()];
+    // Only the lines the PFS does not pay, by index: a million PFS lines carry nothing here.
+    let mut elsewhere: Vec<(usize, Result<rules::Priced, lab::LabNote>)> = Vec::new();
+    let mut by_other = vec![false; lines.len()];
     if !labs.is_empty() || !drugs.is_empty() {
         for (i, line) in lines.iter().enumerate() {
             let date = date_of(line);
@@ -462,11 +464,13 @@ pub fn price_by_date(
                 Err(_) => false,
             };
             if !pays {
-                lab_results[i] = Some(price_elsewhere(line, date, &mut labs, &mut drugs)?);
+                let result = price_elsewhere(line, date, &mut labs, &mut drugs)?;
+                by_other[i] = result.is_ok();
+                elsewhere.push((i, result));
             }
         }
     }
-    let by_lab = |i: usize| matches!(lab_results[i], Some(Ok(_)));
+    let by_lab = |i: usize| by_other[i];
     let places: Vec<Result<Arc<Place>, Unpriced>> = lines
         .iter()
         .enumerate()
@@ -512,14 +516,15 @@ pub fn price_by_date(
     let started = std::time::Instant::now();
     let mut priced = rules::price_lines(lines, &bases);
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "rules applied");
-    for (line, lab) in priced.iter_mut().zip(lab_results) {
-        match lab {
-            Some(Ok(by_lab)) => *line = by_lab,
-            Some(Err(note)) if !line.priced => {
+    for (i, result) in elsewhere {
+        let line = &mut priced[i];
+        match result {
+            Ok(by_lab) => *line = by_lab,
+            Err(note) if !line.priced => {
                 let reason = line.reason.take().unwrap_or_default();
                 line.reason = Some(format!("{reason}; {note}"));
             }
-            _ => {}
+            Err(_) => {}
         }
     }
     Ok(priced)
