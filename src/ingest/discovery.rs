@@ -92,6 +92,9 @@ pub fn zip_locality_links(html: &str, page_url: &str) -> Vec<String> {
 /// links the zip (or the zip itself).
 pub const CLFS_PAGE: &str = "https://www.cms.gov/medicare/payment/fee-schedules/clinical-laboratory-fee-schedule-clfs/files";
 
+/// What a files page links: the zips, and the pages of single files (each absolute).
+pub type PageLinks = (Vec<String>, Vec<String>);
+
 /// CMS's "ASP Pricing Files" page: it lists each quarter's file (and its corrections), each
 /// linking a page that links the zip (or the zip itself).
 pub const ASP_PAGE: &str = "https://www.cms.gov/medicare/payment/part-b-drugs/asp-pricing-files";
@@ -99,7 +102,7 @@ pub const ASP_PAGE: &str = "https://www.cms.gov/medicare/payment/part-b-drugs/as
 /// What an ASP page links: zips whose names say ASP or payment limit
 /// (`january-2025-asp-pricing-file-12_19_24-final-file.zip`), and the pages of single files
 /// under the pricing files page. Both absolute, in page order.
-pub fn asp_links(html: &str, page_url: &str) -> (Vec<String>, Vec<String>) {
+pub fn asp_links(html: &str, page_url: &str) -> PageLinks {
     let base = reqwest::Url::parse(page_url).ok();
     let (mut zips, mut pages) = (Vec::new(), Vec::new());
     for caps in HREF.captures_iter(html) {
@@ -131,7 +134,7 @@ static HREF: LazyLock<Regex> =
 
 /// What a CLFS page links: zips whose names say CLFS (`25CLABQ1.zip`, `clfs_cy2026_q3v1.zip`),
 /// and the pages of single files under the Files page. Both absolute, in page order.
-pub fn clfs_links(html: &str, page_url: &str) -> (Vec<String>, Vec<String>) {
+pub fn clfs_links(html: &str, page_url: &str) -> PageLinks {
     let base = reqwest::Url::parse(page_url).ok();
     let (mut zips, mut pages) = (Vec::new(), Vec::new());
     for caps in HREF.captures_iter(html) {

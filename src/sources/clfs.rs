@@ -25,12 +25,9 @@ use crate::ingest::discovery::{CLFS_PAGE, clfs_links};
 use crate::load::{Content, Warehouse, WarehouseWriter};
 use crate::schema::{clfs, clfs_change, clfs_quarantine, clfs_releases};
 use crate::sources::{
-    BuildOptions, Built, Changes, Derivation, Discovered, Link, NOT_BUILT_YET, Source, SourceError,
-    Web, saved_pairs,
+    BuildOptions, Built, Changes, Derivation, Discovered, FilesPage, NOT_BUILT_YET, Source,
+    SourceError, Web, saved_pairs,
 };
-
-/// Pages of single files followed from the Files page, at most, per run.
-const MAX_FILE_PAGES: usize = 40;
 
 /// The Clinical Laboratory Fee Schedule.
 pub struct Clfs;
@@ -383,69 +380,13 @@ impl Source for Clfs {
     /// that the catalog does not pin: each is named by its members. File pages whose names
     /// state a year before the run's window are not read.
     fn discover(&self, web: &Web<'_>, pinned: &[Pinned<ClfsId>], years: u16) -> Discovered<ClfsId> {
-        let mut discovered = Discovered::default();
-        let (page, html) = match web.page(CLFS_PAGE) {
-            Ok(read) => read,
-            Err(error) => {
-                discovered.notes.push(format!(
-                    "discovery: the CLFS files page not read ({error}); the catalog alone is used"
-                ));
-                return discovered;
-            }
-        };
-        let pinned_urls: Vec<String> = pinned
-            .iter()
-            .flat_map(|p| {
-                p.urls()
-                    .map(|u| crate::catalog::rebase_url(u, web.base_url))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        let (zips, pages) = clfs_links(&html, &page);
-        let latest = zips
-            .iter()
-            .chain(&pages)
-            .filter_map(|u| year_in_name(u))
-            .chain(pinned.iter().map(|p| p.id.year()))
-            .max()
-            .unwrap_or(0);
-        let first = latest.saturating_sub(years.max(1) - 1);
-        let in_window = |url: &str| year_in_name(url).is_none_or(|y| y >= first);
-        let mut links: Vec<Link> = zips
-            .into_iter()
-            .filter(|z| in_window(z))
-            .map(|url| Link {
-                url,
-                page: page.clone(),
-            })
-            .collect();
-        let pages: Vec<String> = pages.into_iter().filter(|p| in_window(p)).collect();
-        if pages.len() > MAX_FILE_PAGES {
-            discovered.notes.push(format!(
-                "discovery: the CLFS files page links {} file pages; the first {MAX_FILE_PAGES} were read",
-                pages.len()
-            ));
+        FilesPage {
+            url: CLFS_PAGE,
+            name: "CLFS files page",
+            links: clfs_links,
+            year_in_name,
         }
-        for file_page in pages.into_iter().take(MAX_FILE_PAGES) {
-            match web.page_absolute(&file_page) {
-                Ok(html) => {
-                    for url in clfs_links(&html, &file_page).0 {
-                        if in_window(&url) && !links.iter().any(|l| l.url == url) {
-                            links.push(Link {
-                                url,
-                                page: file_page.clone(),
-                            });
-                        }
-                    }
-                }
-                Err(error) => discovered.notes.push(format!(
-                    "discovery: CLFS page {file_page} not read ({error})"
-                )),
-            }
-        }
-        links.retain(|l| !pinned_urls.contains(&l.url));
-        discovered.links = links;
-        discovered
+        .discover(web, pinned, years, |id| id.year())
     }
 
     fn recorded(&self, warehouse: &Warehouse) -> Result<Vec<ClfsRecord>, SourceError> {

@@ -417,3 +417,98 @@ pub fn saved_pairs<I: std::str::FromStr + Ord + Clone>(
     found.sort();
     found
 }
+
+/// A schedule's CMS page that lists its files (CLFS, ASP): each entry a zip, or a page of one
+/// file that links the zip. Zips found there are fetched and recognised by their content.
+pub struct FilesPage {
+    /// The page on cms.gov (rebased onto `base_url`).
+    pub url: &'static str,
+    /// For notes: `CLFS files page`.
+    pub name: &'static str,
+    /// The zips and the file pages a page links, absolute.
+    pub links: fn(html: &str, page_url: &str) -> crate::ingest::discovery::PageLinks,
+    /// The year a zip's or page's name states, to skip those before the run's window.
+    pub year_in_name: fn(url: &str) -> Option<u16>,
+}
+
+/// File pages followed from a files page, at most, per run.
+const MAX_FILE_PAGES: usize = 40;
+
+impl FilesPage {
+    /// The zips the page links, directly or through the page of each file, that the catalog
+    /// does not pin. File pages whose names state a year before the run's window (the last
+    /// `years` of everything the page and the catalog know) are not read.
+    pub fn discover<Id>(
+        &self,
+        web: &Web<'_>,
+        pinned: &[Pinned<Id>],
+        years: u16,
+        year_of: impl Fn(&Id) -> u16,
+    ) -> Discovered<Id> {
+        let mut discovered = Discovered::default();
+        let (page, html) = match web.page(self.url) {
+            Ok(read) => read,
+            Err(error) => {
+                discovered.notes.push(format!(
+                    "discovery: the {} not read ({error}); the catalog alone is used",
+                    self.name
+                ));
+                return discovered;
+            }
+        };
+        let pinned_urls: Vec<String> = pinned
+            .iter()
+            .flat_map(|p| {
+                p.urls()
+                    .map(|u| crate::catalog::rebase_url(u, web.base_url))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let (zips, pages) = (self.links)(&html, &page);
+        let latest = zips
+            .iter()
+            .chain(&pages)
+            .filter_map(|u| (self.year_in_name)(u))
+            .chain(pinned.iter().map(|p| year_of(&p.id)))
+            .max()
+            .unwrap_or(0);
+        let first = latest.saturating_sub(years.max(1) - 1);
+        let in_window = |url: &str| (self.year_in_name)(url).is_none_or(|y| y >= first);
+        let mut links: Vec<Link> = zips
+            .into_iter()
+            .filter(|z| in_window(z))
+            .map(|url| Link {
+                url,
+                page: page.clone(),
+            })
+            .collect();
+        let pages: Vec<String> = pages.into_iter().filter(|p| in_window(p)).collect();
+        if pages.len() > MAX_FILE_PAGES {
+            discovered.notes.push(format!(
+                "discovery: the {} links {} file pages; the first {MAX_FILE_PAGES} were read",
+                self.name,
+                pages.len()
+            ));
+        }
+        for file_page in pages.into_iter().take(MAX_FILE_PAGES) {
+            match web.page_absolute(&file_page) {
+                Ok(html) => {
+                    for url in (self.links)(&html, &file_page).0 {
+                        if in_window(&url) && !links.iter().any(|l| l.url == url) {
+                            links.push(Link {
+                                url,
+                                page: file_page.clone(),
+                            });
+                        }
+                    }
+                }
+                Err(error) => discovered
+                    .notes
+                    .push(format!("discovery: page {file_page} not read ({error})")),
+            }
+        }
+        links.retain(|l| !pinned_urls.contains(&l.url));
+        discovered.links = links;
+        discovered
+    }
+}
