@@ -144,14 +144,7 @@ pub struct Parsed {
 }
 
 /// How one format of the zip read.
-#[derive(Debug, Clone)]
-pub struct FormatRead {
-    pub format: AspFormat,
-    pub member: String,
-    pub outcome: Result<(usize, usize), AspParseError>,
-    /// How its rows differ from the format read (empty when the same, or for that format).
-    pub differences: Vec<String>,
-}
+pub type FormatRead = crate::transform::parity::FormatRead<AspFormat, AspParseError>;
 
 /// Everything read from one ASP zip.
 #[derive(Debug, Clone)]
@@ -172,38 +165,19 @@ pub struct AspZip {
 }
 
 impl AspZip {
-    /// How the zip's other formats compared with the one read (`xls: same 877 rows`), or
+    /// How the zip's other formats compared with the one read (`txt: same 2087 rows`), or
     /// why one could not be read.
     pub fn parity(&self) -> Vec<String> {
-        self.formats
-            .iter()
-            .filter(|f| f.format != self.format)
-            .map(|f| match &f.outcome {
-                Err(error) => format!("{}: not read: {error}", f.format),
-                Ok(_) if f.differences.is_empty() => {
-                    format!("{}: same {} rows", f.format, self.parsed.rows.len())
-                }
-                Ok(_) => format!(
-                    "{}: {} differences from {}: {}{}",
-                    f.format,
-                    f.differences.len(),
-                    self.format,
-                    f.differences
-                        .iter()
-                        .take(3)
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                    if f.differences.len() > 3 { "; ..." } else { "" }
-                ),
-            })
-            .collect()
+        crate::transform::parity::parity_phrases(
+            &self.formats,
+            &self.format,
+            self.parsed.rows.len(),
+        )
     }
 
+    /// Whether every other format read and agreed with the one read.
     pub fn formats_agree(&self) -> bool {
-        self.formats
-            .iter()
-            .all(|f| f.outcome.is_ok() && f.differences.is_empty())
+        crate::transform::parity::formats_agree(&self.formats)
     }
 }
 

@@ -112,14 +112,7 @@ pub struct Parsed {
 }
 
 /// How one format of the zip read.
-#[derive(Debug, Clone)]
-pub struct FormatRead {
-    pub format: FileFormat,
-    pub member: String,
-    pub outcome: Result<(usize, usize), ClfsParseError>,
-    /// How its rows differ from the format read (empty when the same, or for that format).
-    pub differences: Vec<String>,
-}
+pub type FormatRead = crate::transform::parity::FormatRead<FileFormat, ClfsParseError>;
 
 /// Everything read from one CLFS zip.
 #[derive(Debug, Clone)]
@@ -137,40 +130,19 @@ pub struct ClfsZip {
 }
 
 impl ClfsZip {
-    /// How the zip's other formats compared with the one read, one phrase each (`txt: same
-    /// 2087 rows`, `xlsx: 2 differences: 85025 rate 7.77 in csv, 7.78 in xlsx`), or why one
-    /// could not be read. Said in the run summary and kept in `clfs_releases`.
+    /// How the zip's other formats compared with the one read (`txt: same 2087 rows`), or
+    /// why one could not be read.
     pub fn parity(&self) -> Vec<String> {
-        self.formats
-            .iter()
-            .filter(|f| f.format != self.format)
-            .map(|f| match &f.outcome {
-                Err(error) => format!("{}: not read: {error}", f.format),
-                Ok(_) if f.differences.is_empty() => {
-                    format!("{}: same {} rows", f.format, self.parsed.rows.len())
-                }
-                Ok(_) => format!(
-                    "{}: {} differences from {}: {}{}",
-                    f.format,
-                    f.differences.len(),
-                    self.format,
-                    f.differences
-                        .iter()
-                        .take(3)
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                    if f.differences.len() > 3 { "; ..." } else { "" }
-                ),
-            })
-            .collect()
+        crate::transform::parity::parity_phrases(
+            &self.formats,
+            &self.format,
+            self.parsed.rows.len(),
+        )
     }
 
     /// Whether every other format read and agreed with the one read.
     pub fn formats_agree(&self) -> bool {
-        self.formats
-            .iter()
-            .all(|f| f.outcome.is_ok() && f.differences.is_empty())
+        crate::transform::parity::formats_agree(&self.formats)
     }
 }
 
