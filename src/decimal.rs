@@ -17,11 +17,11 @@ pub struct Decimal(i64);
 pub enum DecimalError {
     #[error("empty where a number was expected")]
     Empty,
-    #[error("'{0}' is not a decimal number")]
+    #[error("{} is not a decimal number", crate::transform::text::quoted(.0))]
     Malformed(String),
-    #[error("'{0}' has more than {max} decimal places", max = Decimal::PLACES)]
+    #[error("{} has more than {max} decimal places", crate::transform::text::quoted(.0), max = Decimal::PLACES)]
     TooPrecise(String),
-    #[error("'{0}' is out of range")]
+    #[error("{} is out of range", crate::transform::text::quoted(.0))]
     OutOfRange(String),
 }
 

@@ -61,6 +61,10 @@ pub struct ItemSummary {
     /// Kinds the release was built without because they could not be read, with why.
     #[serde(default)]
     pub failed_kinds: Vec<String>,
+    /// Copies set aside while a twin format was read (CMS shipped a damaged copy; the data
+    /// is complete), with why.
+    #[serde(default)]
+    pub set_aside: Vec<String>,
     /// Rows written per table (when built).
     pub rows: BTreeMap<String, u64>,
     pub rejected_rows: u64,
@@ -236,6 +240,9 @@ impl std::fmt::Display for RunSummary {
             }
             if let Some(error) = &r.error {
                 writeln!(f, "        {error}")?;
+            }
+            for aside in &r.set_aside {
+                writeln!(f, "        set aside: {aside}")?;
             }
             for failure in &r.failed_kinds {
                 writeln!(f, "        built without {failure}")?;

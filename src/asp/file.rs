@@ -299,10 +299,7 @@ fn period_of(text: &str) -> Option<(NaiveDate, NaiveDate)> {
     Some((date(&caps[1])?, date(&caps[2])?))
 }
 
-/// A value as an error quotes it (at most about 60 characters).
-fn quoted(value: &str) -> String {
-    crate::clfs::file::quoted(value)
-}
+use crate::transform::text::quoted;
 
 /// Why a cell is not one of the file's numbers.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -351,16 +351,7 @@ fn row_of(
     })
 }
 
-/// A value as an error quotes it: `'7.77'`, or at most 57 characters and its length
-/// (`'99999...' (2000 characters)`), so garbage never floods a message.
-pub fn quoted(value: &str) -> String {
-    let count = value.chars().count();
-    if count <= 60 {
-        return format!("'{value}'");
-    }
-    let head: String = value.chars().take(57).collect();
-    format!("'{head}...' ({count} characters)")
-}
+pub use crate::transform::text::quoted;
 
 /// Adds a row, rejecting a repeated (HCPCS, MOD).
 fn push(parsed: &mut Parsed, seen: &mut HashSet<(Text, Text)>, row: Result<ClfsRow, ClfsReject>) {
@@ -796,7 +787,7 @@ mod tests {
         let long = "9".repeat(2_000);
         assert_eq!(
             quoted(&long),
-            format!("'{}...' (2000 characters)", "9".repeat(57))
+            format!("'{}...' (2,000 characters)", "9".repeat(57))
         );
     }
 

@@ -44,6 +44,9 @@ pub fn run(args: &BuildArgs, config: &Config) -> anyhow::Result<Outcome> {
                 item.error.as_deref().unwrap_or_default()
             ),
         }
+        for aside in &item.set_aside {
+            println!("        set aside: {aside}");
+        }
         for part in &item.failed_kinds {
             println!("        built without {part}");
         }

@@ -302,6 +302,7 @@ mod tests {
             quarantine_rows: 0,
             missing_kinds: Vec::new(),
             failed_kinds: Vec::new(),
+            set_aside: Vec::new(),
         }
     }
 

@@ -35,6 +35,9 @@ pub struct ReleaseRecord {
     /// Kinds the zip has that could not be read in any format, with why (file, line and
     /// cause), as `(kind, error)`.
     pub failed_kinds: Vec<(String, String)>,
+    /// Formats set aside while a twin format of their kind was read (`PPRRVU
+    /// PPRRVU2025_Oct.csv: why`), one line each.
+    pub set_aside: Vec<String>,
 }
 
 impl ReleaseRecord {
@@ -106,6 +109,13 @@ pub fn releases_frame(records: &[ReleaseRecord]) -> PolarsResult<DataFrame> {
                 .collect::<Vec<_>>()
                 .join("\n")
         })
+        .owned_text(releases::FORMATS_SET_ASIDE, |r| {
+            r.set_aside
+                .iter()
+                .map(|line| line.replace(['\r', '\n'], " "))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
         .finish()
 }
 
@@ -135,6 +145,7 @@ pub fn records_from_frame(
     let optional_text = |column: ColumnDef| column.texts(frame).ok();
     let missing_kinds = optional_text(releases::MISSING_KINDS);
     let kind_errors = optional_text(releases::KIND_ERRORS);
+    let set_aside = optional_text(releases::FORMATS_SET_ASIDE);
     let list = |text: Option<&String>| -> Vec<String> {
         text.map(String::as_str)
             .unwrap_or_default()
@@ -179,6 +190,10 @@ pub fn records_from_frame(
                 payment_rows: count(&payment_rows, i),
                 missing_kinds: list(missing_kinds.as_ref().map(|c| &c[i])),
                 failed_kinds: errors(kind_errors.as_ref().map(|c| &c[i])),
+                set_aside: set_aside
+                    .as_ref()
+                    .map(|c| c[i].lines().map(str::to_string).collect())
+                    .unwrap_or_default(),
             })
         })
         .collect()
@@ -202,6 +217,7 @@ mod tests {
             quarantine_rows: 0,
             missing_kinds: Vec::new(),
             failed_kinds: Vec::new(),
+            set_aside: Vec::new(),
         }
     }
 

@@ -438,6 +438,7 @@ fn build_candidates<S: Source>(
                     ReleaseStatus::BuiltPartial
                 };
                 summary.failed_kinds = result.failed_parts;
+                summary.set_aside = result.set_aside;
                 summary.rows = result.rows;
                 summary.rejected_rows = result.rejected_rows;
                 summary.detail = Some(result.summary);

@@ -90,6 +90,11 @@ pub mod releases {
         "one line per failed kind (`GPCI: GPCI2026.csv: ...; GPCI2026.txt: ...`), naming each file, line and cause",
     );
 
+    pub const FORMATS_SET_ASIDE: ColumnDef = ColumnDef::text(
+        "formats_set_aside",
+        "one line per format not used because it could not be read or rejected rows while a twin format read (`PPRRVU PPRRVU2025_Oct.csv: ..., line 495, ...`): CMS shipped a damaged copy, the data is complete; empty when none",
+    );
+
     pub const TABLE: TableDef = TableDef {
         name: "releases",
         layout: Layout::Single,
@@ -111,6 +116,7 @@ pub mod releases {
             MISSING_KINDS,
             FAILED_KINDS,
             KIND_ERRORS,
+            FORMATS_SET_ASIDE,
         ],
     };
 }

@@ -471,6 +471,7 @@ impl Source for Asp {
             rows: [(asp::TABLE.name.to_string(), record.rows)].into(),
             rejected_rows: record.quarantine_rows,
             failed_parts: Vec::new(),
+            set_aside: Vec::new(),
             record,
         })
     }

@@ -462,6 +462,7 @@ impl Source for Clfs {
             rows: [(clfs::TABLE.name.to_string(), record.rows)].into(),
             rejected_rows: record.quarantine_rows,
             failed_parts: Vec::new(),
+            set_aside: Vec::new(),
             record,
         })
     }

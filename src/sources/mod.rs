@@ -94,6 +94,9 @@ pub struct Built<Record> {
     /// Parts of the item that could not be read, so it was built without them (`GPCI:
     /// why`): published, but the run is partial.
     pub failed_parts: Vec<String>,
+    /// Copies set aside while a twin was read (a damaged format of a kind): published and
+    /// complete, said as warnings.
+    pub set_aside: Vec<String>,
     /// One line for people (`mpfs build`): what was built, with its counts.
     pub summary: String,
 }

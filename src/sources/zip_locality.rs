@@ -498,6 +498,7 @@ impl Source for ZipLocality {
             .into(),
             rejected_rows: record.quarantine_rows,
             failed_parts: Vec::new(),
+            set_aside: Vec::new(),
             record,
         })
     }

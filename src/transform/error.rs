@@ -49,6 +49,22 @@ pub enum TransformError {
         kind: FileKind,
         entries: String,
     },
+    #[error("{zip}: no format of {kind} can be read: {causes}")]
+    NoFormatReadable {
+        zip: String,
+        kind: FileKind,
+        /// Each format's cause, `; `-separated.
+        causes: String,
+    },
+    #[error(
+        "{zip}: {kind} {file} was set aside ({cause}) and --strict refuses a release with a damaged copy"
+    )]
+    StrictSetAside {
+        zip: String,
+        kind: FileKind,
+        file: String,
+        cause: String,
+    },
     #[error(
         "{file}: {rejected} of {total} {kind} rows failed checks, more than the {allowed_percent}% allowed (first: {examples})"
     )]

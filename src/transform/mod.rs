@@ -68,6 +68,17 @@ pub struct KindFailure {
     pub error: String,
 }
 
+/// A format of a kind that was not used because it could not be read, or rejected rows,
+/// while a twin format read (CMS ships every table as CSV, TXT and XLSX).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormatSetAside {
+    pub kind: FileKind,
+    /// The member's file name (`PPRRVU2025_Oct.csv`).
+    pub file: String,
+    /// Why: its parse error (with its line), or how many rows it rejected and the first.
+    pub cause: String,
+}
+
 /// Where a table's rows came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFile {
@@ -96,6 +107,8 @@ pub struct TransformedRelease {
     /// Kinds the zip has but that could not be read in any format (never PPRRVU: its
     /// failure fails the release).
     pub failed_kinds: Vec<KindFailure>,
+    /// Formats set aside while a twin format of the same kind was read.
+    pub set_aside: Vec<FormatSetAside>,
     pub quarantine: Vec<QuarantineRow>,
 }
 
@@ -184,15 +197,22 @@ fn enforce_threshold(
     Ok(())
 }
 
-/// Reads one member of a kind: parse, check, enforce the reject threshold, and add its
-/// rejects to the release's quarantine. The same sequence for every kind.
-fn read_kind<K: Kind>(
+/// One member of a kind parsed and checked: its file and its rejected rows.
+struct KindRead<F> {
+    label: String,
+    file_name: String,
+    file: F,
+    total: usize,
+    rejects: Vec<QuarantineRow>,
+}
+
+/// Parses and checks one member of a kind (no threshold yet: the caller chooses among the
+/// formats first).
+fn try_kind<K: Kind>(
     archive: &mut ReleaseArchive,
     member: &Member,
     localities: Option<&LocalityIndex>,
-    options: &TransformOptions,
-    quarantine: &mut Vec<QuarantineRow>,
-) -> Result<K::File, TransformError> {
+) -> Result<KindRead<K::File>, TransformError> {
     let read = read_member(archive, member)?;
     let parsed = K::PARSE(&read.label, member.format, &read.bytes)?;
     let total = parsed.row_count();
@@ -204,10 +224,132 @@ fn read_kind<K: Kind>(
         rejects: &mut rejects,
     };
     let file = K::check(parsed, read.source, checks);
-    enforce_threshold(&read.label, K::KIND, total, &rejects.rows, options)?;
-    tracing::info!(file = %read.label, rows = total - rejects.rows.len(), "parsed {}", K::KIND);
-    quarantine.extend(rejects.rows);
-    Ok(file)
+    let rejects = rejects.rows;
+    Ok(KindRead {
+        label: read.label,
+        file_name,
+        file,
+        total,
+        rejects,
+    })
+}
+
+/// Why a format that read with rejected rows was set aside.
+fn rejects_cause(read: &KindRead<impl Sized>) -> String {
+    let first = &read.rejects[0];
+    format!(
+        "{} of {} rows rejected, first line {}: {}",
+        read.rejects.len(),
+        read.total,
+        first.line,
+        first.reason
+    )
+}
+
+/// Reads one kind and variant from its formats, by one rule for every kind: the first format
+/// (in preference order) that reads with no rejected row is used; a format that cannot be
+/// read, or rejects rows, is set aside while a twin reads cleanly. When every readable format
+/// rejects something, the one with the fewest rejects is used (under the threshold) and its
+/// rejects quarantined. `Err` holds every format's cause when none can be used. The normal
+/// case (the first format reads cleanly) reads nothing more.
+fn read_any<K: Kind>(
+    archive: &mut ReleaseArchive,
+    candidates: &[&Member],
+    localities: Option<&LocalityIndex>,
+    options: &TransformOptions,
+    quarantine: &mut Vec<QuarantineRow>,
+    set_aside: &mut Vec<FormatSetAside>,
+) -> Result<K::File, TransformError> {
+    let zip = archive.display_name();
+    let mut failed: Vec<(String, String)> = Vec::new();
+    let mut with_rejects: Vec<KindRead<K::File>> = Vec::new();
+    let mut chosen: Option<KindRead<K::File>> = None;
+    for member in in_preference(candidates, options.format, &zip) {
+        match try_kind::<K>(archive, member, localities) {
+            Ok(read) if read.rejects.is_empty() => {
+                chosen = Some(read);
+                break;
+            }
+            Ok(read) => with_rejects.push(read),
+            Err(error) => {
+                // The cause without the member's own name, which the record already says.
+                let text = error.to_string();
+                let label = format!("{zip}:{}", member.path);
+                let cause = text
+                    .strip_prefix(&label)
+                    .map(|rest| rest.trim_start_matches([',', ':', ' ']).to_string())
+                    .unwrap_or(text);
+                failed.push((member.file_name.clone(), cause));
+            }
+        }
+    }
+    let chosen = match chosen {
+        Some(read) => read,
+        None => {
+            let best = with_rejects
+                .iter()
+                .enumerate()
+                .min_by_key(|(i, r)| (r.rejects.len(), *i))
+                .map(|(i, _)| i);
+            let Some(best) = best else {
+                return Err(TransformError::NoFormatReadable {
+                    zip,
+                    kind: K::KIND,
+                    causes: failed
+                        .iter()
+                        .map(|(file, cause)| format!("{file}: {cause}"))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                });
+            };
+            let read = with_rejects.remove(best);
+            enforce_threshold(&read.label, K::KIND, read.total, &read.rejects, options)?;
+            read
+        }
+    };
+    let mut aside: Vec<FormatSetAside> = failed
+        .into_iter()
+        .map(|(file, cause)| FormatSetAside {
+            kind: K::KIND,
+            file,
+            cause,
+        })
+        .collect();
+    aside.extend(with_rejects.iter().map(|r| FormatSetAside {
+        kind: K::KIND,
+        file: r.file_name.clone(),
+        cause: rejects_cause(r),
+    }));
+    for a in &aside {
+        tracing::warn!(
+            zip,
+            "{} {} set aside, {} read instead: {}",
+            a.kind,
+            a.file,
+            chosen.file_name,
+            a.cause
+        );
+        if options.strict {
+            return Err(TransformError::StrictSetAside {
+                zip: zip.clone(),
+                kind: a.kind,
+                file: a.file.clone(),
+                cause: a.cause.clone(),
+            });
+        }
+    }
+    set_aside.extend(aside);
+    if !chosen.rejects.is_empty() {
+        tracing::warn!(
+            file = chosen.label,
+            rejected = chosen.rejects.len(),
+            total = chosen.total,
+            "rows quarantined"
+        );
+    }
+    tracing::info!(file = %chosen.label, rows = chosen.total - chosen.rejects.len(), "parsed {}", K::KIND);
+    quarantine.extend(chosen.rejects);
+    Ok(chosen.file)
 }
 
 /// The members of a release, grouped by kind and conversion-factor variant.
@@ -250,28 +392,33 @@ fn in_preference<'a>(
     ordered
 }
 
-/// Reads a kind's member of each variant the zip has, in the preferred format; any failure
-/// fails the release (PPRRVU).
+/// Reads a kind's member of each variant the zip has ([`read_any`]); when no format of a
+/// variant can be read, the release fails (PPRRVU).
 fn read_required<K: Kind>(
     archive: &mut ReleaseArchive,
     index: &MemberIndex,
     options: &TransformOptions,
     quarantine: &mut Vec<QuarantineRow>,
+    set_aside: &mut Vec<FormatSetAside>,
 ) -> Result<Vec<K::File>, TransformError> {
-    let zip = archive.display_name();
     let mut files = Vec::new();
     for variant in index.variants(K::KIND) {
-        let member = choose(&index.of(K::KIND, Some(variant)), options.format, &zip)
-            .expect("a variant has a member")
-            .clone();
-        files.push(read_kind::<K>(archive, &member, None, options, quarantine)?);
+        let candidates = index.of(K::KIND, Some(variant));
+        files.push(read_any::<K>(
+            archive,
+            &candidates,
+            None,
+            options,
+            quarantine,
+            set_aside,
+        )?);
     }
     Ok(files)
 }
 
-/// Reads a kind's member of each variant the zip has, trying each format in turn; when none
-/// can be read, the kind is recorded in `failed` and left out (or, with `options.strict`,
-/// fails the release).
+/// Reads a kind's member of each variant the zip has ([`read_any`]); when no format can be
+/// read, the kind is recorded in `failed` and left out (or, with `options.strict`, fails the
+/// release).
 fn read_tolerant<K: Kind>(
     archive: &mut ReleaseArchive,
     index: &MemberIndex,
@@ -279,51 +426,35 @@ fn read_tolerant<K: Kind>(
     options: &TransformOptions,
     quarantine: &mut Vec<QuarantineRow>,
     failed: &mut Vec<KindFailure>,
+    set_aside: &mut Vec<FormatSetAside>,
 ) -> Result<Vec<K::File>, TransformError> {
     let zip = archive.display_name();
     let mut files = Vec::new();
     for variant in index.variants(K::KIND) {
         let candidates = index.of(K::KIND, Some(variant));
-        let mut errors: Vec<TransformError> = Vec::new();
-        for member in in_preference(&candidates, options.format, &zip) {
-            match read_kind::<K>(archive, member, localities, options, quarantine) {
-                Ok(file) => {
-                    if !errors.is_empty() {
-                        tracing::warn!(
-                            zip,
-                            "{} read from {} after another format failed: {}",
-                            K::KIND,
-                            member.file_name,
-                            errors
-                                .iter()
-                                .map(ToString::to_string)
-                                .collect::<Vec<_>>()
-                                .join("; ")
-                        );
-                    }
-                    files.push(file);
-                    errors.clear();
-                    break;
-                }
-                Err(error) => errors.push(error),
+        match read_any::<K>(
+            archive,
+            &candidates,
+            localities,
+            options,
+            quarantine,
+            set_aside,
+        ) {
+            Ok(file) => files.push(file),
+            Err(error @ TransformError::StrictSetAside { .. }) => return Err(error),
+            Err(error) if options.strict => return Err(error),
+            Err(error) => {
+                let error = match error {
+                    TransformError::NoFormatReadable { causes, .. } => causes,
+                    other => other.to_string(),
+                };
+                tracing::error!(zip, kind = %K::KIND, "{} cannot be read in any format; the release is built without it: {error}", K::KIND);
+                failed.push(KindFailure {
+                    kind: K::KIND,
+                    error,
+                });
             }
         }
-        if errors.is_empty() {
-            continue;
-        }
-        if options.strict {
-            return Err(errors.remove(0));
-        }
-        let error = errors
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; ");
-        tracing::error!(zip, kind = %K::KIND, "{} cannot be read in any format; the release is built without it: {error}", K::KIND);
-        failed.push(KindFailure {
-            kind: K::KIND,
-            error,
-        });
     }
     Ok(files)
 }
@@ -359,21 +490,23 @@ pub fn transform_release(
     };
     let mut quarantine = Vec::new();
     let mut failed = Vec::new();
+    let mut set_aside = Vec::new();
     let q = &mut quarantine;
     let f = &mut failed;
-    let pprrvu = read_required::<pprrvu::Pprrvu>(archive, &index, options, q)?;
-    let gpci = read_tolerant::<gpci::Gpci>(archive, &index, None, options, q, f)?
+    let s = &mut set_aside;
+    let pprrvu = read_required::<pprrvu::Pprrvu>(archive, &index, options, q, s)?;
+    let gpci = read_tolerant::<gpci::Gpci>(archive, &index, None, options, q, f, s)?
         .into_iter()
         .next();
     let localities = gpci
         .as_ref()
         .map(|g| LocalityIndex::new(g.rows.iter().map(|r| (r.mac.as_str(), r.locality.as_str()))));
     let l = localities.as_ref();
-    let locco = read_tolerant::<locco::Locco>(archive, &index, l, options, q, f)?
+    let locco = read_tolerant::<locco::Locco>(archive, &index, l, options, q, f, s)?
         .into_iter()
         .next();
-    let mut anes = read_tolerant::<anes::Anes>(archive, &index, l, options, q, f)?;
-    let oppscap = read_tolerant::<oppscap::Oppscap>(archive, &index, l, options, q, f)?
+    let mut anes = read_tolerant::<anes::Anes>(archive, &index, l, options, q, f, s)?;
+    let oppscap = read_tolerant::<oppscap::Oppscap>(archive, &index, l, options, q, f, s)?
         .into_iter()
         .next();
     for table in anes.iter_mut() {
@@ -402,6 +535,7 @@ pub fn transform_release(
         oppscap,
         missing_kinds,
         failed_kinds: failed,
+        set_aside,
         quarantine,
     })
 }

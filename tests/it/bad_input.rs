@@ -84,7 +84,7 @@ fn a_header_that_lost_a_column() {
     assert_rejected_without_harm(
         mirror.path(),
         &[
-            "rvu25a.zip:PPRRVU25_JAN.csv: unknown PPRRVU layout: header on line 10: 30 columns found",
+            "rvu25a.zip: no format of PPRRVU can be read: PPRRVU25_JAN.csv: unknown PPRRVU layout: header on line 10: 30 columns found",
             "missing MP RVU",
         ],
     );
@@ -107,7 +107,7 @@ fn a_non_numeric_rvu() {
     assert_rejected_without_harm(
         mirror.path(),
         &[&format!(
-            "rvu25a.zip:PPRRVU25_JAN.csv, line {line}, column 6 (WORK RVU): '1.9x' is not a decimal number"
+            "rvu25a.zip: no format of PPRRVU can be read: PPRRVU25_JAN.csv: line {line}, column 6 (WORK RVU): '1.9x' is not a decimal number"
         )],
     );
 }

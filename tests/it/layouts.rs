@@ -39,10 +39,8 @@ fn a_kind_read_from_another_format_when_its_first_fails() {
     let output = build_output(mirror.path(), warehouse.path());
     let text = all_output(&output);
     assert_eq!(output.status.code(), Some(0), "{text}");
-    assert_contains(
-        &text,
-        "GPCI read from GPCI2026.txt after another format failed",
-    );
+    assert_contains(&text, "GPCI GPCI2026.csv set aside, GPCI2026.txt read instead");
+    assert_contains(&text, "set aside: GPCI GPCI2026.csv: ");
     let gpci = read_partition(warehouse.path(), "gpci", 2026, "A");
     assert_eq!(gpci.height(), 7);
     assert_eq!(
@@ -53,6 +51,8 @@ fn a_kind_read_from_another_format_when_its_first_fails() {
         str_at(&releases_row(warehouse.path()), "failed_kinds").as_deref(),
         Some("")
     );
+    let set_aside = str_at(&releases_row(warehouse.path()), "formats_set_aside").unwrap();
+    assert!(set_aside.starts_with("GPCI GPCI2026.csv: "), "{set_aside}");
 }
 
 fn rows_for_locality(frame: &DataFrame, mac: &str, locality: &str) -> DataFrame {

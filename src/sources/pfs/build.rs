@@ -91,6 +91,11 @@ pub fn build_release(
             .iter()
             .map(|f| (f.kind.name().to_string(), f.error.clone()))
             .collect(),
+        set_aside: transformed
+            .set_aside
+            .iter()
+            .map(|a| format!("{} {}: {}", a.kind.name(), a.file, a.cause))
+            .collect(),
     };
     Ok(Built {
         summary: format!(
@@ -103,6 +108,7 @@ pub fn build_release(
             .map(|(kind, error)| format!("{kind}: {error}"))
             .collect(),
         rejected_rows: record.quarantine_rows,
+        set_aside: record.set_aside.clone(),
         rows,
         record,
     })

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use crate::decimal::Decimal;
 use crate::transform::checks::{Rejects, is_hcpcs};
 use crate::transform::pprrvu::RvuRow;
+use crate::transform::text::quoted;
 
 /// Tolerance for "a total equals the sum of its parts": CMS rounds each part to 0.01.
 const TOTAL_TOLERANCE: i64 = Decimal::SCALE / 100;
@@ -42,15 +43,22 @@ pub fn check_rvu(mut rows: Vec<RvuRow>, rejects: &mut Rejects<'_>) -> Vec<RvuRow
 
 fn rvu_problem(row: &RvuRow) -> Option<String> {
     if !is_hcpcs(&row.hcpcs) {
-        return Some(format!("HCPCS '{}' is not 5 letters or digits", row.hcpcs));
+        return Some(format!(
+            "HCPCS {} is not 5 letters or digits",
+            quoted(&row.hcpcs)
+        ));
     }
     if !matches!(row.modifier.len(), 0 | 2) {
-        return Some(format!("modifier '{}' is not 2 characters", row.modifier));
+        return Some(format!(
+            "modifier {} is not 2 characters",
+            quoted(&row.modifier)
+        ));
     }
     if row.status_code.len() != 1 || !STATUS_CODES.contains(row.status_code.as_str()) {
         return Some(format!(
-            "status code '{}' is not one of {}",
-            row.status_code, STATUS_CODES
+            "status code {} is not one of {}",
+            quoted(&row.status_code),
+            STATUS_CODES
         ));
     }
     let sum = |parts: [Decimal; 3]| parts.iter().map(|d| d.raw()).sum::<i64>();
@@ -83,8 +91,8 @@ fn rvu_problem(row: &RvuRow) -> Option<String> {
     }
     if !GLOBAL_DAYS.contains(&row.global_days.as_str()) {
         return Some(format!(
-            "GLOB DAYS '{}' is not one of {GLOBAL_DAYS:?}",
-            row.global_days
+            "GLOB DAYS {} is not one of {GLOBAL_DAYS:?}",
+            quoted(&row.global_days)
         ));
     }
     for (name, value) in [
@@ -97,17 +105,20 @@ fn rvu_problem(row: &RvuRow) -> Option<String> {
         ("CALCULATION FLAG", &row.calc_flag),
     ] {
         if !is_digit_or_blank(value) {
-            return Some(format!("{name} '{value}' is not a single digit"));
+            return Some(format!("{name} {} is not a single digit", quoted(value)));
         }
     }
     if !SUPERVISION.contains(&row.phys_supervision.as_str()) {
         return Some(format!(
-            "PHYSICIAN SUPERVISION '{}' is not a known code",
-            row.phys_supervision
+            "PHYSICIAN SUPERVISION {} is not a known code",
+            quoted(&row.phys_supervision)
         ));
     }
     if !row.endo_base.is_empty() && !is_hcpcs(&row.endo_base) {
-        return Some(format!("ENDO BASE '{}' is not a HCPCS code", row.endo_base));
+        return Some(format!(
+            "ENDO BASE {} is not a HCPCS code",
+            quoted(&row.endo_base)
+        ));
     }
     for (name, value) in [
         ("WORK RVU", row.work_rvu),

@@ -310,7 +310,10 @@ impl RvuRow {
                 v if v.eq_ignore_ascii_case(set) => Ok(true),
                 other => Err(CellError {
                     field,
-                    problem: format!("'{other}' is neither blank nor '{set}'"),
+                    problem: format!(
+                        "{} is neither blank nor '{set}'",
+                        crate::transform::text::quoted(other)
+                    ),
                 }),
             }
         };

@@ -59,8 +59,8 @@ pub fn parse(file: &str, grid: &Grid) -> Result<(PprrvuLayout, Vec<RvuRow>), Par
                 file: file.to_string(),
                 line: record.number,
                 problem: format!(
-                    "unexpected value '{}' in column {}, past the {} columns of the header",
-                    record.cell(width - 1),
+                    "unexpected value {} in column {}, past the {} columns of the header",
+                    crate::transform::text::quoted(record.cell(width - 1)),
                     width,
                     fields.len()
                 ),
