@@ -40,10 +40,10 @@ pub enum LockError {
         holder: String,
         command: String,
     },
-    #[error("{path}: cannot lock: {source}")]
+    #[error("{path}: cannot lock: {cause}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 
@@ -60,12 +60,12 @@ impl FolderLock {
     pub fn acquire(dir: &Path, command: &str, wait: Duration) -> Result<FolderLock, LockError> {
         std::fs::create_dir_all(dir).map_err(|source| LockError::Io {
             path: dir.to_path_buf(),
-            source,
+            cause: source,
         })?;
         let path = lock_path(dir);
         let io = |source| LockError::Io {
             path: path.clone(),
-            source,
+            cause: source,
         };
         let mut file = OpenOptions::new()
             .read(true)

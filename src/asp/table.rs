@@ -278,7 +278,7 @@ fn records_from_frame(frame: &DataFrame, source: &Path) -> Result<Vec<AspRecord>
     let polars = |error: PolarsError| WarehouseError::Polars {
         path: source.to_path_buf(),
         action: "cannot read the asp_releases table",
-        source: error,
+        cause: error,
     };
     let texts = |c: crate::schema::ColumnDef| c.texts(frame).map_err(polars);
     let ints = |c: crate::schema::ColumnDef| c.integers(frame).map_err(polars);

@@ -43,11 +43,11 @@ pub struct Manifest {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
-    #[error("cache {path}: {action}: {source}")]
+    #[error("cache {path}: {action}: {cause}")]
     Io {
         path: PathBuf,
         action: &'static str,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("cache manifest {path} is damaged ({reason}); move it aside and fetch again")]
     BadManifest { path: PathBuf, reason: String },
@@ -60,7 +60,7 @@ fn io_error(path: &Path, action: &'static str) -> impl FnOnce(std::io::Error) ->
     move |source| CacheError::Io {
         path,
         action,
-        source,
+        cause: source,
     }
 }
 

@@ -7,10 +7,10 @@ use crate::release::ReleaseId;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MirrorError {
-    #[error("mirror {path}: cannot list the folder: {source}")]
+    #[error("mirror {path}: cannot list the folder: {cause}")]
     Unreadable {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("mirror {path}: release {id} appears twice ({first} and {second}); keep one")]
     Duplicate {
@@ -33,7 +33,7 @@ pub struct MirroredRelease {
 pub fn scan(dir: &Path) -> Result<Vec<MirroredRelease>, MirrorError> {
     let unreadable = |source| MirrorError::Unreadable {
         path: dir.to_path_buf(),
-        source,
+        cause: source,
     };
     let mut found: Vec<MirroredRelease> = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(unreadable)? {

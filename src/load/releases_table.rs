@@ -128,7 +128,7 @@ pub fn records_from_frame(
     let polars = |source_error: PolarsError| WarehouseError::Polars {
         path: source.to_path_buf(),
         action: "cannot read the releases table",
-        source: source_error,
+        cause: source_error,
     };
     let ids = releases::RELEASE_ID.optional_texts(frame).map_err(polars)?;
     let from = releases::EFFECTIVE_FROM.dates(frame).map_err(polars)?;

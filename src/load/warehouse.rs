@@ -65,17 +65,18 @@ impl Content<'_> {
 
 #[derive(Debug, thiserror::Error)]
 pub enum WarehouseError {
-    #[error("warehouse {path}: {action}: {source}")]
+    // `cause`, not `source`: the message says it, so a chain (`{:#}`) must not repeat it.
+    #[error("warehouse {path}: {action}: {cause}")]
     Io {
         path: PathBuf,
         action: &'static str,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("warehouse {path}: {action}: {source}")]
+    #[error("warehouse {path}: {action}: {cause}")]
     Polars {
         path: PathBuf,
         action: &'static str,
-        source: PolarsError,
+        cause: PolarsError,
     },
     #[error("warehouse {path}: {reason}")]
     Table { path: PathBuf, reason: String },
@@ -94,7 +95,7 @@ fn io_error(path: &Path, action: &'static str) -> impl FnOnce(std::io::Error) ->
     move |source| WarehouseError::Io {
         path,
         action,
-        source,
+        cause: source,
     }
 }
 
@@ -236,10 +237,10 @@ impl<'lock> WarehouseWriter<'lock> {
             // A table that cannot be written is named by where it was going, not by its
             // staging path (a file system error keeps the path it happened on).
             written.map_err(|error| match error {
-                WarehouseError::Polars { action, source, .. } => WarehouseError::Polars {
+                WarehouseError::Polars { action, cause, .. } => WarehouseError::Polars {
                     path: self.root.join(target),
                     action,
-                    source,
+                    cause,
                 },
                 other => other,
             })?;
@@ -254,7 +255,7 @@ impl<'lock> WarehouseWriter<'lock> {
                 return Err(WarehouseError::Io {
                     path: staging.clone(),
                     action: "fault injected while staging",
-                    source: std::io::Error::other(format!("after staging {table}")),
+                    cause: std::io::Error::other(format!("after staging {table}")),
                 });
             }
             Ok((staged_relative, target.clone()))
@@ -403,7 +404,7 @@ fn read_parquet_file(
         .map_err(|source| WarehouseError::Polars {
             path: path.to_path_buf(),
             action: "cannot read Parquet",
-            source,
+            cause: source,
         })
 }
 
@@ -447,7 +448,7 @@ fn write_parquet(path: &Path, table: &dyn RowGroups) -> Result<(), WarehouseErro
         WarehouseError::Polars {
             path: path.to_path_buf(),
             action: "cannot write Parquet",
-            source,
+            cause: source,
         }
     })?;
     file.flush().map_err(io_error(path, "cannot flush"))?;

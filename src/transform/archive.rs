@@ -90,10 +90,10 @@ pub struct Member {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read: {cause}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("{path}: got an HTML page, not a zip (the download or mirror served a web page)")]
     HtmlNotZip { path: PathBuf },
@@ -135,7 +135,7 @@ impl ReleaseArchive {
     pub fn open(path: &Path) -> Result<Self, ArchiveError> {
         let bytes = std::fs::read(path).map_err(|source| ArchiveError::Io {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         })?;
         Self::from_bytes(path, bytes)
     }

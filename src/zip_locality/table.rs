@@ -113,7 +113,7 @@ pub fn zip_records_from_frame(
     let polars = |error: PolarsError| WarehouseError::Polars {
         path: source.to_path_buf(),
         action: "cannot read the zip_releases table",
-        source: error,
+        cause: error,
     };
     let (ids, from, to) = (
         zip_releases::RELEASE_ID.texts(frame).map_err(polars)?,
