@@ -507,8 +507,9 @@ pub struct TransformFlags {
     /// [env: MPFS_DESCRIPTORS=false].
     #[arg(long)]
     pub no_descriptors: bool,
-    /// Fail a release when GPCI, LOCCO, ANES or OPPSCAP cannot be read in any format,
-    /// instead of building it without that kind [env: MPFS_STRICT].
+    /// Fail a release when GPCI, LOCCO, ANES or OPPSCAP cannot be read in any format
+    /// (instead of building it without that kind), or when any format of a kind is set
+    /// aside as damaged while a twin format is read [env: MPFS_STRICT].
     #[arg(long)]
     pub strict: bool,
 }

@@ -140,7 +140,7 @@ fn fetch_http<Id: Artifact>(
     manifest: &mut Manifest,
 ) -> Result<FetchOutcome, FetchError> {
     let id = &release.id;
-    let cached_sha = cache.recorded_sha256(id, manifest)?;
+    let cached_sha = cache.verified_sha256(id, manifest)?;
     let key = id.to_string();
     // Validators are only worth sending when the cached file is the one they describe.
     let validators = manifest
@@ -287,7 +287,7 @@ pub fn fetch_identified<Id: Artifact, E: std::fmt::Display>(
         bytes: done.bytes,
         fetched_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     };
-    if cache.recorded_sha256(&id, manifest)?.as_deref() == Some(done.sha256.as_str()) {
+    if cache.verified_sha256(&id, manifest)?.as_deref() == Some(done.sha256.as_str()) {
         manifest.releases.insert(id.to_string(), entry);
         return Ok((
             Some(id),
@@ -528,7 +528,7 @@ fn copy_from_folder<Id: Artifact>(
             got: sha256,
         });
     }
-    if cache.recorded_sha256(id, manifest)?.as_deref() == Some(sha256.as_str()) {
+    if cache.verified_sha256(id, manifest)?.as_deref() == Some(sha256.as_str()) {
         return Ok(FetchOutcome::Unchanged {
             reason: "same bytes as cached".to_string(),
         });

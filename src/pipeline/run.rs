@@ -379,7 +379,23 @@ fn build_candidates<S: Source>(
                 &candidate.item.id,
                 manifest.as_ref().expect("a run reads the manifest"),
             )?,
-            (Mode::Build { .. }, Some(path)) => sha256_of_file(path)?,
+            (Mode::Build { folder }, Some(path)) => {
+                // Building from the download cache: a zip whose bytes no longer match its
+                // manifest entry was damaged on disk after it was fetched; never build it.
+                if let Some(manifest) = cache_manifest(folder, path, &candidate.item.id)
+                    && let Err((actual, recorded)) =
+                        Cache::check_against_manifest(&candidate.item.id, path, &manifest)?
+                {
+                    item.status = ReleaseStatus::Failed;
+                    item.error = Some(format!(
+                        "{}: the cached zip does not match its manifest (sha256 {actual}, recorded {recorded}): it was damaged after it was fetched; `mpfs run` fetches it again",
+                        path.display()
+                    ));
+                    out.failed += 1;
+                    continue;
+                }
+                sha256_of_file(path)?
+            }
             (_, None) => None,
         };
         let (Some(sha), Some(zip)) = (sha, candidate.zip) else {
@@ -552,4 +568,18 @@ pub fn execute(ctx: &Context<'_, '_>) -> Result<RunResult, PipelineError> {
         lines,
         counts,
     })
+}
+
+/// The cache manifest of `folder` when `path` is a zip of the download cache (named as the
+/// cache names `id`, beside a `manifest.json`).
+fn cache_manifest(
+    folder: &Path,
+    path: &Path,
+    id: &impl crate::ingest::artifact::Artifact,
+) -> Option<crate::ingest::cache::Manifest> {
+    let cache = Cache::peek(folder);
+    let named = path.file_name()?.to_str()? == id.cache_name();
+    (named && folder.join("manifest.json").is_file())
+        .then(|| cache.manifest().ok())
+        .flatten()
 }

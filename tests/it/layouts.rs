@@ -39,7 +39,10 @@ fn a_kind_read_from_another_format_when_its_first_fails() {
     let output = build_output(mirror.path(), warehouse.path());
     let text = all_output(&output);
     assert_eq!(output.status.code(), Some(0), "{text}");
-    assert_contains(&text, "GPCI GPCI2026.csv set aside, GPCI2026.txt read instead");
+    assert_contains(
+        &text,
+        "GPCI GPCI2026.csv set aside, GPCI2026.txt read instead",
+    );
     assert_contains(&text, "set aside: GPCI GPCI2026.csv: ");
     let gpci = read_partition(warehouse.path(), "gpci", 2026, "A");
     assert_eq!(gpci.height(), 7);

@@ -5,6 +5,7 @@ mod asp;
 mod bad_input;
 mod clfs;
 mod config;
+mod damaged_copies;
 mod diff;
 mod fixtures;
 mod http_server;
