@@ -92,7 +92,7 @@ fn set_aside(warehouse: &Path) -> String {
 #[test]
 fn each_damage_to_the_pprrvu_csv_leaves_the_release_whole() {
     let clean = tempfile::tempdir().unwrap();
-    build(&release_2026a_with(&[]).path(), clean.path());
+    build(release_2026a_with(&[]).path(), clean.path());
     let expected = rvu_values(clean.path());
     assert_eq!(
         set_aside(clean.path()),
