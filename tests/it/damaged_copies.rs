@@ -118,7 +118,7 @@ fn each_damage_to_the_pprrvu_csv_leaves_the_release_whole() {
             !aside.contains('\n'),
             "{damage}: one format set aside: {aside}"
         );
-        assert_contains(&text, &format!("set aside: PPRRVU {CSV}: "));
+        assert_contains(&text, format!("set aside: PPRRVU {CSV}: "));
         assert_contains(
             &text,
             &format!("PPRRVU {CSV} set aside, {TXT} read instead"),
