@@ -119,10 +119,7 @@ fn each_damage_to_the_pprrvu_csv_leaves_the_release_whole() {
             "{damage}: one format set aside: {aside}"
         );
         assert_contains(&text, format!("set aside: PPRRVU {CSV}: "));
-        assert_contains(
-            &text,
-            &format!("PPRRVU {CSV} set aside, {TXT} read instead"),
-        );
+        assert_contains(&text, format!("PPRRVU {CSV} set aside, {TXT} read instead"));
         let longest = text.lines().map(str::len).max().unwrap_or(0);
         assert!(longest < 600, "{damage}: a {longest}-character line");
     }
