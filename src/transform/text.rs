@@ -43,6 +43,25 @@ pub fn is_blank_or_eof(cell: &str) -> bool {
         .is_empty()
 }
 
+/// A value as an error quotes it: `'7.77'`, or at most 57 characters and its length
+/// (`'99999...' (2,000,001 characters)`), so garbage never floods a message or a log.
+pub fn quoted(value: &str) -> String {
+    let count = value.chars().count();
+    if count <= 60 {
+        return format!("'{value}'");
+    }
+    let head: String = value.chars().take(57).collect();
+    let digits = count.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("'{head}...' ({grouped} characters)")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,23 +97,4 @@ mod tests {
         assert!(is_blank_or_eof("\u{1a}"));
         assert!(!is_blank_or_eof("0"));
     }
-}
-
-/// A value as an error quotes it: `'7.77'`, or at most 57 characters and its length
-/// (`'99999...' (2,000,001 characters)`), so garbage never floods a message or a log.
-pub fn quoted(value: &str) -> String {
-    let count = value.chars().count();
-    if count <= 60 {
-        return format!("'{value}'");
-    }
-    let head: String = value.chars().take(57).collect();
-    let digits = count.to_string();
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("'{head}...' ({grouped} characters)")
 }
