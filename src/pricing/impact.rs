@@ -162,16 +162,18 @@ pub fn impact(
         priced.push(price_lines(&once, &bases));
     }
     // Lab and drug lines: a line a side's PFS release does not pay is priced from the CLFS
-    // (else ASP) quarter holding that release's first day (steps 0-3 take the old policy,
-    // step 4 the new), so its change is all policy effect. A drug line is priced with all
-    // its units at once (a limit has three places: per-unit cents would not add up), so
-    // its volume is 1.
+    // (else ASP) quarter in force on the line's date, else on the `to` release's first day,
+    // the same quarter on both sides, as its locality is found: next year's lab and drug
+    // quarters are not published when its PFS is, so holding them isolates the PFS's change
+    // and keeps the totals whole. A drug line is priced with all its units at once (a limit
+    // has three places: per-unit cents would not add up), so its volume is 1.
     let mut labs = LabSchedules::new(warehouse)?;
     let mut drugs = DrugSchedules::new(warehouse)?;
     let mut volume: Vec<u32> = lines.iter().map(|l| l.units).collect();
     if !labs.is_empty() || !drugs.is_empty() {
         for (i, line) in once.iter().enumerate() {
-            for (schedule, date, range) in [(old, from_date, 0..4), (new, to_date, 4..5)] {
+            let date = line.date_of_service.unwrap_or(to_date);
+            for (schedule, range) in [(old, 0..4), (new, 4..5)] {
                 if pfs_pays(line, schedule) {
                     continue;
                 }

@@ -469,11 +469,12 @@ fn impact_carries_drug_lines_with_all_their_units() {
     let utilization = dir.path().join("year.csv");
     std::fs::write(
         &utilization,
-        "claim_id,hcpcs,modifiers,units,place_of_service,mac,locality\n\
-         a,99213,,10,11,00000,00\n\
-         b,J9271,,200,11,00000,00\n\
-         c,J1100,,30,11,00000,00\n\
-         d,85025,,5,11,00000,00\n",
+        "claim_id,hcpcs,modifiers,units,place_of_service,mac,locality,date_of_service\n\
+         a,99213,,10,11,00000,00,\n\
+         b,J9271,,200,11,00000,00,\n\
+         c,J1100,,30,11,00000,00,\n\
+         d,85025,,5,11,00000,00,\n\
+         e,J9271,,200,11,00000,00,2025-02-10\n",
     )
     .unwrap();
     let out = dir.path().join("impact.csv");
@@ -493,12 +494,18 @@ fn impact_carries_drug_lines_with_all_their_units() {
     ]);
     assert!(output.status.success(), "{}", all_output(&output));
     let text = std::fs::read_to_string(&out).unwrap();
-    // 200 x 57.500 under 2025 Q1, 200 x 60.250 under 2026 Q1: all policy effect.
+    // Undated: the quarter in force on 2026A's first day (ASP 2026 Q1, 200 x 60.250) on both
+    // sides, as a line's locality is found; the PFS's change is what moves.
     assert_contains(
         &text,
-        "2025A,2026A,2,b,J9271,,200,,asp,11500.00,12050.00,550.00,0.00,0.00,0.00,550.00,,",
+        "2025A,2026A,2,b,J9271,,200,,asp,12050.00,12050.00,0.00,0.00,0.00,0.00,0.00,,",
     );
     // J1100 is status E in the PFS: 30 x 0.110 from the ASP file.
     assert_contains(&text, "2025A,2026A,3,c,J1100,,30,,asp,3.30,3.30,0.00,");
     assert_contains(&text, "2025A,2026A,4,d,85025,,5,,clfs,37.50,37.50,0.00,");
+    // Dated: the quarter of its date (2025 Q1 as corrected, 200 x 57.500).
+    assert_contains(
+        &text,
+        "2025A,2026A,5,e,J9271,,200,,asp,11500.00,11500.00,0.00,",
+    );
 }
