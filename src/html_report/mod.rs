@@ -115,13 +115,7 @@ pub fn dollars(cents: Cents) -> String {
         .strip_prefix('-')
         .map_or(("", text.as_str()), |d| ("-", d));
     let (whole, fraction) = digits.split_once('.').expect("two places");
-    let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
+    let grouped = crate::transform::text::thousands(whole);
     format!("{sign}${grouped}.{fraction}")
 }
 

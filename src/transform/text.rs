@@ -43,6 +43,18 @@ pub fn is_blank_or_eof(cell: &str) -> bool {
         .is_empty()
 }
 
+/// Digits with thousands separators: `2000000` as `2,000,000`.
+pub fn thousands(digits: &str) -> String {
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    grouped
+}
+
 /// A value as an error quotes it: `'7.77'`, or at most 57 characters and its length
 /// (`'99999...' (2,000,001 characters)`), so garbage never floods a message or a log.
 pub fn quoted(value: &str) -> String {
@@ -51,14 +63,7 @@ pub fn quoted(value: &str) -> String {
         return format!("'{value}'");
     }
     let head: String = value.chars().take(57).collect();
-    let digits = count.to_string();
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
+    let grouped = thousands(&count.to_string());
     format!("'{head}...' ({grouped} characters)")
 }
 
