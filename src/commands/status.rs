@@ -15,6 +15,13 @@ pub fn run(config: &Config) -> anyhow::Result<Outcome> {
             println!("{line}");
         }
     }
+    let cache = crate::ingest::cache::Cache::peek(&config.cache_dir);
+    for (path, actual, recorded) in registry::damaged_in_cache(&cache)? {
+        println!(
+            "damaged in the cache: {} (sha256 {actual}, recorded {recorded}): the next run fetches it again",
+            path.display()
+        );
+    }
     match RunSummary::latest(root)? {
         Some((path, report)) => {
             println!(

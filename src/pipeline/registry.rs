@@ -81,6 +81,8 @@ pub trait AnySource: Sync {
     fn id_example(&self) -> &'static str;
     /// Whether an id as typed is this source's.
     fn claims(&self, id: &str) -> bool;
+    /// The cache's file name of one of its ids (`rvu25d.zip`, `asp-2025q1-20250307.zip`).
+    fn cache_name(&self, id: &str) -> Option<String>;
     /// Problems of its catalog section.
     fn catalog_problems(&self, catalog: &Catalog) -> Vec<String>;
     /// Whether a folder holds any of its zips.
@@ -148,6 +150,11 @@ impl<S: Source> AnySource for S {
 
     fn claims(&self, id: &str) -> bool {
         self.parse_id(id).is_some()
+    }
+
+    fn cache_name(&self, id: &str) -> Option<String> {
+        use crate::ingest::artifact::Artifact;
+        self.parse_id(id).map(|id| id.cache_name())
     }
 
     fn catalog_problems(&self, catalog: &Catalog) -> Vec<String> {
@@ -270,4 +277,26 @@ impl<S: Source> AnySource for S {
         let (from, to) = (self.parse_id(from)?, self.parse_id(to)?);
         Some(Source::changes(self, warehouse, &from, &to)?.map_err(PipelineError::from))
     }
+}
+
+/// The cached zips whose bytes no longer match their manifest entries (damaged on disk after
+/// they were fetched), as `(file, actual sha256, recorded sha256)`: `mpfs status` says so;
+/// the next `run` fetches them again.
+pub fn damaged_in_cache(
+    cache: &crate::ingest::cache::Cache,
+) -> Result<Vec<(std::path::PathBuf, String, String)>, PipelineError> {
+    let manifest = cache.manifest()?;
+    let mut damaged = Vec::new();
+    for (id, entry) in &manifest.releases {
+        let Some(name) = source_of(id).and_then(|s| s.cache_name(id)) else {
+            continue;
+        };
+        let path = cache.dir().join(name);
+        if let Some(actual) = crate::ingest::cache::sha256_of_file(&path)?
+            && actual != entry.sha256
+        {
+            damaged.push((path, actual, entry.sha256.clone()));
+        }
+    }
+    Ok(damaged)
 }

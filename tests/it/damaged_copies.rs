@@ -262,6 +262,11 @@ fn a_cached_zip_damaged_on_disk_is_fetched_again_and_never_built() {
     damaged[middle] ^= 0xFF;
     std::fs::write(&cached, &damaged).unwrap();
 
+    // status says so.
+    let status = all_output(&mpfs(&["status", "--data-dir", path_str(data.path())]));
+    assert_contains(&status, "damaged in the cache: ");
+    assert_contains(&status, "rvu25a.zip (sha256 ");
+
     // build from the cache refuses it, naming the file and both hashes.
     let output = mpfs(&["build", "--data-dir", path_str(data.path())]);
     let text = all_output(&output);
