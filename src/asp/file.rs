@@ -844,11 +844,11 @@ mod tests {
     #[test]
     fn rows_with_a_trailing_column_and_a_note_over_two_lines() {
         let csv = file(
-            "J9271,Inj pembrolizumab,1 MG,57.603,20.000,,,,,,,\r\n\
-             A9606,Radium ra223 dichloride ther,1 microCurie,N/A,20.000,,,,,,\"AWP = $196.92\nWAC = $164.10\",\r\n\
-             J0897,Denosumab injection,1 MG,27.656,18.237,,,,,,Inflation-adjusted coinsurance,\r\n\
-             90677,Pcv20 vaccine im,0.5 ML,298.036,0.000,95,298.036,,,,,\r\n\
-             J7192,Factor viii recombinant nos,1 IU,1.542,20.000,,,,,1,,\r\n",
+            "J9271,Checkpoint inhibitor infusion,1 MG,57.603,20.000,,,,,,,\r\n\
+             A9606,Radium therapy dose,1 microCurie,N/A,20.000,,,,,,\"AWP = $100.00\nWAC = $90.00\",\r\n\
+             J0897,Bone loss antibody injection,1 MG,27.656,18.237,,,,,,Inflation-adjusted coinsurance,\r\n\
+             90677,Pneumococcal vaccine,0.5 ML,298.036,0.000,95,298.036,,,,,\r\n\
+             J7192,Clotting factor VIII,1 IU,1.542,20.000,,,,,1,,\r\n",
         );
         let parsed = parse_member("asp.csv", AspFormat::Csv, &csv).unwrap();
         assert!(parsed.rejects.is_empty(), "{:?}", parsed.rejects);
@@ -865,10 +865,7 @@ mod tests {
         assert_eq!(j9271.payment_limit, Some("57.603".parse().unwrap()));
         let radium = &parsed.rows[1];
         assert_eq!(radium.payment_limit, None);
-        assert_eq!(
-            radium.notes.as_deref(),
-            Some("AWP = $196.92\nWAC = $164.10")
-        );
+        assert_eq!(radium.notes.as_deref(), Some("AWP = $100.00\nWAC = $90.00"));
         assert_eq!(parsed.rows[2].line, 11, "the quoted line break counts");
         assert_eq!(parsed.rows[2].coinsurance_pct, "18.237".parse().unwrap());
         assert_eq!(parsed.rows[3].vaccine_awp_pct, Some("95".parse().unwrap()));
@@ -878,7 +875,7 @@ mod tests {
     #[test]
     fn bad_rows_are_rejected_with_their_reason() {
         let csv = file(
-            "J9271,Inj pembrolizumab,1 MG,57.6031,20.000,,,,,,\r\n\
+            "J9271,Checkpoint inhibitor infusion,1 MG,57.6031,20.000,,,,,,\r\n\
              J0897,Denosumab,1 MG,27.656,120,,,,,,\r\n\
              J01,Short code,1 MG,1.000,20.000,,,,,,\r\n\
              J7192,Factor,1 IU,1.542,20.000,,,,,yes,\r\n\

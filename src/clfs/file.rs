@@ -732,7 +732,7 @@ mod tests {
 
     #[test]
     fn the_2025_txt_layout_without_a_header() {
-        let txt = b"HDR~CPT codes, descriptions and other data only are copyright 2025 American Medical Association. \r\nHDR~All rights reserved.\r\n2025~85025~  ~20250101~N~00007.77~Complete cbc w/auto diff wbc            \r\n2025~85025~QW~20250101~N~00007.77~Complete cbc w/auto diff wbc            \r\n2025~0001U~  ~20250101~L~00000.00~Rbc dna                                 \r\n";
+        let txt = b"HDR~Synthetic notice line one.\r\nHDR~Synthetic notice line two.\r\n2025~85025~  ~20250101~N~00007.77~Blood count, automated                   \r\n2025~85025~QW~20250101~N~00007.77~Blood count, automated                   \r\n2025~0001U~  ~20250101~L~00000.00~Red cell antigen typing                  \r\n";
         let parsed = parse_member("CLFS 2025 Q1V1.txt", FileFormat::Txt, txt).unwrap();
         assert!(parsed.rejects.is_empty(), "{:?}", parsed.rejects);
         assert_eq!(parsed.rows.len(), 3);
@@ -748,7 +748,7 @@ mod tests {
 
     #[test]
     fn the_2026_txt_layout_with_a_header_and_mixed_line_ends() {
-        let txt = b"2026 Clinical Diagnostic Laboratory Fee Schedule\r\nCPT codes ...\r\nnote\r\n\r\nYEAR~HCPCS~MOD~EFF_DATE~INDICATOR~RATE~SHORTDESC\n2026~85025~  ~20260101~N~00007.77~Complete cbc\n";
+        let txt = b"2026 Clinical Diagnostic Laboratory Fee Schedule\r\nsynthetic notice\r\nnote\r\n\r\nYEAR~HCPCS~MOD~EFF_DATE~INDICATOR~RATE~SHORTDESC\n2026~85025~  ~20260101~N~00007.77~Blood count, automated\n";
         let parsed = parse_member("PUF_CLFS_CY2026_Q3V1.txt", FileFormat::Txt, txt).unwrap();
         assert_eq!(parsed.rows.len(), 1);
         assert_eq!(parsed.rows[0].line, 6);
