@@ -113,17 +113,19 @@ impl<'w> DrugSchedules<'w> {
         let Some(quarter_id) = AspId::of_date(date) else {
             return Ok(Err(format!("no ASP quarter holds {date}")));
         };
-        let built_list = self
-            .built
-            .keys()
-            .map(|q| q.to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
-        let Some(quarter) = self.quarter(quarter_id)? else {
+        if !self.built.contains_key(&quarter_id) {
+            // Said only when a line needs it: the list is not built per line.
+            let built = self
+                .built
+                .keys()
+                .map(|q| q.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
             return Ok(Err(format!(
-                "no ASP quarter built for {date} ({quarter_id} is not built; built: {built_list})"
+                "no ASP quarter built for {date} ({quarter_id} is not built; built: {built})"
             )));
-        };
+        }
+        let quarter = self.quarter(quarter_id)?.expect("built above");
         let Some(row) = quarter.rows.get(&line.hcpcs) else {
             return Ok(Err(
                 if NOT_OTHERWISE_CLASSIFIED.contains(&line.hcpcs.as_str()) {

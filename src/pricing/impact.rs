@@ -166,10 +166,9 @@ pub fn impact(
     // the same quarter on both sides, as its locality is found: next year's lab and drug
     // quarters are not published when its PFS is, so holding them isolates the PFS's change
     // and keeps the totals whole. A drug line is priced with all its units at once (a limit
-    // has three places: per-unit cents would not add up), so its volume is 1.
+    // has three places: per-unit cents would not add up), and not multiplied again.
     let mut labs = LabSchedules::new(warehouse)?;
     let mut drugs = DrugSchedules::new(warehouse)?;
-    let mut volume: Vec<u32> = lines.iter().map(|l| l.units).collect();
     if !labs.is_empty() || !drugs.is_empty() {
         for (i, line) in once.iter().enumerate() {
             let date = line.date_of_service.unwrap_or(to_date);
@@ -177,19 +176,7 @@ pub fn impact(
                 if pfs_pays(line, schedule) {
                     continue;
                 }
-                let whole = ClaimLine {
-                    units: lines[i].units,
-                    ..line.clone()
-                };
-                match price_elsewhere(line, date, &mut labs, &mut drugs)? {
-                    Ok(by_other) if by_other.schedule == Some(FeeSchedule::Asp) => {
-                        let by_drug = price_elsewhere(&whole, date, &mut labs, &mut drugs)?
-                            .unwrap_or(by_other);
-                        volume[i] = 1;
-                        for step in range {
-                            priced[step][i] = by_drug.clone();
-                        }
-                    }
+                match price_elsewhere(line, lines[i].units, date, &mut labs, &mut drugs)? {
                     Ok(by_other) => {
                         for step in range {
                             priced[step][i] = by_other.clone();
@@ -215,7 +202,16 @@ pub fn impact(
             row: lines[i].row,
             old: priced[0][i].clone(),
             new: priced[4][i].clone(),
-            steps: [0, 1, 2, 3, 4].map(|s| allowed(&priced[s][i], volume[i])),
+            // A drug line's allowed amount already holds all its units.
+            steps: [0, 1, 2, 3, 4].map(|s| {
+                let p = &priced[s][i];
+                let volume = if p.schedule == Some(FeeSchedule::Asp) {
+                    1
+                } else {
+                    lines[i].units
+                };
+                allowed(p, volume)
+            }),
         })
         .collect())
 }

@@ -108,19 +108,19 @@ impl<'w> LabSchedules<'w> {
         let Some(quarter_id) = ClfsId::of_date(date) else {
             return Ok(Err(format!("no CLFS quarter holds {date}")));
         };
-        let built = || {
-            self.built
+        if !self.built.contains_key(&quarter_id) {
+            // Said only when a line needs it: the list is not built per line.
+            let built = self
+                .built
                 .keys()
                 .map(|q| q.to_string())
                 .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let built_list = built();
-        let Some(quarter) = self.quarter(quarter_id)? else {
+                .join(", ");
             return Ok(Err(format!(
-                "no CLFS quarter built for {date} ({quarter_id} is not built; built: {built_list})"
+                "no CLFS quarter built for {date} ({quarter_id} is not built; built: {built})"
             )));
-        };
+        }
+        let quarter = self.quarter(quarter_id)?.expect("built above");
         // The row of one of the line's modifiers (QW), else the code's own row.
         let hit = line
             .modifiers

@@ -464,7 +464,7 @@ pub fn price_by_date(
                 Err(_) => false,
             };
             if !pays {
-                let result = price_elsewhere(line, date, &mut labs, &mut drugs)?;
+                let result = price_elsewhere(line, line.units, date, &mut labs, &mut drugs)?;
                 by_other[i] = result.is_ok();
                 elsewhere.push((i, result));
             }
@@ -531,9 +531,12 @@ pub fn price_by_date(
 }
 
 /// A line the PFS does not pay, priced from the CLFS (a lab test) or else the ASP file (a
-/// drug); `Err` holds why neither did, to follow the PFS's own reason.
+/// drug, with `drug_units` billing units: `impact` prices a lab line once per unit of
+/// volume but a drug line's units together); `Err` holds why neither did, to follow the
+/// PFS's own reason.
 pub(crate) fn price_elsewhere(
     line: &ClaimLine,
+    drug_units: u32,
     date: NaiveDate,
     labs: &mut lab::LabSchedules<'_>,
     drugs: &mut drug::DrugSchedules<'_>,
@@ -546,7 +549,16 @@ pub(crate) fn price_elsewhere(
         }
     }
     if !drugs.is_empty() {
-        match drugs.price(line, date)? {
+        let priced = if drug_units == line.units {
+            drugs.price(line, date)?
+        } else {
+            let whole = ClaimLine {
+                units: drug_units,
+                ..line.clone()
+            };
+            drugs.price(&whole, date)?
+        };
+        match priced {
             Ok(priced) => return Ok(Ok(priced)),
             Err(note) => notes.push(note),
         }
