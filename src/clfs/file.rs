@@ -668,46 +668,21 @@ pub fn read(path: &Path) -> Result<ClfsZip, ClfsError> {
     let mut archive = ReleaseArchive::open(path)?;
     let members = members(&mut archive, path)?;
     let zip_file = archive.display_name();
-    let mut formats = Vec::new();
-    let mut readable: Vec<(FileFormat, String, Parsed)> = Vec::new();
-    for (format, member) in &members {
-        let short = member.rsplit('/').next().unwrap_or(member).to_string();
-        let bytes = archive.read_entry(member)?;
-        let outcome = parse_member(&short, *format, &bytes);
-        formats.push(FormatRead {
-            format: *format,
-            member: short.clone(),
-            outcome: outcome
-                .as_ref()
-                .map(|p| (p.rows.len(), p.rejects.len()))
-                .map_err(Clone::clone),
-            differences: Vec::new(),
-        });
-        if let Ok(parsed) = outcome {
-            readable.push((*format, short, parsed));
-        }
-    }
-    let best = readable
-        .iter()
-        .enumerate()
-        .min_by_key(|(i, (_, _, p))| (p.rejects.len(), *i))
-        .map(|(i, _)| i);
-    let Some(best) = best else {
+    let read = crate::transform::parity::read_formats(
+        &mut archive,
+        &members,
+        parse_member,
+        |p: &Parsed| (p.rows.len(), p.rejects.len()),
+        differences,
+    )?;
+    let causes = read.causes();
+    let formats = read.formats;
+    let Some((format, member, parsed)) = read.chosen else {
         return Err(ClfsError::Unreadable {
             path: path.to_path_buf(),
-            causes: formats
-                .iter()
-                .filter_map(|f| f.outcome.as_ref().err().map(ToString::to_string))
-                .collect::<Vec<_>>()
-                .join("; "),
+            causes,
         });
     };
-    let (format, member, parsed) = readable.swap_remove(best);
-    for (other, _, other_parsed) in &readable {
-        if let Some(f) = formats.iter_mut().find(|f| f.format == *other) {
-            f.differences = differences(&parsed, other_parsed);
-        }
-    }
     let id = members
         .iter()
         .find_map(|(_, m)| ClfsId::from_member_name(m))

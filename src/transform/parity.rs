@@ -60,6 +60,74 @@ pub fn parity_phrases<F: std::fmt::Display + PartialEq, E: std::fmt::Display>(
         .collect()
 }
 
+/// Every format of a single-table zip (CLFS, ASP), read and compared.
+pub struct FormatsRead<F, P, E> {
+    /// Each format tried, with its counts or why it failed, and how it differs.
+    pub formats: Vec<FormatRead<F, E>>,
+    /// The format used: the first that read with the fewest rejected rows (`None` when none
+    /// read), with its member's short name.
+    pub chosen: Option<(F, String, P)>,
+    /// The other formats that read.
+    pub others: Vec<(F, String, P)>,
+}
+
+impl<F, P, E: std::fmt::Display> FormatsRead<F, P, E> {
+    /// Why no format could be used: each one's cause.
+    pub fn causes(&self) -> String {
+        self.formats
+            .iter()
+            .filter_map(|f| f.outcome.as_ref().err().map(ToString::to_string))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// Reads each member (format, path in the zip) with `parse`; uses the first with the fewest
+/// rejected rows (`counts` gives rows and rejects) and compares the others with it
+/// (`differences`).
+pub fn read_formats<F: Copy + PartialEq, P, E: Clone>(
+    archive: &mut ReleaseArchive,
+    members: &[(F, String)],
+    parse: impl Fn(&str, F, &[u8]) -> Result<P, E>,
+    counts: impl Fn(&P) -> (usize, usize),
+    differences: impl Fn(&P, &P) -> Vec<String>,
+) -> Result<FormatsRead<F, P, E>, crate::transform::archive::ArchiveError> {
+    let mut formats = Vec::new();
+    let mut readable: Vec<(F, String, P)> = Vec::new();
+    for (format, member) in members {
+        let short = member.rsplit('/').next().unwrap_or(member).to_string();
+        let bytes = archive.read_entry(member)?;
+        let outcome = parse(&short, *format, &bytes);
+        formats.push(FormatRead {
+            format: *format,
+            member: short.clone(),
+            outcome: outcome.as_ref().map(&counts).map_err(Clone::clone),
+            differences: Vec::new(),
+        });
+        if let Ok(parsed) = outcome {
+            readable.push((*format, short, parsed));
+        }
+    }
+    let best = readable
+        .iter()
+        .enumerate()
+        .min_by_key(|(i, (_, _, p))| (counts(p).1, *i))
+        .map(|(i, _)| i);
+    let chosen = best.map(|i| readable.remove(i));
+    if let Some((_, _, used)) = &chosen {
+        for (other, _, parsed) in &readable {
+            if let Some(f) = formats.iter_mut().find(|f| f.format == *other) {
+                f.differences = differences(used, parsed);
+            }
+        }
+    }
+    Ok(FormatsRead {
+        formats,
+        chosen,
+        others: readable,
+    })
+}
+
 /// Whether every format read and agreed with the one used.
 pub fn formats_agree<F, E>(formats: &[FormatRead<F, E>]) -> bool {
     formats
