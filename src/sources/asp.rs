@@ -27,7 +27,7 @@ use crate::load::{Content, Warehouse, WarehouseWriter};
 use crate::schema::{asp, asp_change, asp_quarantine, asp_releases};
 use crate::sources::{
     BuildOptions, Built, Changes, Derivation, Discovered, FilesPage, NOT_BUILT_YET, Source,
-    SourceError, Web, saved_pairs,
+    SourceError, Web, check_reject_share, saved_pairs,
 };
 
 /// CMS's ASP drug pricing files.
@@ -82,24 +82,20 @@ fn build_posting(
     let id = zip.id;
     let posting = id.posting().expect("a zip's id names its posting");
     let parsed = &zip.parsed;
-    let total = parsed.rows.len() + parsed.rejects.len();
-    let percent = 100.0 * parsed.rejects.len() as f64 / total.max(1) as f64;
-    if percent > options.max_rejects_percent {
-        let first: Vec<String> = parsed
-            .rejects
-            .iter()
-            .take(3)
-            .map(|r| format!("line {} ({}): {}", r.line, r.key, r.reason))
-            .collect();
-        return Err(SourceError::Invalid(format!(
-            "{id} ({}, {}): {} of {total} rows rejected ({percent:.1}%, more than the {}% allowed); first: {}",
-            zip.zip_file,
-            zip.member,
-            parsed.rejects.len(),
-            options.max_rejects_percent,
-            first.join("; ")
-        )));
-    }
+    let first: Vec<String> = parsed
+        .rejects
+        .iter()
+        .take(3)
+        .map(|r| format!("line {} ({}): {}", r.line, r.key, r.reason))
+        .collect();
+    check_reject_share(
+        &id,
+        (&zip.zip_file, &zip.member),
+        parsed.rows.len(),
+        &first,
+        parsed.rejects.len(),
+        options,
+    )?;
     let (mut rows, mut rejects) = stored(writer, id)?;
     rows.retain(|r| r.posting != posting);
     rejects.retain(|r| r.posting != posting);

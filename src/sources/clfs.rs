@@ -26,7 +26,7 @@ use crate::load::{Content, Warehouse, WarehouseWriter};
 use crate::schema::{clfs, clfs_change, clfs_quarantine, clfs_releases};
 use crate::sources::{
     BuildOptions, Built, Changes, Derivation, Discovered, FilesPage, NOT_BUILT_YET, Source,
-    SourceError, Web, saved_pairs,
+    SourceError, Web, check_reject_share, saved_pairs,
 };
 
 /// The Clinical Laboratory Fee Schedule.
@@ -81,24 +81,20 @@ fn build_version(
     let id = zip.id;
     let version = id.version().unwrap_or(1);
     let parsed = &zip.parsed;
-    let total = parsed.rows.len() + parsed.rejects.len();
-    let percent = 100.0 * parsed.rejects.len() as f64 / total.max(1) as f64;
-    if percent > options.max_rejects_percent {
-        let first: Vec<String> = parsed
-            .rejects
-            .iter()
-            .take(3)
-            .map(|r| format!("line {} ({}): {}", r.line, r.key, r.reason))
-            .collect();
-        return Err(SourceError::Invalid(format!(
-            "{id} ({}, {}): {} of {total} rows rejected ({percent:.1}%, more than the {}% allowed); first: {}",
-            zip.zip_file,
-            zip.member,
-            parsed.rejects.len(),
-            options.max_rejects_percent,
-            first.join("; ")
-        )));
-    }
+    let first: Vec<String> = parsed
+        .rejects
+        .iter()
+        .take(3)
+        .map(|r| format!("line {} ({}): {}", r.line, r.key, r.reason))
+        .collect();
+    check_reject_share(
+        &id,
+        (&zip.zip_file, &zip.member),
+        parsed.rows.len(),
+        &first,
+        parsed.rejects.len(),
+        options,
+    )?;
     let (mut rows, mut rejects) = stored(writer, id)?;
     rows.retain(|r| r.version != version);
     rejects.retain(|r| r.version != version);

@@ -515,3 +515,25 @@ impl FilesPage {
         discovered
     }
 }
+
+/// Refuses an item whose rejected rows are more than `--max-rejects-percent` of its rows,
+/// naming the item, its zip and member, and the first rejects (`line 7 (36415): ...`).
+pub fn check_reject_share(
+    id: &impl std::fmt::Display,
+    (zip_file, member): (&str, &str),
+    kept: usize,
+    first_rejects: &[String],
+    rejected: usize,
+    options: &BuildOptions,
+) -> Result<(), SourceError> {
+    let total = kept + rejected;
+    let percent = 100.0 * rejected as f64 / total.max(1) as f64;
+    if percent <= options.max_rejects_percent {
+        return Ok(());
+    }
+    Err(SourceError::Invalid(format!(
+        "{id} ({zip_file}, {member}): {rejected} of {total} rows rejected ({percent:.1}%, more than the {}% allowed); first: {}",
+        options.max_rejects_percent,
+        first_rejects.join("; ")
+    )))
+}
