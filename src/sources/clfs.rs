@@ -26,7 +26,7 @@ use crate::load::{Content, Warehouse, WarehouseWriter};
 use crate::schema::{clfs, clfs_change, clfs_quarantine, clfs_releases};
 use crate::sources::{
     BuildOptions, Built, Changes, Derivation, Discovered, FilesPage, NOT_BUILT_YET, Source,
-    SourceError, Web, check_reject_share, saved_pairs,
+    SourceError, Web, check_reject_share, not_built, saved_pairs,
 };
 
 /// The Clinical Laboratory Fee Schedule.
@@ -198,18 +198,8 @@ pub fn changes_between(
             .iter()
             .any(|r| r.id.quarter() == id.quarter() && id.version().is_none_or(|_| r.id == id));
         if !built {
-            return Err(SourceError::Invalid(format!(
-                "{id} is not built (built: {})",
-                if records.is_empty() {
-                    "none".to_string()
-                } else {
-                    records
-                        .iter()
-                        .map(|r| r.id.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                }
-            )));
+            let ids: Vec<String> = records.iter().map(|r| r.id.to_string()).collect();
+            return Err(not_built(&id, &ids));
         }
     }
     let (old, new) = (rows_of(warehouse, from)?, rows_of(warehouse, to)?);

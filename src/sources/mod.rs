@@ -537,3 +537,15 @@ pub fn check_reject_share(
         first_rejects.join("; ")
     )))
 }
+
+/// An id that a comparison names but the warehouse has not built, with what is built.
+pub fn not_built(id: &impl std::fmt::Display, built: &[String]) -> SourceError {
+    SourceError::Invalid(format!(
+        "{id} is not built (built: {})",
+        if built.is_empty() {
+            "none".to_string()
+        } else {
+            built.join(", ")
+        }
+    ))
+}
