@@ -3,41 +3,8 @@
 //! up to cents once per line; bad input; and effects that add up.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use crate::support::*;
-
-/// `mpfs price` over `csv` (a header and lines), as rows of column -> value.
-fn price(warehouse: &Path, csv: &str) -> Vec<HashMap<String, String>> {
-    let dir = tempfile::tempdir().unwrap();
-    let lines = dir.path().join("lines.csv");
-    std::fs::write(&lines, csv).unwrap();
-    let output = mpfs(&[
-        "price",
-        "--lines",
-        path_str(&lines),
-        "--warehouse",
-        path_str(warehouse),
-    ]);
-    assert!(output.status.success(), "{}", all_output(&output));
-    let mut reader = csv::Reader::from_reader(output.stdout.as_slice());
-    let header: Vec<String> = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_string)
-        .collect();
-    reader
-        .records()
-        .map(|r| {
-            header
-                .iter()
-                .cloned()
-                .zip(r.unwrap().iter().map(str::to_string))
-                .collect()
-        })
-        .collect()
-}
 
 /// The line of `rows` whose claim_id and hcpcs (and modifiers) match.
 fn line<'a>(
