@@ -25,6 +25,7 @@ pub mod output_file;
 pub mod parallel;
 pub mod pipeline;
 pub mod pricing;
+pub mod quarter;
 pub mod reconcile;
 pub mod release;
 pub mod run_summary;

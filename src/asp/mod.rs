@@ -14,7 +14,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::LazyLock;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use regex::Regex;
 
 /// An ASP quarter (`ASP-2025Q1`), or one posting of it (`ASP-2025Q1@2025-03-07`).
@@ -90,29 +90,18 @@ impl AspId {
 
     /// The quarter's first day.
     pub fn effective_from(&self) -> NaiveDate {
-        NaiveDate::from_ymd_opt(i32::from(self.year), u32::from(self.quarter) * 3 - 2, 1)
-            .expect("a quarter's first day is a date")
+        crate::quarter::first_day(self.year, self.quarter)
     }
 
     /// The quarter's last day.
     pub fn effective_to(&self) -> NaiveDate {
-        let (year, month) = if self.quarter == 4 {
-            (i32::from(self.year) + 1, 1)
-        } else {
-            (i32::from(self.year), u32::from(self.quarter) * 3 + 1)
-        };
-        NaiveDate::from_ymd_opt(year, month, 1)
-            .and_then(|d| d.pred_opt())
-            .expect("a quarter's last day is a date")
+        crate::quarter::last_day(self.year, self.quarter)
     }
 
     /// The quarter holding `date`.
     pub fn of_date(date: NaiveDate) -> Option<AspId> {
-        AspId::new(
-            u16::try_from(date.year()).ok()?,
-            (date.month0() / 3 + 1) as u8,
-            None,
-        )
+        let (year, quarter) = crate::quarter::of(date)?;
+        AspId::new(year, quarter, None)
     }
 
     /// Its zip's name in the cache: `asp-2025q1-20250307.zip`.

@@ -13,7 +13,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::LazyLock;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use regex::Regex;
 
 /// A CLFS quarter (`CLFS-2025Q1`), or one posting of it (`CLFS-2025Q1V2`).
@@ -76,29 +76,18 @@ impl ClfsId {
 
     /// The first day of the quarter: when the file takes effect.
     pub fn effective_from(&self) -> NaiveDate {
-        NaiveDate::from_ymd_opt(i32::from(self.year), u32::from(self.quarter) * 3 - 2, 1)
-            .expect("a quarter's first day is a date")
+        crate::quarter::first_day(self.year, self.quarter)
     }
 
     /// The last day of the quarter: a quarter's file prices its own quarter only.
     pub fn effective_to(&self) -> NaiveDate {
-        let (year, month) = if self.quarter == 4 {
-            (i32::from(self.year) + 1, 1)
-        } else {
-            (i32::from(self.year), u32::from(self.quarter) * 3 + 1)
-        };
-        NaiveDate::from_ymd_opt(year, month, 1)
-            .and_then(|d| d.pred_opt())
-            .expect("a quarter's last day is a date")
+        crate::quarter::last_day(self.year, self.quarter)
     }
 
     /// The quarter holding `date`.
     pub fn of_date(date: NaiveDate) -> Option<ClfsId> {
-        ClfsId::new(
-            u16::try_from(date.year()).ok()?,
-            (date.month0() / 3 + 1) as u8,
-            None,
-        )
+        let (year, quarter) = crate::quarter::of(date)?;
+        ClfsId::new(year, quarter, None)
     }
 
     /// The quarter and version a member name states.

@@ -16,7 +16,7 @@ pub mod table;
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
 /// A quarter of ZIP-locality data, such as `2025Q4` (the records' YYYYQ `20254`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -57,16 +57,13 @@ impl ZipReleaseId {
 
     /// The first day of the quarter: when CMS's quarterly file takes effect.
     pub fn effective_from(&self) -> NaiveDate {
-        NaiveDate::from_ymd_opt(i32::from(self.year), u32::from(self.quarter) * 3 - 2, 1)
-            .expect("a quarter's first day is a date")
+        crate::quarter::first_day(self.year, self.quarter)
     }
 
     /// The quarter holding `date`.
     pub fn of_date(date: NaiveDate) -> Option<ZipReleaseId> {
-        ZipReleaseId::new(
-            u16::try_from(date.year()).ok()?,
-            (date.month0() / 3 + 1) as u8,
-        )
+        let (year, quarter) = crate::quarter::of(date)?;
+        ZipReleaseId::new(year, quarter)
     }
 
     /// The name of its zip in the cache (and in a mirror the cache makes).
