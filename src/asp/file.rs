@@ -706,61 +706,28 @@ fn id_of(
 }
 
 /// A folder's ASP zips by quarter and posting. A zip that is not an ASP file is passed over;
+/// a damaged zip whose name says ASP and its quarter is listed so that its build fails alone;
 /// two zips of one posting are an error naming both.
 pub fn zips_in_folder(dir: &Path) -> Result<BTreeMap<AspId, PathBuf>, AspError> {
-    let mut found: BTreeMap<AspId, PathBuf> = BTreeMap::new();
-    let entries = std::fs::read_dir(dir).map_err(|cause| AspError::Unlisted {
-        dir: dir.to_path_buf(),
-        cause,
-    })?;
-    let mut paths: Vec<PathBuf> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            p.is_file()
-                && name.to_ascii_lowercase().ends_with(".zip")
-                && !name.starts_with('.')
-                && crate::release::ReleaseId::from_zip_name(&name).is_err()
-        })
-        .collect();
-    paths.sort();
-    for path in paths {
-        let id = match identify(&path) {
-            Ok(Some(id)) => id,
-            Ok(None) => continue,
-            // A damaged zip is this source's when its name says ASP and which quarter: that
-            // quarter fails alone, naming the damage.
-            Err(error @ AspError::Archive(_)) => {
-                let name = path
-                    .file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .to_ascii_lowercase();
-                if !name.contains("asp") {
-                    continue;
-                }
-                match id_from_zip_name(&name) {
-                    Some(id) => id,
-                    None => return Err(error),
-                }
-            }
-            Err(other) => return Err(other),
-        };
-        if let Some(first) = found.get(&id) {
-            return Err(AspError::Duplicate {
-                dir: dir.to_path_buf(),
-                id,
-                first: first.display().to_string(),
-                second: path.display().to_string(),
-            });
-        }
-        found.insert(id, path);
-    }
-    Ok(found)
+    use crate::ingest::mirror::{FolderScanError, schedule_zips};
+    let on_error = |name: &str, error: AspError| match error {
+        AspError::Archive(_) if !name.contains("asp") => Ok(None),
+        AspError::Archive(_) => id_from_zip_name(name).map(Some).ok_or(error),
+        other => Err(other),
+    };
+    schedule_zips(dir, identify, on_error).map_err(|error| match error {
+        FolderScanError::Unlisted(cause) => AspError::Unlisted {
+            dir: dir.to_path_buf(),
+            cause,
+        },
+        FolderScanError::Duplicate { id, first, second } => AspError::Duplicate {
+            dir: dir.to_path_buf(),
+            id,
+            first: first.display().to_string(),
+            second: second.display().to_string(),
+        },
+        FolderScanError::Zip(error) => error,
+    })
 }
 
 /// Opens and reads an ASP zip: the CSV, and the workbook compared with it.

@@ -599,66 +599,31 @@ pub fn identify(path: &Path) -> Result<Option<ClfsId>, ClfsError> {
 }
 
 /// A folder's CLFS zips by quarter and version. A zip that is not a CLFS file (a PFS
-/// release, a ZIP-locality or ASP file) is passed over; two zips of one version are an
-/// error naming both.
+/// release, a ZIP-locality or ASP file) is passed over; a damaged zip whose name says CLFS
+/// and its quarter is listed so that its build fails alone, naming the damage; two zips of
+/// one version are an error naming both.
 pub fn zips_in_folder(
     dir: &Path,
 ) -> Result<std::collections::BTreeMap<ClfsId, PathBuf>, ClfsError> {
-    let mut found: std::collections::BTreeMap<ClfsId, PathBuf> = Default::default();
-    let entries = std::fs::read_dir(dir).map_err(|cause| ClfsError::Unlisted {
-        dir: dir.to_path_buf(),
-        cause,
-    })?;
-    let mut paths: Vec<PathBuf> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            p.is_file()
-                && name.to_ascii_lowercase().ends_with(".zip")
-                && !name.starts_with('.')
-                && crate::release::ReleaseId::from_zip_name(&name).is_err()
-        })
-        .collect();
-    paths.sort();
-    for path in paths {
-        let id = match identify(&path) {
-            Ok(Some(id)) => id,
-            Ok(None) => continue,
-            // A damaged zip is this source's business when its name says CLFS; else some
-            // other source's. When the name also says which quarter, that quarter is
-            // listed so that its build fails alone, naming the damage; the folder's other
-            // quarters still build.
-            Err(error @ ClfsError::Archive(_)) => {
-                let name = path
-                    .file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .to_ascii_lowercase();
-                if !(name.contains("clfs") || name.contains("clab")) {
-                    continue;
-                }
-                match id_from_zip_name(&name) {
-                    Some(id) => id,
-                    None => return Err(error),
-                }
-            }
-            Err(other) => return Err(other),
-        };
-        if let Some(first) = found.get(&id) {
-            return Err(ClfsError::Duplicate {
-                dir: dir.to_path_buf(),
-                id,
-                first: first.display().to_string(),
-                second: path.display().to_string(),
-            });
-        }
-        found.insert(id, path);
-    }
-    Ok(found)
+    use crate::ingest::mirror::{FolderScanError, schedule_zips};
+    let on_error = |name: &str, error: ClfsError| match error {
+        ClfsError::Archive(_) if !(name.contains("clfs") || name.contains("clab")) => Ok(None),
+        ClfsError::Archive(_) => id_from_zip_name(name).map(Some).ok_or(error),
+        other => Err(other),
+    };
+    schedule_zips(dir, identify, on_error).map_err(|error| match error {
+        FolderScanError::Unlisted(cause) => ClfsError::Unlisted {
+            dir: dir.to_path_buf(),
+            cause,
+        },
+        FolderScanError::Duplicate { id, first, second } => ClfsError::Duplicate {
+            dir: dir.to_path_buf(),
+            id,
+            first: first.display().to_string(),
+            second: second.display().to_string(),
+        },
+        FolderScanError::Zip(error) => error,
+    })
 }
 
 /// Opens and reads a CLFS zip: every format it has; the first that reads without a

@@ -1,6 +1,7 @@
 //! A local mirror: a folder of release zips named by release id (`rvu25d.zip`,
 //! `RVU24AR.zip`), as an air-gapped site or a test keeps them.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::release::ReleaseId;
@@ -109,4 +110,74 @@ mod tests {
             "{err}"
         );
     }
+}
+
+/// What went wrong scanning a folder for one schedule's zips.
+#[derive(Debug)]
+pub enum FolderScanError<Id, E> {
+    /// The folder cannot be listed.
+    Unlisted(std::io::Error),
+    /// Two zips are the same item.
+    Duplicate {
+        id: Id,
+        first: PathBuf,
+        second: PathBuf,
+    },
+    /// What the schedule's `identify` or `on_error` said.
+    Zip(E),
+}
+
+/// The zips of a schedule recognised by content (CLFS, ASP) in a folder, by id; zips named as
+/// PFS releases are left to the PFS. `identify` says what a zip is (`Ok(None)`: not this
+/// schedule's); when it fails, `on_error` gets the lower-cased file name and the error and
+/// says whether to list the zip under an id its name states (a damaged zip of this schedule:
+/// its build then fails alone, naming the damage), to pass over it, or to stop.
+pub fn schedule_zips<Id: Ord, E>(
+    dir: &Path,
+    identify: impl Fn(&Path) -> Result<Option<Id>, E>,
+    on_error: impl Fn(&str, E) -> Result<Option<Id>, E>,
+) -> Result<BTreeMap<Id, PathBuf>, FolderScanError<Id, E>> {
+    let entries = std::fs::read_dir(dir).map_err(FolderScanError::Unlisted)?;
+    let mut paths: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            p.is_file()
+                && name.to_ascii_lowercase().ends_with(".zip")
+                && !name.starts_with('.')
+                && crate::release::ReleaseId::from_zip_name(&name).is_err()
+        })
+        .collect();
+    paths.sort();
+    let mut found: BTreeMap<Id, PathBuf> = BTreeMap::new();
+    for path in paths {
+        let id = match identify(&path) {
+            Ok(Some(id)) => id,
+            Ok(None) => continue,
+            Err(error) => {
+                let name = path
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .to_ascii_lowercase();
+                match on_error(&name, error).map_err(FolderScanError::Zip)? {
+                    Some(id) => id,
+                    None => continue,
+                }
+            }
+        };
+        if let Some(first) = found.get(&id) {
+            return Err(FolderScanError::Duplicate {
+                first: first.clone(),
+                second: path,
+                id,
+            });
+        }
+        found.insert(id, path);
+    }
+    Ok(found)
 }
