@@ -1,10 +1,11 @@
 //! `mpfs report`: the change between two releases as one self-contained HTML file, for
 //! people without a BI tool and for mail. Every number comes from the warehouse through the
-//! library's own comparisons (`diff`, `impact`); every chart is drawn by plotters
-//! ([`charts`]) and has the table it was drawn from, sortable and downloadable as CSV from
+//! library's own comparisons (`diff`, `impact`); every chart is laid out for a slide
+//! ([`charts`]: steps for factors, bars for codes, a zoomed waterfall) and has the table it was drawn from, sortable and downloadable as CSV from
 //! the page itself. No script, style or font is loaded from anywhere.
 
 pub mod charts;
+pub mod svg;
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +21,7 @@ use crate::pricing::impact::{Totals, impact, totals};
 use crate::pricing::input::read_lines;
 use crate::release::ReleaseId;
 use crate::schema::conversion_factor;
+use svg::Unit;
 
 /// The office visit the headline follows (established patient, level 3).
 pub const TYPICAL_VISIT: &str = "99213";
@@ -37,8 +39,6 @@ pub enum ReportError {
     Warehouse(#[from] crate::load::WarehouseError),
     #[error("cannot read the conversion factors: {0}")]
     Factors(#[from] polars::prelude::PolarsError),
-    #[error(transparent)]
-    Chart(#[from] charts::ChartError),
     #[error("the report template: {0}")]
     Template(#[from] minijinja::Error),
     #[error(transparent)]
@@ -396,12 +396,12 @@ fn build_with(
             id: "cf-history".into(),
             title: "Conversion factor history".into(),
             note: "Every release in the warehouse; from 2026 the QP and non-QP factors.".into(),
-            svg: charts::line_chart(
+            svg: charts::step_chart(
                 "Conversion factor history",
-                "Line chart of the conversion factor in dollars per RVU by effective date, one line per variant",
-                ("effective from", "dollars per RVU"),
+                "Step chart of the conversion factor in dollars per RVU by effective date, one line per variant; each factor holds until the next starts",
+                "dollars per RVU",
                 &history,
-            )?,
+            ),
             table: cf_table,
         });
     }
@@ -413,7 +413,7 @@ fn build_with(
         id: "rvu-distribution".into(),
         title: format!("Change in total RVUs, {from} to {to}"),
         note: "Codes on both sides, counted by the percentage change of their total RVUs.".into(),
-        svg: charts::grouped_bars(
+        svg: charts::columns(
             &format!("Change in total RVUs, {from} to {to}"),
             "Histogram of the number of codes by percentage change in total RVUs, non-facility and facility",
             ("change in total RVUs", "codes"),
@@ -422,7 +422,8 @@ fn build_with(
                 ("non-facility".into(), histogram.iter().map(|c| c[0] as f64).collect()),
                 ("facility".into(), histogram.iter().map(|c| c[1] as f64).collect()),
             ],
-        )?,
+            Unit::Count,
+        ),
         table: Table {
             id: "rvu-distribution".into(),
             caption: "Codes per band of percentage change in total RVUs".into(),
@@ -432,7 +433,7 @@ fn build_with(
                 .zip(&histogram)
                 .enumerate()
                 .map(|(i, ((label, _, _), c))| {
-                    vec![num(label.to_string(), i as f64), num(c[0].to_string(), c[0] as f64), num(c[1].to_string(), c[1] as f64)]
+                    vec![num(label.to_string(), i as f64), num(svg::grouped(c[0] as f64, 0), c[0] as f64), num(svg::grouped(c[1] as f64, 0), c[1] as f64)]
                 })
                 .collect(),
         },
@@ -444,16 +445,17 @@ fn build_with(
         id: "top-rvu".into(),
         title: "Top movers in total RVUs (non-facility)".into(),
         note: "The codes whose total non-facility RVUs changed most, either way.".into(),
-        svg: charts::grouped_bars(
+        svg: charts::horizontal_bars(
             "Top movers in total RVUs (non-facility)",
-            "Bar chart of the change in total non-facility RVUs of the codes that moved most",
-            ("code", "change in total RVUs"),
+            "Horizontal bar chart of the change in total non-facility RVUs of the codes that moved most, increases in blue and decreases in orange",
+            "change in total RVUs",
             &rvu_movers.iter().map(|m| m.0.clone()).collect::<Vec<_>>(),
             &[(
                 "change".into(),
                 rvu_movers.iter().map(|m| m.2 - m.1).collect(),
             )],
-        )?,
+            Unit::Rvus,
+        ),
         table: Table {
             id: "top-rvu".into(),
             caption: "Total non-facility RVUs before and after".into(),
@@ -481,13 +483,14 @@ fn build_with(
         id: "top-dollars".into(),
         title: "Top movers in dollars (national, non-facility)".into(),
         note: "The codes whose national non-facility payment changed most.".into(),
-        svg: charts::grouped_bars(
+        svg: charts::horizontal_bars(
             "Top movers in dollars (national, non-facility)",
-            "Bar chart of the change in national non-facility payment in dollars of the codes that moved most",
-            ("code", "change in payment ($)"),
+            "Horizontal bar chart of the change in national non-facility payment in dollars of the codes that moved most, increases in blue and decreases in orange",
+            "change in payment",
             &dollar_movers.iter().map(|m| m.0.clone()).collect::<Vec<_>>(),
             &[("change".into(), dollar_movers.iter().map(|m| (m.2 - m.1) as f64 / 100.0).collect())],
-        )?,
+            Unit::Dollars,
+        ),
         table: Table {
             id: "top-dollars".into(),
             caption: "National non-facility payment before and after".into(),
@@ -548,7 +551,7 @@ fn build_with(
             (&from, start as f64 / 100.0),
             &step_list,
             &to,
-        )?,
+        ),
         table: Table {
             id: "waterfall".into(),
             caption: "From the old total to the new, step by step".into(),
@@ -591,16 +594,17 @@ fn revenue_figures(
             id: id.into(),
             title: title.clone(),
             note: format!("The utilization's allowed amounts under each release, by {what} (largest first)."),
-            svg: charts::grouped_bars(
+            svg: charts::horizontal_bars(
                 &title,
-                &format!("Grouped bar chart of the practice's allowed amounts in dollars by {what} under {from} and {to}"),
-                (what, "allowed ($)"),
+                &format!("Horizontal bar chart of the practice's allowed amounts in dollars by {what}, {from} and {to} side by side"),
+                "allowed",
                 &shown.iter().map(|(k, _)| (*k).clone()).collect::<Vec<_>>(),
                 &[
                     (from.to_string(), shown.iter().map(|(_, t)| t.old as f64 / 100.0).collect()),
                     (to.to_string(), shown.iter().map(|(_, t)| t.new as f64 / 100.0).collect()),
                 ],
-            )?,
+                Unit::Dollars,
+            ),
             table: Table {
                 id: id.into(),
                 caption: format!("Allowed amounts by {what}"),
@@ -610,7 +614,7 @@ fn revenue_figures(
                     .map(|(k, t)| {
                         let mut row = vec![
                             text((*k).clone()),
-                            num(t.lines.to_string(), t.lines as f64),
+                            num(svg::grouped(t.lines as f64, 0), t.lines as f64),
                             num(dollars(t.old), t.old as f64),
                             num(dollars(t.new), t.new as f64),
                             num(signed_dollars(t.change()), t.change() as f64),
@@ -628,6 +632,8 @@ fn revenue_figures(
 /// The page: the report through the template compiled into the binary.
 pub fn render(report: &Report) -> Result<String, ReportError> {
     let mut env = minijinja::Environment::new();
+    // Counts as people write them: 9,692 changed.
+    env.add_filter("thousands", |count: i64| svg::grouped(count as f64, 0));
     env.add_template(
         "report.html",
         include_str!("../../templates/report.html.j2"),
