@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::Flags;
 use crate::logging::LogFormat;
+use crate::terminal::ColorChoice;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -23,15 +24,27 @@ use crate::logging::LogFormat;
                   10 check-new found releases the catalog lacks."
 )]
 pub struct Cli {
-    /// Log format on stderr.
+    /// Log format on stderr: `auto` is for a person on a terminal (status lines, progress
+    /// bars, warnings set apart) and `text` when stderr is a file or a pipe.
     #[arg(
         long,
         global = true,
         value_enum,
-        default_value = "text",
+        default_value = "auto",
         env = "MPFS_LOG_FORMAT"
     )]
     pub log_format: LogFormat,
+
+    /// Colour on stderr: `auto` when it is a terminal and NO_COLOR is not set.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN",
+        env = "MPFS_COLOR"
+    )]
+    pub color: ColorChoice,
 
     /// More log detail (-v debug, -vv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]

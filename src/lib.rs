@@ -32,6 +32,7 @@ pub mod run_summary;
 pub mod rvu;
 pub mod schema;
 pub mod sources;
+pub mod terminal;
 pub mod transform;
 pub mod zip_locality;
 

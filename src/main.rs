@@ -1,6 +1,7 @@
 //! The `mpfs` binary: parse arguments, start logging, dispatch, map the outcome to an exit
 //! code. Everything else lives in the library.
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -14,19 +15,24 @@ fn main() -> ExitCode {
     restore_sigpipe();
     limit_malloc_arenas();
     let cli = Cli::parse();
-    mpfs::logging::init(cli.log_format, cli.verbose as i8 - cli.quiet as i8);
+    let verbosity = cli.verbose as i8 - cli.quiet as i8;
+    let human = cli.log_format.is_human(std::io::stderr().is_terminal());
+    mpfs::terminal::init(human, verbosity < 0, cli.color);
+    mpfs::logging::init(cli.log_format, verbosity, human);
     // The one configuration of this process: flags, then MPFS_*, then the settings file.
     let outcome = Config::load(cli.config.as_deref(), &cli.command.flags(), |name| {
         std::env::var(name).ok()
     })
     .map_err(anyhow::Error::from)
-    .and_then(|config| commands::run(&cli.command, &config, cli.log_format == LogFormat::Json));
+    .and_then(|config| commands::run(&cli.command, &config));
     match outcome {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(error) => {
             match cli.log_format {
                 LogFormat::Json => tracing::error!("{error:#}"),
-                LogFormat::Text => eprintln!("error: {error:#}"),
+                LogFormat::Auto | LogFormat::Text => {
+                    eprintln!("{}: {error:#}", mpfs::terminal::paint("1;31", "error"))
+                }
             }
             ExitCode::from(Outcome::Failure.exit_code())
         }

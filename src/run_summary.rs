@@ -198,38 +198,51 @@ impl RunSummary {
 /// Shows a report as a table, for `mpfs run` and `mpfs status`.
 impl std::fmt::Display for RunSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for r in &self.releases {
+        let widths = id_widths(&self.releases);
+        let fetch_width = self
+            .releases
+            .iter()
+            .map(|r| r.fetch.chars().count().min(40))
+            .max()
+            .unwrap_or(0)
+            .max(10);
+        let count = |n: u64| crate::terminal::count_text(n);
+        for (r, id_width) in self.releases.iter().zip(widths) {
+            let indent = " ".repeat(id_width + 1);
             let rows = match r.rows.get(schema::rvu::TABLE.name) {
                 Some(rvu) => format!(
-                    "  {rvu} rvu, {} payment, {} rejected",
-                    r.rows
-                        .get(schema::payment::TABLE.name)
-                        .copied()
-                        .unwrap_or(0),
-                    r.rejected_rows
+                    "  {} rvu, {} payment, {} rejected",
+                    count(*rvu),
+                    count(
+                        r.rows
+                            .get(schema::payment::TABLE.name)
+                            .copied()
+                            .unwrap_or(0)
+                    ),
+                    count(r.rejected_rows)
                 ),
                 None if r.rows.is_empty() => String::new(),
                 None => format!(
                     "  {}, {} rejected",
                     r.rows
                         .iter()
-                        .map(|(table, count)| format!("{count} {table}"))
+                        .map(|(table, n)| format!("{} {table}", count(*n)))
                         .collect::<Vec<_>>()
                         .join(", "),
-                    r.rejected_rows
+                    count(r.rejected_rows)
                 ),
             };
             writeln!(
                 f,
-                "{:<7} {:<40} {:<13}{rows}",
+                "{:<id_width$} {:<fetch_width$} {:<13}{rows}",
                 r.release,
                 truncate(&r.fetch, 40),
-                r.status
+                r.status.to_string()
             )?;
             if r.discovered {
                 writeln!(
                     f,
-                    "        not in the catalog: found on {}{}",
+                    "{indent}not in the catalog: found on {}{}",
                     r.source_page.as_deref().unwrap_or("CMS's page"),
                     if r.effective_date_assumed {
                         " (effective date assumed)"
@@ -239,13 +252,13 @@ impl std::fmt::Display for RunSummary {
                 )?;
             }
             if let Some(error) = &r.error {
-                writeln!(f, "        {error}")?;
+                writeln!(f, "{indent}{error}")?;
             }
             for aside in &r.set_aside {
-                writeln!(f, "        set aside: {aside}")?;
+                writeln!(f, "{indent}set aside: {aside}")?;
             }
             for failure in &r.failed_kinds {
-                writeln!(f, "        built without {failure}")?;
+                writeln!(f, "{indent}built without {failure}")?;
             }
         }
         if !self.derived.is_empty() {
@@ -275,6 +288,36 @@ impl std::fmt::Display for RunSummary {
             self.exit_code
         )
     }
+}
+
+/// The width of each item's id column: the longest id among the neighbouring items of its
+/// kind (PFS and ZIP-locality ids, `CLFS-...`, `ASP-...@...`), at least 7, so each
+/// schedule's lines align without pushing the PFS's to the width of an ASP posting.
+pub fn id_widths(items: &[ItemSummary]) -> Vec<usize> {
+    let kind = |id: &str| {
+        id.split(|c: char| c.is_ascii_digit())
+            .next()
+            .unwrap_or("")
+            .to_string()
+    };
+    let mut widths = Vec::with_capacity(items.len());
+    let mut start = 0;
+    while start < items.len() {
+        let this = kind(&items[start].release);
+        let end = items[start..]
+            .iter()
+            .position(|i| kind(&i.release) != this)
+            .map_or(items.len(), |n| start + n);
+        let width = items[start..end]
+            .iter()
+            .map(|i| i.release.len())
+            .max()
+            .unwrap_or(0)
+            .max(7);
+        widths.extend(std::iter::repeat_n(width, end - start));
+        start = end;
+    }
+    widths
 }
 
 fn truncate(text: &str, width: usize) -> String {

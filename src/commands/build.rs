@@ -31,24 +31,26 @@ pub fn run(args: &BuildArgs, config: &Config) -> anyhow::Result<Outcome> {
         warehouse: &warehouse,
     };
     let result = execute(&context)?;
-    for item in &result.summary.releases {
+    let widths = crate::run_summary::id_widths(&result.summary.releases);
+    for (item, width) in result.summary.releases.iter().zip(widths) {
+        let indent = " ".repeat(width + 1);
         match item.status {
             ReleaseStatus::Built | ReleaseStatus::BuiltPartial => println!(
-                "{:<7} built   {}",
+                "{:<width$} built   {}",
                 item.release,
                 item.detail.as_deref().unwrap_or_default()
             ),
             _ => println!(
-                "{:<7} FAILED  {}",
+                "{:<width$} FAILED  {}",
                 item.release,
                 item.error.as_deref().unwrap_or_default()
             ),
         }
         for aside in &item.set_aside {
-            println!("        set aside: {aside}");
+            println!("{indent}set aside: {aside}");
         }
         for part in &item.failed_kinds {
-            println!("        built without {part}");
+            println!("{indent}built without {part}");
         }
     }
     for line in &result.lines {
@@ -68,6 +70,10 @@ pub fn run(args: &BuildArgs, config: &Config) -> anyhow::Result<Outcome> {
         result.summary.errors.len(),
         result.summary.reports.len(),
         warehouse.root().display()
+    );
+    crate::terminal::finished(
+        result.summary.outcome,
+        std::time::Duration::from_millis(result.summary.duration_ms),
     );
     Ok(result.outcome)
 }

@@ -29,6 +29,7 @@ pub fn run(args: &FetchArgs, config: &Config, progress: bool) -> anyhow::Result<
     };
     let cache = Cache::open(&config.cache_dir, &lock)?;
     let origin = Origin::from_config(config, progress)?;
+    let started = std::time::Instant::now();
     let (mut done, mut failed) = (0, 0);
     for source in &sources {
         let run = source.fetch(
@@ -56,6 +57,10 @@ pub fn run(args: &FetchArgs, config: &Config, progress: bool) -> anyhow::Result<
     println!(
         "{done} fetched or unchanged, {failed} failed; cache at {}",
         cache.dir().display()
+    );
+    crate::terminal::finished(
+        format!("{done} fetched or unchanged, {failed} failed"),
+        started.elapsed(),
     );
     Ok(Outcome::of_batch(done, failed))
 }

@@ -19,15 +19,13 @@ pub mod schema;
 pub mod status;
 pub mod validate;
 
-use std::io::IsTerminal;
-
 use crate::cli::Command;
 use crate::config::Config;
 pub use crate::outcome::Outcome;
 
 /// Runs a command with the process's one configuration.
-pub fn run(command: &Command, config: &Config, json_logs: bool) -> anyhow::Result<Outcome> {
-    let progress = show_progress(json_logs);
+pub fn run(command: &Command, config: &Config) -> anyhow::Result<Outcome> {
+    let progress = crate::terminal::human();
     match command {
         Command::Run(args) => run::run(args, config, progress),
         Command::Status(_) => status::run(config),
@@ -62,9 +60,4 @@ fn locked(
         }
         Err(error) => Err(error.into()),
     }
-}
-
-/// Progress bars only for a person watching: stderr is a terminal and logs are not JSON.
-fn show_progress(json_logs: bool) -> bool {
-    !json_logs && std::io::stderr().is_terminal()
 }

@@ -14,6 +14,8 @@ pub fn run(args: &ReportArgs, config: &Config) -> anyhow::Result<Outcome> {
         utilization: args.utilization.clone(),
         locality: args.locality.as_deref().map(str::parse).transpose()?,
     };
+    let started = std::time::Instant::now();
+    crate::terminal::status("Comparing", format!("{} with {}", args.from, args.to));
     let report = write(&Warehouse::at(&config.warehouse_dir), &options, &args.out)?;
     let bytes = std::fs::metadata(&args.out).map_or(0, |m| m.len());
     println!(
@@ -22,6 +24,10 @@ pub fn run(args: &ReportArgs, config: &Config) -> anyhow::Result<Outcome> {
         report.figures.len(),
         bytes / 1024,
         report.title
+    );
+    crate::terminal::finished(
+        format!("{} charts", report.figures.len()),
+        started.elapsed(),
     );
     Ok(Outcome::Success)
 }

@@ -49,6 +49,10 @@ pub fn run(args: &RunArgs, config: &Config, progress: bool) -> anyhow::Result<Ou
         .context("cannot write the run summary")?;
     print!("{}", result.summary);
     println!("run report: {}", path.display());
+    crate::terminal::finished(
+        result.summary.outcome,
+        std::time::Duration::from_millis(result.summary.duration_ms),
+    );
     Ok(result.outcome)
 }
 

@@ -597,7 +597,7 @@ fn revenue_figures(
             svg: charts::horizontal_bars(
                 &title,
                 &format!("Horizontal bar chart of the practice's allowed amounts in dollars by {what}, {from} and {to} side by side"),
-                "allowed",
+                "allowed amount",
                 &shown.iter().map(|(k, _)| (*k).clone()).collect::<Vec<_>>(),
                 &[
                     (from.to_string(), shown.iter().map(|(_, t)| t.old as f64 / 100.0).collect()),

@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use regex::Regex;
 use reqwest::StatusCode;
 use reqwest::header::{
@@ -475,15 +475,7 @@ fn progress_bar(enabled: bool, length: Option<u64>, url: &str) -> ProgressBar {
     if !enabled {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::with_draw_target(length, ProgressDrawTarget::stderr());
-    let name = url.rsplit('/').next().unwrap_or(url).to_string();
-    bar.set_style(
-        ProgressStyle::with_template("{msg:30} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}")
-            .expect("valid progress template")
-            .progress_chars("=> "),
-    );
-    bar.set_message(name);
-    bar
+    crate::terminal::byte_bar("Downloading", url.rsplit('/').next().unwrap_or(url), length)
 }
 
 /// Copies a release from a local folder of zips named by release id, after checking that it

@@ -25,6 +25,7 @@ use crate::pipeline::fetch::{Origin, fetch_items};
 use crate::pipeline::plan::{Window, select, with_discoveries};
 use crate::run_summary::{ItemSummary, ReleaseStatus, RunSummary};
 use crate::sources::{BuildOptions, Derivation, Source};
+use crate::terminal;
 
 /// Where the zips a run builds come from.
 pub enum Mode<'a> {
@@ -148,7 +149,13 @@ pub fn run_source<S: Source>(
             }
         }
         Mode::Run { origin, cache } => {
-            let fetched = fetch_items(origin, cache, &selected, |_| {})?;
+            let bar = terminal::bar("Fetching", selected.len() as u64);
+            let fetched = fetch_items(origin, cache, &selected, |item| {
+                bar.set_message(item.id.to_string());
+                bar.inc(1);
+            })?;
+            bar.finish_and_clear();
+            say_fetched(source.noun(), &fetched);
             for (item, fetched) in selected.into_iter().zip(fetched) {
                 let withdrawn = source.keeps_only_current()
                     && matches!(
@@ -222,7 +229,51 @@ pub fn run_source<S: Source>(
     }
     let built = build_candidates(source, ctx, &recorded, candidates, &mut out)?;
     out.derivation = source.derive(warehouse, built, true);
+    let derivation = &out.derivation;
+    if derivation.did_something() {
+        let mut what = derivation.derived.clone();
+        if !derivation.changes.is_empty() {
+            what.push(plural(derivation.changes.len(), "comparison"));
+        }
+        if !derivation.pages.is_empty() {
+            what.push(plural(derivation.pages.len(), "report"));
+        }
+        terminal::status("Derived", what.join(", "));
+    }
     Ok(out)
+}
+
+/// `1 release`, `6 releases`, `2 ZIP-locality quarters`, with thousands separators.
+pub fn plural(count: usize, noun: &str) -> String {
+    let s = if count == 1 { "" } else { "s" };
+    format!("{} {noun}{s}", terminal::count_text(count as u64))
+}
+
+/// The status line after fetching: how many came down, were already cached, or failed.
+fn say_fetched<Id: crate::ingest::artifact::Artifact>(
+    noun: &str,
+    fetched: &[crate::pipeline::fetch::Fetched<Id>],
+) {
+    if fetched.is_empty() {
+        return;
+    }
+    let downloaded = fetched
+        .iter()
+        .filter(|f| matches!(f.result, Ok(FetchOutcome::Downloaded { .. })))
+        .count();
+    let failed = fetched.iter().filter(|f| f.result.is_err()).count();
+    let unchanged = fetched.len() - downloaded - failed;
+    let mut parts = vec![
+        format!("{downloaded} downloaded"),
+        format!("{unchanged} unchanged"),
+    ];
+    if failed > 0 {
+        parts.push(terminal::paint("31", &format!("{failed} failed")));
+    }
+    terminal::status(
+        "Fetched",
+        format!("{} ({})", plural(fetched.len(), noun), parts.join(", ")),
+    );
 }
 
 /// Says in the run summary what discovery found: each item's page, and whether the
@@ -429,16 +480,21 @@ fn build_candidates<S: Source>(
             None => item.status = ReleaseStatus::UpToDate,
         }
     }
+    let started = Instant::now();
+    let bar = terminal::bar("Building", to_build.len() as u64);
     let results = crate::parallel::map(
         &to_build,
         crate::parallel::workers(source.build_workers()),
         |(_, item, zip, reason)| {
             let started = Instant::now();
             tracing::info!(release = %item.id, reason = reason.as_str(), "building");
+            bar.set_message(item.id.to_string());
             let result = source.build(ctx.warehouse, item, zip, &options);
+            bar.inc(1);
             (result, started.elapsed().as_millis() as u64)
         },
     );
+    bar.finish_and_clear();
     let mut built = Vec::new();
     for ((summary, item, _, _), (result, ms)) in to_build.iter().zip(results) {
         let summary = &mut out.items[*summary];
@@ -467,6 +523,32 @@ fn build_candidates<S: Source>(
                 out.failed += 1;
             }
         }
+    }
+    let up_to_date = out
+        .items
+        .iter()
+        .filter(|i| i.status == ReleaseStatus::UpToDate)
+        .count();
+    if !to_build.is_empty() {
+        let failed = to_build.len() - built.len();
+        let failed = if failed > 0 {
+            format!(", {}", terminal::paint("31", &format!("{failed} failed")))
+        } else {
+            String::new()
+        };
+        terminal::status(
+            "Built",
+            format!(
+                "{}{failed} in {:.1} s",
+                plural(built.len(), source.noun()),
+                started.elapsed().as_secs_f64()
+            ),
+        );
+    } else if up_to_date > 0 {
+        terminal::status(
+            "Fresh",
+            format!("{} up to date", plural(up_to_date, source.noun())),
+        );
     }
     Ok(built)
 }

@@ -21,5 +21,6 @@ mod report;
 mod robustness;
 mod run;
 mod support;
+mod terminal;
 mod transform;
 mod zip_locality;
