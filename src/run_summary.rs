@@ -185,7 +185,20 @@ impl RunSummary {
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|e| e == "json"))
             .collect();
-        paths.sort();
+        // By start time, then by when the report was written: two runs that start within
+        // the same second are told apart by their files' times, not by their process ids
+        // (pid 99999 sorts after 100000 as text).
+        let key = |path: &PathBuf| {
+            let stamp = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.split('-').next())
+                .unwrap_or_default()
+                .to_string();
+            let written = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+            (stamp, written)
+        };
+        paths.sort_by_cached_key(key);
         let Some(path) = paths.pop() else {
             return Ok(None);
         };
