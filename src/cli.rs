@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::Flags;
 use crate::logging::LogFormat;
+use crate::pricing::stream::{InputOrder, MemoryBudget};
 use crate::terminal::ColorChoice;
 
 #[derive(Debug, Parser)]
@@ -189,16 +190,41 @@ pub struct DiffArgs {
     pub wait: WaitFlag,
 }
 
+/// How claim lines stream through the pricer (`price`, `impact`).
+#[derive(Debug, Args)]
+pub struct StreamFlags {
+    /// Memory for claim lines: the input is priced in chunks of this size (1GiB, 512MiB,
+    /// 800MB); the schedules come on top.
+    #[arg(
+        long,
+        value_name = "SIZE",
+        default_value = "768MiB",
+        env = "MPFS_MEMORY_BUDGET",
+        value_parser = clap::value_parser!(MemoryBudget)
+    )]
+    pub memory_budget: MemoryBudget,
+
+    /// Whether each claim's lines are next to each other: `claim` streams claim by claim,
+    /// `any` spills to partitions by claim first, `auto` streams and starts over with
+    /// partitions on finding a claim again.
+    #[arg(long, value_enum, default_value = "auto", value_name = "ORDER")]
+    pub input_order: InputOrder,
+}
+
 #[derive(Debug, Args)]
 pub struct PriceArgs {
-    /// Claim lines, CSV or Parquet: date_of_service, hcpcs, place_of_service, and zip or mac
-    /// and locality; optional claim_id, modifiers, units, participating, qp.
-    #[arg(long, value_name = "FILE")]
+    /// Claim lines: a CSV or Parquet file, or a folder of them (part files, read in name
+    /// order as one input): date_of_service, hcpcs, place_of_service, and zip or mac and
+    /// locality; optional claim_id, modifiers, units, participating, qp.
+    #[arg(long, value_name = "FILE|FOLDER")]
     pub lines: PathBuf,
 
     /// Write here instead of stdout: Parquet when the name ends in .parquet, else CSV.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub stream: StreamFlags,
 
     #[command(flatten)]
     pub locations: LocationFlags,

@@ -17,7 +17,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let verbosity = cli.verbose as i8 - cli.quiet as i8;
     let human = cli.log_format.is_human(std::io::stderr().is_terminal());
-    mpfs::terminal::init(human, verbosity < 0, cli.color);
+    mpfs::terminal::init(
+        human,
+        verbosity < 0,
+        cli.log_format == LogFormat::Json,
+        cli.color,
+    );
     mpfs::logging::init(cli.log_format, verbosity, human);
     // The one configuration of this process: flags, then MPFS_*, then the settings file.
     let outcome = Config::load(cli.config.as_deref(), &cli.command.flags(), |name| {

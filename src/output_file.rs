@@ -14,6 +14,11 @@ pub struct OutputFileError {
     cause: Box<dyn std::error::Error + Send + Sync>,
 }
 
+/// Name prefix of a file being written: `.mpfs-partial-<pid>-<random>`, so a run killed
+/// half-way leaves a file the next one recognises and removes
+/// ([`crate::pricing::stream::remove_stale`]).
+pub const PARTIAL_PREFIX: &str = ".mpfs-partial-";
+
 /// Writes `path` through `write`, atomically.
 pub fn write_file<E: Into<Box<dyn std::error::Error + Send + Sync>>>(
     path: &Path,
@@ -32,7 +37,9 @@ pub fn write_file<E: Into<Box<dyn std::error::Error + Send + Sync>>>(
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| failed("create", dir)(e.into()))?;
-    let mut temp = tempfile::NamedTempFile::new_in(dir)
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!("{PARTIAL_PREFIX}{}-", std::process::id()))
+        .tempfile_in(dir)
         .map_err(|e| failed("create a file in", dir)(e.into()))?;
     write(temp.as_file_mut()).map_err(|e| failed("write", path)(e.into()))?;
     temp.as_file()

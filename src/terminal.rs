@@ -45,6 +45,8 @@ struct Terminal {
     human: bool,
     /// `-q`: no status lines or bars, warnings and errors still shown.
     quiet: bool,
+    /// `--log-format json`: stderr carries JSON lines only.
+    json: bool,
     color: bool,
     bars: MultiProgress,
     warnings: AtomicUsize,
@@ -57,6 +59,7 @@ fn terminal() -> &'static Terminal {
     TERMINAL.get_or_init(|| Terminal {
         human: false,
         quiet: false,
+        json: false,
         color: false,
         bars: MultiProgress::with_draw_target(ProgressDrawTarget::hidden()),
         warnings: AtomicUsize::new(0),
@@ -67,7 +70,7 @@ fn terminal() -> &'static Terminal {
 /// Decides once, for the whole process: human output when `human` (stderr is a terminal
 /// and the log format is not forced), no status lines or bars when `quiet`, colours as
 /// `color` resolves. Later calls keep the first decision (tests calling the library twice).
-pub fn init(human: bool, quiet: bool, color: ColorChoice) {
+pub fn init(human: bool, quiet: bool, json: bool, color: ColorChoice) {
     let stderr_is_terminal = std::io::stderr().is_terminal();
     let color = color.resolve(
         stderr_is_terminal,
@@ -78,6 +81,7 @@ pub fn init(human: bool, quiet: bool, color: ColorChoice) {
     let _ = TERMINAL.set(Terminal {
         human,
         quiet,
+        json,
         color,
         bars: MultiProgress::with_draw_target(if human && !quiet {
             ProgressDrawTarget::stderr()
@@ -98,6 +102,11 @@ pub fn human() -> bool {
 fn drawing() -> bool {
     let terminal = terminal();
     terminal.human && !terminal.quiet
+}
+
+/// True when stderr is JSON lines (`--log-format json`): nothing but events goes there.
+pub fn json() -> bool {
+    terminal().json
 }
 
 /// Whether stderr is coloured.

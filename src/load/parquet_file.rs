@@ -92,49 +92,112 @@ pub fn write_table<W: Write>(out: W, table: &dyn RowGroups) -> PolarsResult<u64>
 }
 
 fn write_buffered<W: Write>(out: W, table: &dyn RowGroups) -> PolarsResult<u64> {
-    let schema = table.schema()?;
-    let mut writer = ParquetWriter::new(out)
-        .with_compression(ParquetCompression::Zstd(Some(
-            polars::polars_utils::compression::ZstdLevel::try_new(ZSTD_LEVEL)?,
-        )))
-        .with_statistics(StatisticsOptions::default())
-        .batched(&schema)?;
-    let fields: Vec<ParquetType> = writer.parquet_schema().fields().to_vec();
-    let encodings: Vec<Vec<Encoding>> = schema
-        .iter_fields()
-        .map(|field| get_dtype_encoding(&field.to_arrow(COMPAT).dtype))
-        .collect();
-    polars_ensure!(
-        fields.len() == schema.len() && encodings.iter().all(|e| e.len() == 1),
-        ComputeError: "only flat tables are written here"
-    );
-    let options = write_options();
+    let mut stream = ParquetStream::new(out, &table.schema()?)?;
     let groups: Vec<usize> = (0..table.row_group_count()).collect();
+    let encoder = &stream.encoder;
     let encoded = crate::parallel::map(&groups, workers(groups.len()), |&index| {
-        let group = table.row_group(index)?;
+        encoder.encode(&table.row_group(index)?)
+    });
+    for group in encoded {
+        let (rows, pages) = group?;
+        stream.writer.write_row_group(rows as u64, &pages)?;
+    }
+    stream.writer.finish()
+}
+
+/// A row group's height and its columns' pages.
+type EncodedGroup = (usize, Vec<Vec<CompressedPage>>);
+
+/// A Parquet file written as its rows arrive (priced claim lines, an impact table): each
+/// [`ParquetStream::write`] adds row groups, encoded with the warehouse's settings on every
+/// core, so a table of any length is never whole in memory.
+pub struct ParquetStream<W: Write> {
+    encoder: Encoder,
+    writer: polars::io::parquet::write::BatchedWriter<W>,
+    rows: u64,
+}
+
+/// What encoding a row group needs: the table's columns, their Parquet types and encodings.
+struct Encoder {
+    schema: Schema,
+    fields: Vec<ParquetType>,
+    encodings: Vec<Vec<Encoding>>,
+}
+
+impl<W: Write> ParquetStream<W> {
+    /// A file of `schema`'s columns on `out` (buffer it: pages are written field by field).
+    pub fn new(out: W, schema: &Schema) -> PolarsResult<ParquetStream<W>> {
+        let mut writer = ParquetWriter::new(out)
+            .with_compression(ParquetCompression::Zstd(Some(
+                polars::polars_utils::compression::ZstdLevel::try_new(ZSTD_LEVEL)?,
+            )))
+            .with_statistics(StatisticsOptions::default())
+            .batched(schema)?;
+        let fields: Vec<ParquetType> = writer.parquet_schema().fields().to_vec();
+        let encodings: Vec<Vec<Encoding>> = schema
+            .iter_fields()
+            .map(|field| get_dtype_encoding(&field.to_arrow(COMPAT).dtype))
+            .collect();
         polars_ensure!(
-            group.schema().as_ref() == &schema,
-            SchemaMismatch: "row group {index} has columns {:?}, not the table's {:?}",
-            group.schema(), schema
+            fields.len() == schema.len() && encodings.iter().all(|e| e.len() == 1),
+            ComputeError: "only flat tables are written here"
+        );
+        Ok(ParquetStream {
+            encoder: Encoder {
+                schema: schema.clone(),
+                fields,
+                encodings,
+            },
+            writer,
+            rows: 0,
+        })
+    }
+
+    /// Appends `frame`'s rows, in row groups of at most [`ROW_GROUP_SIZE`].
+    pub fn write(&mut self, frame: &DataFrame) -> PolarsResult<()> {
+        let mut offset = 0;
+        while offset < frame.height() {
+            let group = frame.slice(offset as i64, ROW_GROUP_SIZE);
+            let (rows, pages) = self.encoder.encode(&group)?;
+            self.writer.write_row_group(rows as u64, &pages)?;
+            self.rows += rows as u64;
+            offset += ROW_GROUP_SIZE;
+        }
+        Ok(())
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Writes the footer; returns the file's size in bytes.
+    pub fn finish(self) -> PolarsResult<u64> {
+        self.writer.finish()
+    }
+}
+
+impl Encoder {
+    /// One row group's pages, its columns encoded on workers of their own.
+    fn encode(&self, group: &DataFrame) -> PolarsResult<EncodedGroup> {
+        polars_ensure!(
+            group.schema().as_ref() == &self.schema,
+            SchemaMismatch: "row group has columns {:?}, not the table's {:?}",
+            group.schema(), self.schema
         );
         let columns: Vec<usize> = (0..group.width()).collect();
         let pages = crate::parallel::map(&columns, workers(columns.len()), |&column| {
             column_chunk(
                 group.columns()[column].as_materialized_series(),
-                &fields[column],
-                &encodings[column],
-                options,
+                &self.fields[column],
+                &self.encodings[column],
+                write_options(),
             )
         })
         .into_iter()
         .collect::<PolarsResult<Vec<_>>>()?;
         Ok((group.height(), pages))
-    });
-    for group in encoded {
-        let (rows, pages) = group?;
-        writer.write_row_group(rows as u64, &pages)?;
     }
-    writer.finish()
 }
 
 /// Workers for `jobs` jobs: the cores, at most [`MAX_WORKERS`].

@@ -75,6 +75,16 @@ pub enum PricingError {
     Output(#[from] OutputFileError),
     #[error("cannot write: {0}")]
     Io(#[from] std::io::Error),
+    #[error(
+        "{file} line {row}: claim {claim} appears again after other claims, so the input is not in claim order (--input-order any reads it in any order)"
+    )]
+    NotInClaimOrder {
+        file: String,
+        row: usize,
+        claim: String,
+    },
+    #[error("cannot spill claim lines to {dir}: {cause}")]
+    Spill { dir: String, cause: std::io::Error },
 }
 
 /// Why one line is not priced ("status X: statutory exclusion from the fee schedule"):

@@ -49,6 +49,43 @@ impl ClaimFile {
     pub fn cell(&self, row: usize, column: usize) -> &str {
         self.cells[column].get(row).unwrap_or_default()
     }
+
+    /// Lines `from..` split off into a file of their own (what a chunk carries over to the
+    /// next: the lines of a claim it has not seen the end of).
+    pub fn split_off(&mut self, from: usize) -> ClaimFile {
+        let tail_len = self.lines.len() - from;
+        let cells = self
+            .cells
+            .iter_mut()
+            .map(|c| {
+                let tail = c.slice(from as i64, tail_len);
+                *c = c.slice(0, from);
+                tail
+            })
+            .collect();
+        ClaimFile {
+            columns: self.columns.clone(),
+            cells,
+            lines: self.lines.split_off(from),
+        }
+    }
+
+    /// `other`'s lines after these (same columns).
+    pub fn append(&mut self, other: ClaimFile) -> Result<(), PricingError> {
+        for (mine, theirs) in self.cells.iter_mut().zip(&other.cells) {
+            mine.append(theirs)?;
+        }
+        self.lines.extend(other.lines);
+        Ok(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
 }
 
 /// Where each field of a line is in the input's columns.
@@ -127,11 +164,13 @@ impl Fields {
         })
     }
 
-    /// The line of data row `row` (1-based), its cells given by `cell`.
+    /// The line of data row `row` of file `name` (1-based, what an error names), line
+    /// `global` of the whole input (a folder's files count on), its cells given by `cell`.
     fn line<'c>(
         &self,
         name: &str,
         row: usize,
+        global: usize,
         cell: impl Fn(usize) -> &'c str,
     ) -> Result<ClaimLine, PricingError> {
         let at = |column: Option<usize>| column.map(|c| cell(c).trim()).filter(|v| !v.is_empty());
@@ -165,7 +204,7 @@ impl Fields {
                 }
             };
         Ok(ClaimLine {
-            row,
+            row: global,
             claim_id: at(self.claim).map(Text::from),
             date_of_service,
             hcpcs: upper(code),
@@ -196,101 +235,6 @@ fn iso_date(text: &str) -> Option<NaiveDate> {
         return NaiveDate::from_ymd_opt(year as i32, month, day);
     }
     NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
-}
-
-/// Reads a Parquet file: every column as text, each row parsed into a line.
-fn read_parquet(
-    path: &Path,
-    need_dates: bool,
-    group_by: Option<&str>,
-) -> Result<ClaimFile, PricingError> {
-    let name = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|cause| PricingError::Open {
-        file: name.clone(),
-        cause,
-    })?;
-    let frame = ParquetReader::new(file)
-        .finish()
-        .map_err(|cause| PricingError::Parquet {
-            file: name.clone(),
-            cause,
-        })?;
-    let columns: Vec<String> = frame
-        .get_column_names()
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
-    let fields = Fields::find(&name, &columns, need_dates, group_by)?;
-    let mut cells = Vec::with_capacity(columns.len());
-    for column in frame.columns() {
-        let not_text = |cause| PricingError::NotText {
-            file: name.clone(),
-            column: column.name().to_string(),
-            cause,
-        };
-        let text = column.cast(&DataType::String).map_err(not_text)?;
-        cells.push(text.str().map_err(not_text)?.rechunk().into_owned());
-    }
-    let lines = (0..frame.height())
-        .map(|i| fields.line(&name, i + 1, |c| cells[c].get(i).unwrap_or_default()))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(ClaimFile {
-        columns,
-        cells,
-        lines,
-    })
-}
-
-/// Reads a CSV file one record at a time into text columns (trimmed, as the output shows
-/// them) and lines: no record is kept.
-fn read_csv(
-    path: &Path,
-    need_dates: bool,
-    group_by: Option<&str>,
-) -> Result<ClaimFile, PricingError> {
-    let name = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|cause| PricingError::Open {
-        file: name.clone(),
-        cause,
-    })?;
-    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(file);
-    let columns: Vec<String> = reader
-        .headers()
-        .map_err(|cause| PricingError::NoHeader {
-            file: name.clone(),
-            cause,
-        })?
-        .iter()
-        .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
-        .collect();
-    let fields = Fields::find(&name, &columns, need_dates, group_by)?;
-    let mut builders: Vec<StringChunkedBuilder> = columns
-        .iter()
-        .map(|c| StringChunkedBuilder::new(c.as_str().into(), 1024))
-        .collect();
-    let mut lines = Vec::new();
-    let mut record = csv::StringRecord::new();
-    for row in 1.. {
-        let more = reader
-            .read_record(&mut record)
-            .map_err(|cause| PricingError::NotCsv {
-                file: name.clone(),
-                row,
-                cause,
-            })?;
-        if !more {
-            break;
-        }
-        for (builder, cell) in builders.iter_mut().zip(record.iter()) {
-            builder.append_value(cell.trim());
-        }
-        lines.push(fields.line(&name, row, |c| &record[c])?);
-    }
-    Ok(ClaimFile {
-        columns,
-        cells: builders.into_iter().map(|b| b.finish()).collect(),
-        lines,
-    })
 }
 
 /// Upper-case text, inline.
@@ -345,22 +289,21 @@ fn truthy(text: &str) -> Option<bool> {
     }
 }
 
-/// Reads claim lines from a CSV or Parquet file. `need_dates` is false for `impact`, whose
-/// lines may have no date; `group_by` names the grouping column to carry, when the file has
-/// it.
+/// Reads every claim line of a CSV or Parquet file, or a folder of them, at once (a report's
+/// utilization, tests). `need_dates` is false for `impact`, whose lines may have no date;
+/// `group_by` names the grouping column to carry, when the file has it. Large inputs are
+/// read in chunks through [`ClaimReader`] instead.
 pub fn read_lines(
     path: &Path,
     need_dates: bool,
     group_by: Option<&str>,
 ) -> Result<ClaimFile, PricingError> {
-    if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
-    {
-        read_parquet(path, need_dates, group_by)
-    } else {
-        read_csv(path, need_dates, group_by)
+    let mut reader = ClaimReader::open(path, need_dates, group_by)?;
+    let mut all = reader.empty();
+    while let Some(chunk) = reader.read(usize::MAX)? {
+        all.append(chunk)?;
     }
+    Ok(all)
 }
 
 #[cfg(test)]
@@ -402,5 +345,424 @@ mod tests {
                 .to_string()
                 .contains("at most four")
         );
+    }
+}
+
+/// Claim lines read a chunk at a time from a CSV file, a Parquet file or a folder of them
+/// (a claims export in part files, read in name order as one input, its lines numbered on
+/// across files). Each file's columns are matched to the first's by name; a file with other
+/// columns is an error naming both lists. Hidden files and `_SUCCESS`-style markers (names
+/// starting with `.` or `_`) are skipped.
+pub struct ClaimReader {
+    files: std::collections::VecDeque<std::path::PathBuf>,
+    columns: Vec<String>,
+    fields: Fields,
+    need_dates: bool,
+    group_by: Option<String>,
+    current: Option<OpenFile>,
+    /// Lines read so far, over all files.
+    lines_read: usize,
+    bytes_total: u64,
+    bytes_done: u64,
+    /// Spill files written by [`crate::pricing::stream`]: the first column is the line's
+    /// number in the whole input.
+    numbered: bool,
+    last_name: String,
+}
+
+/// One input file being read.
+struct OpenFile {
+    name: String,
+    /// For each of the input's columns, this file's column.
+    order: Vec<usize>,
+    rows_read: usize,
+    size: u64,
+    kind: FileKind,
+}
+
+enum FileKind {
+    Csv(csv::Reader<std::io::BufReader<std::fs::File>>),
+    Parquet {
+        path: std::path::PathBuf,
+        rows: usize,
+    },
+}
+
+fn is_parquet(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+}
+
+/// The files of an input: the file itself, or a folder's CSV and Parquet files by name.
+fn input_files(path: &Path) -> Result<Vec<std::path::PathBuf>, PricingError> {
+    let name = path.display().to_string();
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let entries = std::fs::read_dir(path).map_err(|cause| PricingError::Open {
+        file: name.clone(),
+        cause,
+    })?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|cause| PricingError::Open {
+            file: name.clone(),
+            cause,
+        })?;
+        let file = entry.path();
+        let hidden = entry
+            .file_name()
+            .to_str()
+            .is_none_or(|n| n.starts_with('.') || n.starts_with('_'));
+        let wanted = file
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv") || e.eq_ignore_ascii_case("parquet"));
+        if !hidden && wanted && file.is_file() {
+            files.push(file);
+        }
+    }
+    files.sort();
+    if files.is_empty() {
+        return Err(PricingError::Columns {
+            file: name,
+            problem: "the folder has no .csv or .parquet file".to_string(),
+            columns: String::new(),
+        });
+    }
+    Ok(files)
+}
+
+impl ClaimReader {
+    /// Opens `path` (a file or a folder) and checks the columns of its first file.
+    pub fn open(
+        path: &Path,
+        need_dates: bool,
+        group_by: Option<&str>,
+    ) -> Result<ClaimReader, PricingError> {
+        let files = input_files(path)?;
+        let bytes_total = files
+            .iter()
+            .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+            .sum();
+        Self::start(files.into(), need_dates, group_by, bytes_total, false)
+    }
+
+    /// Opens a spill file of numbered lines (see [`crate::pricing::stream`]).
+    pub(crate) fn numbered(
+        path: &Path,
+        need_dates: bool,
+        group_by: Option<&str>,
+    ) -> Result<ClaimReader, PricingError> {
+        let size = std::fs::metadata(path).map_or(0, |m| m.len());
+        Self::start(
+            vec![path.to_path_buf()].into(),
+            need_dates,
+            group_by,
+            size,
+            true,
+        )
+    }
+
+    fn start(
+        mut files: std::collections::VecDeque<std::path::PathBuf>,
+        need_dates: bool,
+        group_by: Option<&str>,
+        bytes_total: u64,
+        numbered: bool,
+    ) -> Result<ClaimReader, PricingError> {
+        let first = files.pop_front().expect("at least one file");
+        let (file, columns) = OpenFile::open(&first, None, numbered)?;
+        let fields = Fields::find(&file.name, &columns, need_dates, group_by)?;
+        Ok(ClaimReader {
+            files,
+            columns,
+            fields,
+            need_dates,
+            group_by: group_by.map(str::to_string),
+            current: Some(file),
+            lines_read: 0,
+            bytes_total,
+            bytes_done: 0,
+            numbered,
+            last_name: String::new(),
+        })
+    }
+
+    /// The input as an error names it: the file being read (or the last one).
+    pub fn name(&self) -> String {
+        self.current
+            .as_ref()
+            .map_or_else(|| self.last_name.clone(), |f| f.name.clone())
+    }
+
+    /// The input's column names (the first file's).
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// A file of no lines with the input's columns.
+    pub fn empty(&self) -> ClaimFile {
+        ClaimFile {
+            columns: self.columns.clone(),
+            cells: self
+                .columns
+                .iter()
+                .map(|c| StringChunked::full_null(c.as_str().into(), 0))
+                .collect(),
+            lines: Vec::new(),
+        }
+    }
+
+    /// Bytes of input read so far and in all (for a progress bar).
+    pub fn progress(&self) -> (u64, u64) {
+        let current = self.current.as_ref().map_or(0, |f| f.position());
+        (self.bytes_done + current, self.bytes_total)
+    }
+
+    /// Lines read so far.
+    pub fn lines_read(&self) -> usize {
+        self.lines_read
+    }
+
+    /// Up to `max` more lines (crossing into the next file when one ends); `None` at the
+    /// end of the input.
+    pub fn read(&mut self, max: usize) -> Result<Option<ClaimFile>, PricingError> {
+        let mut out: Option<ClaimFile> = None;
+        while out.as_ref().map_or(0, ClaimFile::len) < max {
+            let Some(file) = self.current.as_mut() else {
+                break;
+            };
+            let want = max - out.as_ref().map_or(0, ClaimFile::len);
+            let chunk = file.read(
+                want,
+                &self.columns,
+                &self.fields,
+                self.lines_read,
+                self.numbered,
+            )?;
+            match chunk {
+                Some(chunk) => {
+                    self.lines_read += chunk.len();
+                    match out.as_mut() {
+                        Some(out) => out.append(chunk)?,
+                        None => out = Some(chunk),
+                    }
+                }
+                None => {
+                    self.bytes_done += file.size;
+                    self.last_name = file.name.clone();
+                    self.current = match self.files.pop_front() {
+                        Some(next) => {
+                            let (file, columns) =
+                                OpenFile::open(&next, Some(&self.columns), self.numbered)?;
+                            // Fields were found on the first file's columns; the next file's
+                            // are mapped onto them by name.
+                            debug_assert_eq!(columns.len(), self.columns.len());
+                            Some(file)
+                        }
+                        None => None,
+                    };
+                }
+            }
+        }
+        let _ = (self.need_dates, &self.group_by);
+        Ok(out)
+    }
+}
+
+impl OpenFile {
+    /// Opens `path`; with `expected` columns (a folder's first file's), maps its columns to
+    /// them by name. Returns the file and its columns in input order.
+    fn open(
+        path: &Path,
+        expected: Option<&[String]>,
+        numbered: bool,
+    ) -> Result<(OpenFile, Vec<String>), PricingError> {
+        let name = path.display().to_string();
+        let size = std::fs::metadata(path).map_or(0, |m| m.len());
+        let open_error = |cause| PricingError::Open {
+            file: name.clone(),
+            cause,
+        };
+        let (kind, mut columns) = if is_parquet(path) {
+            let file = std::fs::File::open(path).map_err(open_error)?;
+            let mut reader = ParquetReader::new(file);
+            let parquet_error = |cause| PricingError::Parquet {
+                file: name.clone(),
+                cause,
+            };
+            let schema = reader.schema().map_err(parquet_error)?;
+            let rows = reader.num_rows().map_err(parquet_error)?;
+            let columns: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+            (
+                FileKind::Parquet {
+                    path: path.to_path_buf(),
+                    rows,
+                },
+                columns,
+            )
+        } else {
+            let file = std::fs::File::open(path).map_err(open_error)?;
+            let mut reader = csv::ReaderBuilder::new()
+                .flexible(false)
+                .from_reader(std::io::BufReader::with_capacity(1 << 20, file));
+            let columns: Vec<String> = reader
+                .headers()
+                .map_err(|cause| PricingError::NoHeader {
+                    file: name.clone(),
+                    cause,
+                })?
+                .iter()
+                .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+                .collect();
+            (FileKind::Csv(reader), columns)
+        };
+        if numbered {
+            columns.remove(0);
+        }
+        let order = match expected {
+            None => (0..columns.len()).collect(),
+            Some(expected) => {
+                let find =
+                    |wanted: &String| columns.iter().position(|c| c.eq_ignore_ascii_case(wanted));
+                let order: Option<Vec<usize>> = expected.iter().map(find).collect();
+                match order {
+                    Some(order) if columns.len() == expected.len() => order,
+                    _ => {
+                        return Err(PricingError::Columns {
+                            file: name,
+                            problem: format!(
+                                "its columns differ from the first file's ({})",
+                                expected.join(", ")
+                            ),
+                            columns: columns.join(", "),
+                        });
+                    }
+                }
+            }
+        };
+        let in_order = order.iter().map(|&i| columns[i].clone()).collect();
+        Ok((
+            OpenFile {
+                name,
+                order,
+                rows_read: 0,
+                size,
+                kind,
+            },
+            in_order,
+        ))
+    }
+
+    /// Bytes of this file read so far (CSV), or its share by rows (Parquet).
+    fn position(&self) -> u64 {
+        match &self.kind {
+            FileKind::Csv(reader) => reader.position().byte(),
+            FileKind::Parquet { rows, .. } => {
+                (self.size as f64 * self.rows_read as f64 / (*rows).max(1) as f64) as u64
+            }
+        }
+    }
+
+    /// Up to `max` lines of this file; `None` when it has no more. `before` lines of the
+    /// input came before.
+    fn read(
+        &mut self,
+        max: usize,
+        columns: &[String],
+        fields: &Fields,
+        before: usize,
+        numbered: bool,
+    ) -> Result<Option<ClaimFile>, PricingError> {
+        let name = self.name.clone();
+        let (cells, numbers): (Vec<StringChunked>, Option<Vec<usize>>) = match &mut self.kind {
+            FileKind::Csv(reader) => {
+                let capacity = max.min(1 << 16);
+                let mut builders: Vec<StringChunkedBuilder> = columns
+                    .iter()
+                    .map(|c| StringChunkedBuilder::new(c.as_str().into(), capacity))
+                    .collect();
+                let mut numbers = numbered.then(Vec::new);
+                let mut record = csv::StringRecord::new();
+                let mut count = 0;
+                while count < max {
+                    let row = self.rows_read + count + 1;
+                    let more =
+                        reader
+                            .read_record(&mut record)
+                            .map_err(|cause| PricingError::NotCsv {
+                                file: name.clone(),
+                                row,
+                                cause,
+                            })?;
+                    if !more {
+                        break;
+                    }
+                    let skip = usize::from(numbered);
+                    if let Some(numbers) = numbers.as_mut() {
+                        numbers.push(record[0].parse::<usize>().unwrap_or(0));
+                    }
+                    for (builder, &c) in builders.iter_mut().zip(&self.order) {
+                        builder.append_value(record.get(c + skip).unwrap_or("").trim());
+                    }
+                    count += 1;
+                }
+                if count == 0 {
+                    return Ok(None);
+                }
+                (builders.into_iter().map(|b| b.finish()).collect(), numbers)
+            }
+            FileKind::Parquet { path, rows } => {
+                if self.rows_read >= *rows {
+                    return Ok(None);
+                }
+                let take = max.min(*rows - self.rows_read);
+                let file = std::fs::File::open(&*path).map_err(|cause| PricingError::Open {
+                    file: name.clone(),
+                    cause,
+                })?;
+                let frame = ParquetReader::new(file)
+                    .with_slice(Some((self.rows_read, take)))
+                    .finish()
+                    .map_err(|cause| PricingError::Parquet {
+                        file: name.clone(),
+                        cause,
+                    })?;
+                let mut cells = Vec::with_capacity(columns.len());
+                for (&c, wanted) in self.order.iter().zip(columns) {
+                    let column = &frame.columns()[c];
+                    let not_text = |cause| PricingError::NotText {
+                        file: name.clone(),
+                        column: column.name().to_string(),
+                        cause,
+                    };
+                    let text = column.cast(&DataType::String).map_err(not_text)?;
+                    cells.push(
+                        text.str()
+                            .map_err(not_text)?
+                            .rechunk()
+                            .into_owned()
+                            .with_name(wanted.as_str().into()),
+                    );
+                }
+                (cells, None)
+            }
+        };
+        let count = cells.first().map_or(0, |c| c.len());
+        let first = self.rows_read;
+        self.rows_read += count;
+        let lines = (0..count)
+            .map(|i| {
+                let global = numbers.as_ref().map_or(before + i + 1, |n| n[i]);
+                fields.line(&name, first + i + 1, global, |c| {
+                    cells[c].get(i).unwrap_or_default()
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(ClaimFile {
+            columns: columns.to_vec(),
+            cells,
+            lines,
+        }))
     }
 }

@@ -14,6 +14,7 @@ pub mod output;
 pub mod rules;
 pub mod schedule;
 pub mod setting;
+pub mod stream;
 
 use std::sync::Arc;
 
@@ -413,121 +414,155 @@ pub fn line_locality(
 }
 
 /// Prices lines by their dates: each under the release in force on its date of service.
-/// Every schedule and ZIP quarter needed is loaded first (the release once per distinct date,
-/// the place once per distinct ZIP); then the lines' bases are worked out on both cores, and
-/// the rules applied claim by claim ([`rules::price_lines`]).
 pub fn price_by_date(
     warehouse: &Warehouse,
     lines: &[ClaimLine],
 ) -> Result<Vec<rules::Priced>, PricingError> {
-    let started = std::time::Instant::now();
-    let mut schedules = Schedules::new(warehouse)?;
-    let mut zips = ZipIndex::new(warehouse)?;
-    let date_of = |line: &ClaimLine| line.date_of_service.expect("price reads lines with dates");
-    let mut in_force: PlHashMap<NaiveDate, Result<crate::release::ReleaseId, Unpriced>> =
-        PlHashMap::default();
-    for line in lines {
-        let date = date_of(line);
-        if !in_force.contains_key(&date) {
-            let release = schedules.in_force(date);
-            if let Ok(id) = &release {
-                schedules.get(id)?;
-            }
-            in_force.insert(date, release);
+    Pricer::new(warehouse)?.price(lines)
+}
+
+/// Prices claim lines chunk after chunk: the schedules, ZIP quarters, lab and drug files
+/// each chunk needs are loaded once and kept for the next (a year of claims touches a few
+/// releases and quarters, not one per chunk).
+pub struct Pricer<'w> {
+    schedules: Schedules<'w>,
+    zips: ZipIndex<'w>,
+    labs: lab::LabSchedules<'w>,
+    drugs: drug::DrugSchedules<'w>,
+    in_force: PlHashMap<NaiveDate, Result<crate::release::ReleaseId, Unpriced>>,
+}
+
+impl<'w> Pricer<'w> {
+    /// Opens the warehouse's schedules; an error when it has nothing built to price with.
+    pub fn new(warehouse: &'w Warehouse) -> Result<Pricer<'w>, PricingError> {
+        let pricer = Pricer {
+            schedules: Schedules::new(warehouse)?,
+            zips: ZipIndex::new(warehouse)?,
+            labs: lab::LabSchedules::new(warehouse)?,
+            drugs: drug::DrugSchedules::new(warehouse)?,
+            in_force: PlHashMap::default(),
+        };
+        if pricer.schedules.releases().is_empty()
+            && pricer.labs.is_empty()
+            && pricer.drugs.is_empty()
+        {
+            return Err(PricingError::NothingBuilt(
+                warehouse.root().display().to_string(),
+            ));
         }
+        Ok(pricer)
     }
-    let schedule_on: PlHashMap<NaiveDate, Result<&Schedule, Unpriced>> = in_force
-        .into_iter()
-        .map(|(date, release)| {
-            let schedule = release.map(|id| schedules.loaded(&id).expect("loaded above"));
-            (date, schedule)
-        })
-        .collect();
-    // Lines the PFS does not pay go to the CLFS quarter in force (lab tests), then to the
-    // ASP quarter in force (drugs); those either prices are settled here, the others keep
-    // the PFS's answer with the other schedules' notes.
-    let mut labs = lab::LabSchedules::new(warehouse)?;
-    let mut drugs = drug::DrugSchedules::new(warehouse)?;
-    if schedules.releases().is_empty() && labs.is_empty() && drugs.is_empty() {
-        return Err(PricingError::NothingBuilt(
-            warehouse.root().display().to_string(),
-        ));
-    }
-    // Only the lines the PFS does not pay, by index: a million PFS lines carry nothing here.
-    let mut elsewhere: Vec<(usize, Result<rules::Priced, lab::LabNote>)> = Vec::new();
-    let mut by_other = vec![false; lines.len()];
-    if !labs.is_empty() || !drugs.is_empty() {
-        for (i, line) in lines.iter().enumerate() {
+
+    /// Prices `lines`, every line of their claims among them (a claim's lines are ranked
+    /// together). Every schedule and ZIP quarter needed is loaded first (the release once per
+    /// distinct date, the place once per distinct ZIP); then the lines' bases are worked out
+    /// on both cores, and the rules applied claim by claim ([`rules::price_lines`]).
+    pub fn price(&mut self, lines: &[ClaimLine]) -> Result<Vec<rules::Priced>, PricingError> {
+        let started = std::time::Instant::now();
+        let date_of =
+            |line: &ClaimLine| line.date_of_service.expect("price reads lines with dates");
+        for line in lines {
             let date = date_of(line);
-            let pays = match &schedule_on[&date] {
-                Ok(schedule) => pfs_pays(line, schedule),
-                Err(_) => false,
-            };
-            if !pays {
-                let result = price_elsewhere(line, line.units, date, &mut labs, &mut drugs)?;
-                by_other[i] = result.is_ok();
-                elsewhere.push((i, result));
+            if !self.in_force.contains_key(&date) {
+                let release = self.schedules.in_force(date);
+                if let Ok(id) = &release {
+                    self.schedules.get(id)?;
+                }
+                self.in_force.insert(date, release);
             }
         }
-    }
-    let by_lab = |i: usize| by_other[i];
-    let places: Vec<Result<Arc<Place>, Unpriced>> = lines
-        .iter()
-        .enumerate()
-        .map(|(i, line)| {
-            if by_lab(i) {
-                Err(Unpriced::from("priced from the CLFS or ASP file"))
-            } else {
-                line_locality(line, &mut zips, date_of(line))
+        let schedules = &self.schedules;
+        let schedule_on: PlHashMap<NaiveDate, Result<&Schedule, Unpriced>> = self
+            .in_force
+            .iter()
+            .map(|(date, release)| {
+                let schedule = release
+                    .as_ref()
+                    .map(|id| schedules.loaded(id).expect("loaded above"))
+                    .map_err(Clone::clone);
+                (*date, schedule)
+            })
+            .collect();
+        let (labs, drugs, zips) = (&mut self.labs, &mut self.drugs, &mut self.zips);
+        // Lines the PFS does not pay go to the CLFS quarter in force (lab tests), then to the
+        // ASP quarter in force (drugs); those either prices are settled here, the others keep
+        // the PFS's answer with the other schedules' notes.
+        // Only the lines the PFS does not pay, by index: a million PFS lines carry nothing here.
+        let mut elsewhere: Vec<(usize, Result<rules::Priced, lab::LabNote>)> = Vec::new();
+        let mut by_other = vec![false; lines.len()];
+        if !labs.is_empty() || !drugs.is_empty() {
+            for (i, line) in lines.iter().enumerate() {
+                let date = date_of(line);
+                let pays = match &schedule_on[&date] {
+                    Ok(schedule) => pfs_pays(line, schedule),
+                    Err(_) => false,
+                };
+                if !pays {
+                    let result = price_elsewhere(line, line.units, date, labs, drugs)?;
+                    by_other[i] = result.is_ok();
+                    elsewhere.push((i, result));
+                }
             }
-        })
-        .collect();
-    tracing::debug!(
-        ms = started.elapsed().as_millis() as u64,
-        "releases and places of the lines"
-    );
-    let started = std::time::Instant::now();
-    let indices: Vec<usize> = (0..lines.len()).collect();
-    let chunks: Vec<&[usize]> = indices.chunks(50_000).collect();
-    let bases: Vec<Result<LineBasis, Unpriced>> =
-        crate::parallel::map(&chunks, crate::parallel::workers(2), |chunk| {
-            chunk
-                .iter()
-                .map(|&i| {
-                    let line = &lines[i];
-                    if by_lab(i) {
-                        return Err(Unpriced::from("priced from the CLFS or ASP file"));
-                    }
-                    let date = date_of(line);
-                    let schedule = *schedule_on[&date].as_ref().map_err(Clone::clone)?;
-                    let setting = setting_of(&line.place_of_service, date)?;
-                    let place = places[i].as_ref().map_err(Clone::clone)?;
-                    line_basis(line, &Sources::one(schedule), setting, place, Some(date))
-                })
-                .collect::<Vec<_>>()
-        })
-        .into_iter()
-        .flatten()
-        .collect();
-    tracing::debug!(
-        ms = started.elapsed().as_millis() as u64,
-        "bases of the lines"
-    );
-    let started = std::time::Instant::now();
-    let mut priced = rules::price_lines(lines, &bases);
-    tracing::debug!(ms = started.elapsed().as_millis() as u64, "rules applied");
-    for (i, result) in elsewhere {
-        let line = &mut priced[i];
-        match result {
-            Ok(by_lab) => *line = by_lab,
-            Err(note) if !line.priced => {
-                let reason = line.reason.take().unwrap_or_default();
-                line.reason = Some(format!("{reason}; {note}"));
-            }
-            Err(_) => {}
         }
+        let by_lab = |i: usize| by_other[i];
+        let places: Vec<Result<Arc<Place>, Unpriced>> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, line)| {
+                if by_lab(i) {
+                    Err(Unpriced::from("priced from the CLFS or ASP file"))
+                } else {
+                    line_locality(line, zips, date_of(line))
+                }
+            })
+            .collect();
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "releases and places of the lines"
+        );
+        let started = std::time::Instant::now();
+        let indices: Vec<usize> = (0..lines.len()).collect();
+        let chunks: Vec<&[usize]> = indices.chunks(50_000).collect();
+        let bases: Vec<Result<LineBasis, Unpriced>> =
+            crate::parallel::map(&chunks, crate::parallel::workers(2), |chunk| {
+                chunk
+                    .iter()
+                    .map(|&i| {
+                        let line = &lines[i];
+                        if by_lab(i) {
+                            return Err(Unpriced::from("priced from the CLFS or ASP file"));
+                        }
+                        let date = date_of(line);
+                        let schedule = *schedule_on[&date].as_ref().map_err(Clone::clone)?;
+                        let setting = setting_of(&line.place_of_service, date)?;
+                        let place = places[i].as_ref().map_err(Clone::clone)?;
+                        line_basis(line, &Sources::one(schedule), setting, place, Some(date))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .into_iter()
+            .flatten()
+            .collect();
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "bases of the lines"
+        );
+        let started = std::time::Instant::now();
+        let mut priced = rules::price_lines(lines, &bases);
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, "rules applied");
+        for (i, result) in elsewhere {
+            let line = &mut priced[i];
+            match result {
+                Ok(by_lab) => *line = by_lab,
+                Err(note) if !line.priced => {
+                    let reason = line.reason.take().unwrap_or_default();
+                    line.reason = Some(format!("{reason}; {note}"));
+                }
+                Err(_) => {}
+            }
+        }
+        Ok(priced)
     }
-    Ok(priced)
 }
 
 /// A line the PFS does not pay, priced from the CLFS (a lab test) or else the ASP file (a

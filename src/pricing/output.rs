@@ -88,7 +88,7 @@ pub fn write_csv(
         let record: Vec<String> = kept
             .iter()
             .map(|&c| input.cell(row, c).to_string())
-            .chain(cells(p, row + 1))
+            .chain(cells(p, input.lines[row].row))
             .collect();
         writer.write_record(&record)?;
     }
@@ -198,9 +198,111 @@ pub fn frame(input: &ClaimFile, priced: &[Priced]) -> PolarsResult<DataFrame> {
     columns.push(joined(out::WARNINGS.name, priced, |p| &p.warnings, true));
     columns.push(Column::new(
         out::LINE.name.into(),
-        (1..=priced.len() as i64).collect::<Vec<_>>(),
+        input.lines.iter().map(|l| l.row as i64).collect::<Vec<_>>(),
     ));
     DataFrame::new(priced.len(), columns)
+}
+
+/// The header of priced lines: the input's kept columns, then pricing's.
+fn write_header<W: Write>(writer: &mut csv::Writer<W>, input: &ClaimFile) -> Result<(), PricingError> {
+    let names: Vec<&str> = kept_columns(input)
+        .iter()
+        .map(|&c| input.columns[c].as_str())
+        .chain(RESULT_COLUMNS.iter().map(|c| c.name))
+        .collect();
+    writer.write_record(&names)?;
+    Ok(())
+}
+
+/// Priced lines written chunk by chunk as they are priced: CSV records, or Parquet row
+/// groups (money `DECIMAL(18,2)`, typed inputs as read).
+pub enum PricedWriter<W: Write> {
+    Csv {
+        writer: csv::Writer<W>,
+        header: bool,
+    },
+    Parquet(Box<Option<crate::load::parquet_file::ParquetStream<W>>>, Option<W>),
+}
+
+impl<W: Write> PricedWriter<W> {
+    /// CSV on `out`.
+    pub fn csv(out: W) -> PricedWriter<W> {
+        PricedWriter::Csv {
+            writer: csv::Writer::from_writer(out),
+            header: false,
+        }
+    }
+
+    /// Parquet on `out` (its schema is the first chunk's).
+    pub fn parquet(out: W) -> PricedWriter<W> {
+        PricedWriter::Parquet(Box::new(None), Some(out))
+    }
+
+    /// Appends a chunk's priced lines.
+    pub fn write(&mut self, input: &ClaimFile, priced: &[Priced]) -> Result<(), PricingError> {
+        match self {
+            PricedWriter::Csv { writer, header } => {
+                let kept = kept_columns(input);
+                if !*header {
+                    write_header(writer, input)?;
+                    *header = true;
+                }
+                let mut record = csv::StringRecord::new();
+                for (row, p) in priced.iter().enumerate() {
+                    record.clear();
+                    for &c in &kept {
+                        record.push_field(input.cell(row, c));
+                    }
+                    for cell in cells(p, input.lines[row].row) {
+                        record.push_field(&cell);
+                    }
+                    writer.write_record(&record)?;
+                }
+                Ok(())
+            }
+            PricedWriter::Parquet(stream, out) => {
+                let frame = frame(input, priced)?;
+                if stream.is_none() {
+                    let out = out.take().expect("the output before the first chunk");
+                    **stream = Some(crate::load::parquet_file::ParquetStream::new(
+                        out,
+                        frame.schema().as_ref(),
+                    )?);
+                }
+                stream.as_mut().as_mut().expect("opened above").write(&frame)?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Ends the output (a Parquet file's footer); an input of no lines still gets its header.
+    pub fn finish(self, empty: &ClaimFile) -> Result<(), PricingError> {
+        match self {
+            PricedWriter::Csv { mut writer, header } => {
+                if !header {
+                    write_header(&mut writer, empty)?;
+                }
+                writer.flush()?;
+                Ok(())
+            }
+            PricedWriter::Parquet(stream, out) => {
+                let stream = match *stream {
+                    Some(stream) => stream,
+                    None => {
+                        let frame = frame(empty, &[])?;
+                        let mut stream = crate::load::parquet_file::ParquetStream::new(
+                            out.expect("unused output"),
+                            frame.schema().as_ref(),
+                        )?;
+                        stream.write(&frame)?;
+                        stream
+                    }
+                };
+                stream.finish()?;
+                Ok(())
+            }
+        }
+    }
 }
 
 /// Writes to `out` (Parquet when it ends in `.parquet`, else CSV), or CSV to stdout.
@@ -220,5 +322,50 @@ pub fn write(input: &ClaimFile, priced: &[Priced], out: Option<&Path>) -> Result
         Some(path) => Ok(write_file(path, |file| {
             write_csv(input, priced, std::io::BufWriter::new(file))
         })?),
+    }
+}
+
+/// What a pricing run did, told at its end and in its log: lines priced and not (by
+/// reason), and the allowed total.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PricedTotals {
+    pub lines: u64,
+    pub priced: u64,
+    pub allowed: Cents,
+    /// Lines not priced, by their reason (at most [`PricedTotals::REASONS`] reasons; the
+    /// rest are counted under `other reasons`).
+    pub not_priced: std::collections::BTreeMap<String, u64>,
+}
+
+impl PricedTotals {
+    /// Distinct reasons kept: every line has one, and a file of unknown codes has as many.
+    pub const REASONS: usize = 1_000;
+
+    pub fn add(&mut self, priced: &[Priced]) {
+        for p in priced {
+            self.lines += 1;
+            if p.priced {
+                self.priced += 1;
+                self.allowed += p.allowed.unwrap_or(0);
+                continue;
+            }
+            let reason = p.reason.as_deref().unwrap_or("no reason given");
+            let full = self.not_priced.len() >= Self::REASONS;
+            match self.not_priced.get_mut(reason) {
+                Some(count) => *count += 1,
+                None if !full => {
+                    self.not_priced.insert(reason.to_string(), 1);
+                }
+                None => *self.not_priced.entry("other reasons".to_string()).or_insert(0) += 1,
+            }
+        }
+    }
+
+    /// The reasons, most frequent first.
+    pub fn reasons(&self) -> Vec<(&str, u64)> {
+        let mut reasons: Vec<(&str, u64)> =
+            self.not_priced.iter().map(|(r, n)| (r.as_str(), *n)).collect();
+        reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        reasons
     }
 }

@@ -20,6 +20,7 @@ mod reliability;
 mod report;
 mod robustness;
 mod run;
+mod streaming;
 mod support;
 mod terminal;
 mod transform;

@@ -1,0 +1,300 @@
+//! `mpfs price` in bounded memory: an input many times its memory budget, in claim order or
+//! scattered, and a folder of Parquet part files, price exactly as the whole input at once;
+//! a run killed half-way leaves no output and its spill files go at the next start.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::support::*;
+
+/// Every claim of `base` (the first column its claim id) copied `copies` times under new
+/// ids; `scattered` deals each copy's lines out round-robin so no claim's lines are
+/// together.
+fn many_claims(base: &str, copies: usize, scattered: bool) -> String {
+    let mut lines = base.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<&str> = lines.collect();
+    let mut out = vec![header.to_string()];
+    let mut copied: Vec<String> = Vec::new();
+    for copy in 0..copies {
+        for row in &rows {
+            let (claim, rest) = row.split_once(',').unwrap();
+            copied.push(format!("{claim}-{copy},{rest}"));
+        }
+    }
+    if scattered {
+        // Line i of every copy, then line i + 1 of every copy, ...
+        let per = rows.len();
+        for i in 0..per {
+            for copy in 0..copies {
+                out.push(copied[copy * per + i].clone());
+            }
+        }
+    } else {
+        out.extend(copied);
+    }
+    out.join("\n") + "\n"
+}
+
+/// 20 lines of every kind the rules treat (the real-release test's claims), on the
+/// national locality so no ZIP file is needed.
+const CLAIMS: &str = "\
+claim_id,date_of_service,hcpcs,modifiers,units,place_of_service,mac,locality,participating
+visit,2025-11-03,99213,,1,11,01112,05,
+nonpar,2025-11-03,99213,,1,11,01112,05,false
+knee,2025-11-03,20610,50,1,11,00000,00,
+surgery,2025-11-04,27447,,1,22,00000,00,
+surgery,2025-11-04,45378,,1,22,00000,00,
+surgery,2025-11-04,20610,,1,22,00000,00,
+surgery,2025-11-04,27447,80,1,22,00000,00,
+scope,2025-11-05,45380,,1,11,00000,00,
+scope,2025-11-05,45385,,1,11,00000,00,
+scan,2025-11-05,74177,,1,11,00000,00,
+scan,2025-11-05,71250,,1,11,00000,00,
+therapy,2025-11-06,97110,,2,11,00000,00,
+therapy,2025-11-06,97140,,1,11,00000,00,
+cosurgery,2025-11-06,27447,62,1,22,00000,00,
+split,2025-11-06,27447,54,1,22,00000,00,
+split,2025-11-07,27447,55,1,11,00000,00,
+injection-with-visit,2025-11-06,36591,,1,11,00000,00,
+injection-with-visit,2025-11-06,99213,,1,11,00000,00,
+telehealth,2025-11-06,99213,,1,02,00000,00,
+unknown-code,2025-11-06,ZZZ99,,1,11,00000,00,
+";
+
+/// Runs `mpfs price` and returns its CSV rows by input line number, and its stderr.
+fn priced_by_line(
+    warehouse: &Path,
+    lines: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (BTreeMap<u64, Vec<(String, String)>>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("priced.csv");
+    let mut args = vec![
+        "price",
+        "--lines",
+        path_str(lines),
+        "--warehouse",
+        path_str(warehouse),
+        "--out",
+        path_str(&out),
+    ];
+    args.extend_from_slice(extra);
+    let output = mpfs_with_env(&args, env);
+    assert!(output.status.success(), "{}", all_output(&output));
+    let mut reader = csv::Reader::from_path(&out).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+    let mut rows = BTreeMap::new();
+    for record in reader.records() {
+        let record = record.unwrap();
+        let row: Vec<(String, String)> = header
+            .iter()
+            .cloned()
+            .zip(record.iter().map(str::to_string))
+            .collect();
+        let line: u64 = row.iter().find(|(k, _)| k == "line").unwrap().1.parse().unwrap();
+        assert!(rows.insert(line, row).is_none(), "line {line} twice");
+    }
+    (rows, String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+fn real_warehouse() -> Option<tempfile::TempDir> {
+    let rvu = real_sample()?;
+    let mirror = mirror_with(&rvu, "rvu25d.zip");
+    let warehouse = tempfile::tempdir().unwrap();
+    build(mirror.path(), warehouse.path());
+    Some(warehouse)
+}
+
+/// 400 copies of the claims (8,000 lines, eight times a budget of 2 MB, 1,000 lines per
+/// chunk): in claim order they stream chunk by chunk, scattered they go through partitions;
+/// both price every line exactly as one pass over the whole input.
+#[test]
+#[cfg_attr(
+    mpfs_samples_missing,
+    ignore = "needs the real CMS samples (../shared/cms-samples or MPFS_SAMPLES)"
+)]
+fn an_input_larger_than_its_budget_prices_as_the_whole() {
+    let Some(warehouse) = real_warehouse() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let ordered = dir.path().join("ordered.csv");
+    let scattered = dir.path().join("scattered.csv");
+    std::fs::write(&ordered, many_claims(CLAIMS, 400, false)).unwrap();
+    std::fs::write(&scattered, many_claims(CLAIMS, 400, true)).unwrap();
+
+    // The whole input at once (the default budget holds 400,000 lines).
+    let (whole, stderr) = priced_by_line(warehouse.path(), &ordered, &[], &[]);
+    assert_eq!(whole.len(), 8_000);
+    // Per copy: the unknown code, and the injection bundled into the visit of its day.
+    assert_contains(&stderr, "priced 7,200 of 8,000 lines");
+    assert_contains(&stderr, "400  HCPCS ZZZ99 is not in release 2025D");
+    let rank2 = whole
+        .values()
+        .find(|r| r[0].1 == "surgery-7" && r[2].1 == "45378")
+        .unwrap();
+    assert!(
+        rank2.iter().any(|(k, v)| k == "allowed" && v == "88.63"),
+        "{rank2:?}"
+    );
+
+    // A budget of 1,000 lines per chunk: eight chunks, claims never split.
+    let small = [("MPFS_MEMORY_BUDGET", "2MB")];
+    let (chunked, stderr) = priced_by_line(warehouse.path(), &ordered, &["-v"], &small);
+    assert_eq!(chunked, whole, "claim order, in chunks");
+    assert_contains(&stderr, "chunks=9");
+    assert_contains(&stderr, "partitions=0");
+
+    // Scattered: `auto` finds a claim again, starts over through partitions.
+    let (spilled, stderr) = priced_by_line(warehouse.path(), &scattered, &["-v"], &small);
+    // Lines are numbered as the scattered file has them: match them up by content.
+    let key = |row: &Vec<(String, String)>| -> Vec<(String, String)> {
+        row.iter().filter(|(k, _)| k != "line").cloned().collect()
+    };
+    let mut expected: Vec<_> = whole.values().map(key).collect();
+    let mut got: Vec<_> = spilled.values().map(key).collect();
+    expected.sort();
+    got.sort();
+    assert_eq!(got, expected, "scattered, through partitions");
+    assert_contains(&stderr, "not in claim order");
+    assert!(
+        !stderr.contains("partitions=0"),
+        "spilled to partitions: {stderr}"
+    );
+    // Declared in claim order but not: an error naming the claim seen again.
+    let output = mpfs_with_env(
+        &[
+            "price",
+            "--lines",
+            path_str(&scattered),
+            "--warehouse",
+            path_str(warehouse.path()),
+            "--input-order",
+            "claim",
+        ],
+        &small,
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert_contains(
+        &all_output(&output),
+        "appears again after other claims, so the input is not in claim order",
+    );
+}
+
+/// A claims export as a folder of Parquet part files with typed columns (a date, an
+/// integer, a boolean) prices as the CSV of the same lines.
+#[test]
+#[cfg_attr(
+    mpfs_samples_missing,
+    ignore = "needs the real CMS samples (../shared/cms-samples or MPFS_SAMPLES)"
+)]
+fn a_folder_of_parquet_parts_prices_as_one_input() {
+    let Some(warehouse) = real_warehouse() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("lines.csv");
+    let text = many_claims(CLAIMS, 30, false);
+    std::fs::write(&csv_path, &text).unwrap();
+    let (from_csv, _) = priced_by_line(warehouse.path(), &csv_path, &[], &[]);
+
+    let frame = CsvReadOptions::default()
+        .with_infer_schema_length(Some(0))
+        .try_into_reader_with_file_path(Some(csv_path.clone()))
+        .unwrap()
+        .finish()
+        .unwrap()
+        .lazy()
+        .with_columns([
+            col("date_of_service").str().to_date(StrptimeOptions::default()),
+            col("units").cast(DataType::Int64),
+            col("participating").eq(lit("true")),
+        ])
+        .collect()
+        .unwrap();
+    assert_eq!(frame.height(), 600);
+    let parts = dir.path().join("export");
+    std::fs::create_dir(&parts).unwrap();
+    std::fs::write(parts.join("_SUCCESS"), "").unwrap();
+    for (i, offset) in [0, 250, 500].iter().enumerate() {
+        let mut part = frame.slice(*offset, 250);
+        let file = std::fs::File::create(parts.join(format!("part-{i:05}.parquet"))).unwrap();
+        ParquetWriter::new(file).finish(&mut part).unwrap();
+    }
+    let (from_parts, stderr) =
+        priced_by_line(warehouse.path(), &parts, &[], &[("MPFS_MEMORY_BUDGET", "1")]);
+    assert_contains(&stderr, "priced 540 of 600 lines");
+    assert_eq!(from_parts.len(), from_csv.len());
+    for (line, row) in &from_csv {
+        let part_row = &from_parts[line];
+        for ((name, value), (part_name, part_value)) in row.iter().zip(part_row) {
+            assert_eq!(name, part_name);
+            // The Parquet booleans read back as `true`/`false` where the CSV was empty.
+            if name != "participating" {
+                assert_eq!(value, part_value, "line {line} column {name}");
+            }
+        }
+    }
+}
+
+/// A run killed after spilling leaves neither the output nor anything that looks like it;
+/// its spill folder and partial file go at the next start, which writes the output.
+#[test]
+#[cfg_attr(
+    mpfs_samples_missing,
+    ignore = "needs the real CMS samples (../shared/cms-samples or MPFS_SAMPLES)"
+)]
+fn a_killed_run_leaves_nothing_the_next_one_does_not_clear() {
+    let Some(warehouse) = real_warehouse() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let lines = dir.path().join("lines.csv");
+    std::fs::write(&lines, many_claims(CLAIMS, 200, true)).unwrap();
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let out = out_dir.join("priced.parquet");
+    let args = [
+        "price",
+        "--lines",
+        path_str(&lines),
+        "--warehouse",
+        path_str(warehouse.path()),
+        "--out",
+        path_str(&out),
+        "--input-order",
+        "any",
+    ];
+    let killed = mpfs_with_env(
+        &args,
+        &[
+            ("MPFS_FAULT_INJECT", "price:after-spill"),
+            ("MPFS_MEMORY_BUDGET", "2MB"),
+        ],
+    );
+    assert_eq!(killed.status.code(), Some(137), "{}", all_output(&killed));
+    let left: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!out.exists());
+    assert!(left.iter().any(|n| n.starts_with(".mpfs-spill-")), "{left:?}");
+    assert!(left.iter().any(|n| n.starts_with(".mpfs-partial-")), "{left:?}");
+
+    let output = mpfs_with_env(&args, &[("MPFS_MEMORY_BUDGET", "2MB")]);
+    assert!(output.status.success(), "{}", all_output(&output));
+    assert_contains(&all_output(&output), "left by an interrupted run");
+    let left: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["priced.parquet"]);
+    let frame = ParquetReader::new(std::fs::File::open(&out).unwrap())
+        .finish()
+        .unwrap();
+    assert_eq!(frame.height(), 4_000);
+}
