@@ -234,7 +234,7 @@ pub struct PriceArgs {
 pub struct ImpactArgs {
     /// Utilization, CSV or Parquet: the columns of `price --lines`, with units as volume and
     /// dates optional.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE|FOLDER")]
     pub utilization: PathBuf,
 
     /// The schedule paid now: a year (its last built release) or a release id.
@@ -256,6 +256,9 @@ pub struct ImpactArgs {
     /// Print only: do not save impact/from=/to=/ in the warehouse (and take no lock).
     #[arg(long)]
     pub no_save: bool,
+
+    #[command(flatten)]
+    pub stream: StreamFlags,
 
     #[command(flatten)]
     pub locations: LocationFlags,

@@ -147,6 +147,22 @@ impl Drop for FolderLock {
     }
 }
 
+/// Whether process `pid` is running (on this machine): what tells a folder left by a killed
+/// run from one a running process is using.
+pub fn process_alive(pid: i32) -> bool {
+    #[cfg(unix)]
+    {
+        // SAFETY: signal 0 checks that the process exists and sends nothing.
+        let result = unsafe { libc::kill(pid, 0) };
+        result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,21 +208,5 @@ mod tests {
         let err = FolderLock::acquire(dir.path(), "run", Duration::from_millis(300)).unwrap_err();
         assert!(started.elapsed() >= Duration::from_millis(300));
         assert!(err.to_string().contains("mpfs fetch"), "{err}");
-    }
-}
-
-/// Whether process `pid` is running (on this machine): what tells a folder left by a killed
-/// run from one a running process is using.
-pub fn process_alive(pid: i32) -> bool {
-    #[cfg(unix)]
-    {
-        // SAFETY: signal 0 checks that the process exists and sends nothing.
-        let result = unsafe { libc::kill(pid, 0) };
-        result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = pid;
-        true
     }
 }

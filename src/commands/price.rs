@@ -39,8 +39,9 @@ pub fn run(args: &PriceArgs, config: &Config) -> anyhow::Result<Outcome> {
     let mut pass = |order: InputOrder, out: &mut dyn Write| -> Result<Passes, PricingError> {
         totals = PricedTotals::default();
         let mut buffered = BufWriter::with_capacity(1 << 20, out);
+        let empty = ClaimReader::open(&args.lines, true, None)?.empty();
         let mut writer = if parquet {
-            PricedWriter::parquet(&mut buffered)
+            PricedWriter::parquet(&mut buffered, &empty)?
         } else {
             PricedWriter::csv(&mut buffered)
         };
@@ -58,7 +59,7 @@ pub fn run(args: &PriceArgs, config: &Config) -> anyhow::Result<Outcome> {
                 Ok(())
             },
         )?;
-        writer.finish(&ClaimReader::open(&args.lines, true, None)?.empty())?;
+        writer.finish(&empty)?;
         buffered.flush()?;
         Ok(passes)
     };
@@ -97,7 +98,12 @@ pub fn run(args: &PriceArgs, config: &Config) -> anyhow::Result<Outcome> {
 
 /// The closing lines (stderr) and the log event: lines priced and not, by reason, and the
 /// allowed total.
-fn report(totals: &PricedTotals, passes: &Passes, out: Option<&Path>, elapsed: std::time::Duration) {
+fn report(
+    totals: &PricedTotals,
+    passes: &Passes,
+    out: Option<&Path>,
+    elapsed: std::time::Duration,
+) {
     let not_priced = totals.lines - totals.priced;
     let reasons = totals.reasons();
     tracing::info!(
@@ -134,7 +140,10 @@ fn report(totals: &PricedTotals, passes: &Passes, out: Option<&Path>, elapsed: s
             lines.push(format!("  {:>9}  {}", count(*n), reason));
         }
         if reasons.len() > 5 {
-            lines.push(format!("  and {} other reasons", count(reasons.len() as u64 - 5)));
+            lines.push(format!(
+                "  and {} other reasons",
+                count(reasons.len() as u64 - 5)
+            ));
         }
     }
     if let Some(why) = &passes.not_in_claim_order {
@@ -146,8 +155,5 @@ fn report(totals: &PricedTotals, passes: &Passes, out: Option<&Path>, elapsed: s
     for line in lines {
         eprintln!("{line}");
     }
-    terminal::finished(
-        format!("{} lines", count(totals.lines)),
-        elapsed,
-    );
+    terminal::finished(format!("{} lines", count(totals.lines)), elapsed);
 }

@@ -96,7 +96,9 @@ fn write_buffered<W: Write>(out: W, table: &dyn RowGroups) -> PolarsResult<u64> 
     let groups: Vec<usize> = (0..table.row_group_count()).collect();
     let encoder = &stream.encoder;
     let encoded = crate::parallel::map(&groups, workers(groups.len()), |&index| {
-        encoder.encode(&table.row_group(index)?)
+        encoder
+            .encode(&table.row_group(index)?)
+            .map_err(|e| e.context(format!("row group {index}").into()))
     });
     for group in encoded {
         let (rows, pages) = group?;

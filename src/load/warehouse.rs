@@ -50,6 +50,8 @@ pub enum Content<'a> {
     Frame(DataFrame),
     Generated(Box<dyn RowGroups + 'a>),
     Bytes(Vec<u8>),
+    /// A Parquet file written beforehand (a table streamed as it was computed), copied in.
+    File(PathBuf),
 }
 
 impl Content<'_> {
@@ -58,7 +60,7 @@ impl Content<'_> {
         match self {
             Content::Frame(frame) => Some(frame.height()),
             Content::Generated(table) => Some(table.height()),
-            Content::Bytes(_) => None,
+            Content::Bytes(_) | Content::File(_) => None,
         }
     }
 }
@@ -233,6 +235,7 @@ impl<'lock> WarehouseWriter<'lock> {
                 Content::Frame(frame) => write_parquet(&path, frame),
                 Content::Generated(table) => write_parquet(&path, table.as_ref()),
                 Content::Bytes(bytes) => write_bytes(&path, bytes),
+                Content::File(source) => copy_file(source, &path),
             };
             // A table that cannot be written is named by where it was going, not by its
             // staging path (a file system error keeps the path it happened on).
@@ -437,6 +440,18 @@ fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), WarehouseError> {
     file.write_all(bytes)
         .and_then(|_| file.sync_all())
         .map_err(io_error(path, "cannot write"))
+}
+
+/// Moves (else copies) a file written beforehand into staging and syncs it to disk.
+fn copy_file(source: &Path, path: &Path) -> Result<(), WarehouseError> {
+    let dir = path.parent().expect("file has a folder");
+    fs::create_dir_all(dir).map_err(io_error(dir, "cannot create folder"))?;
+    if fs::rename(source, path).is_err() {
+        fs::copy(source, path).map_err(io_error(path, "cannot copy in"))?;
+    }
+    File::open(path)
+        .and_then(|f| f.sync_all())
+        .map_err(io_error(path, "cannot sync"))
 }
 
 /// Writes a Parquet file (zstd, full statistics) and syncs it to disk.

@@ -99,121 +99,154 @@ pub fn impact(
     from: &ReleaseId,
     to: &ReleaseId,
 ) -> Result<Vec<LineImpact>, PricingError> {
-    let schedules = Schedules::new(warehouse)?;
-    let mut zips = ZipIndex::new(warehouse)?;
-    let record = |id: &ReleaseId| {
-        schedules
-            .releases()
-            .iter()
-            .find(|r| &r.id == id)
-            .cloned()
-            .ok_or_else(|| PricingError::NotBuilt(id.clone()))
-    };
-    let (from_record, to_record) = (record(from)?, record(to)?);
-    let (from_date, to_date) = (from_record.effective_from, to_record.effective_from);
-    let localities: Vec<Result<std::sync::Arc<Place>, Unpriced>> = lines
-        .iter()
-        .map(|line| line_locality(line, &mut zips, line.date_of_service.unwrap_or(to_date)))
-        .collect();
-    let old = Schedule::load(warehouse, &from_record)?;
-    let new = Schedule::load(warehouse, &to_record)?;
-    let (old, new) = (&old, &new);
-    let steps = [
-        Sources::one(old),
-        Sources {
-            rvus: new,
-            ..Sources::one(old)
-        },
-        Sources {
-            rvus: new,
-            gpci: new,
-            ..Sources::one(old)
-        },
-        Sources {
-            rvus: new,
-            gpci: new,
-            conv_factor: new,
-            policy: old,
-        },
-        Sources::one(new),
-    ];
-    // Units are volume here: each line is priced once (ranked with its claim's other lines)
-    // and its allowed amount multiplied by the volume.
-    let once: Vec<ClaimLine> = lines
-        .iter()
-        .map(|l| ClaimLine {
-            units: 1,
-            ..l.clone()
+    Impactor::new(warehouse, from, to)?.impact(lines)
+}
+
+/// Reprices utilization chunk after chunk: both releases, the ZIP quarters and the lab and
+/// drug files are loaded once and kept.
+pub struct Impactor<'w> {
+    zips: ZipIndex<'w>,
+    old: Schedule,
+    new: Schedule,
+    labs: LabSchedules<'w>,
+    drugs: DrugSchedules<'w>,
+    from_date: NaiveDate,
+    to_date: NaiveDate,
+}
+
+impl<'w> Impactor<'w> {
+    pub fn new(
+        warehouse: &'w Warehouse,
+        from: &ReleaseId,
+        to: &ReleaseId,
+    ) -> Result<Impactor<'w>, PricingError> {
+        let schedules = Schedules::new(warehouse)?;
+        let record = |id: &ReleaseId| {
+            schedules
+                .releases()
+                .iter()
+                .find(|r| &r.id == id)
+                .cloned()
+                .ok_or_else(|| PricingError::NotBuilt(id.clone()))
+        };
+        let (from_record, to_record) = (record(from)?, record(to)?);
+        Ok(Impactor {
+            zips: ZipIndex::new(warehouse)?,
+            old: Schedule::load(warehouse, &from_record)?,
+            new: Schedule::load(warehouse, &to_record)?,
+            labs: LabSchedules::new(warehouse)?,
+            drugs: DrugSchedules::new(warehouse)?,
+            from_date: from_record.effective_from,
+            to_date: to_record.effective_from,
         })
-        .collect();
-    let mut priced: Vec<Vec<Priced>> = Vec::with_capacity(5);
-    for (step, sources) in steps.iter().enumerate() {
-        let date: NaiveDate = if step == 4 { to_date } else { from_date };
-        let bases: Vec<_> = lines
+    }
+
+    /// The impact of `lines`, every line of their claims among them.
+    pub fn impact(&mut self, lines: &[ClaimLine]) -> Result<Vec<LineImpact>, PricingError> {
+        let (from_date, to_date) = (self.from_date, self.to_date);
+        let zips = &mut self.zips;
+        let localities: Vec<Result<std::sync::Arc<Place>, Unpriced>> = lines
             .iter()
-            .zip(&localities)
-            .map(|(line, place)| {
-                let place = place.as_ref().map_err(Clone::clone)?;
-                let setting =
-                    setting_of(&line.place_of_service, line.date_of_service.unwrap_or(date))?;
-                line_basis(line, sources, setting, place, line.date_of_service)
+            .map(|line| line_locality(line, zips, line.date_of_service.unwrap_or(to_date)))
+            .collect();
+        let (old, new) = (&self.old, &self.new);
+        let steps = [
+            Sources::one(old),
+            Sources {
+                rvus: new,
+                ..Sources::one(old)
+            },
+            Sources {
+                rvus: new,
+                gpci: new,
+                ..Sources::one(old)
+            },
+            Sources {
+                rvus: new,
+                gpci: new,
+                conv_factor: new,
+                policy: old,
+            },
+            Sources::one(new),
+        ];
+        // Units are volume here: each line is priced once (ranked with its claim's other lines)
+        // and its allowed amount multiplied by the volume.
+        let once: Vec<ClaimLine> = lines
+            .iter()
+            .map(|l| ClaimLine {
+                units: 1,
+                ..l.clone()
             })
             .collect();
-        priced.push(price_lines(&once, &bases));
-    }
-    // Lab and drug lines: a line a side's PFS release does not pay is priced from the CLFS
-    // (else ASP) quarter in force on the line's date, else on the `to` release's first day,
-    // the same quarter on both sides, as its locality is found: next year's lab and drug
-    // quarters are not published when its PFS is, so holding them isolates the PFS's change
-    // and keeps the totals whole. A drug line is priced with all its units at once (a limit
-    // has three places: per-unit cents would not add up), and not multiplied again.
-    let mut labs = LabSchedules::new(warehouse)?;
-    let mut drugs = DrugSchedules::new(warehouse)?;
-    if !labs.is_empty() || !drugs.is_empty() {
-        for (i, line) in once.iter().enumerate() {
-            let date = line.date_of_service.unwrap_or(to_date);
-            for (schedule, range) in [(old, 0..4), (new, 4..5)] {
-                if pfs_pays(line, schedule) {
-                    continue;
-                }
-                match price_elsewhere(line, lines[i].units, date, &mut labs, &mut drugs)? {
-                    Ok(by_other) => {
-                        for step in range {
-                            priced[step][i] = by_other.clone();
-                        }
+        let mut priced: Vec<Vec<Priced>> = Vec::with_capacity(5);
+        for (step, sources) in steps.iter().enumerate() {
+            let date: NaiveDate = if step == 4 { to_date } else { from_date };
+            let bases: Vec<_> = lines
+                .iter()
+                .zip(&localities)
+                .map(|(line, place)| {
+                    let place = place.as_ref().map_err(Clone::clone)?;
+                    let setting =
+                        setting_of(&line.place_of_service, line.date_of_service.unwrap_or(date))?;
+                    line_basis(line, sources, setting, place, line.date_of_service)
+                })
+                .collect();
+            priced.push(price_lines(&once, &bases));
+        }
+        // Lab and drug lines: a line a side's PFS release does not pay is priced from the CLFS
+        // (else ASP) quarter in force on the line's date, else on the `to` release's first day,
+        // the same quarter on both sides, as its locality is found: next year's lab and drug
+        // quarters are not published when its PFS is, so holding them isolates the PFS's change
+        // and keeps the totals whole. A drug line is priced with all its units at once (a limit
+        // has three places: per-unit cents would not add up), and not multiplied again.
+        let (labs, drugs) = (&mut self.labs, &mut self.drugs);
+        if !labs.is_empty() || !drugs.is_empty() {
+            for (i, line) in once.iter().enumerate() {
+                let date = line.date_of_service.unwrap_or(to_date);
+                for (schedule, range) in [(old, 0..4), (new, 4..5)] {
+                    if pfs_pays(line, schedule) {
+                        continue;
                     }
-                    Err(note) => {
-                        for step in range {
-                            let p = &mut priced[step][i];
-                            if !p.priced {
-                                let reason = p.reason.take().unwrap_or_default();
-                                p.reason = Some(format!("{reason}; {note}"));
+                    match price_elsewhere(line, lines[i].units, date, labs, drugs)? {
+                        Ok(by_other) => {
+                            for step in range {
+                                priced[step][i] = by_other.clone();
+                            }
+                        }
+                        Err(note) => {
+                            for step in range {
+                                let p = &mut priced[step][i];
+                                if !p.priced {
+                                    let reason = p.reason.take().unwrap_or_default();
+                                    p.reason = Some(format!("{reason}; {note}"));
+                                }
                             }
                         }
                     }
                 }
             }
         }
+        let allowed = |p: &Priced, volume: u32| {
+            p.allowed.filter(|_| p.priced).unwrap_or(0) * Cents::from(volume)
+        };
+        Ok((0..lines.len())
+            .map(|i| LineImpact {
+                row: lines[i].row,
+                old: priced[0][i].clone(),
+                new: priced[4][i].clone(),
+                // A drug line's allowed amount already holds all its units.
+                steps: [0, 1, 2, 3, 4].map(|s| {
+                    let p = &priced[s][i];
+                    let volume = if p.schedule == Some(FeeSchedule::Asp) {
+                        1
+                    } else {
+                        lines[i].units
+                    };
+                    allowed(p, volume)
+                }),
+            })
+            .collect())
     }
-    let allowed =
-        |p: &Priced, volume: u32| p.allowed.filter(|_| p.priced).unwrap_or(0) * Cents::from(volume);
-    Ok((0..lines.len())
-        .map(|i| LineImpact {
-            row: lines[i].row,
-            old: priced[0][i].clone(),
-            new: priced[4][i].clone(),
-            // A drug line's allowed amount already holds all its units.
-            steps: [0, 1, 2, 3, 4].map(|s| {
-                let p = &priced[s][i];
-                let volume = if p.schedule == Some(FeeSchedule::Asp) {
-                    1
-                } else {
-                    lines[i].units
-                };
-                allowed(p, volume)
-            }),
-        })
-        .collect())
 }
 
 /// Totals of all lines, per HCPCS and per group value.
@@ -221,20 +254,39 @@ pub fn totals(
     lines: &[ClaimLine],
     impacts: &[LineImpact],
 ) -> (Totals, BTreeMap<String, Totals>, BTreeMap<String, Totals>) {
-    let mut all = Totals::default();
-    let mut by_code: BTreeMap<String, Totals> = BTreeMap::new();
-    let mut by_group: BTreeMap<String, Totals> = BTreeMap::new();
-    for (line, impact) in lines.iter().zip(impacts) {
-        all.add(impact);
-        by_code
-            .entry(line.hcpcs.to_string())
-            .or_default()
-            .add(impact);
-        if let Some(group) = &line.group {
-            by_group.entry(group.to_string()).or_default().add(impact);
+    let mut sums = ImpactTotals::default();
+    sums.add(lines, impacts);
+    (sums.all, sums.by_code, sums.by_group)
+}
+
+/// [`totals`] summed chunk after chunk, with the lines each side could not price.
+#[derive(Debug, Clone, Default)]
+pub struct ImpactTotals {
+    pub all: Totals,
+    pub by_code: BTreeMap<String, Totals>,
+    pub by_group: BTreeMap<String, Totals>,
+    pub not_priced_old: usize,
+    pub not_priced_new: usize,
+}
+
+impl ImpactTotals {
+    pub fn add(&mut self, lines: &[ClaimLine], impacts: &[LineImpact]) {
+        for (line, impact) in lines.iter().zip(impacts) {
+            self.all.add(impact);
+            self.by_code
+                .entry(line.hcpcs.to_string())
+                .or_default()
+                .add(impact);
+            if let Some(group) = &line.group {
+                self.by_group
+                    .entry(group.to_string())
+                    .or_default()
+                    .add(impact);
+            }
+            self.not_priced_old += usize::from(!impact.old.priced);
+            self.not_priced_new += usize::from(!impact.new.priced);
         }
     }
-    (all, by_code, by_group)
 }
 
 /// The `impact` table of one repricing: one row per utilization line.
@@ -273,16 +325,17 @@ pub fn impact_frame(
         .finish()
 }
 
-/// Publishes an impact table under `<warehouse>/impact/from=<A>/to=<B>/`, replacing the
-/// previous impact of the same pair; returns its path relative to the warehouse.
+/// Publishes an impact table, streamed to a Parquet file beforehand, under
+/// `<warehouse>/impact/from=<A>/to=<B>/`, replacing the previous impact of the same pair;
+/// returns its path relative to the warehouse.
 pub fn save_impact(
     warehouse: &WarehouseWriter<'_>,
-    frame: DataFrame,
+    file: &std::path::Path,
     from: &ReleaseId,
     to: &ReleaseId,
 ) -> Result<std::path::PathBuf, WarehouseError> {
     let relative = table::TABLE.pair_file(from, to);
-    let files = vec![(relative.clone(), Content::Frame(frame))];
+    let files = vec![(relative.clone(), Content::File(file.to_path_buf()))];
     warehouse.publish(table::TABLE.name, &files, Vec::new())?;
     Ok(relative)
 }

@@ -306,48 +306,6 @@ pub fn read_lines(
     Ok(all)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_of_service() {
-        assert_eq!(
-            iso_date("2025-11-21"),
-            NaiveDate::from_ymd_opt(2025, 11, 21)
-        );
-        assert_eq!(iso_date("2025-1-5"), NaiveDate::from_ymd_opt(2025, 1, 5));
-        assert_eq!(iso_date("2025-02-30"), None);
-        assert_eq!(iso_date("2025-1a-05"), None);
-        assert_eq!(iso_date("11/21/2025"), None);
-    }
-
-    #[test]
-    fn modifier_lists() {
-        assert_eq!(parse_modifiers("80 51").unwrap(), ["80", "51"]);
-        assert_eq!(parse_modifiers("50,rt").unwrap(), ["50", "RT"]);
-        assert!(parse_modifiers("").unwrap().is_empty());
-        assert!(
-            parse_modifiers("5")
-                .unwrap_err()
-                .to_string()
-                .contains("'5'")
-        );
-        assert!(
-            parse_modifiers("8051")
-                .unwrap_err()
-                .to_string()
-                .contains("'8051'")
-        );
-        assert!(
-            parse_modifiers("50 51 59 76 77")
-                .unwrap_err()
-                .to_string()
-                .contains("at most four")
-        );
-    }
-}
-
 /// Claim lines read a chunk at a time from a CSV file, a Parquet file or a folder of them
 /// (a claims export in part files, read in name order as one input, its lines numbered on
 /// across files). Each file's columns are matched to the first's by name; a file with other
@@ -764,5 +722,47 @@ impl OpenFile {
             cells,
             lines,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_of_service() {
+        assert_eq!(
+            iso_date("2025-11-21"),
+            NaiveDate::from_ymd_opt(2025, 11, 21)
+        );
+        assert_eq!(iso_date("2025-1-5"), NaiveDate::from_ymd_opt(2025, 1, 5));
+        assert_eq!(iso_date("2025-02-30"), None);
+        assert_eq!(iso_date("2025-1a-05"), None);
+        assert_eq!(iso_date("11/21/2025"), None);
+    }
+
+    #[test]
+    fn modifier_lists() {
+        assert_eq!(parse_modifiers("80 51").unwrap(), ["80", "51"]);
+        assert_eq!(parse_modifiers("50,rt").unwrap(), ["50", "RT"]);
+        assert!(parse_modifiers("").unwrap().is_empty());
+        assert!(
+            parse_modifiers("5")
+                .unwrap_err()
+                .to_string()
+                .contains("'5'")
+        );
+        assert!(
+            parse_modifiers("8051")
+                .unwrap_err()
+                .to_string()
+                .contains("'8051'")
+        );
+        assert!(
+            parse_modifiers("50 51 59 76 77")
+                .unwrap_err()
+                .to_string()
+                .contains("at most four")
+        );
     }
 }

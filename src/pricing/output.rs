@@ -3,15 +3,12 @@
 //! fee, so they take the warehouse's type for sums, not its `DECIMAL(9,2)` for one fee.
 
 use std::io::Write;
-use std::path::Path;
 
 use polars::prelude::*;
 
 use crate::cf_variant::CfVariant;
 use crate::fee::{Cents, cents_text};
 use crate::load::frame::{date_column, money_column};
-use crate::load::parquet_file::write_frame;
-use crate::output_file::write_file;
 use crate::pricing::error::PricingError;
 use crate::pricing::input::ClaimFile;
 use crate::pricing::rules::Priced;
@@ -69,31 +66,6 @@ fn kept_columns(input: &ClaimFile) -> Vec<usize> {
                 .any(|r| r.name.eq_ignore_ascii_case(&input.columns[c]))
         })
         .collect()
-}
-
-pub fn write_csv(
-    input: &ClaimFile,
-    priced: &[Priced],
-    out: impl Write,
-) -> Result<(), PricingError> {
-    let kept = kept_columns(input);
-    let mut writer = csv::Writer::from_writer(out);
-    let header: Vec<&str> = kept
-        .iter()
-        .map(|&c| input.columns[c].as_str())
-        .chain(RESULT_COLUMNS.iter().map(|c| c.name))
-        .collect();
-    writer.write_record(&header)?;
-    for (row, p) in priced.iter().enumerate() {
-        let record: Vec<String> = kept
-            .iter()
-            .map(|&c| input.cell(row, c).to_string())
-            .chain(cells(p, input.lines[row].row))
-            .collect();
-        writer.write_record(&record)?;
-    }
-    writer.flush()?;
-    Ok(())
 }
 
 /// Text joined with `; ` per line, into one column (one buffer reused, no string per line).
@@ -204,7 +176,10 @@ pub fn frame(input: &ClaimFile, priced: &[Priced]) -> PolarsResult<DataFrame> {
 }
 
 /// The header of priced lines: the input's kept columns, then pricing's.
-fn write_header<W: Write>(writer: &mut csv::Writer<W>, input: &ClaimFile) -> Result<(), PricingError> {
+fn write_header<W: Write>(
+    writer: &mut csv::Writer<W>,
+    input: &ClaimFile,
+) -> Result<(), PricingError> {
     let names: Vec<&str> = kept_columns(input)
         .iter()
         .map(|&c| input.columns[c].as_str())
@@ -218,24 +193,27 @@ fn write_header<W: Write>(writer: &mut csv::Writer<W>, input: &ClaimFile) -> Res
 /// groups (money `DECIMAL(18,2)`, typed inputs as read).
 pub enum PricedWriter<W: Write> {
     Csv {
-        writer: csv::Writer<W>,
+        writer: Box<csv::Writer<W>>,
         header: bool,
     },
-    Parquet(Box<Option<crate::load::parquet_file::ParquetStream<W>>>, Option<W>),
+    Parquet(Box<crate::load::parquet_file::ParquetStream<W>>),
 }
 
 impl<W: Write> PricedWriter<W> {
     /// CSV on `out`.
     pub fn csv(out: W) -> PricedWriter<W> {
         PricedWriter::Csv {
-            writer: csv::Writer::from_writer(out),
+            writer: Box::new(csv::Writer::from_writer(out)),
             header: false,
         }
     }
 
-    /// Parquet on `out` (its schema is the first chunk's).
-    pub fn parquet(out: W) -> PricedWriter<W> {
-        PricedWriter::Parquet(Box::new(None), Some(out))
+    /// Parquet on `out`, with the columns of `empty` (the input's, no lines) priced.
+    pub fn parquet(out: W, empty: &ClaimFile) -> Result<PricedWriter<W>, PricingError> {
+        let schema = frame(empty, &[])?.schema().as_ref().clone();
+        Ok(PricedWriter::Parquet(Box::new(
+            crate::load::parquet_file::ParquetStream::new(out, &schema)?,
+        )))
     }
 
     /// Appends a chunk's priced lines.
@@ -260,22 +238,15 @@ impl<W: Write> PricedWriter<W> {
                 }
                 Ok(())
             }
-            PricedWriter::Parquet(stream, out) => {
-                let frame = frame(input, priced)?;
-                if stream.is_none() {
-                    let out = out.take().expect("the output before the first chunk");
-                    **stream = Some(crate::load::parquet_file::ParquetStream::new(
-                        out,
-                        frame.schema().as_ref(),
-                    )?);
-                }
-                stream.as_mut().as_mut().expect("opened above").write(&frame)?;
+            PricedWriter::Parquet(stream) => {
+                stream.write(&frame(input, priced)?)?;
                 Ok(())
             }
         }
     }
 
-    /// Ends the output (a Parquet file's footer); an input of no lines still gets its header.
+    /// Ends the output (a Parquet file's footer); an input of no lines still gets its
+    /// header (`empty`: the input's columns).
     pub fn finish(self, empty: &ClaimFile) -> Result<(), PricingError> {
         match self {
             PricedWriter::Csv { mut writer, header } => {
@@ -285,43 +256,11 @@ impl<W: Write> PricedWriter<W> {
                 writer.flush()?;
                 Ok(())
             }
-            PricedWriter::Parquet(stream, out) => {
-                let stream = match *stream {
-                    Some(stream) => stream,
-                    None => {
-                        let frame = frame(empty, &[])?;
-                        let mut stream = crate::load::parquet_file::ParquetStream::new(
-                            out.expect("unused output"),
-                            frame.schema().as_ref(),
-                        )?;
-                        stream.write(&frame)?;
-                        stream
-                    }
-                };
+            PricedWriter::Parquet(stream) => {
                 stream.finish()?;
                 Ok(())
             }
         }
-    }
-}
-
-/// Writes to `out` (Parquet when it ends in `.parquet`, else CSV), or CSV to stdout.
-pub fn write(input: &ClaimFile, priced: &[Priced], out: Option<&Path>) -> Result<(), PricingError> {
-    match out {
-        None => write_csv(input, priced, std::io::stdout().lock()),
-        Some(path)
-            if path
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("parquet")) =>
-        {
-            let frame = frame(input, priced)?;
-            Ok(write_file(path, |file| {
-                write_frame(file, &frame).map(|_| ())
-            })?)
-        }
-        Some(path) => Ok(write_file(path, |file| {
-            write_csv(input, priced, std::io::BufWriter::new(file))
-        })?),
     }
 }
 
@@ -356,15 +295,23 @@ impl PricedTotals {
                 None if !full => {
                     self.not_priced.insert(reason.to_string(), 1);
                 }
-                None => *self.not_priced.entry("other reasons".to_string()).or_insert(0) += 1,
+                None => {
+                    *self
+                        .not_priced
+                        .entry("other reasons".to_string())
+                        .or_insert(0) += 1
+                }
             }
         }
     }
 
     /// The reasons, most frequent first.
     pub fn reasons(&self) -> Vec<(&str, u64)> {
-        let mut reasons: Vec<(&str, u64)> =
-            self.not_priced.iter().map(|(r, n)| (r.as_str(), *n)).collect();
+        let mut reasons: Vec<(&str, u64)> = self
+            .not_priced
+            .iter()
+            .map(|(r, n)| (r.as_str(), *n))
+            .collect();
         reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
         reasons
     }

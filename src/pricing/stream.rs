@@ -74,7 +74,11 @@ impl std::str::FromStr for MemoryBudget {
             "mib" => 1024.0 * 1024.0,
             "g" | "gb" => 1e9,
             "gib" => 1024.0 * 1024.0 * 1024.0,
-            other => return Err(format!("'{other}' is not a unit (use KiB, MiB, GiB, KB, MB, GB)")),
+            other => {
+                return Err(format!(
+                    "'{other}' is not a unit (use KiB, MiB, GiB, KB, MB, GB)"
+                ));
+            }
         };
         Ok(MemoryBudget((number * scale) as u64))
     }
@@ -148,9 +152,7 @@ pub fn for_each_chunk(
 }
 
 fn claim_hash(state: &PlRandomState, line: &ClaimLine) -> Option<u64> {
-    line.claim_id
-        .as_deref()
-        .map(|claim| state.hash_one(claim))
+    line.claim_id.as_deref().map(|claim| state.hash_one(claim))
 }
 
 /// A bar of the input's bytes, for a person watching.
@@ -404,7 +406,11 @@ mod tests {
         assert_eq!("4000".parse(), Ok(MemoryBudget(4000)));
         assert!("lots".parse::<MemoryBudget>().is_err());
         assert!("3 parsecs".parse::<MemoryBudget>().is_err());
-        assert_eq!(MemoryBudget(4000).lines(), 1_000, "at least a thousand lines");
+        assert_eq!(
+            MemoryBudget(4000).lines(),
+            1_000,
+            "at least a thousand lines"
+        );
         assert_eq!(MemoryBudget(2_000_000_000).lines(), 1_000_000);
     }
 }

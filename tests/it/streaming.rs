@@ -86,7 +86,12 @@ fn priced_by_line(
     let output = mpfs_with_env(&args, env);
     assert!(output.status.success(), "{}", all_output(&output));
     let mut reader = csv::Reader::from_path(&out).unwrap();
-    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
     let mut rows = BTreeMap::new();
     for record in reader.records() {
         let record = record.unwrap();
@@ -95,7 +100,13 @@ fn priced_by_line(
             .cloned()
             .zip(record.iter().map(str::to_string))
             .collect();
-        let line: u64 = row.iter().find(|(k, _)| k == "line").unwrap().1.parse().unwrap();
+        let line: u64 = row
+            .iter()
+            .find(|(k, _)| k == "line")
+            .unwrap()
+            .1
+            .parse()
+            .unwrap();
         assert!(rows.insert(line, row).is_none(), "line {line} twice");
     }
     (rows, String::from_utf8_lossy(&output.stderr).into_owned())
@@ -210,7 +221,9 @@ fn a_folder_of_parquet_parts_prices_as_one_input() {
         .unwrap()
         .lazy()
         .with_columns([
-            col("date_of_service").str().to_date(StrptimeOptions::default()),
+            col("date_of_service")
+                .str()
+                .to_date(StrptimeOptions::default()),
             col("units").cast(DataType::Int64),
             col("participating").eq(lit("true")),
         ])
@@ -225,8 +238,12 @@ fn a_folder_of_parquet_parts_prices_as_one_input() {
         let file = std::fs::File::create(parts.join(format!("part-{i:05}.parquet"))).unwrap();
         ParquetWriter::new(file).finish(&mut part).unwrap();
     }
-    let (from_parts, stderr) =
-        priced_by_line(warehouse.path(), &parts, &[], &[("MPFS_MEMORY_BUDGET", "1")]);
+    let (from_parts, stderr) = priced_by_line(
+        warehouse.path(),
+        &parts,
+        &[],
+        &[("MPFS_MEMORY_BUDGET", "1")],
+    );
     assert_contains(&stderr, "priced 540 of 600 lines");
     assert_eq!(from_parts.len(), from_csv.len());
     for (line, row) in &from_csv {
@@ -282,8 +299,14 @@ fn a_killed_run_leaves_nothing_the_next_one_does_not_clear() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert!(!out.exists());
-    assert!(left.iter().any(|n| n.starts_with(".mpfs-spill-")), "{left:?}");
-    assert!(left.iter().any(|n| n.starts_with(".mpfs-partial-")), "{left:?}");
+    assert!(
+        left.iter().any(|n| n.starts_with(".mpfs-spill-")),
+        "{left:?}"
+    );
+    assert!(
+        left.iter().any(|n| n.starts_with(".mpfs-partial-")),
+        "{left:?}"
+    );
 
     let output = mpfs_with_env(&args, &[("MPFS_MEMORY_BUDGET", "2MB")]);
     assert!(output.status.success(), "{}", all_output(&output));
@@ -297,4 +320,90 @@ fn a_killed_run_leaves_nothing_the_next_one_does_not_clear() {
         .finish()
         .unwrap();
     assert_eq!(frame.height(), 4_000);
+}
+
+/// `impact --utilization` streams the same way: a scattered utilization eight times its
+/// budget gives the totals and the per-line table of the whole, and the warehouse keeps it.
+#[test]
+fn impact_streams_within_its_budget_with_the_totals_of_the_whole() {
+    let warehouse = tempfile::tempdir().unwrap();
+    build(&fixture_mirror(), warehouse.path());
+    let dir = tempfile::tempdir().unwrap();
+    let claims = "\
+claim_id,hcpcs,modifiers,units,place_of_service,mac,locality,group
+visit,99213,,3,11,10112,00,primary care
+visit,99214,,1,11,10112,00,primary care
+scan,76145,,2,11,01112,05,radiology
+unknown,ZZZ99,,1,11,10112,00,other
+";
+    let run = |name: &str, text: &str, env: &[(&str, &str)]| {
+        let path = dir.path().join(format!("{name}.csv"));
+        std::fs::write(&path, text).unwrap();
+        let out = dir.path().join(format!("{name}-impact.csv"));
+        let output = mpfs_with_env(
+            &[
+                "impact",
+                "--utilization",
+                path_str(&path),
+                "--from",
+                "2025",
+                "--to",
+                "2026",
+                "--out",
+                path_str(&out),
+                "--warehouse",
+                path_str(warehouse.path()),
+            ],
+            env,
+        );
+        assert!(output.status.success(), "{}", all_output(&output));
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let total = stdout
+            .lines()
+            .find(|l| l.starts_with("total "))
+            .unwrap()
+            .to_string();
+        let mut rows: Vec<String> = std::fs::read_to_string(&out)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| {
+                // Drop the line number: the two files number their lines apart.
+                let cells: Vec<&str> = l.split(',').collect();
+                let mut kept = cells.clone();
+                kept.remove(2);
+                kept.join(",")
+            })
+            .collect();
+        rows.sort();
+        (stdout, total, rows)
+    };
+    let (whole, whole_total, whole_rows) = run("whole", &many_claims(claims, 2000, false), &[]);
+    assert_contains(&whole, "impact 2025A -> 2026A: 8000 lines");
+    let (_, total, rows) = run(
+        "scattered",
+        &many_claims(claims, 2000, true),
+        &[("MPFS_MEMORY_BUDGET", "2MB")],
+    );
+    assert_eq!(total, whole_total);
+    assert_eq!(rows.len(), 8_000);
+    assert_eq!(rows, whole_rows);
+    let saved = warehouse.path().join("impact/from=2025A/to=2026A");
+    let file = std::fs::read_dir(&saved)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let saved = ParquetReader::new(std::fs::File::open(file).unwrap())
+        .finish()
+        .unwrap();
+    assert_eq!(saved.height(), 8_000);
+    // Nothing left behind in the warehouse but the tables.
+    let stray: Vec<String> = std::fs::read_dir(warehouse.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".mpfs-"))
+        .collect();
+    assert!(stray.is_empty(), "{stray:?}");
 }
