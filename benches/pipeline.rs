@@ -144,10 +144,13 @@ fn pprrvu_member(format: FileFormat) -> Vec<u8> {
 }
 
 /// Runs one scenario in this process and prints `name|median|min|max|peak MiB`.
-/// One million claim lines on 2025D's codes, deterministic: claims of one to five lines
-/// mixing visits, bilateral and ranked surgeries, assistants, endoscopy and imaging families
-/// and therapy, national locality.
-fn million_claim_lines() -> String {
+/// `count` claim lines on 2025D's codes, deterministic, written to `path` as they are made
+/// (ten million lines are 560 MB): claims of one to six lines mixing visits, bilateral and
+/// ranked surgeries, assistants, endoscopy and imaging families and therapy, national
+/// locality. `scattered`: each block of 1,000 claims is dealt out line by line (every
+/// claim's first line, then every second line...), so no claim's lines are together.
+fn write_claim_lines(path: &Path, count: usize, scattered: bool) {
+    use std::io::Write as _;
     const CODES: [(&str, &str, &str); 12] = [
         ("99213", "", "11"),
         ("99214", "", "11"),
@@ -162,9 +165,11 @@ fn million_claim_lines() -> String {
         ("36591", "", "11"),
         ("27447", "80", "22"),
     ];
-    let mut text = String::from(
-        "claim_id,date_of_service,hcpcs,modifiers,units,place_of_service,mac,locality\n",
-    );
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path).unwrap());
+    out.write_all(
+        b"claim_id,date_of_service,hcpcs,modifiers,units,place_of_service,mac,locality\n",
+    )
+    .unwrap();
     let mut state: u64 = 7;
     let mut next = |n: u64| {
         state = state
@@ -173,22 +178,89 @@ fn million_claim_lines() -> String {
         (state >> 33) % n
     };
     let (mut lines, mut claim) = (0, 0);
-    while lines < 1_000_000 {
+    let mut block: Vec<Vec<String>> = Vec::new();
+    let flush = |block: &mut Vec<Vec<String>>, out: &mut std::io::BufWriter<std::fs::File>| {
+        let longest = block.iter().map(Vec::len).max().unwrap_or(0);
+        for i in 0..longest {
+            for claim in block.iter() {
+                if let Some(line) = claim.get(i) {
+                    out.write_all(line.as_bytes()).unwrap();
+                }
+            }
+        }
+        block.clear();
+    };
+    while lines < count {
         claim += 1;
         let day = 1 + next(28);
+        let mut claim_lines = Vec::new();
         for _ in 0..=next(5) {
             let (code, modifier, pos) = CODES[next(CODES.len() as u64) as usize];
-            text.push_str(&format!(
+            claim_lines.push(format!(
                 "{claim},2025-11-{day:02},{code},{modifier},{},{pos},10112,00\n",
                 1 + next(2)
             ));
             lines += 1;
-            if lines == 1_000_000 {
+            if lines == count {
                 break;
             }
         }
+        if scattered {
+            block.push(claim_lines);
+            if block.len() == 1_000 {
+                flush(&mut block, &mut out);
+            }
+        } else {
+            for line in claim_lines {
+                out.write_all(line.as_bytes()).unwrap();
+            }
+        }
     }
-    text
+    flush(&mut block, &mut out);
+    out.flush().unwrap();
+}
+
+/// Times `mpfs price` of `count` generated lines into Parquet on the real release.
+fn price_lines(count: usize, scattered: bool, runs: usize) -> (Vec<Duration>, Option<u64>) {
+    let zip = sample();
+    let mirror = tempfile::tempdir().unwrap();
+    std::fs::copy(&zip, mirror.path().join("rvu25d.zip")).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    time_mpfs(
+        1,
+        || {
+            vec![
+                "-qq".into(),
+                "run".into(),
+                "--mirror".into(),
+                mirror.path().into(),
+                "--data-dir".into(),
+                data.path().into(),
+            ]
+        },
+        0,
+    );
+    let lines = data.path().join("lines.csv");
+    write_claim_lines(&lines, count, scattered);
+    let out = data.path().join("priced.parquet");
+    let warehouse = data.path().join("warehouse");
+    let (times, peak) = time_mpfs(
+        runs,
+        || {
+            vec![
+                "-qq".into(),
+                "price".into(),
+                "--lines".into(),
+                lines.clone().into(),
+                "--warehouse".into(),
+                warehouse.clone().into(),
+                "--out".into(),
+                out.clone().into(),
+            ]
+        },
+        0,
+    );
+    (times, Some(peak))
 }
 
 fn run_scenario(name: &str) {
@@ -235,32 +307,9 @@ fn run_scenario(name: &str) {
             );
             (times, Some(peak))
         }
-        "price-million-lines" => {
-            let mirror = real_mirror();
-            let data = tempfile::tempdir().unwrap();
-            time_mpfs(1, || run_args(mirror.path(), data.path()), 0);
-            let lines = data.path().join("lines.csv");
-            std::fs::write(&lines, million_claim_lines()).unwrap();
-            let out = data.path().join("priced.parquet");
-            let warehouse = data.path().join("warehouse");
-            let (times, peak) = time_mpfs(
-                HEAVY_RUNS,
-                || {
-                    vec![
-                        "-qq".into(),
-                        "price".into(),
-                        "--lines".into(),
-                        lines.clone().into(),
-                        "--warehouse".into(),
-                        warehouse.clone().into(),
-                        "--out".into(),
-                        out.clone().into(),
-                    ]
-                },
-                0,
-            );
-            (times, Some(peak))
-        }
+        "price-million-lines" => price_lines(1_000_000, false, HEAVY_RUNS),
+        "price-ten-million-lines" => price_lines(10_000_000, false, 1),
+        "price-million-lines-scattered" => price_lines(1_000_000, true, HEAVY_RUNS),
         "run-nothing-new" => {
             let mirror = real_mirror();
             let data = tempfile::tempdir().unwrap();
@@ -398,6 +447,14 @@ fn main() {
         (
             "price-million-lines",
             "mpfs price: 1,000,000 claim lines on rvu25d (Parquet out)",
+        ),
+        (
+            "price-ten-million-lines",
+            "mpfs price: 10,000,000 claim lines, claim order (1 run)",
+        ),
+        (
+            "price-million-lines-scattered",
+            "mpfs price: 1,000,000 lines not in claim order (partitions)",
         ),
         (
             "diff-years",

@@ -633,18 +633,18 @@ impl OpenFile {
         numbered: bool,
     ) -> Result<Option<ClaimFile>, PricingError> {
         let name = self.name.clone();
-        let (cells, numbers): (Vec<StringChunked>, Option<Vec<usize>>) = match &mut self.kind {
+        let cells: Vec<StringChunked> = match &mut self.kind {
             FileKind::Csv(reader) => {
                 let capacity = max.min(1 << 16);
                 let mut builders: Vec<StringChunkedBuilder> = columns
                     .iter()
                     .map(|c| StringChunkedBuilder::new(c.as_str().into(), capacity))
                     .collect();
-                let mut numbers = numbered.then(Vec::new);
+                let mut lines = Vec::with_capacity(capacity);
                 let mut record = csv::StringRecord::new();
-                let mut count = 0;
-                while count < max {
-                    let row = self.rows_read + count + 1;
+                let skip = usize::from(numbered);
+                while lines.len() < max {
+                    let row = self.rows_read + lines.len() + 1;
                     let more =
                         reader
                             .read_record(&mut record)
@@ -656,19 +656,30 @@ impl OpenFile {
                     if !more {
                         break;
                     }
-                    let skip = usize::from(numbered);
-                    if let Some(numbers) = numbers.as_mut() {
-                        numbers.push(record[0].parse::<usize>().unwrap_or(0));
-                    }
                     for (builder, &c) in builders.iter_mut().zip(&self.order) {
                         builder.append_value(record.get(c + skip).unwrap_or("").trim());
                     }
-                    count += 1;
+                    // Parsed from the record in hand: a cell read back from a column costs
+                    // a lookup each (a tenth of a million lines' time).
+                    let global = if numbered {
+                        record[0].parse::<usize>().unwrap_or(0)
+                    } else {
+                        before + lines.len() + 1
+                    };
+                    let order = &self.order;
+                    lines.push(fields.line(&name, row, global, |c| {
+                        record.get(order[c] + skip).unwrap_or("")
+                    })?);
                 }
-                if count == 0 {
+                if lines.is_empty() {
                     return Ok(None);
                 }
-                (builders.into_iter().map(|b| b.finish()).collect(), numbers)
+                self.rows_read += lines.len();
+                return Ok(Some(ClaimFile {
+                    columns: columns.to_vec(),
+                    cells: builders.into_iter().map(|b| b.finish()).collect(),
+                    lines,
+                }));
             }
             FileKind::Parquet { path, rows } => {
                 if self.rows_read >= *rows {
@@ -703,7 +714,7 @@ impl OpenFile {
                             .with_name(wanted.as_str().into()),
                     );
                 }
-                (cells, None)
+                cells
             }
         };
         let count = cells.first().map_or(0, |c| c.len());
@@ -711,8 +722,7 @@ impl OpenFile {
         self.rows_read += count;
         let lines = (0..count)
             .map(|i| {
-                let global = numbers.as_ref().map_or(before + i + 1, |n| n[i]);
-                fields.line(&name, first + i + 1, global, |c| {
+                fields.line(&name, first + i + 1, before + i + 1, |c| {
                     cells[c].get(i).unwrap_or_default()
                 })
             })

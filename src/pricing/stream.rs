@@ -145,8 +145,9 @@ pub fn for_each_chunk(
 ) -> Result<Passes, PricingError> {
     let reader = ClaimReader::open(input, need_dates, group_by)?;
     let chunk = budget.lines();
+    let name = input.display().to_string();
     match order {
-        InputOrder::Claim | InputOrder::Auto => in_claim_order(reader, chunk, sink),
+        InputOrder::Claim | InputOrder::Auto => in_claim_order(reader, chunk, &name, sink),
         InputOrder::Any => spilled(reader, chunk, need_dates, group_by, spill_near, sink),
     }
 }
@@ -163,8 +164,58 @@ fn input_bar(reader: &ClaimReader, verb: &str, input: &str) -> indicatif::Progre
 
 /// The claim-order pass: chunks priced as they are read.
 fn in_claim_order(
+    reader: ClaimReader,
+    chunk: usize,
+    name: &str,
+    sink: &mut Sink<'_>,
+) -> Result<Passes, PricingError> {
+    let bar = input_bar(&reader, "Pricing", name);
+    let result = ahead(reader, chunk, &bar, |next| {
+        claim_chunks(next, chunk, name, sink)
+    });
+    bar.finish_and_clear();
+    result
+}
+
+/// Runs `work` with a `next` that gives the input's chunks in order, each read (on a thread
+/// of its own) while the one before is priced: one chunk ahead, about a sixth of the
+/// budget's memory (text and parsed lines, before bases, results and output), for the time
+/// a million lines spend being read.
+fn ahead<T>(
     mut reader: ClaimReader,
     chunk: usize,
+    bar: &indicatif::ProgressBar,
+    work: impl FnOnce(&mut dyn FnMut() -> Result<Option<ClaimFile>, PricingError>) -> T,
+) -> T {
+    std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::sync_channel(1);
+        let position = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let read = position.clone();
+        scope.spawn(move || {
+            loop {
+                let next = reader.read(chunk);
+                read.store(reader.progress().0, std::sync::atomic::Ordering::Relaxed);
+                let more = matches!(next, Ok(Some(_)));
+                // The receiver gone (an error, a claim seen again): stop reading.
+                if send.send(next).is_err() || !more {
+                    break;
+                }
+            }
+        });
+        let mut next = || {
+            let chunk = receive.recv().unwrap_or(Ok(None));
+            bar.set_position(position.load(std::sync::atomic::Ordering::Relaxed));
+            chunk
+        };
+        work(&mut next)
+    })
+}
+
+/// Chunks from `next` cut at claim boundaries, checked for claim order, handed to `sink`.
+fn claim_chunks(
+    next: &mut dyn FnMut() -> Result<Option<ClaimFile>, PricingError>,
+    chunk: usize,
+    name: &str,
     sink: &mut Sink<'_>,
 ) -> Result<Passes, PricingError> {
     let state = PlRandomState::default();
@@ -172,11 +223,8 @@ fn in_claim_order(
     let mut current: Option<u64> = None;
     let mut carry: Option<ClaimFile> = None;
     let mut passes = Passes::default();
-    let name = reader.name();
-    let bar = input_bar(&reader, "Pricing", &name);
     loop {
-        let fresh = reader.read(chunk)?;
-        bar.set_position(reader.progress().0);
+        let fresh = next()?;
         // A read stops short only at the end of the input.
         let at_end = fresh.as_ref().is_none_or(|f| f.len() < chunk);
         let mut batch = match (carry.take(), fresh) {
@@ -216,9 +264,8 @@ fn in_claim_order(
                 {
                     // Declared or assumed, the same error: `auto` ([`with_order`]) catches
                     // it and starts over through partitions.
-                    bar.finish_and_clear();
                     return Err(PricingError::NotInClaimOrder {
-                        file: name.clone(),
+                        file: name.to_string(),
                         row: line.row,
                         claim: line.claim_id.as_deref().unwrap_or_default().to_string(),
                     });
@@ -230,7 +277,6 @@ fn in_claim_order(
         passes.chunks += 1;
         sink(&batch)?;
     }
-    bar.finish_and_clear();
     Ok(passes)
 }
 
@@ -355,10 +401,12 @@ fn spilled(
     };
     spill(&first)?;
     drop(first);
-    while let Some(more) = reader.read(chunk)? {
-        spill(&more)?;
-        bar.set_position(reader.progress().0);
-    }
+    ahead(reader, chunk, &bar, |next| -> Result<(), PricingError> {
+        while let Some(more) = next()? {
+            spill(&more)?;
+        }
+        Ok(())
+    })?;
     bar.finish_and_clear();
     for writer in writers {
         writer
