@@ -51,14 +51,19 @@ impl ClaimFile {
     }
 
     /// Lines `from..` split off into a file of their own (what a chunk carries over to the
-    /// next: the lines of a claim it has not seen the end of).
+    /// next: the lines of a claim it has not seen the end of). The tail's text is copied: a
+    /// slice would keep the whole chunk's buffers alive through the next chunk.
     pub fn split_off(&mut self, from: usize) -> ClaimFile {
         let tail_len = self.lines.len() - from;
         let cells = self
             .cells
             .iter_mut()
             .map(|c| {
-                let tail = c.slice(from as i64, tail_len);
+                let tail: StringChunked = c
+                    .slice(from as i64, tail_len)
+                    .iter()
+                    .collect::<StringChunked>()
+                    .with_name(c.name().clone());
                 *c = c.slice(0, from);
                 tail
             })
