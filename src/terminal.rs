@@ -185,24 +185,25 @@ pub fn finished(what: impl Display, elapsed: Duration) {
 
 /// A bar of `length` steps (items, lines) for people; hidden when no one is watching.
 pub fn bar(verb: &str, length: u64) -> ProgressBar {
-    if !drawing() {
-        return ProgressBar::hidden();
-    }
-    let bar = terminal().bars.add(ProgressBar::new(length));
-    let verb = paint("1;36", &format!("{verb:>12}"));
-    bar.set_style(
-        ProgressStyle::with_template(&format!(
-            "{verb} [{{bar:30}}] {{human_pos}}/{{human_len}} {{wide_msg}}"
-        ))
-        .expect("valid progress template")
-        .progress_chars("=> "),
-    );
+    let bar = new_bar(verb, Some(length), "{human_pos}/{human_len} {wide_msg}");
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
 }
 
 /// A bar of bytes (a download, a file read), named.
 pub fn byte_bar(verb: &str, name: &str, length: Option<u64>) -> ProgressBar {
+    let bar = new_bar(
+        verb,
+        length,
+        "{bytes}/{total_bytes} {bytes_per_sec} {wide_msg}",
+    );
+    bar.set_message(name.to_string());
+    bar
+}
+
+/// A bar under the others, its verb aligned with the status lines, then `counts`
+/// (an indicatif template); hidden when nothing is drawn.
+fn new_bar(verb: &str, length: Option<u64>, counts: &str) -> ProgressBar {
     if !drawing() {
         return ProgressBar::hidden();
     }
@@ -212,13 +213,10 @@ pub fn byte_bar(verb: &str, name: &str, length: Option<u64>) -> ProgressBar {
     ));
     let verb = paint("1;36", &format!("{verb:>12}"));
     bar.set_style(
-        ProgressStyle::with_template(&format!(
-            "{verb} [{{bar:30}}] {{bytes}}/{{total_bytes}} {{bytes_per_sec}} {{wide_msg}}"
-        ))
-        .expect("valid progress template")
-        .progress_chars("=> "),
+        ProgressStyle::with_template(&format!("{verb} [{{bar:30}}] {counts}"))
+            .expect("valid progress template")
+            .progress_chars("=> "),
     );
-    bar.set_message(name.to_string());
     bar
 }
 

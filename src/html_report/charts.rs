@@ -120,8 +120,8 @@ impl Placed {
     }
 }
 
-/// Horizontal grid lines and labels of a value axis on the left of `plot`, and its title
-/// turned along it.
+/// Horizontal grid lines and labels of a value axis on the left of `plot`, its title turned
+/// along it, and the plot's bottom edge.
 fn value_axis(
     canvas: &mut Canvas,
     placed: &mut Placed,
@@ -142,6 +142,12 @@ fn value_axis(
         );
     }
     canvas.line((plot.left, plot.top), (plot.left, plot.bottom), AXIS, 1.0);
+    canvas.line(
+        (plot.left, plot.bottom),
+        (plot.right, plot.bottom),
+        AXIS,
+        1.0,
+    );
     canvas.vertical_text((16.0, (plot.top + plot.bottom) / 2.0), LABEL, title);
 }
 
@@ -254,12 +260,6 @@ pub fn step_chart(
         &y_ticks,
         Unit::Dollars,
         y_desc,
-    );
-    canvas.line(
-        (plot.left, plot.bottom),
-        (plot.right, plot.bottom),
-        AXIS,
-        1.0,
     );
     date_axis(&mut canvas, &mut placed, plot, x, first, end);
     // Lines first, then the labels over them.
@@ -699,12 +699,6 @@ pub fn waterfall(
         &y_ticks,
         Unit::Dollars,
         y_desc,
-    );
-    canvas.line(
-        (plot.left, plot.bottom),
-        (plot.right, plot.bottom),
-        AXIS,
-        1.0,
     );
     let width = slot * 0.62;
     let mut previous: Option<(f64, f64)> = None;

@@ -183,15 +183,9 @@ fn the_report_renders_in_chromium_offline_with_every_chart_drawn() {
     ignore = "needs the real CMS samples (../shared/cms-samples or MPFS_SAMPLES)"
 )]
 fn the_real_release_reports_against_a_fixture_of_the_year_before() {
-    let Some(rvu) = real_sample() else { return };
-    let mirror = mirror_with(&rvu, "rvu25d.zip");
-    std::fs::copy(
-        fixture_mirror().join("RVU24B.zip"),
-        mirror.path().join("RVU24B.zip"),
-    )
-    .unwrap();
-    let warehouse = tempfile::tempdir().unwrap();
-    build(mirror.path(), warehouse.path());
+    let Some(warehouse) = real_warehouse_with(&["RVU24B.zip"]) else {
+        return;
+    };
     let page = warehouse.path().join("report.html");
     let output = mpfs(&[
         "report",
@@ -309,15 +303,9 @@ fn layout_problems(browser: &Path, page: &Path, width: u32) -> (u64, u64, u64, V
     ignore = "needs the real CMS samples (../shared/cms-samples or MPFS_SAMPLES)"
 )]
 fn every_chart_is_legible_at_1280_and_800_px() {
-    let Some(rvu) = real_sample() else { return };
-    let mirror = mirror_with(&rvu, "rvu25d.zip");
-    std::fs::copy(
-        fixture_mirror().join("rvu26a.zip"),
-        mirror.path().join("rvu26a.zip"),
-    )
-    .unwrap();
-    let warehouse = tempfile::tempdir().unwrap();
-    build(mirror.path(), warehouse.path());
+    let Some(warehouse) = real_warehouse_with(&["rvu26a.zip"]) else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let utilization = dir.path().join("utilization.csv");
     std::fs::write(

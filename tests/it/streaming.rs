@@ -112,14 +112,6 @@ fn priced_by_line(
     (rows, String::from_utf8_lossy(&output.stderr).into_owned())
 }
 
-fn real_warehouse() -> Option<tempfile::TempDir> {
-    let rvu = real_sample()?;
-    let mirror = mirror_with(&rvu, "rvu25d.zip");
-    let warehouse = tempfile::tempdir().unwrap();
-    build(mirror.path(), warehouse.path());
-    Some(warehouse)
-}
-
 /// 400 copies of the claims (8,000 lines, eight times a budget of 2 MB, 1,000 lines per
 /// chunk): in claim order they stream chunk by chunk, scattered they go through partitions;
 /// both price every line exactly as one pass over the whole input.
@@ -129,7 +121,7 @@ fn real_warehouse() -> Option<tempfile::TempDir> {
     ignore = "needs the real CMS samples (../shared/cms-samples or MPFS_SAMPLES)"
 )]
 fn an_input_larger_than_its_budget_prices_as_the_whole() {
-    let Some(warehouse) = real_warehouse() else {
+    let Some(warehouse) = real_warehouse_with(&[]) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -204,7 +196,7 @@ fn an_input_larger_than_its_budget_prices_as_the_whole() {
     ignore = "needs the real CMS samples (../shared/cms-samples or MPFS_SAMPLES)"
 )]
 fn a_folder_of_parquet_parts_prices_as_one_input() {
-    let Some(warehouse) = real_warehouse() else {
+    let Some(warehouse) = real_warehouse_with(&[]) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -266,7 +258,7 @@ fn a_folder_of_parquet_parts_prices_as_one_input() {
     ignore = "needs the real CMS samples (../shared/cms-samples or MPFS_SAMPLES)"
 )]
 fn a_killed_run_leaves_nothing_the_next_one_does_not_clear() {
-    let Some(warehouse) = real_warehouse() else {
+    let Some(warehouse) = real_warehouse_with(&[]) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

@@ -139,6 +139,19 @@ pub fn mirror_with(zip: &Path, name: &str) -> tempfile::TempDir {
     dir
 }
 
+/// A warehouse built from the real `rvu25d.zip` and the fixture mirror's zips named in
+/// `fixtures`; `None` (skip) without the sample, as [`real_sample`].
+pub fn real_warehouse_with(fixtures: &[&str]) -> Option<tempfile::TempDir> {
+    let rvu = real_sample()?;
+    let mirror = mirror_with(&rvu, "rvu25d.zip");
+    for name in fixtures {
+        std::fs::copy(fixture_mirror().join(name), mirror.path().join(name)).unwrap();
+    }
+    let warehouse = tempfile::tempdir().unwrap();
+    build(mirror.path(), warehouse.path());
+    Some(warehouse)
+}
+
 /// Reads one partition file of a table.
 pub fn read_partition(warehouse: &Path, table: &str, year: u16, release: &str) -> DataFrame {
     let path = warehouse
