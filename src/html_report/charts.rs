@@ -170,9 +170,11 @@ fn legend(
 ) {
     let mut right = canvas.width - 10.0;
     for (name, colour, dash) in items.iter().rev() {
+        // Laid out right to left by estimated widths, each name set from its start so it
+        // stays next to its swatch (a name is narrower than its estimate, never wider).
         let width = text_width(name, LABEL.size);
-        placed.always(canvas, (right, y), Anchor::End, LABEL, name);
         let swatch = right - width - 6.0;
+        placed.always(canvas, (swatch + 6.0, y), Anchor::Start, LABEL, name);
         if line {
             canvas.polyline(
                 &[(swatch - 24.0, y - 4.0), (swatch, y - 4.0)],

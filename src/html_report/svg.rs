@@ -341,6 +341,7 @@ pub fn format(value: f64, unit: Unit, step: f64, signed: bool) -> String {
         Unit::Count => format!("{sign}{}", grouped(value, 0)),
         Unit::Rvus => format!("{sign}{}", grouped(value, places_for(step, 1.0))),
         Unit::DollarsPerRvu => dollar(value, 1.0, "", 4, sign),
+        Unit::Dollars if value == 0.0 => "$0".to_string(),
         Unit::Dollars => {
             let magnitude = value.abs().max(step.abs());
             let (scale, suffix) = if magnitude >= 1e6 {
@@ -422,6 +423,7 @@ mod tests {
         assert_eq!(labelled(159_000.0), "+$159k");
         assert_eq!(labelled(5_213_456.0), "+$5.21M");
         assert_eq!(format(150_000.0, Unit::Dollars, 50_000.0, false), "$150k");
+        assert_eq!(format(0.0, Unit::Dollars, 20_000.0, false), "$0", "not $0k");
         assert_eq!(labelled(97.04), "+$97.04");
         assert_eq!(labelled(8_043.8), "+$8,044");
         assert_eq!(labelled(0.0), "$0");
