@@ -245,13 +245,13 @@ impl std::fmt::Display for RunSummary {
                     count(r.rejected_rows)
                 ),
             };
-            writeln!(
-                f,
+            let line = format!(
                 "{:<id_width$} {:<fetch_width$} {:<13}{rows}",
                 r.release,
                 truncate(&r.fetch, 40),
                 r.status.to_string()
-            )?;
+            );
+            writeln!(f, "{}", line.trim_end())?;
             if r.discovered {
                 writeln!(
                     f,

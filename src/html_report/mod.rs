@@ -17,8 +17,8 @@ use crate::diff::{Change, Diff, DiffOptions, DiffRow, Locality, Side, diff};
 use crate::fee::{Cents, cents_text};
 use crate::load::Warehouse;
 use crate::load::frame::date_to_days;
-use crate::pricing::impact::{Totals, impact, totals};
-use crate::pricing::input::read_lines;
+use crate::pricing::impact::{ImpactTotals, Impactor, Totals};
+use crate::pricing::stream::{self, InputOrder, MemoryBudget};
 use crate::release::ReleaseId;
 use crate::schema::conversion_factor;
 use svg::Unit;
@@ -507,9 +507,12 @@ fn build_with(
     // The decomposition: the practice's when utilization is given, else the schedule's.
     let (title, note, start, steps, end, labels) = match &options.utilization {
         Some(path) => {
-            let input = read_lines(path, false, Some(crate::schema::impact::GROUP.name))?;
-            let impacts = impact(warehouse, &input.lines, &national.from.id, &national.to.id)?;
-            let (all, by_code, by_group) = totals(&input.lines, &impacts);
+            let ImpactTotals {
+                all,
+                by_code,
+                by_group,
+                ..
+            } = utilization_totals(warehouse, path, &national.from.id, &national.to.id)?;
             figures.extend(revenue_figures(&from, &to, &by_code, &by_group)?);
             (
                 "Practice revenue change, by effect".to_string(),
@@ -570,6 +573,35 @@ fn build_with(
         headline,
         figures,
     })
+}
+
+/// A practice's utilization repriced, its totals summed as it streams through in bounded
+/// memory (the default budget; spill files, if any, in the system's temporary folder).
+fn utilization_totals(
+    warehouse: &Warehouse,
+    path: &Path,
+    from: &ReleaseId,
+    to: &ReleaseId,
+) -> Result<ImpactTotals, ReportError> {
+    let mut impactor = Impactor::new(warehouse, from, to)?;
+    let mut sums = ImpactTotals::default();
+    stream::with_order(InputOrder::Auto, |order| {
+        sums = ImpactTotals::default();
+        stream::for_each_chunk(
+            path,
+            false,
+            Some(crate::schema::impact::GROUP.name),
+            order,
+            MemoryBudget::default(),
+            &std::env::temp_dir(),
+            &mut |chunk| {
+                let impacts = impactor.impact(&chunk.lines)?;
+                sums.add(&chunk.lines, &impacts);
+                Ok(())
+            },
+        )
+    })?;
+    Ok(sums)
 }
 
 fn revenue_figures(

@@ -90,20 +90,10 @@ impl Totals {
     }
 }
 
-/// Prices `lines` under `from` and `to` and the three mixed steps between them. A line's
-/// locality is its ZIP's on its date (else on the `to` release's first day); its setting is
-/// its place of service on each side's date.
-pub fn impact(
-    warehouse: &Warehouse,
-    lines: &[ClaimLine],
-    from: &ReleaseId,
-    to: &ReleaseId,
-) -> Result<Vec<LineImpact>, PricingError> {
-    Impactor::new(warehouse, from, to)?.impact(lines)
-}
-
 /// Reprices utilization chunk after chunk: both releases, the ZIP quarters and the lab and
-/// drug files are loaded once and kept.
+/// drug files are loaded once and kept. Each line is priced under `from` and `to` and the
+/// three mixed steps between them; its locality is its ZIP's on its date (else on the `to`
+/// release's first day), its setting its place of service on each side's date.
 pub struct Impactor<'w> {
     zips: ZipIndex<'w>,
     old: Schedule,
@@ -249,17 +239,8 @@ impl<'w> Impactor<'w> {
     }
 }
 
-/// Totals of all lines, per HCPCS and per group value.
-pub fn totals(
-    lines: &[ClaimLine],
-    impacts: &[LineImpact],
-) -> (Totals, BTreeMap<String, Totals>, BTreeMap<String, Totals>) {
-    let mut sums = ImpactTotals::default();
-    sums.add(lines, impacts);
-    (sums.all, sums.by_code, sums.by_group)
-}
-
-/// [`totals`] summed chunk after chunk, with the lines each side could not price.
+/// Totals of all lines, per HCPCS and per group value, summed chunk after chunk, with the
+/// lines each side could not price.
 #[derive(Debug, Clone, Default)]
 pub struct ImpactTotals {
     pub all: Totals,

@@ -294,23 +294,6 @@ fn truthy(text: &str) -> Option<bool> {
     }
 }
 
-/// Reads every claim line of a CSV or Parquet file, or a folder of them, at once (a report's
-/// utilization, tests). `need_dates` is false for `impact`, whose lines may have no date;
-/// `group_by` names the grouping column to carry, when the file has it. Large inputs are
-/// read in chunks through [`ClaimReader`] instead.
-pub fn read_lines(
-    path: &Path,
-    need_dates: bool,
-    group_by: Option<&str>,
-) -> Result<ClaimFile, PricingError> {
-    let mut reader = ClaimReader::open(path, need_dates, group_by)?;
-    let mut all = reader.empty();
-    while let Some(chunk) = reader.read(usize::MAX)? {
-        all.append(chunk)?;
-    }
-    Ok(all)
-}
-
 /// Claim lines read a chunk at a time from a CSV file, a Parquet file or a folder of them
 /// (a claims export in part files, read in name order as one input, its lines numbered on
 /// across files). Each file's columns are matched to the first's by name; a file with other

@@ -413,14 +413,6 @@ pub fn line_locality(
     }
 }
 
-/// Prices lines by their dates: each under the release in force on its date of service.
-pub fn price_by_date(
-    warehouse: &Warehouse,
-    lines: &[ClaimLine],
-) -> Result<Vec<rules::Priced>, PricingError> {
-    Pricer::new(warehouse)?.price(lines)
-}
-
 /// Prices claim lines chunk after chunk: the schedules, ZIP quarters, lab and drug files
 /// each chunk needs are loaded once and kept for the next (a year of claims touches a few
 /// releases and quarters, not one per chunk).

@@ -445,10 +445,10 @@ fn a_failing_diff_makes_the_run_fail_and_the_next_run_retry_it() {
     assert_contains(&text, "FAILED  diff 2025A -> 2026A not derived");
     assert_contains(&text, "rvu/year=2025/release=A/part-0.parquet");
     assert!(!warehouse.join("diff/from=2025A/to=2026A").exists());
-    let report = std::fs::read_dir(warehouse.join("_runs"))
+    // The latest report as mpfs finds it (by time: two runs in one second differ by pid,
+    // and pids do not sort as text).
+    let (report, _) = mpfs::run_summary::RunSummary::latest(&warehouse)
         .unwrap()
-        .map(|e| e.unwrap().path())
-        .max()
         .unwrap();
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
