@@ -85,7 +85,7 @@ pub fn run(args: &ImpactArgs, config: &Config) -> anyhow::Result<Outcome> {
     let mut pass = |order: InputOrder,
                     out: Option<&mut File>,
                     table: Option<&mut File>|
-     -> anyhow::Result<Passes> {
+     -> Result<Passes, PricingError> {
         sums = ImpactTotals::default();
         // A pass given up (not in claim order after all) leaves nothing behind.
         let restart = |f: &mut File| -> std::io::Result<()> {
@@ -131,8 +131,7 @@ pub fn run(args: &ImpactArgs, config: &Config) -> anyhow::Result<Outcome> {
                     out.write(&frame)?;
                 }
                 if let Some(out) = out_csv.as_mut() {
-                    write_frame_csv(&frame, out, csv_header)
-                        .map_err(|e| PricingError::Io(std::io::Error::other(format!("{e:#}"))))?;
+                    write_frame_csv(&frame, out, csv_header)?;
                     csv_header = false;
                 }
                 Ok(())
@@ -154,8 +153,8 @@ pub fn run(args: &ImpactArgs, config: &Config) -> anyhow::Result<Outcome> {
     let passes = match &args.out {
         Some(out_path) => {
             let mut passes = Passes::default();
-            crate::output_file::write_file(out_path, |file| -> anyhow::Result<()> {
-                passes = with_order_any(args.stream.input_order, |order| {
+            crate::output_file::write_file(out_path, |file| -> Result<(), PricingError> {
+                passes = stream::with_order(args.stream.input_order, |order| {
                     pass(
                         order,
                         Some(&mut *file),
@@ -166,7 +165,7 @@ pub fn run(args: &ImpactArgs, config: &Config) -> anyhow::Result<Outcome> {
             })?;
             passes
         }
-        None => with_order_any(args.stream.input_order, |order| {
+        None => stream::with_order(args.stream.input_order, |order| {
             pass(order, None, table.as_mut().map(|t| t.as_file_mut()))
         })?,
     };
@@ -227,57 +226,35 @@ pub fn run(args: &ImpactArgs, config: &Config) -> anyhow::Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// [`stream::with_order`] for a pass whose errors are any error.
-fn with_order_any(
-    order: InputOrder,
-    mut pass: impl FnMut(InputOrder) -> anyhow::Result<Passes>,
-) -> anyhow::Result<Passes> {
-    let mut failure = None;
-    let result = stream::with_order(order, |order| {
-        pass(order).map_err(|error| match error.downcast::<PricingError>() {
-            Ok(pricing) => pricing,
-            Err(other) => {
-                failure = Some(other);
-                PricingError::Io(std::io::Error::other("see the cause"))
-            }
-        })
-    });
-    match (result, failure) {
-        (_, Some(failure)) => Err(failure),
-        (result, None) => Ok(result?),
-    }
-}
-
 /// CSV of a frame through the `csv` crate, money as plain decimals; `header` first.
 fn write_frame_csv(
     frame: &DataFrame,
     out: &mut impl std::io::Write,
     header: bool,
-) -> anyhow::Result<()> {
-    {
-        let mut writer = csv::Writer::from_writer(out);
-        if header {
-            writer.write_record(frame.get_column_names().iter().map(|c| c.as_str()))?;
-        }
-        let texts: Vec<Column> = frame
-            .columns()
-            .iter()
-            .map(|c| c.cast(&DataType::String))
-            .collect::<PolarsResult<_>>()?;
-        for row in 0..frame.height() {
-            let record: Vec<String> = texts
-                .iter()
-                .map(|c| {
-                    c.str()
-                        .ok()
-                        .and_then(|s| s.get(row))
-                        .unwrap_or_default()
-                        .to_string()
-                })
-                .collect();
-            writer.write_record(&record)?;
-        }
-        writer.flush()?;
-        Ok(())
+) -> Result<(), PricingError> {
+    let mut writer = csv::Writer::from_writer(out);
+    if header {
+        writer.write_record(frame.get_column_names().iter().map(|c| c.as_str()))?;
     }
+    let texts: Vec<Column> = frame
+        .columns()
+        .iter()
+        .map(|c| c.cast(&DataType::String))
+        .collect::<PolarsResult<_>>()?;
+    let mut record = csv::StringRecord::new();
+    for row in 0..frame.height() {
+        record.clear();
+        for column in &texts {
+            record.push_field(
+                column
+                    .str()
+                    .ok()
+                    .and_then(|s| s.get(row))
+                    .unwrap_or_default(),
+            );
+        }
+        writer.write_record(&record)?;
+    }
+    writer.flush()?;
+    Ok(())
 }
