@@ -311,7 +311,7 @@ pub struct ClaimReader {
     bytes_total: u64,
     bytes_done: u64,
     /// Spill files written by [`crate::pricing::stream`]: the first column is the line's
-    /// number in the whole input.
+    /// number in the whole input, the second the indexes of its null cells.
     numbered: bool,
     last_name: String,
 }
@@ -564,7 +564,8 @@ impl OpenFile {
             (FileKind::Csv(reader), columns)
         };
         if numbered {
-            columns.remove(0);
+            // The line's number in the input, and which of its cells were null.
+            columns.drain(..2);
         }
         let order = match expected {
             None => (0..columns.len()).collect(),
@@ -630,7 +631,8 @@ impl OpenFile {
                     .collect();
                 let mut lines = Vec::with_capacity(capacity);
                 let mut record = csv::StringRecord::new();
-                let skip = usize::from(numbered);
+                let skip = if numbered { 2 } else { 0 };
+                let mut nulls: Vec<usize> = Vec::new();
                 while lines.len() < max {
                     let row = self.rows_read + lines.len() + 1;
                     let more =
@@ -644,8 +646,17 @@ impl OpenFile {
                     if !more {
                         break;
                     }
-                    for (builder, &c) in builders.iter_mut().zip(&self.order) {
-                        builder.append_value(record.get(c + skip).unwrap_or("").trim());
+                    nulls.clear();
+                    if numbered {
+                        nulls.extend(record[1].split(' ').filter_map(|n| n.parse::<usize>().ok()));
+                    }
+                    for (column, (builder, &c)) in builders.iter_mut().zip(&self.order).enumerate()
+                    {
+                        if nulls.contains(&column) {
+                            builder.append_null();
+                        } else {
+                            builder.append_value(record.get(c + skip).unwrap_or("").trim());
+                        }
                     }
                     // Parsed from the record in hand: a cell read back from a column costs
                     // a lookup each (a tenth of a million lines' time).

@@ -393,7 +393,10 @@ fn spilled(
                 .map_err(spill_error)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let header: Vec<&str> = std::iter::once("mpfs_line")
+    // Each line with its number in the input and its null cells (a Parquet input's nulls
+    // come back null, not empty).
+    let header: Vec<&str> = ["mpfs_line", "mpfs_nulls"]
+        .into_iter()
         .chain(reader.columns().iter().map(String::as_str))
         .collect();
     for writer in &mut writers {
@@ -403,11 +406,22 @@ fn spilled(
     let bar = input_bar(&reader, "Spilling", &name);
     let mut spill = |file: &ClaimFile| -> Result<(), PricingError> {
         let mut record = csv::StringRecord::new();
+        let mut nulls = String::new();
         for (i, line) in file.lines.iter().enumerate() {
             let hash = claim_hash(&state, line).unwrap_or_else(|| state.hash_one(line.row));
             let part = (hash % parts as u64) as usize;
             record.clear();
             record.push_field(&line.row.to_string());
+            nulls.clear();
+            for (column, cells) in file.cells.iter().enumerate() {
+                if cells.get(i).is_none() {
+                    if !nulls.is_empty() {
+                        nulls.push(' ');
+                    }
+                    nulls.push_str(&column.to_string());
+                }
+            }
+            record.push_field(&nulls);
             for column in 0..file.columns.len() {
                 record.push_field(file.cell(i, column));
             }

@@ -201,7 +201,7 @@ fn a_folder_of_parquet_parts_prices_as_one_input() {
     };
     let dir = tempfile::tempdir().unwrap();
     let csv_path = dir.path().join("lines.csv");
-    let text = many_claims(CLAIMS, 30, false);
+    let text = many_claims(CLAIMS, 150, false);
     std::fs::write(&csv_path, &text).unwrap();
     let (from_csv, _) = priced_by_line(warehouse.path(), &csv_path, &[], &[]);
 
@@ -221,12 +221,12 @@ fn a_folder_of_parquet_parts_prices_as_one_input() {
         ])
         .collect()
         .unwrap();
-    assert_eq!(frame.height(), 600);
+    assert_eq!(frame.height(), 3_000);
     let parts = dir.path().join("export");
     std::fs::create_dir(&parts).unwrap();
     std::fs::write(parts.join("_SUCCESS"), "").unwrap();
-    for (i, offset) in [0, 250, 500].iter().enumerate() {
-        let mut part = frame.slice(*offset, 250);
+    for (i, offset) in [0, 1_000, 2_000].iter().enumerate() {
+        let mut part = frame.slice(*offset, 1_000);
         let file = std::fs::File::create(parts.join(format!("part-{i:05}.parquet"))).unwrap();
         ParquetWriter::new(file).finish(&mut part).unwrap();
     }
@@ -236,7 +236,7 @@ fn a_folder_of_parquet_parts_prices_as_one_input() {
         &[],
         &[("MPFS_MEMORY_BUDGET", "1")],
     );
-    assert_contains(&stderr, "priced 540 of 600 lines");
+    assert_contains(&stderr, "priced 2,700 of 3,000 lines");
     assert_eq!(from_parts.len(), from_csv.len());
     for (line, row) in &from_csv {
         let part_row = &from_parts[line];
@@ -248,6 +248,33 @@ fn a_folder_of_parquet_parts_prices_as_one_input() {
             }
         }
     }
+    // Through partitions (1,000 lines a chunk, spilled as text), the Parquet output is the
+    // same table as in claim order: types, values and the input's nulls.
+    let parquet_out = |extra: &[&str]| {
+        let out = dir.path().join(format!("priced-{}.parquet", extra.len()));
+        let mut args = vec![
+            "price",
+            "--lines",
+            path_str(&parts),
+            "--warehouse",
+            path_str(warehouse.path()),
+            "--out",
+            path_str(&out),
+        ];
+        args.extend_from_slice(extra);
+        let output = mpfs_with_env(&args, &[("MPFS_MEMORY_BUDGET", "1")]);
+        assert!(output.status.success(), "{}", all_output(&output));
+        ParquetReader::new(std::fs::File::open(&out).unwrap())
+            .finish()
+            .unwrap()
+            .sort(["line"], Default::default())
+            .unwrap()
+    };
+    let in_order = parquet_out(&[]);
+    let spilled = parquet_out(&["--input-order", "any"]);
+    assert_eq!(in_order.height(), 3_000);
+    assert!(in_order.column("modifiers").unwrap().null_count() > 0);
+    assert!(in_order.equals_missing(&spilled), "{in_order}\n{spilled}");
 }
 
 /// A run killed after spilling leaves neither the output nor anything that looks like it;
