@@ -426,3 +426,50 @@ unknown,ZZZ99,,1,11,10112,00,other
         .collect();
     assert!(stray.is_empty(), "{stray:?}");
 }
+
+/// A folder that is not one input says which file and why: no claim files at all, a part
+/// whose columns are not the first's, a damaged part.
+#[test]
+fn a_folder_that_is_not_one_input_names_the_file() {
+    let warehouse = tempfile::tempdir().unwrap();
+    build(&fixture_mirror(), warehouse.path());
+    let dir = tempfile::tempdir().unwrap();
+    let price = |folder: &Path| {
+        let output = mpfs(&[
+            "price",
+            "--lines",
+            path_str(folder),
+            "--warehouse",
+            path_str(warehouse.path()),
+        ]);
+        assert_eq!(output.status.code(), Some(1), "{}", all_output(&output));
+        all_output(&output)
+    };
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    std::fs::write(empty.join("_SUCCESS"), "").unwrap();
+    assert_contains(&price(&empty), "the folder has no .csv or .parquet file");
+
+    let header = "claim_id,date_of_service,hcpcs,units,place_of_service,mac,locality\n";
+    let line = "a,2025-03-01,99213,1,11,10112,00\n";
+    let mixed = dir.path().join("mixed");
+    std::fs::create_dir(&mixed).unwrap();
+    std::fs::write(mixed.join("part-0.csv"), format!("{header}{line}")).unwrap();
+    std::fs::write(
+        mixed.join("part-1.csv"),
+        "claim_id,date_of_service,hcpcs,place_of_service,zip\nb,2025-03-01,99213,11,35004\n",
+    )
+    .unwrap();
+    let text = price(&mixed);
+    assert_contains(
+        &text,
+        "part-1.csv: its columns differ from the first file's",
+    );
+
+    let damaged = dir.path().join("damaged");
+    std::fs::create_dir(&damaged).unwrap();
+    std::fs::write(damaged.join("part-0.csv"), format!("{header}{line}")).unwrap();
+    std::fs::write(damaged.join("part-1.parquet"), b"PAR1 not really").unwrap();
+    let text = price(&damaged);
+    assert_contains(&text, "part-1.parquet: not a readable Parquet file");
+}
