@@ -100,33 +100,18 @@ pub type PageLinks = (Vec<String>, Vec<String>);
 pub const ASP_PAGE: &str = "https://www.cms.gov/medicare/payment/part-b-drugs/asp-pricing-files";
 
 /// What an ASP page links: zips whose names say ASP or payment limit
-/// (`january-2025-asp-pricing-file-12_19_24-final-file.zip`), and the pages of single files
-/// under the pricing files page. Both absolute, in page order.
+/// (`january-2025-asp-pricing-file-12_19_24-final-file.zip`, not the NDC crosswalks), and
+/// the pages of single files under the pricing files page. Both absolute, in page order.
 pub fn asp_links(html: &str, page_url: &str) -> PageLinks {
-    let base = reqwest::Url::parse(page_url).ok();
-    let (mut zips, mut pages) = (Vec::new(), Vec::new());
-    for caps in HREF.captures_iter(html) {
-        let href = caps[1].trim();
-        let absolute = base
-            .as_ref()
-            .and_then(|b| b.join(href).ok())
-            .map_or(href.to_string(), |u| u.to_string());
-        let lower = absolute.to_ascii_lowercase();
-        let last = lower.rsplit('/').next().unwrap_or("");
-        if lower.ends_with(".zip") {
-            let named = last.contains("asp") || last.contains("payment-limit");
-            let crosswalk = last.contains("crosswalk") || last.contains("ndc");
-            if named && !crosswalk && !zips.contains(&absolute) {
-                zips.push(absolute);
-            }
-        } else if lower.contains("/asp-pricing-files/")
-            && absolute != page_url
-            && !pages.contains(&absolute)
-        {
-            pages.push(absolute);
-        }
-    }
-    (zips, pages)
+    files_page_links(
+        html,
+        page_url,
+        |name| {
+            (name.contains("asp") || name.contains("payment-limit"))
+                && !(name.contains("crosswalk") || name.contains("ndc"))
+        },
+        |url| url.contains("/asp-pricing-files/"),
+    )
 }
 
 static HREF: LazyLock<Regex> =
@@ -135,6 +120,26 @@ static HREF: LazyLock<Regex> =
 /// What a CLFS page links: zips whose names say CLFS (`25CLABQ1.zip`, `clfs_cy2026_q3v1.zip`),
 /// and the pages of single files under the Files page. Both absolute, in page order.
 pub fn clfs_links(html: &str, page_url: &str) -> PageLinks {
+    files_page_links(
+        html,
+        page_url,
+        |name| name.contains("clab") || name.contains("clfs"),
+        |url| {
+            url.contains("/clinical-laboratory-fee-schedule-clfs/files/")
+                && !url.ends_with("/files/")
+        },
+    )
+}
+
+/// The links of a files page, made absolute, once each, in page order: zips whose file name
+/// (lower case) `zip_named` accepts, and other pages whose URL (lower case) `file_page`
+/// accepts (the page itself aside).
+fn files_page_links(
+    html: &str,
+    page_url: &str,
+    zip_named: impl Fn(&str) -> bool,
+    file_page: impl Fn(&str) -> bool,
+) -> PageLinks {
     let base = reqwest::Url::parse(page_url).ok();
     let (mut zips, mut pages) = (Vec::new(), Vec::new());
     for caps in HREF.captures_iter(html) {
@@ -146,14 +151,10 @@ pub fn clfs_links(html: &str, page_url: &str) -> PageLinks {
         let lower = absolute.to_ascii_lowercase();
         let last = lower.rsplit('/').next().unwrap_or("");
         if lower.ends_with(".zip") {
-            if (last.contains("clab") || last.contains("clfs")) && !zips.contains(&absolute) {
+            if zip_named(last) && !zips.contains(&absolute) {
                 zips.push(absolute);
             }
-        } else if lower.contains("/clinical-laboratory-fee-schedule-clfs/files/")
-            && !lower.ends_with("/files/")
-            && absolute != page_url
-            && !pages.contains(&absolute)
-        {
+        } else if file_page(&lower) && absolute != page_url && !pages.contains(&absolute) {
             pages.push(absolute);
         }
     }

@@ -110,21 +110,16 @@ impl<'w> DrugSchedules<'w> {
         line: &ClaimLine,
         date: NaiveDate,
     ) -> Result<Result<Priced, DrugNote>, PricingError> {
-        let Some(quarter_id) = AspId::of_date(date) else {
-            return Ok(Err(format!("no ASP quarter holds {date}")));
-        };
-        if !self.built.contains_key(&quarter_id) {
-            // Said only when a line needs it: the list is not built per line.
-            let built = self
-                .built
-                .keys()
-                .map(|q| q.to_string())
-                .collect::<Vec<_>>()
-                .join(", ");
-            return Ok(Err(format!(
-                "no ASP quarter built for {date} ({quarter_id} is not built; built: {built})"
+        let quarter_id = AspId::of_date(date);
+        let Some(quarter_id) = quarter_id.filter(|q| self.built.contains_key(q)) else {
+            let built = self.built.keys().copied();
+            return Ok(Err(super::no_quarter(
+                "ASP",
+                date,
+                quarter_id.as_ref(),
+                built,
             )));
-        }
+        };
         let quarter = self.quarter(quarter_id)?.expect("built above");
         let Some(row) = quarter.rows.get(&line.hcpcs) else {
             return Ok(Err(

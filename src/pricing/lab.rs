@@ -105,21 +105,16 @@ impl<'w> LabSchedules<'w> {
         line: &ClaimLine,
         date: NaiveDate,
     ) -> Result<Result<Priced, LabNote>, PricingError> {
-        let Some(quarter_id) = ClfsId::of_date(date) else {
-            return Ok(Err(format!("no CLFS quarter holds {date}")));
-        };
-        if !self.built.contains_key(&quarter_id) {
-            // Said only when a line needs it: the list is not built per line.
-            let built = self
-                .built
-                .keys()
-                .map(|q| q.to_string())
-                .collect::<Vec<_>>()
-                .join(", ");
-            return Ok(Err(format!(
-                "no CLFS quarter built for {date} ({quarter_id} is not built; built: {built})"
+        let quarter_id = ClfsId::of_date(date);
+        let Some(quarter_id) = quarter_id.filter(|q| self.built.contains_key(q)) else {
+            let built = self.built.keys().copied();
+            return Ok(Err(super::no_quarter(
+                "CLFS",
+                date,
+                quarter_id.as_ref(),
+                built,
             )));
-        }
+        };
         let quarter = self.quarter(quarter_id)?.expect("built above");
         // The row of one of the line's modifiers (QW), else the code's own row.
         let hit = line

@@ -557,6 +557,26 @@ impl<'w> Pricer<'w> {
     }
 }
 
+/// Why a line finds no quarter of `schedule` (`CLFS`, `ASP`) for `date`: none holds the date,
+/// or its quarter is not built (the built ones listed: said only when a line needs it, not
+/// built per line).
+pub(crate) fn no_quarter<Q: std::fmt::Display>(
+    schedule: &str,
+    date: NaiveDate,
+    quarter: Option<&Q>,
+    built: impl Iterator<Item = Q>,
+) -> String {
+    match quarter {
+        None => format!("no {schedule} quarter holds {date}"),
+        Some(quarter) => {
+            let built = built.map(|q| q.to_string()).collect::<Vec<_>>().join(", ");
+            format!(
+                "no {schedule} quarter built for {date} ({quarter} is not built; built: {built})"
+            )
+        }
+    }
+}
+
 /// A line the PFS does not pay, priced from the CLFS (a lab test) or else the ASP file (a
 /// drug, with `drug_units` billing units: `impact` prices a lab line once per unit of
 /// volume but a drug line's units together); `Err` holds why neither did, to follow the
