@@ -122,10 +122,10 @@ fn report(
     }
     let count = terminal::count_text;
     let mut text = format!(
-        "priced {} of {} lines, allowed ${}",
+        "priced {} of {} lines, allowed {}",
         count(totals.priced),
         count(totals.lines),
-        crate::html_report::dollars(totals.allowed).trim_start_matches('$'),
+        crate::html_report::dollars(totals.allowed),
     );
     if let Some(out) = out {
         text.push_str(&format!("; wrote {}", out.display()));

@@ -116,7 +116,6 @@ type EncodedGroup = (usize, Vec<Vec<CompressedPage>>);
 pub struct ParquetStream<W: Write> {
     encoder: Encoder,
     writer: polars::io::parquet::write::BatchedWriter<W>,
-    rows: u64,
 }
 
 /// What encoding a row group needs: the table's columns, their Parquet types and encodings.
@@ -151,7 +150,6 @@ impl<W: Write> ParquetStream<W> {
                 encodings,
             },
             writer,
-            rows: 0,
         })
     }
 
@@ -162,15 +160,9 @@ impl<W: Write> ParquetStream<W> {
             let group = frame.slice(offset as i64, ROW_GROUP_SIZE);
             let (rows, pages) = self.encoder.encode(&group)?;
             self.writer.write_row_group(rows as u64, &pages)?;
-            self.rows += rows as u64;
             offset += ROW_GROUP_SIZE;
         }
         Ok(())
-    }
-
-    /// Rows written so far.
-    pub fn rows(&self) -> u64 {
-        self.rows
     }
 
     /// Writes the footer; returns the file's size in bytes.

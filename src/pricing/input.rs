@@ -306,7 +306,7 @@ pub struct ClaimReader {
     need_dates: bool,
     group_by: Option<String>,
     current: Option<OpenFile>,
-    /// Lines read so far, over all files.
+    /// Lines read so far, over all files (the next line's number is one more).
     lines_read: usize,
     bytes_total: u64,
     bytes_done: u64,
@@ -463,11 +463,6 @@ impl ClaimReader {
     pub fn progress(&self) -> (u64, u64) {
         let current = self.current.as_ref().map_or(0, |f| f.position());
         (self.bytes_done + current, self.bytes_total)
-    }
-
-    /// Lines read so far.
-    pub fn lines_read(&self) -> usize {
-        self.lines_read
     }
 
     /// Up to `max` more lines (crossing into the next file when one ends); `None` at the

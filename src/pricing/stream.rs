@@ -407,23 +407,24 @@ fn spilled(
     let mut spill = |file: &ClaimFile| -> Result<(), PricingError> {
         let mut record = csv::StringRecord::new();
         let mut nulls = String::new();
+        let mut cells: Vec<Option<&str>> = Vec::with_capacity(file.cells.len());
         for (i, line) in file.lines.iter().enumerate() {
             let hash = claim_hash(&state, line).unwrap_or_else(|| state.hash_one(line.row));
             let part = (hash % parts as u64) as usize;
             record.clear();
             record.push_field(&line.row.to_string());
             nulls.clear();
-            for (column, cells) in file.cells.iter().enumerate() {
-                if cells.get(i).is_none() {
-                    if !nulls.is_empty() {
-                        nulls.push(' ');
-                    }
-                    nulls.push_str(&column.to_string());
+            cells.clear();
+            cells.extend(file.cells.iter().map(|c| c.get(i)));
+            for (column, _) in cells.iter().enumerate().filter(|(_, c)| c.is_none()) {
+                if !nulls.is_empty() {
+                    nulls.push(' ');
                 }
+                nulls.push_str(&column.to_string());
             }
             record.push_field(&nulls);
-            for column in 0..file.columns.len() {
-                record.push_field(file.cell(i, column));
+            for cell in &cells {
+                record.push_field(cell.unwrap_or_default());
             }
             writers[part].write_record(&record)?;
         }
