@@ -104,7 +104,6 @@ pub type Sink<'a> = dyn FnMut(&ClaimFile) -> Result<(), PricingError> + 'a;
 /// How a stream went, for the log and the closing line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Passes {
-    pub lines: usize,
     pub chunks: usize,
     /// Partitions spilled to, when the input was not read in claim order.
     pub partitions: usize,
@@ -275,7 +274,6 @@ fn claim_chunks(
                 current = claim;
             }
         }
-        passes.lines += batch.len();
         passes.chunks += 1;
         sink(&batch)?;
         drop(batch);
@@ -366,7 +364,6 @@ fn spilled(
     let (read, total) = reader.progress();
     if first.len() < chunk {
         // It all fits in one chunk: nothing to spill.
-        passes.lines = first.len();
         passes.chunks = 1;
         sink(&first)?;
         return Ok(passes);
@@ -451,18 +448,13 @@ fn spilled(
     crate::fault::kill_point("price:after-spill");
     let bar = crate::terminal::bar("Pricing", parts as u64);
     for path in &paths {
-        let mut part = ClaimReader::numbered(path, need_dates, group_by)?;
-        let mut all = part.empty();
-        while let Some(more) = part.read(usize::MAX)? {
-            all.append(more)?;
-        }
-        drop(part);
+        // One read takes the whole partition (a read stops only at its end).
+        let all = ClaimReader::numbered(path, need_dates, group_by)?.read(usize::MAX)?;
         std::fs::remove_file(path).map_err(spill_error)?;
         bar.inc(1);
-        if all.is_empty() {
+        let Some(all) = all else {
             continue;
-        }
-        passes.lines += all.len();
+        };
         passes.chunks += 1;
         sink(&all)?;
         drop(all);
