@@ -64,6 +64,8 @@ pub fn run(args: &ImpactArgs, config: &Config) -> anyhow::Result<Outcome> {
         .map_or_else(|| config.warehouse_dir.clone(), Path::to_path_buf);
     stream::remove_stale(&near);
     stream::remove_stale(&config.warehouse_dir);
+    // Named without `.parquet`, so a reader globbing the warehouse for tables never takes
+    // the half-written file for one.
     let mut table = (!args.no_save)
         .then(|| {
             std::fs::create_dir_all(&config.warehouse_dir)?;
@@ -73,7 +75,6 @@ pub fn run(args: &ImpactArgs, config: &Config) -> anyhow::Result<Outcome> {
                     crate::output_file::PARTIAL_PREFIX,
                     std::process::id()
                 ))
-                .suffix(".parquet")
                 .tempfile_in(&config.warehouse_dir)
         })
         .transpose()?;
