@@ -19,6 +19,15 @@ pub struct OutputFileError {
 /// ([`crate::pricing::stream::remove_stale`]).
 pub const PARTIAL_PREFIX: &str = ".mpfs-partial-";
 
+/// The folder a file is written in: its parent, `.` for a bare name. Its partial file, and
+/// any spill files, go there.
+pub fn folder_of(path: &Path) -> PathBuf {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf()
+}
+
 /// Writes `path` through `write`, atomically.
 pub fn write_file<E: Into<Box<dyn std::error::Error + Send + Sync>>>(
     path: &Path,
@@ -32,10 +41,7 @@ pub fn write_file<E: Into<Box<dyn std::error::Error + Send + Sync>>>(
             cause,
         }
     };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = &folder_of(path);
     std::fs::create_dir_all(dir).map_err(|e| failed("create", dir)(e.into()))?;
     let mut temp = tempfile::Builder::new()
         .prefix(&format!("{PARTIAL_PREFIX}{}-", std::process::id()))

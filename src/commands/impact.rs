@@ -13,7 +13,6 @@ use crate::load::{Warehouse, WarehouseWriter};
 use crate::pipeline::lock_folder;
 use std::fs::File;
 use std::io::{BufWriter, Seek as _, Write as _};
-use std::path::Path;
 
 use crate::load::parquet_file::ParquetStream;
 use crate::pricing::error::PricingError;
@@ -56,12 +55,10 @@ pub fn run(args: &ImpactArgs, config: &Config) -> anyhow::Result<Outcome> {
     let mut impactor = Impactor::new(&reader, &from, &to)?;
     // The per-line table is streamed to a file in the warehouse (published at the end) and
     // to --out; spill files go next to --out, else into the warehouse.
-    let near = args
-        .out
-        .as_deref()
-        .and_then(Path::parent)
-        .filter(|p| !p.as_os_str().is_empty())
-        .map_or_else(|| config.warehouse_dir.clone(), Path::to_path_buf);
+    let near = args.out.as_deref().map_or_else(
+        || config.warehouse_dir.clone(),
+        crate::output_file::folder_of,
+    );
     stream::remove_stale(&near);
     stream::remove_stale(&config.warehouse_dir);
     // Named without `.parquet`, so a reader globbing the warehouse for tables never takes

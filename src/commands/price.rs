@@ -27,9 +27,7 @@ pub fn run(args: &PriceArgs, config: &Config) -> anyhow::Result<Outcome> {
     let near = args
         .out
         .as_deref()
-        .and_then(Path::parent)
-        .filter(|p| !p.as_os_str().is_empty())
-        .map_or_else(std::env::temp_dir, Path::to_path_buf);
+        .map_or_else(std::env::temp_dir, crate::output_file::folder_of);
     stream::remove_stale(&near);
     let parquet = args.out.as_deref().is_some_and(|out| {
         out.extension()
